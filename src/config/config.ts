@@ -1,0 +1,262 @@
+/**
+ * Server configuration (PRODUCT.md §1): defaults, then the --config file, then environment variables, then
+ * command-line flags (yargs merges the last two, flags first). The file is validated against a schema; unknown
+ * keys are errors that name the file and line. Keys of capabilities this version does not have yet (auth,
+ * deliveries, subscriptions, tls, the payment gateway and the ERP) are accepted and reported as ignored, so a
+ * config written for the documented shape keeps working as those arrive.
+ */
+import { isScalar, visit } from 'yaml';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseBytes } from '../util/units.js';
+import { SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
+
+export interface WmsConfig {
+  enabled: boolean;
+  skus: number;
+  warehouses: number;
+  changeRatePerSecond: number;
+}
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  seed: number;
+  profile: string;
+  dataDir: string;
+  adminToken?: string;
+  limits: {
+    /** largest request body on the traffic path */
+    bodyBytes: number;
+    /** journal ring size per workspace */
+    journalEntries: number;
+    /** bodies longer than this are kept truncated in the journal */
+    journalBodyBytes: number;
+    /** most workspaces alive at once */
+    workspaces: number;
+  };
+  systems: { wms: WmsConfig };
+  /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
+  contracts: string[];
+  /** things the config asked for that this version ignores */
+  warnings: string[];
+}
+
+export const DEFAULTS: ServerConfig = {
+  port: 8080,
+  host: '127.0.0.1',
+  seed: 42,
+  profile: 'calm',
+  dataDir: '.understudy',
+  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBodyBytes: 64 * 1024, workspaces: 100 },
+  systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0 } },
+  contracts: [],
+  warnings: [],
+};
+
+/** Values given on the command line or in UNDERSTUDY_* variables (already merged by yargs). */
+export interface ConfigOverrides {
+  port?: number;
+  host?: string;
+  seed?: number;
+  profile?: string;
+  dataDir?: string;
+  adminToken?: string;
+  contract?: string[];
+}
+
+const size = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(b|kb|mb|gb)$' }] };
+const NOT_YET = ['auth', 'deliveries', 'subscriptions', 'tls'];
+
+const FILE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    host: { type: 'string', minLength: 1 },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+    profile: { type: 'string', minLength: 1 },
+    dataDir: { type: 'string', minLength: 1 },
+    adminToken: { type: 'string', minLength: 8 },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        bodyBytes: size,
+        journalEntries: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+        journalBodyBytes: size,
+        workspaces: { type: 'integer', minimum: 1, maximum: 100_000 },
+      },
+    },
+    systems: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        wms: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            skus: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            warehouses: { type: 'integer', minimum: 1, maximum: 10 },
+            changeRate: { type: 'string', pattern: '^\\d+(\\.\\d+)?/(s|m|h)$' },
+            auth: { enum: ['none'] },
+          },
+        },
+        payments: { type: 'object' },
+        erp: { type: 'object' },
+        custom: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['contract'],
+            properties: { contract: { type: 'string', minLength: 1 }, mount: { type: 'string', pattern: '^/' }, auth: { enum: ['none'] } },
+          },
+        },
+      },
+    },
+    ...Object.fromEntries(NOT_YET.map((k) => [k, {}])),
+  },
+} as const;
+
+const validateFile = new Ajv({ allErrors: true, strict: false }).compile(FILE_SCHEMA);
+
+type FileConfig = {
+  port?: number;
+  host?: string;
+  seed?: number;
+  profile?: string;
+  dataDir?: string;
+  adminToken?: string;
+  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBodyBytes?: string | number; workspaces?: number };
+  systems?: {
+    wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string };
+    payments?: object;
+    erp?: object;
+    custom?: Array<{ contract: string; mount?: string }>;
+  };
+} & Record<string, unknown>;
+
+/** Reads and validates a config file; throws SourceError listing every problem with file:line:column. */
+export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): FileConfig {
+  const source = YamlSource.read(file);
+  const problems: SourceProblem[] = [];
+  // ${VAR} from the environment, in every string value
+  visit(source.doc, {
+    Scalar(_key, node, path) {
+      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+        const value = env[name];
+        if (value === undefined) {
+          const at = (path as readonly unknown[]).filter(isPair).map((p) => String((p.key as { value?: unknown })?.value ?? ''));
+          problems.push(source.problemAt(at, `environment variable ${name} is not set`));
+          return '';
+        }
+        return value;
+      });
+    },
+  });
+  const data = source.toJS() ?? {};
+  if (!validateFile(data)) {
+    for (const e of validateFile.errors ?? []) {
+      // anyOf reports each failed branch and then itself; the anyOf message is the one a user can act on
+      if (e.schemaPath.includes('/anyOf/')) continue;
+      problems.push(source.problemAt(errorPath(e), describe(e), e.keyword === 'additionalProperties' ? 'key' : 'value'));
+    }
+  }
+  if (problems.length) throw new SourceError(dedupe(problems));
+  return data as FileConfig;
+}
+
+function isPair(node: unknown): node is { key: unknown } {
+  return typeof node === 'object' && node !== null && 'key' in node && 'value' in node;
+}
+
+function errorPath(e: ErrorObject): Array<string | number> {
+  const tokens = e.instancePath.split('/').slice(1).map((t) => (/^\d+$/.test(t) ? Number(t) : t.replace(/~1/g, '/').replace(/~0/g, '~')));
+  if (e.keyword === 'additionalProperties') tokens.push((e.params as { additionalProperty: string }).additionalProperty);
+  return tokens;
+}
+
+function describe(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return 'unknown key (check its spelling against the documented configuration)';
+  if (e.keyword === 'enum') return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  if (e.keyword === 'pattern' && e.instancePath.endsWith('changeRate')) return 'must be a rate such as 0/s, 5/s or 120/m';
+  if (e.keyword === 'anyOf') return 'must be a size such as 512kb, 10mb or a number of bytes';
+  return e.message ?? 'is invalid';
+}
+
+function dedupe(problems: SourceProblem[]): SourceProblem[] {
+  const seen = new Set<string>();
+  // anyOf reports each failed branch too; keep one message per place
+  return problems.filter((p) => {
+    const k = `${p.line}:${p.column}:${p.path}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function perSecond(rate: string): number {
+  const [n, unit] = rate.split('/');
+  return Number(n) / ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[unit];
+}
+
+/** Defaults < file < environment < flags. */
+export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOverrides): ServerConfig {
+  const f = file ?? {};
+  const warnings: string[] = [];
+  for (const key of NOT_YET) if (f[key] !== undefined) warnings.push(`"${key}" is not implemented in this version and is ignored`);
+  for (const key of ['payments', 'erp'] as const) {
+    if (f.systems?.[key] !== undefined) warnings.push(`systems.${key}: this system is not built yet and is ignored`);
+  }
+  const wms = f.systems?.wms ?? {};
+  const config: ServerConfig = {
+    port: overrides.port ?? f.port ?? DEFAULTS.port,
+    host: overrides.host ?? f.host ?? DEFAULTS.host,
+    seed: overrides.seed ?? f.seed ?? DEFAULTS.seed,
+    profile: overrides.profile ?? f.profile ?? DEFAULTS.profile,
+    dataDir: overrides.dataDir ?? f.dataDir ?? DEFAULTS.dataDir,
+    adminToken: overrides.adminToken ?? f.adminToken ?? undefined,
+    limits: {
+      bodyBytes: f.limits?.bodyBytes !== undefined ? parseBytes(f.limits.bodyBytes) : DEFAULTS.limits.bodyBytes,
+      journalEntries: f.limits?.journalEntries ?? DEFAULTS.limits.journalEntries,
+      journalBodyBytes: f.limits?.journalBodyBytes !== undefined ? parseBytes(f.limits.journalBodyBytes) : DEFAULTS.limits.journalBodyBytes,
+      workspaces: f.limits?.workspaces ?? DEFAULTS.limits.workspaces,
+    },
+    systems: {
+      wms: {
+        enabled: wms.enabled ?? DEFAULTS.systems.wms.enabled,
+        skus: wms.skus ?? DEFAULTS.systems.wms.skus,
+        warehouses: wms.warehouses ?? DEFAULTS.systems.wms.warehouses,
+        changeRatePerSecond: wms.changeRate !== undefined ? perSecond(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond,
+      },
+    },
+    contracts: [...(f.systems?.custom ?? []).map((c) => (c.mount ? `${c.contract}@${c.mount}` : c.contract)), ...(overrides.contract ?? [])],
+    warnings,
+  };
+  checkConfig(config);
+  return config;
+}
+
+export class ConfigError extends Error {}
+
+function checkConfig(c: ServerConfig): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) problems.push(`port ${c.port} is not a TCP port (0-65535)`);
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 4294967295) problems.push(`seed ${c.seed} must be an integer from 0 to 4294967295`);
+  if (c.adminToken !== undefined && c.adminToken.length < 8) problems.push('the admin token must be at least 8 characters');
+  if (c.profile !== 'calm') {
+    problems.push(`profile "${c.profile}": only the calm profile exists in this version (chaos profiles arrive with the chaos engine)`);
+  }
+  if (!isLoopback(c.host) && !c.adminToken) {
+    problems.push(`refusing to listen on ${c.host} without an admin token: set --admin-token or UNDERSTUDY_ADMIN_TOKEN (the admin API can reset state and read secrets-redacted traffic)`);
+  }
+  if (problems.length) throw new ConfigError(problems.join('\n'));
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::ffff:127.0.0.1';
+}
+
+export { SourceError };

@@ -1,0 +1,95 @@
+/**
+ * The Exchange is one request's record as it travels through the pipeline (engine/pipeline.ts), and the Reply is
+ * what the pipeline hands back to the transport. Both are transport-agnostic: node:http, msw or an embedding
+ * express app build an Exchange and write a Reply.
+ *
+ * Kept deliberately flat and cheap: the hot path allocates one Exchange per request and fills fields in as the
+ * pipeline learns them. The journal keeps a reference to it (no copies) and serializes lazily when read.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Workspace } from './workspace.js';
+import type { MountedSystem, OperationInfo } from './system.js';
+
+export type Protocol = 'rest' | 'soap' | 'odata' | 'oauth' | 'admin' | 'none';
+
+/** A header value as the transport will write it. */
+export type HeaderValue = string | number | readonly string[];
+export type ReplyHeaders = Record<string, HeaderValue>;
+
+/** What the pipeline answers. `body` may be a stream of chunks (exports) that the transport pipes with backpressure. */
+export interface Reply {
+  status: number;
+  headers: ReplyHeaders;
+  body?: string | Buffer | AsyncIterable<string | Buffer>;
+  /**
+   * The value a JSON body was serialized from, so the contract check need not parse it again. A chaos fault that
+   * rewrites the body must drop it (the check then parses what is actually sent).
+   */
+  source?: unknown;
+}
+
+/** One contract violation, in the request or in the response. */
+export interface ContractError {
+  /** where: body (JSON pointer in `pointer`), query/path/header (parameter name in `name`), or the response */
+  in: 'body' | 'query' | 'path' | 'header' | 'content-type' | 'response';
+  name?: string;
+  pointer?: string;
+  message: string;
+}
+
+/** A fault injected into this exchange (recorded by the chaos stage; issue #3 fills these in). */
+export interface FaultRecord {
+  rule: string;
+  kind: string;
+  params?: Record<string, unknown>;
+  /** set when the fault matched but could not apply (e.g. drift on an empty body) */
+  skipped?: string;
+}
+
+/** Something the handler changed: the report card uses these to spot duplicate side effects. */
+export interface Effect {
+  entity: string;
+  id: string;
+  action: string;
+}
+
+/** Why the request never reached a handler, when the body could not be read. */
+export type BodyProblem = 'too-large' | 'aborted';
+
+export interface Exchange {
+  /** journal id, assigned when the exchange enters the pipeline (monotonic per workspace) */
+  id: number;
+  workspace: Workspace;
+  /** wall-clock start (ms since epoch) and a monotonic start for precise durations */
+  startedAt: number;
+  startedHr: number;
+  method: string;
+  /** '' or the /w/{workspace} prefix the caller used, for building links back */
+  prefix: string;
+  /** the path as the user sees it, without the /w/{workspace} prefix and without the query string */
+  path: string;
+  /** the raw query string without '?', '' when absent */
+  rawQuery: string;
+  /** node's header object (built lazily by node) and the raw header list kept for the journal */
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer | undefined;
+  bodyProblem?: BodyProblem;
+  remoteAddress: string;
+
+  // filled in by the pipeline:
+  system?: MountedSystem;
+  operation?: OperationInfo;
+  /** path parameters extracted by the router */
+  params?: Record<string, string>;
+  client: string;
+  faults: FaultRecord[];
+  contractErrors: ContractError[];
+  /** request errors found by validation; response errors are in contractErrors too with in: 'response' */
+  requestValid: boolean;
+  effects: Effect[];
+  /** idempotency key or external key (external order number, ...) the request carried */
+  key?: string;
+  /** the protocol engine's parsed request (parsed JSON body, coerced query...), for the handler */
+  parsed?: unknown;
+}

@@ -1,0 +1,49 @@
+/**
+ * What a fake system looks like to the engine. A system (wms, payments, erp, a user's --contract) is mounted at a
+ * path prefix and speaks through one protocol engine (REST from OpenAPI now; SOAP from WSDL and OData from CSDL
+ * plug in here later). The pipeline calls the protocol engine's steps in a fixed order; the protocol engine owns
+ * everything protocol-shaped: routing inside the mount, validation, error bodies, and calling the system's
+ * handlers with the workspace's state.
+ */
+import type { Exchange, Protocol, Reply } from './exchange.js';
+
+export interface OperationInfo {
+  /** stable id used by the journal, chaos matching and the report card (OpenAPI operationId, SOAP operation ...) */
+  id: string;
+  /** the route template as the user writes it in chaos profiles, e.g. /wms/v1/inventory/{sku} */
+  template: string;
+}
+
+export type Resolution = { operation: OperationInfo; params: Record<string, string> } | { reply: Reply };
+
+export interface ProtocolEngine {
+  readonly protocol: Protocol;
+  /** find the operation inside the system's mount, or answer 404/405 in the protocol's error shape */
+  resolve(exchange: Exchange): Resolution;
+  /** validate the request; on failure record exchange.contractErrors and return the protocol's error reply */
+  validateRequest(exchange: Exchange): Reply | undefined;
+  /** run the system's handler (or generate a response from the contract) against the workspace's state */
+  invoke(exchange: Exchange, state: unknown): Reply | Promise<Reply>;
+  /** check the reply against the contract; violations go to exchange.contractErrors (in: 'response') */
+  checkResponse(exchange: Exchange, reply: Reply): void;
+  /** an error in this protocol's shape (problem+json, SOAP fault, OData error) for engine-level refusals */
+  errorReply(status: number, title: string, detail: string, extra?: Record<string, unknown>): Reply;
+}
+
+/** Options every system's state factory receives. */
+export interface StateOptions {
+  seed: number;
+  clock: import('../util/clock.js').Clock;
+}
+
+export interface MountedSystem {
+  /** short name used in journal entries, chaos `match.system` and config (`wms`, `payments`, `erp`, custom) */
+  name: string;
+  /** path prefix, e.g. /wms/v1; requests under it go to this system */
+  mount: string;
+  engine: ProtocolEngine;
+  /** who is calling; absent means the X-Understudy-Client header or 'anonymous' (auth arrives per system later) */
+  auth?: import('./seams.js').ClientIdentifier;
+  /** builds a workspace's fresh state (seeded); called on first use and on reset */
+  createState(options: StateOptions): unknown;
+}

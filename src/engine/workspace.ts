@@ -1,0 +1,123 @@
+/**
+ * Workspaces isolate tenants of one server (PRODUCT.md §2): each has its own system state, journal, counters and
+ * chaos stage. `/w/{name}/...` selects one; plain paths use `default`. A workspace is created on first use with the
+ * server's seed, so two CI jobs that use different workspaces never see each other's writes.
+ */
+import { Journal } from '../journal/journal.js';
+import type { Clock } from '../util/clock.js';
+import { noChaos, type ChaosStage } from './seams.js';
+import type { MountedSystem } from './system.js';
+
+export const WORKSPACE_NAME = /^[a-z0-9-]{1,40}$/;
+export const DEFAULT_WORKSPACE = 'default';
+
+export type ResetScope = 'all' | 'state' | 'journal';
+
+export interface WorkspaceOptions {
+  seed: number;
+  clock: Clock;
+  journalEntries: number;
+  journalBodyBytes: number;
+}
+
+/** Request counts per system and status class, for the admin API and (later) the report card. */
+export class Counters {
+  requests = 0;
+  readonly bySystem = new Map<string, number>();
+  readonly byStatusClass = [0, 0, 0, 0, 0, 0];
+
+  count(system: string, status: number): void {
+    this.requests++;
+    this.bySystem.set(system, (this.bySystem.get(system) ?? 0) + 1);
+    this.byStatusClass[Math.min(5, Math.floor(status / 100))]++;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const byStatus: Record<string, number> = {};
+    this.byStatusClass.forEach((n, i) => {
+      if (i > 0 && n > 0) byStatus[`${i}xx`] = n;
+    });
+    return { requests: this.requests, bySystem: Object.fromEntries(this.bySystem), byStatus };
+  }
+}
+
+export class Workspace {
+  readonly journal: Journal;
+  readonly createdAt: number;
+  counters = new Counters();
+  /** replaced when a chaos profile is activated for this workspace (issue #3) */
+  chaos: ChaosStage = noChaos;
+  private readonly states = new Map<MountedSystem, unknown>();
+
+  constructor(
+    readonly name: string,
+    private readonly options: WorkspaceOptions,
+  ) {
+    this.journal = new Journal(options.journalEntries, options.journalBodyBytes);
+    this.createdAt = options.clock.now();
+  }
+
+  get seed(): number {
+    return this.options.seed;
+  }
+
+  get clock(): Clock {
+    return this.options.clock;
+  }
+
+  /** The system's state in this workspace, seeded on first use. */
+  stateOf(system: MountedSystem): unknown {
+    let state = this.states.get(system);
+    if (state === undefined) {
+      state = system.createState({ seed: this.options.seed, clock: this.options.clock });
+      this.states.set(system, state);
+    }
+    return state;
+  }
+
+  /** Back to the seeded start: state is rebuilt lazily on next use; the journal and counters start empty. */
+  reset(scope: ResetScope): void {
+    if (scope === 'all' || scope === 'state') this.states.clear();
+    if (scope === 'all' || scope === 'journal') {
+      this.journal.clear();
+      this.counters = new Counters();
+    }
+  }
+}
+
+export type WorkspaceLookup = { workspace: Workspace } | { error: 'invalid-name' | 'limit-reached' };
+
+export class Workspaces {
+  private readonly byName = new Map<string, Workspace>();
+  readonly default: Workspace;
+
+  constructor(
+    private readonly options: WorkspaceOptions,
+    /** most workspaces alive at once, so that a client minting names cannot exhaust memory */
+    readonly limit: number,
+  ) {
+    this.default = new Workspace(DEFAULT_WORKSPACE, options);
+    this.byName.set(DEFAULT_WORKSPACE, this.default);
+  }
+
+  /** The named workspace, created on first use. */
+  lookup(name: string): WorkspaceLookup {
+    const existing = this.byName.get(name);
+    if (existing) return { workspace: existing };
+    if (!WORKSPACE_NAME.test(name)) return { error: 'invalid-name' };
+    if (this.byName.size >= this.limit) return { error: 'limit-reached' };
+    const workspace = new Workspace(name, this.options);
+    this.byName.set(name, workspace);
+    return { workspace };
+  }
+
+  list(): Workspace[] {
+    return [...this.byName.values()];
+  }
+
+  /** Forgets a workspace entirely (the default one can only be reset). */
+  delete(name: string): boolean {
+    if (name === DEFAULT_WORKSPACE) return false;
+    return this.byName.delete(name);
+  }
+}

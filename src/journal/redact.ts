@@ -1,0 +1,88 @@
+/**
+ * Redaction of secrets before anything leaves the journal. Applied when an entry is read (the journal stores
+ * references to what was sent, not copies, to keep the request path cheap), so every reader gets the same
+ * redacted view and no code path can forget it.
+ */
+
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'apikey',
+  'x-auth-token',
+  'x-csrf-token',
+  'x-understudy-admin-token',
+]);
+
+export const REDACTED = '[redacted]';
+
+export function isSecretHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADERS.has(lower) || lower.includes('secret') || lower.includes('password');
+}
+
+/** Keeps the auth scheme ("Bearer", "Basic") so the report card can tell which flow was used. */
+function redactHeaderValue(name: string, value: string): string {
+  if (name === 'authorization' || name === 'proxy-authorization') {
+    const space = value.indexOf(' ');
+    return space > 0 ? `${value.slice(0, space)} ${REDACTED}` : REDACTED;
+  }
+  return REDACTED;
+}
+
+/** Headers from node's rawHeaders list (name, value, name, value ...) as a redacted object; repeats join with ", ". */
+export function redactRawHeaders(raw: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = isSecretHeader(name) ? redactHeaderValue(name, raw[i + 1]) : raw[i + 1];
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
+  return out;
+}
+
+export function redactHeaderObject(headers: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    out[lower] = isSecretHeader(lower) ? redactHeaderValue(lower, String(value)) : value;
+  }
+  return out;
+}
+
+const SECRET_FIELD = /(password|secret|token|api[_-]?key|client_assertion|assertion|cvc|cvv)/i;
+/** 13-19 digit runs, optionally grouped by spaces or dashes: card numbers (PAN). */
+const CARD_NUMBER = /\b(?:\d[ -]?){12,18}\d\b/g;
+
+/**
+ * Redacts secret-looking fields in JSON or form bodies and masks card numbers anywhere (keeping the last four
+ * digits, as payment dashboards do). Works on text so it also covers XML and bodies that failed to parse.
+ */
+export function redactBodyText(text: string): string {
+  let out = text.replace(CARD_NUMBER, (pan) => {
+    const digits = pan.replace(/[ -]/g, '');
+    return digits.length >= 13 ? `****${digits.slice(-4)}` : pan;
+  });
+  // JSON: "password": "..."  |  form: password=...  |  XML: <wsse:Password>...</wsse:Password>
+  out = out.replace(/"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g, (whole, key: string, sep: string) =>
+    SECRET_FIELD.test(key) ? `"${key}"${sep}"${REDACTED}"` : whole,
+  );
+  out = out.replace(/(^|&)([^=&]{1,64})=([^&]*)/g, (whole, lead: string, key: string) =>
+    SECRET_FIELD.test(decodeURIComponentSafe(key)) ? `${lead}${key}=${REDACTED}` : whole,
+  );
+  out = out.replace(/<((?:[\w-]+:)?(\w*(?:Password|Secret|Token)\w*))(\s[^>]*)?>([^<]*)<\/\1>/gi, (_w, tag: string, _l, attrs = '') =>
+    `<${tag}${attrs}>${REDACTED}</${tag}>`,
+  );
+  return out;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

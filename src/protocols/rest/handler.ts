@@ -1,0 +1,61 @@
+/**
+ * What a REST system's author writes: plain functions from a validated request (and the workspace's state) to a
+ * result, one per OpenAPI operationId. The REST engine has already routed, coerced and validated everything the
+ * contract describes, so a handler holds only domain logic. Operations without a handler answer with a response
+ * generated from the contract.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Effect } from '../../engine/exchange.js';
+import { PROBLEM_JSON, problemType, statusTitle } from '../../engine/problem.js';
+import type { StateOptions } from '../../engine/system.js';
+
+export interface RestRequest {
+  operationId: string;
+  /** path parameters, coerced to the contract's types */
+  params: Record<string, any>;
+  /** query parameters, coerced to the contract's types (arrays for repeated/exploded parameters) */
+  query: Record<string, any>;
+  headers: IncomingHttpHeaders;
+  /** the parsed and validated body (JSON), undefined when the request had none */
+  body: any;
+  /** the resolved caller (PRODUCT.md §3) */
+  client: string;
+  workspace: string;
+  /** the path prefix the caller used to reach this system, workspace included (/w/ci-7/wms/v1): for links */
+  baseUrl: string;
+}
+
+export interface RestResult {
+  status: number;
+  /** serialized as JSON unless `stream` is given */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** a streamed body (exports); headers must carry the content-type */
+  stream?: AsyncIterable<string>;
+  /** what this call changed, for the journal and the report card */
+  effects?: Effect[];
+  /** the idempotency key or external key this call used (external order number, Idempotency-Key ...) */
+  key?: string;
+}
+
+export type RestHandler<S> = (req: RestRequest, state: S) => RestResult | Promise<RestResult>;
+
+export interface RestSystemDefinition<S> {
+  /** short name: journal `system`, chaos `match.system`, config key */
+  name: string;
+  /** path of the OpenAPI 3.x document */
+  contractFile: string;
+  /** path prefix; default: the path of the contract's first `servers` URL, else the file's base name */
+  mount?: string;
+  handlers: Record<string, RestHandler<S>>;
+  createState(options: StateOptions): S;
+}
+
+/** A problem+json result (RFC 9457) for handlers: `problem(409, 'insufficient-stock', 'SKU-1 has 3 available')`. */
+export function problem(status: number, slug: string, detail: string, extra: Record<string, unknown> = {}): RestResult {
+  return {
+    status,
+    headers: { 'content-type': PROBLEM_JSON },
+    body: { type: problemType(slug), title: statusTitle(status), status, detail, ...extra },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Mounting a REST system: a built-in one (contract + handlers + state) or a user's contract given with
+ * `--contract FILE[@/mount]`, which gets generated responses for every operation.
+ */
+import { basename, extname } from 'node:path';
+import type { MountedSystem } from '../../engine/system.js';
+import { loadContract } from './contract.js';
+import type { RestSystemDefinition } from './handler.js';
+import { RestEngine } from './rest-engine.js';
+
+export interface MountedRestSystem extends MountedSystem {
+  engine: RestEngine;
+}
+
+export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mountOverride?: string): Promise<MountedRestSystem> {
+  const contract = await loadContract(definition.contractFile);
+  const mount = normalizeMount(mountOverride ?? definition.mount ?? contract.defaultMount);
+  return {
+    name: definition.name,
+    mount,
+    engine: new RestEngine(contract, mount, definition.handlers as RestSystemDefinition<unknown>['handlers']),
+    createState: (options) => definition.createState(options),
+  };
+}
+
+/** `vendor.openapi.yaml@/vendor` → file and mount; the system is named after the mount's first segment. */
+export function parseContractOption(option: string): { file: string; mount?: string } {
+  const at = option.lastIndexOf('@/');
+  return at > 0 ? { file: option.slice(0, at), mount: option.slice(at + 1) } : { file: option };
+}
+
+export async function mountCustomContract(option: string): Promise<MountedRestSystem> {
+  const { file, mount } = parseContractOption(option);
+  const contract = await loadContract(file);
+  const at = normalizeMount(mount ?? contract.defaultMount);
+  const name = at.split('/')[1] || basename(file, extname(file));
+  return { name, mount: at, engine: new RestEngine(contract, at, {}), createState: () => ({}) };
+}
+
+function normalizeMount(mount: string): string {
+  const m = ('/' + mount).replace(/\/+/g, '/').replace(/\/$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(m)) throw new Error(`"${mount}" is not a usable mount path (expected something like /vendor/v1)`);
+  if (m.startsWith('/__admin') || m.startsWith('/w/') || m === '/w') throw new Error(`mount path ${m} is reserved`);
+  return m;
+}

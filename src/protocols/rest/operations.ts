@@ -1,0 +1,163 @@
+/**
+ * Turns each operation of a contract into a CompiledOperation: its validators (path, query, header, body),
+ * the media types it accepts, and a validator per declared response. Everything here runs once at start-up; the
+ * request path only calls the compiled functions.
+ */
+import type { ValidateFunction } from 'ajv';
+import type { OpenAPIV3 } from 'openapi-types';
+import type { OperationInfo } from '../../engine/system.js';
+import { resolveRef, type LoadedContract } from './contract.js';
+import { pointerOf, SchemaCompiler } from './schema-compiler.js';
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** the document-level switch that makes unknown query parameters an error (OpenAPI has no word for this) */
+export const STRICT_QUERY_EXTENSION = 'x-understudy-strict-query';
+
+export type BodyKind = 'json' | 'form' | 'other';
+
+export interface AcceptedMedia {
+  /** lower-case media type without parameters; may be a range such as application/* */
+  type: string;
+  kind: BodyKind;
+  validate?: ValidateFunction;
+}
+
+export interface ResponseSpec {
+  /** the response object's pointer, for generating examples */
+  pointer: string;
+  response: OpenAPIV3.ResponseObject;
+  /** validator of the JSON body, when the response declares a JSON schema */
+  validate?: ValidateFunction;
+}
+
+/** An operation ready to serve; it is also the OperationInfo the pipeline keeps on the exchange. */
+export interface CompiledOperation extends OperationInfo {
+  method: string;
+  pointer: string;
+  operation: OpenAPIV3.OperationObject;
+  path?: ValidateFunction;
+  query?: ValidateFunction;
+  /** query parameters whose arrays are comma-separated (explode: false) */
+  commaSeparated: Set<string>;
+  header?: ValidateFunction;
+  headerNames: string[];
+  body?: { required: boolean; media: AcceptedMedia[] };
+  /** by status code ("200"), range ("2XX") or "default" */
+  responses: Map<string, ResponseSpec>;
+}
+
+// headers OpenAPI says to ignore as parameters: they are described elsewhere in the document
+const IGNORED_HEADER_PARAMS = new Set(['accept', 'content-type', 'authorization']);
+
+export function mediaKind(type: string): BodyKind {
+  if (type === 'application/json' || type.endsWith('+json') || type === '*/*' || type === 'application/*') return 'json';
+  if (type === 'application/x-www-form-urlencoded') return 'form';
+  return 'other';
+}
+
+export function compileOperations(contract: LoadedContract, mount: string, compiler: SchemaCompiler): CompiledOperation[] {
+  const doc = contract.document as OpenAPIV3.Document;
+  const strictQuery = (doc as unknown as Record<string, unknown>)[STRICT_QUERY_EXTENSION] === true;
+  const compiled: CompiledOperation[] = [];
+
+  for (const [path, rawItem] of Object.entries(doc.paths ?? {})) {
+    const item = resolveRef<OpenAPIV3.PathItemObject>(doc, rawItem, pointerOf('paths', path));
+    for (const method of HTTP_METHODS) {
+      const operation = item.value[method];
+      if (!operation) continue;
+      const opPointer = `${item.pointer}${pointerOf(method)}`;
+      const id = operation.operationId ?? `${method.toUpperCase()} ${path}`;
+      const what = `${id}`;
+
+      // parameters: path-level ones, overridden by operation-level ones with the same name and location
+      const params = new Map<string, { p: OpenAPIV3.ParameterObject; pointer: string }>();
+      const collect = (list: unknown[] | undefined, base: string) =>
+        (list ?? []).forEach((raw, i) => {
+          const located = resolveRef<OpenAPIV3.ParameterObject>(doc, raw, `${base}/parameters/${i}`);
+          params.set(`${located.value.in}:${located.value.name}`, { p: located.value, pointer: located.pointer });
+        });
+      collect(item.value.parameters, item.pointer);
+      collect(operation.parameters, opPointer);
+
+      const byLocation = (where: string) =>
+        [...params.values()]
+          .filter(({ p }) => p.in === where && p.schema !== undefined)
+          .filter(({ p }) => where !== 'header' || !IGNORED_HEADER_PARAMS.has(p.name.toLowerCase()))
+          .map(({ p, pointer }) => ({
+            name: where === 'header' ? p.name.toLowerCase() : p.name,
+            pointer: `${pointer}/schema`,
+            required: where === 'path' ? true : Boolean(p.required),
+          }));
+
+      const pathParams = byLocation('path');
+      const queryParams = byLocation('query');
+      const headerParams = byLocation('header');
+      const commaSeparated = new Set(
+        [...params.values()].filter(({ p }) => p.in === 'query' && p.explode === false).map(({ p }) => p.name),
+      );
+
+      compiled.push({
+        id,
+        template: mount + path,
+        method: method.toUpperCase(),
+        pointer: opPointer,
+        operation,
+        path: pathParams.length ? compiler.parameters(pathParams, false, `${what} path parameters`) : undefined,
+        query: queryParams.length || strictQuery ? compiler.parameters(queryParams, strictQuery, `${what} query parameters`) : undefined,
+        commaSeparated,
+        header: headerParams.length ? compiler.parameters(headerParams, false, `${what} header parameters`) : undefined,
+        headerNames: headerParams.map((h) => h.name),
+        body: compileBody(doc, operation, opPointer, compiler, what),
+        responses: compileResponses(doc, operation, opPointer, compiler, what),
+      });
+    }
+  }
+  return compiled;
+}
+
+function compileBody(
+  doc: OpenAPIV3.Document,
+  operation: OpenAPIV3.OperationObject,
+  opPointer: string,
+  compiler: SchemaCompiler,
+  what: string,
+): CompiledOperation['body'] {
+  if (!operation.requestBody) return undefined;
+  const located = resolveRef<OpenAPIV3.RequestBodyObject>(doc, operation.requestBody, `${opPointer}/requestBody`);
+  const media: AcceptedMedia[] = Object.entries(located.value.content ?? {}).map(([type, content]) => {
+    const lower = type.toLowerCase().split(';')[0].trim();
+    const kind = mediaKind(lower);
+    const validate =
+      content.schema && kind !== 'other'
+        ? compiler.body(`${located.pointer}${pointerOf('content', type, 'schema')}`, `${what} request body`)
+        : undefined;
+    return { type: lower, kind, validate };
+  });
+  return { required: Boolean(located.value.required), media };
+}
+
+function compileResponses(
+  doc: OpenAPIV3.Document,
+  operation: OpenAPIV3.OperationObject,
+  opPointer: string,
+  compiler: SchemaCompiler,
+  what: string,
+): Map<string, ResponseSpec> {
+  const out = new Map<string, ResponseSpec>();
+  for (const [code, raw] of Object.entries(operation.responses ?? {})) {
+    const located = resolveRef<OpenAPIV3.ResponseObject>(doc, raw, `${opPointer}${pointerOf('responses', code)}`);
+    const jsonType = Object.keys(located.value.content ?? {}).find((t) => mediaKind(t.toLowerCase()) === 'json');
+    const validate =
+      jsonType && located.value.content?.[jsonType]?.schema
+        ? compiler.body(`${located.pointer}${pointerOf('content', jsonType, 'schema')}`, `${what} ${code} response`)
+        : undefined;
+    out.set(code.toUpperCase(), { pointer: located.pointer, response: located.value, validate });
+  }
+  return out;
+}
+
+/** The response spec that applies to a status: exact code, then its range (2XX), then default. */
+export function responseFor(op: CompiledOperation, status: number): ResponseSpec | undefined {
+  return op.responses.get(String(status)) ?? op.responses.get(`${Math.floor(status / 100)}XX`) ?? op.responses.get('DEFAULT');
+}

@@ -1,0 +1,253 @@
+/**
+ * The REST protocol engine: serves one OpenAPI contract at a mount path. Routing (find-my-way, compiled at start),
+ * request validation (ajv validators compiled at start), the system's handlers or generated responses, and the
+ * response check. Errors are problem+json (RFC 9457) listing every violation with where it is.
+ */
+import { parse as parseQueryString } from 'node:querystring';
+import FindMyWay from 'find-my-way';
+import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
+import { problemReply } from '../../engine/problem.js';
+import type { ProtocolEngine, Resolution } from '../../engine/system.js';
+import type { LoadedContract } from './contract.js';
+import type { RestHandler, RestRequest, RestResult } from './handler.js';
+import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
+import { ResponseGenerator } from './response-generator.js';
+import { describeErrors, SchemaCompiler } from './schema-compiler.js';
+
+/** Operations sharing one path template, by method. */
+interface PathEntry {
+  byMethod: Map<string, CompiledOperation>;
+  allow: string;
+}
+
+/** What validation hands to invoke(). */
+interface ParsedRequest {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export class RestEngine implements ProtocolEngine {
+  readonly protocol = 'rest' as const;
+  readonly operations: CompiledOperation[];
+  /** schemas that could not be compiled (served unvalidated); printed at start-up */
+  readonly warnings: string[];
+  private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 1000 });
+  private readonly generator: ResponseGenerator;
+
+  constructor(
+    contract: LoadedContract,
+    readonly mount: string,
+    private readonly handlers: Record<string, RestHandler<any>>,
+  ) {
+    const compiler = new SchemaCompiler(contract);
+    this.operations = compileOperations(contract, mount, compiler);
+    this.warnings = compiler.warnings;
+    this.generator = new ResponseGenerator(contract.document);
+
+    const entries = new Map<string, PathEntry>();
+    for (const op of this.operations) {
+      let entry = entries.get(op.template);
+      if (!entry) entries.set(op.template, (entry = { byMethod: new Map(), allow: '' }));
+      entry.byMethod.set(op.method, op);
+    }
+    for (const [template, entry] of entries) {
+      if (entry.byMethod.has('GET') && !entry.byMethod.has('HEAD')) entry.byMethod.set('HEAD', entry.byMethod.get('GET')!);
+      entry.allow = [...entry.byMethod.keys()].join(', ');
+      // one registration per path (under GET): the method is looked up in the entry, so a wrong one can get 405
+      this.router.on('GET', template.replace(/\{([^}]+)\}/g, ':$1'), () => undefined, entry);
+    }
+    const unknown = Object.keys(handlers).filter((id) => !this.operations.some((op) => op.id === id));
+    if (unknown.length) throw new Error(`handlers for operations the contract does not have: ${unknown.join(', ')}`);
+  }
+
+  resolve(exchange: Exchange): Resolution {
+    let found: ReturnType<typeof this.router.find>;
+    try {
+      found = this.router.find('GET', exchange.path);
+    } catch {
+      return { reply: problemReply(400, 'bad-path', `The path ${exchange.path} is not validly percent-encoded.`) };
+    }
+    if (!found) {
+      return { reply: problemReply(404, 'no-such-operation', `No operation of this API matches ${exchange.method} ${exchange.path}.`) };
+    }
+    const entry = found.store as PathEntry;
+    const op = entry.byMethod.get(exchange.method);
+    if (!op) {
+      return {
+        reply: problemReply(405, 'method-not-allowed', `${exchange.method} is not allowed on ${exchange.path}; allowed: ${entry.allow}.`, {}, { allow: entry.allow }),
+      };
+    }
+    return { operation: op, params: found.params as Record<string, string> };
+  }
+
+  validateRequest(exchange: Exchange): Reply | undefined {
+    const op = exchange.operation as CompiledOperation;
+    const errors: ContractError[] = [];
+
+    const params: Record<string, unknown> = { ...exchange.params };
+    if (op.path && !op.path(params)) errors.push(...describeErrors(op.path.errors, 'path'));
+
+    const query = this.parseQuery(exchange.rawQuery, op);
+    if (op.query && !op.query(query)) errors.push(...describeErrors(op.query.errors, 'query'));
+
+    if (op.header) {
+      const headers: Record<string, unknown> = {};
+      for (const name of op.headerNames) if (exchange.headers[name] !== undefined) headers[name] = exchange.headers[name];
+      if (!op.header(headers)) errors.push(...describeErrors(op.header.errors, 'header'));
+    }
+
+    let body: unknown;
+    if (op.body) {
+      const outcome = this.parseBody(exchange, op.body.media, op.body.required, errors);
+      if ('reply' in outcome) {
+        exchange.contractErrors.push(...errors);
+        return outcome.reply;
+      }
+      body = outcome.body;
+    }
+
+    if (errors.length) {
+      exchange.contractErrors.push(...errors);
+      const where = [...new Set(errors.map((e) => e.in))].join(', ');
+      return problemReply(400, 'request-validation', `The request does not match the contract (${errors.length} problem${errors.length > 1 ? 's' : ''} in ${where}).`, {
+        operation: op.id,
+        errors,
+      });
+    }
+    exchange.parsed = { params, query, body } satisfies ParsedRequest;
+    return undefined;
+  }
+
+  async invoke(exchange: Exchange, state: unknown): Promise<Reply> {
+    const op = exchange.operation as CompiledOperation;
+    const handler = this.handlers[op.id];
+    if (!handler) {
+      exchange.key = idempotencyKey(exchange);
+      return this.generator.generate(op, exchange);
+    }
+    const parsed = exchange.parsed as ParsedRequest;
+    const request: RestRequest = {
+      operationId: op.id,
+      params: parsed.params,
+      query: parsed.query,
+      headers: exchange.headers,
+      body: parsed.body,
+      client: exchange.client,
+      workspace: exchange.workspace.name,
+      baseUrl: exchange.prefix + this.mount,
+    };
+    const result = await handler(request, state);
+    if (result.effects) exchange.effects.push(...result.effects);
+    exchange.key = result.key ?? idempotencyKey(exchange);
+    return toReply(result);
+  }
+
+  checkResponse(exchange: Exchange, reply: Reply): void {
+    const op = exchange.operation as CompiledOperation;
+    const spec = responseFor(op, reply.status);
+    if (!spec) {
+      exchange.contractErrors.push({ in: 'response', message: `status ${reply.status} is not declared for ${op.id}` });
+      return;
+    }
+    if (!spec.validate || isStream(reply.body)) return;
+    const type = String(reply.headers['content-type'] ?? '');
+    if (!type.includes('json')) return;
+    let value = reply.source;
+    if (value === undefined && reply.body !== undefined) {
+      try {
+        value = JSON.parse(reply.body.toString());
+      } catch {
+        exchange.contractErrors.push({ in: 'response', message: 'body is not valid JSON' });
+        return;
+      }
+    }
+    if (!spec.validate(value)) exchange.contractErrors.push(...describeErrors(spec.validate.errors, 'response'));
+  }
+
+  errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>): Reply {
+    return problemReply(status, status === 413 ? 'body-too-large' : 'error', detail, extra);
+  }
+
+  private parseQuery(rawQuery: string, op: CompiledOperation): Record<string, unknown> {
+    if (rawQuery === '') return {};
+    const query = parseQueryString(rawQuery) as Record<string, unknown>;
+    for (const name of op.commaSeparated) {
+      const v = query[name];
+      if (typeof v === 'string') query[name] = v === '' ? [] : v.split(',');
+    }
+    return query;
+  }
+
+  /** Decodes and parses the body by its media type; a 415 when the type is not one the operation accepts. */
+  private parseBody(
+    exchange: Exchange,
+    accepted: AcceptedMedia[],
+    required: boolean,
+    errors: ContractError[],
+  ): { body: unknown } | { reply: Reply } {
+    const raw = exchange.body;
+    if (!raw || raw.length === 0) {
+      if (required) errors.push({ in: 'body', pointer: '', message: 'a request body is required' });
+      return { body: undefined };
+    }
+    const contentType = String(exchange.headers['content-type'] ?? '').toLowerCase().split(';')[0].trim();
+    const media = accepted.find((m) => m.type === contentType) ?? accepted.find((m) => matchesRange(m.type, contentType));
+    if (!media) {
+      const acceptedTypes = accepted.map((m) => m.type);
+      errors.push({ in: 'content-type', message: `${contentType || 'no content type'} is not accepted; send ${acceptedTypes.join(' or ')}` });
+      return {
+        reply: problemReply(415, 'unsupported-media-type', `This operation takes ${acceptedTypes.join(' or ')}, not ${contentType || 'a body without a Content-Type'}.`, {
+          accepted: acceptedTypes,
+        }),
+      };
+    }
+    if (media.kind === 'other') return { body: raw };
+    let text: string;
+    try {
+      text = utf8.decode(raw);
+    } catch {
+      errors.push({ in: 'body', pointer: '', message: 'the body is not valid UTF-8' });
+      return { body: undefined };
+    }
+    let body: unknown;
+    if (media.kind === 'json') {
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        errors.push({ in: 'body', pointer: '', message: `the body is not valid JSON: ${(err as Error).message}` });
+        return { body: undefined };
+      }
+    } else body = parseQueryString(text);
+    if (media.validate && !media.validate(body)) errors.push(...describeErrors(media.validate.errors, 'body'));
+    return { body };
+  }
+}
+
+function matchesRange(range: string, type: string): boolean {
+  if (range === '*/*') return type !== '';
+  if (range.endsWith('/*')) return type.startsWith(range.slice(0, -1));
+  return false;
+}
+
+function idempotencyKey(exchange: Exchange): string | undefined {
+  const key = exchange.headers['idempotency-key'];
+  return typeof key === 'string' ? key : undefined;
+}
+
+function isStream(body: Reply['body']): body is AsyncIterable<string | Buffer> {
+  return body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
+}
+
+function toReply(result: RestResult): Reply {
+  const headers: Reply['headers'] = { ...result.headers };
+  if (result.stream) return { status: result.status, headers, body: result.stream };
+  if (result.body === undefined) return { status: result.status, headers };
+  const body = JSON.stringify(result.body);
+  if (!headers['content-type']) headers['content-type'] = 'application/json';
+  headers['content-length'] = Buffer.byteLength(body);
+  return { status: result.status, headers, body, source: result.body };
+}
+

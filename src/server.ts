@@ -1,0 +1,95 @@
+/**
+ * Builds a running understudy from a configuration: mounts the systems (built-in and --contract ones), creates
+ * the engine and the workspaces, and serves the traffic path (node:http) and the admin API (express) on one port.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdminApp } from './admin/admin-app.js';
+import { DEFAULTS, type ServerConfig } from './config/config.js';
+import { Engine } from './engine/pipeline.js';
+import type { MountedSystem } from './engine/system.js';
+import { Workspaces } from './engine/workspace.js';
+import { mountCustomContract, mountRestSystem } from './protocols/rest/mount.js';
+import { createWmsSystem } from './systems/wms/index.js';
+import { createTrafficListener } from './transports/node-http.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { VERSION } from './version.js';
+
+export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems'>> {
+  limits?: Partial<ServerConfig['limits']>;
+  systems?: { wms?: Partial<ServerConfig['systems']['wms']> };
+  /** a ManualClock in tests */
+  clock?: Clock;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  engine: Engine;
+  workspaces: Workspaces;
+  /** warnings from contracts whose schemas could not all be compiled */
+  warnings: string[];
+  /** stop accepting, let in-flight requests finish (at most graceMs), then resolve */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function buildSystems(options: ServerOptions): Promise<MountedSystem[]> {
+  const wms = { ...DEFAULTS.systems.wms, ...options.systems?.wms };
+  const systems: MountedSystem[] = [];
+  if (wms.enabled) {
+    systems.push(await mountRestSystem(createWmsSystem({ skus: wms.skus, warehouses: wms.warehouses, changeRatePerSecond: wms.changeRatePerSecond })));
+  }
+  for (const contract of options.contracts ?? []) systems.push(await mountCustomContract(contract));
+  const seen = new Map<string, string>();
+  for (const s of systems) {
+    if (seen.has(s.mount)) throw new Error(`two systems want the mount ${s.mount}: ${seen.get(s.mount)} and ${s.name}`);
+    seen.set(s.mount, s.name);
+  }
+  return systems;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const limits = { ...DEFAULTS.limits, ...options.limits };
+  const systems = await buildSystems(options);
+  const engine = new Engine(systems, clock, limits);
+  const workspaces = new Workspaces(
+    { seed: options.seed ?? DEFAULTS.seed, clock, journalEntries: limits.journalEntries, journalBodyBytes: limits.journalBodyBytes },
+    limits.workspaces,
+  );
+  const admin = createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt: clock.now() });
+  let draining = false;
+  const server = createServer(createTrafficListener({ engine, workspaces, admin, draining: () => draining }));
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    server,
+    engine,
+    workspaces,
+    warnings: systems.flatMap((s) => ('warnings' in s.engine ? (s.engine.warnings as string[]) : []).map((w) => `${s.name}: ${w}`)),
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        draining = true;
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

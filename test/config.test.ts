@@ -1,0 +1,63 @@
+/**
+ * The configuration file: precedence, ${VAR} substitution, and errors that name the file, line and column.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readConfigFile, resolveConfig, SourceError } from '../src/config/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'understudy-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SourceError) return err.message.split('\n');
+    throw err;
+  }
+  throw new Error('expected a SourceError');
+}
+
+describe('config file', () => {
+  it('reads the documented keys, substitutes ${VAR} and lets flags win', () => {
+    const path = file(
+      'ok.yaml',
+      ['port: 9000', 'seed: 7', 'adminToken: ${TEST_TOKEN}', 'limits: { bodyBytes: 2mb, journalEntries: 500 }', 'systems:', '  wms: { skus: 50, warehouses: 2, changeRate: 6/m }', ''].join('\n'),
+    );
+    const config = resolveConfig(readConfigFile(path, { TEST_TOKEN: 'token-from-env' }), { port: 9100 });
+    expect(config.port).toBe(9100);
+    expect(config.seed).toBe(7);
+    expect(config.adminToken).toBe('token-from-env');
+    expect(config.limits.bodyBytes).toBe(2 * 1024 * 1024);
+    expect(config.limits.journalEntries).toBe(500);
+    expect(config.systems.wms).toEqual({ enabled: true, skus: 50, warehouses: 2, changeRatePerSecond: 0.1 });
+  });
+
+  it('names file, line and column for unknown keys and wrong values, all at once', () => {
+    const path = file('bad.yaml', ['port: 8080', 'colour: blue', 'limits:', '  bodyBytes: lots', 'systems:', '  wms:', '    skus: -5', ''].join('\n'));
+    const problems = problemsOf(() => readConfigFile(path));
+    expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${path}:2:1: colour: unknown key`)));
+    expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${path}:4:14: limits.bodyBytes: must be a size`)));
+    expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${path}:7:11: systems.wms.skus: must be >= 1`)));
+  });
+
+  it('reports YAML syntax errors and unset environment variables with their line', () => {
+    const syntax = file('syntax.yaml', 'port: 8080\nlimits: { bodyBytes: 1mb\n');
+    expect(problemsOf(() => readConfigFile(syntax))[0]).toMatch(new RegExp(`^${syntax}:\\d+:\\d+: `));
+    const unset = file('unset.yaml', 'host: 127.0.0.1\nadminToken: ${UNDERSTUDY_TEST_UNSET_VAR}\n');
+    expect(problemsOf(() => readConfigFile(unset, {}))).toEqual([`${unset}:2:13: adminToken: environment variable UNDERSTUDY_TEST_UNSET_VAR is not set`]);
+    expect(problemsOf(() => readConfigFile(join(dir, 'missing.yaml')))[0]).toMatch(/cannot read: ENOENT/);
+  });
+
+  it('accepts the documented keys of later capabilities and says they are ignored', () => {
+    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  payments: { enabled: true }\n');
+    const config = resolveConfig(readConfigFile(path), {});
+    expect(config.warnings).toEqual(['"auth" is not implemented in this version and is ignored', 'systems.payments: this system is not built yet and is ignored']);
+  });
+});

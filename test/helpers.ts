@@ -1,0 +1,74 @@
+/** Shared test plumbing: servers on port 0 (real sockets), closed after each test file. */
+import { request as httpRequest } from 'node:http';
+import { afterAll } from 'vitest';
+import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
+
+const running: RunningServer[] = [];
+
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close(100)));
+});
+
+export async function start(options: ServerOptions = {}): Promise<RunningServer> {
+  const server = await startServer({ port: 0, ...options });
+  running.push(server);
+  return server;
+}
+
+export const VENDOR_CONTRACT = new URL('./fixtures/vendor.openapi.yaml', import.meta.url).pathname;
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+/** fetch that also reads the body (JSON when it parses). */
+export async function call(url: string, init: RequestInit = {}): Promise<JsonResponse> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
+
+export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/**
+ * A request with the path sent exactly as given: fetch normalizes "..", "%2e%2e" and friends away, which would
+ * hide the very inputs a traversal test needs to send.
+ */
+export function rawRequest(
+  baseUrl: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string | number>; body?: string | Buffer } = {},
+): Promise<JsonResponse> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON
+        }
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve({ status: res.statusCode ?? 0, headers, body, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
