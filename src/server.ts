@@ -55,7 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const systems = await buildSystems(options);
   const engine = new Engine(systems, clock, limits);
   const workspaces = new Workspaces(
-    { seed: options.seed ?? DEFAULTS.seed, clock, journalEntries: limits.journalEntries, journalBodyBytes: limits.journalBodyBytes },
+    { seed: options.seed ?? DEFAULTS.seed, clock, journalEntries: limits.journalEntries, journalBytes: limits.journalBytes, journalBodyBytes: limits.journalBodyBytes },
     limits.workspaces,
   );
   const admin = createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt: clock.now() });

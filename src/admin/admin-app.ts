@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Engine } from '../engine/pipeline.js';
 import { PROBLEM_JSON, problemType, statusTitle } from '../engine/problem.js';
 import type { ResetScope, Workspace, Workspaces } from '../engine/workspace.js';
-import { toFull, toSummary } from '../journal/journal.js';
+import { toFull, toSummary } from '../journal/views.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 
 export interface AdminOptions {
@@ -63,7 +63,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
     const query = parseJournalQuery(req.query as Record<string, unknown>);
     const page = journal.query(query);
     res.json({
-      entries: page.records.map(toSummary),
+      entries: page.entries.map(toSummary),
       nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
       total: journal.length,
       capacity: journal.capacity,
@@ -72,9 +72,9 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
 
   app.get('/__admin/journal/:id', (req, res) => {
     const id = String(req.params.id);
-    const record = /^\d{1,15}$/.test(id) ? ws(req).journal.get(Number(id)) : undefined;
-    if (!record) return sendProblem(res, 404, 'no-such-entry', `The journal of workspace ${ws(req).name} has no entry ${id} (it may have rotated out).`);
-    res.json(toFull(record));
+    const entry = /^\d{1,15}$/.test(id) ? ws(req).journal.get(Number(id)) : undefined;
+    if (!entry) return sendProblem(res, 404, 'no-such-entry', `The journal of workspace ${ws(req).name} has no entry ${id} (it may have rotated out).`);
+    res.json(toFull(entry));
   });
 
   app.post('/__admin/reset', (req, res) => {

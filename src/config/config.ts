@@ -27,8 +27,9 @@ export interface ServerConfig {
   limits: {
     /** largest request body on the traffic path */
     bodyBytes: number;
-    /** journal ring size per workspace */
+    /** journal ring size per workspace: most entries, and most bytes they may take */
     journalEntries: number;
+    journalBytes: number;
     /** bodies longer than this are kept truncated in the journal */
     journalBodyBytes: number;
     /** most workspaces alive at once */
@@ -47,7 +48,7 @@ export const DEFAULTS: ServerConfig = {
   seed: 42,
   profile: 'calm',
   dataDir: '.understudy',
-  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBodyBytes: 64 * 1024, workspaces: 100 },
+  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 64 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100 },
   systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0 } },
   contracts: [],
   warnings: [],
@@ -83,6 +84,7 @@ const FILE_SCHEMA = {
       properties: {
         bodyBytes: size,
         journalEntries: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+        journalBytes: size,
         journalBodyBytes: size,
         workspaces: { type: 'integer', minimum: 1, maximum: 100_000 },
       },
@@ -128,7 +130,7 @@ type FileConfig = {
   profile?: string;
   dataDir?: string;
   adminToken?: string;
-  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBodyBytes?: string | number; workspaces?: number };
+  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number };
   systems?: {
     wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string };
     payments?: object;
@@ -221,6 +223,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     limits: {
       bodyBytes: f.limits?.bodyBytes !== undefined ? parseBytes(f.limits.bodyBytes) : DEFAULTS.limits.bodyBytes,
       journalEntries: f.limits?.journalEntries ?? DEFAULTS.limits.journalEntries,
+      journalBytes: f.limits?.journalBytes !== undefined ? parseBytes(f.limits.journalBytes) : DEFAULTS.limits.journalBytes,
       journalBodyBytes: f.limits?.journalBodyBytes !== undefined ? parseBytes(f.limits.journalBodyBytes) : DEFAULTS.limits.journalBodyBytes,
       workspaces: f.limits?.workspaces ?? DEFAULTS.limits.workspaces,
     },
@@ -246,6 +249,8 @@ function checkConfig(c: ServerConfig): void {
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) problems.push(`port ${c.port} is not a TCP port (0-65535)`);
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 4294967295) problems.push(`seed ${c.seed} must be an integer from 0 to 4294967295`);
   if (c.adminToken !== undefined && c.adminToken.length < 8) problems.push('the admin token must be at least 8 characters');
+  if (c.limits.journalBytes > 2 ** 31 || c.limits.journalBytes < 64 * 1024) problems.push('limits.journalBytes must be between 64kb and 2gb');
+  if (c.limits.journalBodyBytes * 4 > c.limits.journalBytes) problems.push('limits.journalBodyBytes must be at most a quarter of limits.journalBytes');
   if (c.profile !== 'calm') {
     problems.push(`profile "${c.profile}": only the calm profile exists in this version (chaos profiles arrive with the chaos engine)`);
   }

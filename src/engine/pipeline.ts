@@ -145,16 +145,15 @@ export class Engine {
   complete(exchange: Exchange, reply: Reply, delivered: Delivered): void {
     const workspace = exchange.workspace;
     const durationMs = performance.now() - exchange.startedHr;
-    workspace.journal.record(
-      exchange,
-      reply.status,
-      reply.headers,
-      delivered.body,
-      delivered.bytes,
-      exchange.startedAt + durationMs,
+    workspace.journal.record(exchange, {
+      status: reply.status,
+      responseHeaders: reply.headers,
+      responseBody: delivered.body,
+      responseBytes: delivered.bytes,
+      endedAt: exchange.startedAt + durationMs,
       durationMs,
-      delivered.error,
-    );
+      transportError: delivered.error,
+    });
     workspace.counters.count(exchange.system?.name ?? '(none)', reply.status);
   }
 

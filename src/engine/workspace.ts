@@ -17,6 +17,7 @@ export interface WorkspaceOptions {
   seed: number;
   clock: Clock;
   journalEntries: number;
+  journalBytes: number;
   journalBodyBytes: number;
 }
 
@@ -53,7 +54,7 @@ export class Workspace {
     readonly name: string,
     private readonly options: WorkspaceOptions,
   ) {
-    this.journal = new Journal(options.journalEntries, options.journalBodyBytes);
+    this.journal = new Journal(name, { maxEntries: options.journalEntries, maxBytes: options.journalBytes, bodyBytes: options.journalBodyBytes });
     this.createdAt = options.clock.now();
   }
 

@@ -1,32 +1,16 @@
 /**
- * The journal: every exchange of a workspace, newest first, in a ring of fixed capacity so that a long load test
- * cannot exhaust memory (the oldest entries fall out).
+ * The journal: every exchange of a workspace, newest first, bounded twice so a long load test cannot exhaust
+ * memory: at most `maxEntries` entries and at most `maxBytes` bytes (the oldest fall out first).
  *
- * The request path only stores references (the Exchange, the reply's headers and body) in a preallocated slot;
- * redaction, header decoding and JSON shaping happen when an entry is read through the admin API (toSummary /
- * toFull). Bodies above the body limit are kept truncated, with their full size.
+ * Entries are encoded into a ring of fixed-size chunks (entry-codec.ts explains why bytes, not objects). Chunks
+ * are allocated as the ring first reaches them, so an idle workspace costs one chunk; once all exist, the ring
+ * wraps and reusing a chunk evicts the entries in it, which are always the oldest. A small index (typed arrays)
+ * remembers each entry's id and place; ids are assigned in completion order, so index order is newest-first.
  */
-import type { Exchange, ReplyHeaders } from '../engine/exchange.js';
-import { redactBodyText, redactHeaderObject, redactRawHeaders } from './redact.js';
+import type { Exchange } from '../engine/exchange.js';
+import { decodeEntry, PendingRecord, type JournalEntry, type Outcome } from './entry-codec.js';
 
-export interface JournalRecord {
-  id: number;
-  exchange: Exchange;
-  /** the request body cut at the body limit (exchange.body is dropped so a large upload is not pinned) */
-  requestBody: Buffer | undefined;
-  requestBytes: number;
-  status: number;
-  responseHeaders: ReplyHeaders;
-  /** what was sent, cut at the body limit */
-  responseBody: string | Buffer | undefined;
-  responseBytes: number;
-  endedAt: number;
-  durationMs: number;
-  /** set when the transport could not deliver the reply (client went away, socket error) */
-  transportError?: string;
-}
-
-const RELEASED = Object.freeze({}) as Exchange['headers'];
+export type { JournalEntry } from './entry-codec.js';
 
 export interface JournalQuery {
   system?: string;
@@ -42,174 +26,143 @@ export interface JournalQuery {
   before?: number;
 }
 
+export interface JournalLimits {
+  maxEntries: number;
+  maxBytes: number;
+  /** bodies are kept up to this many bytes, with their full size */
+  bodyBytes: number;
+}
+
+const MAX_CHUNK = 1024 * 1024;
+
 export class Journal {
-  private readonly slots: Array<JournalRecord | undefined>;
-  /** index of the next slot to write */
+  private readonly chunks: Buffer[] = [];
+  private readonly chunkSize: number;
+  private readonly chunkCount: number;
+  private readonly ids: Float64Array;
+  /** chunk index * chunkSize + offset in the chunk */
+  private readonly places: Float64Array;
+  private readonly statuses: Uint16Array;
+  private readonly starts: Float64Array;
+  /** index slot of the next entry; the oldest is at (head - size) */
   private head = 0;
   private size = 0;
+  /** the chunk being filled and the offset in it */
+  private chunk = -1;
+  private offset = 0;
   private nextId = 1;
 
   constructor(
-    readonly capacity: number,
-    readonly bodyLimit: number,
+    readonly workspace: string,
+    readonly limits: JournalLimits,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error('journal capacity must be a positive integer');
-    this.slots = new Array(capacity);
+    const n = limits.maxEntries;
+    if (!Number.isInteger(n) || n < 1) throw new Error('journal entries must be a positive integer');
+    this.ids = new Float64Array(n);
+    this.places = new Float64Array(n);
+    this.statuses = new Uint16Array(n);
+    this.starts = new Float64Array(n);
+    // a chunk must hold an entry with two full bodies; otherwise aim for at least 16 chunks
+    const wanted = Math.min(MAX_CHUNK, Math.max(Math.floor(limits.maxBytes / 16), 2 * limits.bodyBytes + 16 * 1024));
+    this.chunkSize = Math.min(wanted, limits.maxBytes);
+    this.chunkCount = Math.max(1, Math.floor(limits.maxBytes / this.chunkSize));
   }
 
   get length(): number {
     return this.size;
   }
 
+  get capacity(): number {
+    return this.limits.maxEntries;
+  }
+
   /** Stores the finished exchange and returns its id. */
-  record(
-    exchange: Exchange,
-    status: number,
-    responseHeaders: ReplyHeaders,
-    responseBody: string | Buffer | undefined,
-    responseBytes: number,
-    endedAt: number,
-    durationMs: number,
-    transportError?: string,
-  ): number {
+  record(exchange: Exchange, outcome: Outcome): number {
     const id = this.nextId++;
     exchange.id = id;
-    const requestBody = exchange.body;
-    // release what the journal does not show, so a full ring stays small: the body is kept cut below, headers
-    // are read from rawHeaders, and the parsed request was only for the handler
-    exchange.body = undefined;
-    exchange.headers = RELEASED;
-    exchange.parsed = undefined;
-    this.slots[this.head] = {
-      id,
-      exchange,
-      requestBody: cut(requestBody, this.bodyLimit) as Buffer | undefined,
-      requestBytes: requestBody?.length ?? 0,
-      status,
-      responseHeaders,
-      responseBody: cut(responseBody, this.bodyLimit),
-      responseBytes,
-      endedAt,
-      durationMs,
-      transportError,
-    };
-    this.head = (this.head + 1) % this.capacity;
-    if (this.size < this.capacity) this.size++;
+    const pending = new PendingRecord(exchange, outcome, this.limits.bodyBytes);
+    if (pending.length > this.chunkSize) pending.dropBodies();
+    if (pending.length > this.chunkSize) return id; // absurd headers: counted, not kept
+    this.makeRoom(pending.length);
+    pending.write(this.chunks[this.chunk], this.offset);
+
+    const slot = this.head;
+    this.ids[slot] = id;
+    this.places[slot] = this.chunk * this.chunkSize + this.offset;
+    this.statuses[slot] = outcome.status;
+    this.starts[slot] = exchange.startedAt;
+    this.head = (slot + 1) % this.ids.length;
+    this.size++;
+    this.offset += pending.length;
     return id;
   }
 
   clear(): void {
-    this.slots.fill(undefined);
     this.head = 0;
     this.size = 0;
+    this.chunk = -1;
+    this.offset = 0;
     // ids keep counting so that cursors handed out before the reset cannot point at new entries
   }
 
-  /** Entries newest first; ids are assigned in completion order, so the ring is already sorted by id. */
-  *newestFirst(): Generator<JournalRecord> {
+  get(id: number): JournalEntry | undefined {
     for (let i = 1; i <= this.size; i++) {
-      const rec = this.slots[(this.head - i + this.capacity) % this.capacity];
-      if (rec) yield rec;
-    }
-  }
-
-  get(id: number): JournalRecord | undefined {
-    for (const rec of this.newestFirst()) {
-      if (rec.id === id) return rec;
-      if (rec.id < id) return undefined;
+      const slot = this.slotAgo(i);
+      if (this.ids[slot] === id) return this.decode(slot, true);
+      if (this.ids[slot] < id) return undefined;
     }
     return undefined;
   }
 
-  query(q: JournalQuery): { records: JournalRecord[]; nextCursor: number | null } {
-    const records: JournalRecord[] = [];
-    for (const rec of this.newestFirst()) {
-      if (q.before !== undefined && rec.id >= q.before) continue;
-      if (!matches(rec, q)) continue;
-      if (records.length === q.limit) return { records, nextCursor: records[records.length - 1].id };
-      records.push(rec);
+  /** One page, newest first, with the id to continue from (or null on the last page). */
+  query(q: JournalQuery): { entries: JournalEntry[]; nextCursor: number | null } {
+    const entries: JournalEntry[] = [];
+    for (let i = 1; i <= this.size; i++) {
+      const slot = this.slotAgo(i);
+      const id = this.ids[slot];
+      if (q.before !== undefined && id >= q.before) continue;
+      // cheap filters on the index first, then decode
+      if (q.status && !q.status(this.statuses[slot])) continue;
+      const start = this.starts[slot];
+      if ((q.since !== undefined && start < q.since) || (q.until !== undefined && start > q.until)) continue;
+      const entry = this.decode(slot, false);
+      if (!matches(entry, q)) continue;
+      if (entries.length === q.limit) return { entries, nextCursor: entries[entries.length - 1].id };
+      entries.push(entry);
     }
-    return { records, nextCursor: null };
+    return { entries, nextCursor: null };
+  }
+
+  /** index slot of the entry `ago` places back (1 = newest) */
+  private slotAgo(ago: number): number {
+    return (this.head - ago + this.ids.length) % this.ids.length;
+  }
+
+  private decode(slot: number, full: boolean): JournalEntry {
+    const place = this.places[slot];
+    const chunk = Math.floor(place / this.chunkSize);
+    return decodeEntry(this.chunks[chunk], place - chunk * this.chunkSize, this.ids[slot], this.workspace, full);
+  }
+
+  /** Moves to the next chunk when the entry does not fit the current one; evicts what must go. */
+  private makeRoom(length: number): void {
+    if (this.chunk < 0 || this.offset + length > this.chunkSize) {
+      this.chunk = (this.chunk + 1) % this.chunkCount;
+      this.offset = 0;
+      if (!this.chunks[this.chunk]) this.chunks[this.chunk] = Buffer.allocUnsafe(this.chunkSize);
+      else {
+        // reusing a chunk: the entries in it are the oldest ones
+        while (this.size > 0 && Math.floor(this.places[this.slotAgo(this.size)] / this.chunkSize) === this.chunk) this.size--;
+      }
+    }
+    if (this.size === this.ids.length) this.size--;
   }
 }
 
-function matches(rec: JournalRecord, q: JournalQuery): boolean {
-  const ex = rec.exchange;
-  if (q.system !== undefined && ex.system?.name !== q.system) return false;
-  if (q.client !== undefined && ex.client !== q.client) return false;
-  if (q.operation !== undefined && ex.operation?.id !== q.operation) return false;
-  if (q.since !== undefined && ex.startedAt < q.since) return false;
-  if (q.until !== undefined && ex.startedAt > q.until) return false;
-  if (q.status && !q.status(rec.status)) return false;
-  if (q.fault !== undefined && !ex.faults.some((f) => f.kind === q.fault || f.rule === q.fault)) return false;
+function matches(e: JournalEntry, q: JournalQuery): boolean {
+  if (q.system !== undefined && e.system !== q.system) return false;
+  if (q.client !== undefined && e.client !== q.client) return false;
+  if (q.operation !== undefined && e.operation !== q.operation) return false;
+  if (q.fault !== undefined && !e.faults.some((f) => f.kind === q.fault || f.rule === q.fault)) return false;
   return true;
-}
-
-function cut(body: string | Buffer | undefined, limit: number): string | Buffer | undefined {
-  if (body === undefined || body.length <= limit) return body;
-  // copy, so the journal does not pin a large buffer through a slice view
-  return typeof body === 'string' ? body.slice(0, limit) : Buffer.from(body.subarray(0, limit));
-}
-
-// ---- reading: the JSON shape of PRODUCT.md §5 ----
-
-export interface BodyView {
-  size: number;
-  truncated: boolean;
-  text?: string;
-  base64?: string;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function bodyView(body: string | Buffer | undefined, size: number): BodyView | null {
-  if (body === undefined || size === 0) return null;
-  const truncated = body.length < size;
-  if (typeof body === 'string') return { size, truncated, text: redactBodyText(body) };
-  try {
-    return { size, truncated, text: redactBodyText(utf8.decode(body)) };
-  } catch {
-    // a cut can split a multi-byte character; binary bodies stay base64
-    return { size, truncated, base64: body.toString('base64') };
-  }
-}
-
-export function toSummary(rec: JournalRecord): Record<string, unknown> {
-  const ex = rec.exchange;
-  return {
-    id: rec.id,
-    ts: new Date(ex.startedAt).toISOString(),
-    endedTs: new Date(rec.endedAt).toISOString(),
-    workspace: ex.workspace.name,
-    system: ex.system?.name ?? null,
-    protocol: ex.system?.engine.protocol ?? 'none',
-    operation: ex.operation?.id ?? null,
-    method: ex.method,
-    path: ex.path,
-    query: ex.rawQuery,
-    client: ex.client,
-    status: rec.status,
-    durationMs: Math.round(rec.durationMs * 1000) / 1000,
-    key: ex.key ?? null,
-    faults: ex.faults,
-    contract: { valid: ex.contractErrors.length === 0, errors: ex.contractErrors },
-    effects: ex.effects,
-    ...(rec.transportError ? { transportError: rec.transportError } : {}),
-  };
-}
-
-export function toFull(rec: JournalRecord): Record<string, unknown> {
-  const ex = rec.exchange;
-  return {
-    ...toSummary(rec),
-    remoteAddress: ex.remoteAddress,
-    request: {
-      headers: redactRawHeaders(ex.rawHeaders),
-      body: ex.bodyProblem ? { problem: ex.bodyProblem, size: rec.requestBytes } : bodyView(rec.requestBody, rec.requestBytes),
-    },
-    response: {
-      headers: redactHeaderObject(rec.responseHeaders as Record<string, unknown>),
-      body: bodyView(rec.responseBody, rec.responseBytes),
-    },
-  };
 }

@@ -1,7 +1,6 @@
 /**
  * Redaction of secrets before anything leaves the journal. Applied when an entry is read (the journal stores
- * references to what was sent, not copies, to keep the request path cheap), so every reader gets the same
- * redacted view and no code path can forget it.
+ * what was sent, to keep the request path cheap), so every reader gets the same redacted view.
  */
 
 const SECRET_HEADERS = new Set([
@@ -33,22 +32,13 @@ function redactHeaderValue(name: string, value: string): string {
   return REDACTED;
 }
 
-/** Headers from node's rawHeaders list (name, value, name, value ...) as a redacted object; repeats join with ", ". */
-export function redactRawHeaders(raw: readonly string[]): Record<string, string> {
+/** Headers as a name, value, name, value ... list (node's rawHeaders) to a redacted object; repeats join with ", ". */
+export function redactHeaderPairs(raw: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     const value = isSecretHeader(name) ? redactHeaderValue(name, raw[i + 1]) : raw[i + 1];
     out[name] = name in out ? `${out[name]}, ${value}` : value;
-  }
-  return out;
-}
-
-export function redactHeaderObject(headers: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    out[lower] = isSecretHeader(lower) ? redactHeaderValue(lower, String(value)) : value;
   }
   return out;
 }

@@ -1,0 +1,228 @@
+/**
+ * The journal's record format: one exchange as a compact run of bytes in the journal's ring buffer.
+ *
+ * Why bytes and not objects: a journal is a ring, so every entry lives long enough to be promoted to V8's old
+ * generation and then dies there; at tens of thousands of requests a second that churn (and the ~1.4 KB an
+ * entry costs as objects) dominated both memory and p99 latency. Encoded entries cost their bytes only, sit
+ * outside the JS heap, and are decoded when the admin API reads them.
+ *
+ * Layout: a fixed head (numbers), then variable fields, each a u32 length and its bytes.
+ */
+import type { ContractError, Effect, Exchange, FaultRecord, ReplyHeaders } from '../engine/exchange.js';
+
+/** start, end and duration (f64 each), status (u16), body sizes (u32 each) */
+const HEAD = 8 + 8 + 8 + 2 + 4 + 4;
+
+/** The variable fields, in order. */
+const FIELDS = [
+  'method',
+  'path',
+  'query',
+  'client',
+  'key',
+  'system',
+  'protocol',
+  'operation',
+  'remoteAddress',
+  'requestHeaders',
+  'responseHeaders',
+  'extras',
+  'requestBody',
+  'responseBody',
+] as const;
+const FIELD_COUNT = FIELDS.length;
+
+export interface EntryExtras {
+  faults: FaultRecord[];
+  contractErrors: ContractError[];
+  effects: Effect[];
+  transportError?: string;
+  bodyProblem?: string;
+}
+
+/** One journal entry as read back. */
+export interface JournalEntry extends EntryExtras {
+  id: number;
+  workspace: string;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  status: number;
+  method: string;
+  path: string;
+  query: string;
+  client: string;
+  key: string | null;
+  system: string | null;
+  protocol: string;
+  operation: string | null;
+  remoteAddress: string;
+  /** name, value, name, value ... as received / as sent */
+  requestHeaders: string[];
+  responseHeaders: string[];
+  /** kept bytes (cut at the body limit) and the full size */
+  requestBody: Buffer;
+  requestBytes: number;
+  responseBody: Buffer;
+  responseBytes: number;
+}
+
+/** Everything record() needs that the exchange does not hold. */
+export interface Outcome {
+  status: number;
+  responseHeaders: ReplyHeaders;
+  responseBody: string | Buffer | undefined;
+  responseBytes: number;
+  endedAt: number;
+  durationMs: number;
+  transportError?: string;
+}
+
+const EMPTY = '';
+
+/** The strings and byte runs of one record, measured so the ring can make room before writing. */
+export class PendingRecord {
+  readonly parts: Array<string | Buffer> = new Array(FIELD_COUNT);
+  readonly sizes = new Uint32Array(FIELD_COUNT);
+  length = HEAD + 4 * FIELD_COUNT;
+
+  constructor(
+    readonly exchange: Exchange,
+    readonly outcome: Outcome,
+    bodyLimit: number,
+  ) {
+    const ex = exchange;
+    this.set(0, ex.method);
+    this.set(1, ex.path);
+    this.set(2, ex.rawQuery);
+    this.set(3, ex.client);
+    this.set(4, ex.key ?? EMPTY);
+    this.set(5, ex.system?.name ?? EMPTY);
+    this.set(6, ex.system?.engine.protocol ?? 'none');
+    this.set(7, ex.operation?.id ?? EMPTY);
+    this.set(8, ex.remoteAddress);
+    this.set(9, ex.rawHeaders.join('\n'));
+    this.set(10, headerText(outcome.responseHeaders));
+    const hasExtras =
+      ex.faults.length || ex.contractErrors.length || ex.effects.length || outcome.transportError || ex.bodyProblem;
+    this.set(
+      11,
+      hasExtras
+        ? JSON.stringify({
+            faults: ex.faults,
+            contractErrors: ex.contractErrors,
+            effects: ex.effects,
+            transportError: outcome.transportError,
+            bodyProblem: ex.bodyProblem,
+          } satisfies EntryExtras)
+        : EMPTY,
+    );
+    this.setBody(12, ex.body, bodyLimit);
+    this.setBody(13, outcome.responseBody, bodyLimit);
+  }
+
+  private set(i: number, value: string): void {
+    this.parts[i] = value;
+    const size = value.length === 0 ? 0 : Buffer.byteLength(value);
+    this.sizes[i] = size;
+    this.length += size;
+  }
+
+  private setBody(i: number, body: string | Buffer | undefined, limit: number): void {
+    if (body === undefined) return this.set(i, EMPTY);
+    this.parts[i] = body;
+    const size = Math.min(typeof body === 'string' ? Buffer.byteLength(body) : body.length, limit);
+    this.sizes[i] = size;
+    this.length += size;
+  }
+
+  /** Drops bodies (keeping their sizes) when even a cut record would not fit the ring. */
+  dropBodies(): void {
+    for (const i of [12, 13]) {
+      this.length -= this.sizes[i];
+      this.sizes[i] = 0;
+      this.parts[i] = EMPTY;
+    }
+  }
+
+  write(buf: Buffer, at: number): void {
+    const ex = this.exchange;
+    const o = this.outcome;
+    buf.writeDoubleLE(ex.startedAt, at);
+    buf.writeDoubleLE(o.endedAt, at + 8);
+    buf.writeDoubleLE(o.durationMs, at + 16);
+    buf.writeUInt16LE(o.status, at + 24);
+    buf.writeUInt32LE(ex.body?.length ?? 0, at + 26);
+    buf.writeUInt32LE(o.responseBytes, at + 30);
+    let p = at + HEAD;
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      const size = this.sizes[i];
+      const part = this.parts[i];
+      // string writes stop at `size` bytes without splitting a character (a cut body stays valid UTF-8), so
+      // the length written can be a little less than measured; the record then ends a few bytes early
+      const written = size === 0 ? 0 : typeof part === 'string' ? buf.write(part, p + 4, size, 'utf8') : part.copy(buf, p + 4, 0, size);
+      buf.writeUInt32LE(written, p);
+      p += 4 + written;
+    }
+  }
+}
+
+function headerText(headers: ReplyHeaders): string {
+  let out = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value)) for (const v of value) out += (out ? '\n' : '') + name + '\n' + v;
+    else out += (out ? '\n' : '') + name + '\n' + String(value);
+  }
+  return out;
+}
+
+/** Reads back what write() wrote. `full` also decodes headers and bodies. */
+export function decodeEntry(buf: Buffer, at: number, id: number, workspace: string, full: boolean): JournalEntry {
+  const strings: string[] = new Array(12);
+  let p = at + HEAD;
+  let requestBody = EMPTY_BUFFER;
+  let responseBody = EMPTY_BUFFER;
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    const size = buf.readUInt32LE(p);
+    p += 4;
+    if (i < 12) strings[i] = size === 0 || (!full && (i === 9 || i === 10)) ? EMPTY : buf.toString('utf8', p, p + size);
+    else if (full && size) {
+      const copy = Buffer.from(buf.subarray(p, p + size));
+      if (i === 12) requestBody = copy;
+      else responseBody = copy;
+    }
+    p += size;
+  }
+  const extras: EntryExtras = strings[11] ? JSON.parse(strings[11]) : { faults: [], contractErrors: [], effects: [] };
+  return {
+    id,
+    workspace,
+    startedAt: buf.readDoubleLE(at),
+    endedAt: buf.readDoubleLE(at + 8),
+    durationMs: buf.readDoubleLE(at + 16),
+    status: buf.readUInt16LE(at + 24),
+    requestBytes: buf.readUInt32LE(at + 26),
+    responseBytes: buf.readUInt32LE(at + 30),
+    method: strings[0],
+    path: strings[1],
+    query: strings[2],
+    client: strings[3],
+    key: strings[4] || null,
+    system: strings[5] || null,
+    protocol: strings[6],
+    operation: strings[7] || null,
+    remoteAddress: strings[8],
+    requestHeaders: strings[9] ? strings[9].split('\n') : [],
+    responseHeaders: strings[10] ? strings[10].split('\n') : [],
+    faults: extras.faults,
+    contractErrors: extras.contractErrors,
+    effects: extras.effects,
+    transportError: extras.transportError,
+    bodyProblem: extras.bodyProblem,
+    requestBody,
+    responseBody,
+  };
+}
+
+const EMPTY_BUFFER = Buffer.alloc(0);

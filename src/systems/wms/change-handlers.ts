@@ -1,0 +1,44 @@
+/**
+ * GET /changes: the change feed for batch synchronisation (the index itself is change-log.ts). Each entry
+ * carries the record's current data, so a sync needs no follow-up reads.
+ */
+import type { RestHandler, RestResult } from '../../protocols/rest/handler.js';
+import { skuOf } from './catalogue.js';
+import type { ChangeRef } from './change-log.js';
+import { encodeCursor } from './cursor.js';
+import { cursorPosition, pageSize } from './handler-support.js';
+import type { WmsState } from './state.js';
+import { inventoryView, iso, reservationView, shipmentView } from './views.js';
+
+export const listChanges: RestHandler<WmsState> = (req, state): RestResult => {
+  const latestSeq = state.changes.latestSeq;
+  const afterSeq = cursorPosition(req, 'changes', latestSeq);
+  if (typeof afterSeq !== 'number') return afterSeq;
+  const since = typeof req.query.updatedSince === 'string' ? Date.parse(req.query.updatedSince) : undefined;
+
+  const { entries, hasMore } = state.changes.page(afterSeq, since, pageSize(req));
+  const changes = entries.map((entry) => ({
+    seq: entry.seq,
+    entity: entry.entity,
+    id: idOf(state, entry),
+    updatedAt: iso(entry.updatedAt),
+    data: dataOf(state, entry),
+  }));
+  // When the feed is drained every entry up to latestSeq has been considered, so the caller can resume from
+  // there: the cursor is never null, and polling with it later returns exactly what changed since.
+  const resumeAfter = hasMore ? entries[entries.length - 1].seq : latestSeq;
+  return { status: 200, body: { changes, nextCursor: encodeCursor('changes', resumeAfter), hasMore } };
+};
+
+function idOf(state: WmsState, entry: ChangeRef): string {
+  if (entry.entity === 'inventory') return skuOf(entry.ref);
+  if (entry.entity === 'reservation') return state.reservations[entry.ref].id;
+  return state.shipments[entry.ref].id;
+}
+
+function dataOf(state: WmsState, entry: ChangeRef): object {
+  // peek, not item: a full sync visits every SKU once and would only churn the descriptor cache
+  if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.peek(entry.ref));
+  if (entry.entity === 'reservation') return reservationView(state, state.reservations[entry.ref]);
+  return shipmentView(state, state.shipments[entry.ref]);
+}

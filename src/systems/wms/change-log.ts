@@ -1,0 +1,147 @@
+/**
+ * The change feed's index: which record changed last at which sequence number, in sequence order.
+ *
+ * The feed shows each record once, at its most recent change. Sequence numbers 1..N are the seeded inventory
+ * records (SKU index = seq - 1, timestamps from the seed template), so a workspace starts with a complete feed
+ * without storing a million entries. Later changes are appended to parallel arrays; appending a record's change
+ * supersedes its earlier entry, which stays in place but is skipped (an entry is live when the record's current
+ * sequence number is still the entry's). When superseded entries outnumber live ones the appended part is
+ * compacted, so the log stays proportional to the number of changed records.
+ *
+ * Both parts are ordered by sequence number and by timestamp (the state never stamps a change earlier than the
+ * previous one), so a page starts with a binary search by cursor or by `updatedSince`, never a scan from the
+ * start. Skipping superseded seeded entries is a tight loop over a typed array.
+ */
+
+export type ChangeEntity = 'inventory' | 'reservation' | 'shipment';
+
+/** One live feed entry: `ref` is the SKU index, or the reservation's / shipment's index in its list. */
+export interface ChangeRef {
+  seq: number;
+  entity: ChangeEntity;
+  ref: number;
+  updatedAt: number;
+}
+
+/** The record's current sequence number: how the log tells live entries from superseded ones. */
+export type CurrentSeq = (entity: ChangeEntity, ref: number) => number;
+
+const COMPACT_AFTER_SUPERSEDED = 1024;
+
+export class ChangeLog {
+  private seqs: number[] = [];
+  private entities: ChangeEntity[] = [];
+  private refs: number[] = [];
+  private stamps: number[] = [];
+  private superseded = 0;
+  private last: number;
+
+  constructor(
+    /** how many seeded inventory records occupy sequence numbers 1..seededCount */
+    private readonly seededCount: number,
+    /** their timestamps, non-decreasing (shared with the seed template, never written) */
+    private readonly seededStamps: Float64Array,
+    private readonly currentSeq: CurrentSeq,
+  ) {
+    this.last = seededCount;
+  }
+
+  /** The highest sequence number issued so far. */
+  get latestSeq(): number {
+    return this.last;
+  }
+
+  /** Records a change; returns its sequence number. `previousSeq` is the record's last one (0 when new). */
+  append(entity: ChangeEntity, ref: number, stamp: number, previousSeq: number): number {
+    const seq = ++this.last;
+    this.seqs.push(seq);
+    this.entities.push(entity);
+    this.refs.push(ref);
+    this.stamps.push(stamp);
+    if (previousSeq > this.seededCount) {
+      this.superseded++;
+      if (this.superseded > COMPACT_AFTER_SUPERSEDED && this.superseded * 2 > this.seqs.length) this.compact();
+    }
+    return seq;
+  }
+
+  /**
+   * Up to `limit` live entries with a sequence number above `afterSeq` and a timestamp at or after `since`,
+   * in sequence order, and whether more follow.
+   */
+  page(afterSeq: number, since: number | undefined, limit: number): { entries: ChangeRef[]; hasMore: boolean } {
+    const end = this.seededCount + this.seqs.length;
+    let position = Math.max(this.positionAfterSeq(afterSeq), since === undefined ? 0 : this.positionSince(since));
+    const entries: ChangeRef[] = [];
+    let hasMore = false;
+    for (; position < end; position++) {
+      const entry = this.liveEntryAt(position);
+      if (entry === undefined) continue;
+      if (entries.length === limit) {
+        hasMore = true;
+        break;
+      }
+      entries.push(entry);
+    }
+    return { entries, hasMore };
+  }
+
+  /** Positions: 0..seededCount-1 are the seeded records, then the appended entries in order. */
+  private liveEntryAt(position: number): ChangeRef | undefined {
+    if (position < this.seededCount) {
+      const seq = position + 1;
+      if (this.currentSeq('inventory', position) !== seq) return undefined;
+      return { seq, entity: 'inventory', ref: position, updatedAt: this.seededStamps[position] };
+    }
+    const i = position - this.seededCount;
+    const seq = this.seqs[i];
+    const entity = this.entities[i];
+    const ref = this.refs[i];
+    if (this.currentSeq(entity, ref) !== seq) return undefined;
+    return { seq, entity, ref, updatedAt: this.stamps[i] };
+  }
+
+  /** First position whose sequence number is above `afterSeq`. */
+  private positionAfterSeq(afterSeq: number): number {
+    if (afterSeq < this.seededCount) return afterSeq;
+    return this.seededCount + lowerBound(this.seqs, afterSeq + 1);
+  }
+
+  /** First position whose timestamp is at or after `since`. */
+  private positionSince(since: number): number {
+    const seeded = lowerBound(this.seededStamps, since);
+    if (seeded < this.seededCount) return seeded;
+    return this.seededCount + lowerBound(this.stamps, since);
+  }
+
+  private compact(): void {
+    const seqs: number[] = [];
+    const entities: ChangeEntity[] = [];
+    const refs: number[] = [];
+    const stamps: number[] = [];
+    for (let i = 0; i < this.seqs.length; i++) {
+      if (this.currentSeq(this.entities[i], this.refs[i]) !== this.seqs[i]) continue;
+      seqs.push(this.seqs[i]);
+      entities.push(this.entities[i]);
+      refs.push(this.refs[i]);
+      stamps.push(this.stamps[i]);
+    }
+    this.seqs = seqs;
+    this.entities = entities;
+    this.refs = refs;
+    this.stamps = stamps;
+    this.superseded = 0;
+  }
+}
+
+/** Index of the first element >= value in an ascending list (its length when there is none). */
+function lowerBound(list: ArrayLike<number>, value: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

@@ -1,0 +1,79 @@
+/**
+ * The fake warehouse system (WMS): its contract, its seeded state and its handlers, as the REST engine mounts
+ * them. Everything domain-specific lives in the files this one imports; this file only wires them together.
+ */
+import { fileURLToPath } from 'node:url';
+import type { RestHandler, RestSystemDefinition } from '../../protocols/rest/handler.js';
+import { adjustStock } from './adjustment-handlers.js';
+import { getInventory, getItem, getWarehouse, listItems, listWarehouses, listWarehouseStock } from './catalogue-handlers.js';
+import { listChanges } from './change-handlers.js';
+import { exportInventory } from './export-handlers.js';
+import { createReservation, getReservation, listReservations, releaseReservation } from './reservation-handlers.js';
+import { createShipment, getShipment, updateShipmentStatus } from './shipment-handlers.js';
+import { checkSkuCount, WmsState } from './state.js';
+import { warehousesFor } from './warehouses.js';
+
+export { WmsState } from './state.js';
+
+export interface WmsOptions {
+  /** catalogue size: SKU-1 ... SKU-N (1 ... 1,000,000) */
+  skus: number;
+  /** how many of the built-in warehouses to use (1 ... 10) */
+  warehouses: number;
+  /** background stock changes per second of clock time; default 0 (none) */
+  changeRatePerSecond?: number;
+  /** another contract file (a drifted variant in tests); default contracts/wms.openapi.yaml */
+  contractFile?: string;
+}
+
+/** The same relative URL works from src/systems/wms (vitest) and dist/systems/wms (after tsc): same depth. */
+const DEFAULT_CONTRACT = fileURLToPath(new URL('../../../contracts/wms.openapi.yaml', import.meta.url));
+
+/** Handlers by operationId, exactly the contract's operations. */
+export const wmsHandlers: Record<string, RestHandler<WmsState>> = {
+  listItems,
+  getItem,
+  listWarehouses,
+  getWarehouse,
+  listWarehouseStock,
+  getInventory,
+  createReservation,
+  listReservations,
+  getReservation,
+  releaseReservation,
+  createShipment,
+  getShipment,
+  updateShipmentStatus,
+  listChanges,
+  adjustStock,
+  exportInventory,
+};
+
+export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsState> {
+  const { skus, warehouses } = options;
+  const changeRatePerSecond = options.changeRatePerSecond ?? 0;
+  // configuration errors surface at start-up, not on the first request of some workspace
+  checkSkuCount(skus);
+  warehousesFor(warehouses);
+  if (!Number.isFinite(changeRatePerSecond) || changeRatePerSecond < 0) {
+    throw new Error(`wms: changeRatePerSecond must be a number >= 0, got ${changeRatePerSecond}`);
+  }
+
+  // Before each request the state applies the background changes that have fallen due (simulation.ts); with
+  // no simulation configured that is one property check.
+  const handlers: Record<string, RestHandler<WmsState>> = {};
+  for (const [operationId, handler] of Object.entries(wmsHandlers)) {
+    handlers[operationId] = (req, state) => {
+      state.catchUp();
+      return handler(req, state);
+    };
+  }
+
+  return {
+    name: 'wms',
+    contractFile: options.contractFile ?? DEFAULT_CONTRACT,
+    handlers,
+    createState: ({ seed, clock }) =>
+      new WmsState({ seed, clock, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond }),
+  };
+}
