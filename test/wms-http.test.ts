@@ -107,6 +107,31 @@ describe('WMS over HTTP', () => {
     expect(bulk.body).toMatchObject({ type: 'urn:understudy:problem:too-many-adjustments', limit: 500, received: 501 });
   });
 
+  it('changes nothing when a write is refused: malformed, oversize, wrong type, invalid UTF-8, short stock', async () => {
+    const ws = '/w/refused';
+    const before = (await call(url(`${ws}/wms/v1/inventory/SKU-1`))).body;
+    const feedBefore = (await call(url(`${ws}/wms/v1/changes?limit=1000`))).body.changes.length;
+    const post = (body: string | Buffer, type = 'application/json') =>
+      call(url(`${ws}/wms/v1/reservations`), { method: 'POST', headers: { 'content-type': type }, body });
+    const valid = JSON.stringify({ externalOrderId: 'SO-REFUSED', lines: [{ sku: 'SKU-1', quantity: 1 }] });
+
+    expect((await post('{"externalOrderId": "SO-REFUSED", "lines": [')).status).toBe(400);
+    expect((await post(valid, 'text/plain')).status).toBe(415);
+    const notUtf8 = Buffer.concat([Buffer.from('{"externalOrderId":"SO-'), Buffer.from([0xff, 0xfe]), Buffer.from('","lines":[{"sku":"SKU-1","quantity":1}]}')]);
+    expect((await post(notUtf8)).status).toBe(400);
+    expect((await post(JSON.stringify({ externalOrderId: 'SO-REFUSED', lines: [{ sku: 'SKU-1', quantity: 1 }], padding: 'x'.repeat(11 * 1024 * 1024) }))).status).toBe(413);
+    const short = await post(JSON.stringify({ externalOrderId: 'SO-REFUSED', lines: [{ sku: 'SKU-1', quantity: before.available + 1 }] }));
+    expect(short.status).toBe(409);
+    const unknown = await post(JSON.stringify({ externalOrderId: 'SO-REFUSED', lines: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-999999', quantity: 1 }] }));
+    expect(unknown.status).toBe(422);
+
+    expect((await call(url(`${ws}/wms/v1/inventory/SKU-1`))).body).toEqual(before);
+    expect((await call(url(`${ws}/wms/v1/changes?limit=1000`))).body.changes.length).toBe(feedBefore);
+    expect((await call(url(`${ws}/wms/v1/reservations?externalOrderId=SO-REFUSED`))).body.reservations).toEqual([]);
+    // and the refused order number is still free to use
+    expect((await post(valid)).status).toBe(201);
+  });
+
   it('journals every exchange with a valid response per the contract, and the effects and keys', async () => {
     for (const ws of ['a', 'bad']) {
       const { body } = await call(url(`/w/${ws}/__admin/journal?limit=100`));
