@@ -27,9 +27,9 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
   const running = await startServer(config);
-  for (const w of running.warnings) console.warn(`understudy: warning: ${w}`);
   const systems = running.engine.systems.map((s) => `${s.name} at ${s.mount}`).join(', ');
   console.log(`understudy ${VERSION} listening on ${running.url} (${systems}; seed ${config.seed}; profile ${config.profile})`);
+  running.ready.then((warnings) => warnings.forEach((w) => console.warn(`understudy: warning: ${w}`)));
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -4,14 +4,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdminApp } from './admin/admin-app.js';
 import { DEFAULTS, type ServerConfig } from './config/config.js';
 import { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
 import { Workspaces } from './engine/workspace.js';
 import { mountCustomContract, mountRestSystem } from './protocols/rest/mount.js';
 import { createWmsSystem } from './systems/wms/index.js';
-import { createTrafficListener } from './transports/node-http.js';
+import { createTrafficListener, type AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { VERSION } from './version.js';
 
@@ -28,8 +27,11 @@ export interface RunningServer {
   server: Server;
   engine: Engine;
   workspaces: Workspaces;
-  /** warnings from contracts whose schemas could not all be compiled */
-  warnings: string[];
+  /**
+   * Resolves once start-up work that runs after listening (compiling the remaining validators, loading the admin
+   * app) is done, with warnings about schemas that could not be compiled.
+   */
+  ready: Promise<string[]>;
   /** stop accepting, let in-flight requests finish (at most graceMs), then resolve */
   close(graceMs?: number): Promise<void>;
 }
@@ -58,7 +60,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     { seed: options.seed ?? DEFAULTS.seed, clock, journalEntries: limits.journalEntries, journalBytes: limits.journalBytes, journalBodyBytes: limits.journalBodyBytes },
     limits.workspaces,
   );
-  const admin = createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt: clock.now() });
+  // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path
+  const startedAt = clock.now();
+  let adminApp: Promise<AdminListener> | undefined;
+  const loadAdmin = () =>
+    (adminApp ??= import('./admin/admin-app.js').then((m) =>
+      m.createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt }),
+    ));
+  const admin: AdminListener = (req, res, workspace) => {
+    loadAdmin().then((listener) => listener(req, res, workspace));
+  };
   let draining = false;
   const server = createServer(createTrafficListener({ engine, workspaces, admin, draining: () => draining }));
 
@@ -79,7 +90,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     server,
     engine,
     workspaces,
-    warnings: systems.flatMap((s) => ('warnings' in s.engine ? (s.engine.warnings as string[]) : []).map((w) => `${s.name}: ${w}`)),
+    ready: Promise.all(systems.map(async (s) => ((await s.engine.warmUp?.()) ?? []).map((w) => `${s.name}: ${w}`))).then((w) => w.flat()),
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         draining = true;

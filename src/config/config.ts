@@ -121,7 +121,9 @@ const FILE_SCHEMA = {
   },
 } as const;
 
-const validateFile = new Ajv({ allErrors: true, strict: false }).compile(FILE_SCHEMA);
+let fileValidator: ReturnType<Ajv['compile']> | undefined;
+/** compiled on first use: most runs have no config file, and start-up time counts */
+const validateFile = (data: unknown) => (fileValidator ??= new Ajv({ allErrors: true, strict: false }).compile(FILE_SCHEMA))(data);
 
 type FileConfig = {
   port?: number;
@@ -160,7 +162,7 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   });
   const data = source.toJS() ?? {};
   if (!validateFile(data)) {
-    for (const e of validateFile.errors ?? []) {
+    for (const e of fileValidator?.errors ?? []) {
       // anyOf reports each failed branch and then itself; the anyOf message is the one a user can act on
       if (e.schemaPath.includes('/anyOf/')) continue;
       problems.push(source.problemAt(errorPath(e), describe(e), e.keyword === 'additionalProperties' ? 'key' : 'value'));

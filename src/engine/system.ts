@@ -26,6 +26,8 @@ export interface ProtocolEngine {
   invoke(exchange: Exchange, state: unknown): Reply | Promise<Reply>;
   /** check the reply against the contract; violations go to exchange.contractErrors (in: 'response') */
   checkResponse(exchange: Exchange, reply: Reply): void;
+  /** finish start-up work (compiling validators) in the background once the server listens; returns warnings */
+  warmUp?(): Promise<string[]>;
   /** an error in this protocol's shape (problem+json, SOAP fault, OData error) for engine-level refusals */
   errorReply(status: number, title: string, detail: string, extra?: Record<string, unknown>): Reply;
 }

@@ -13,12 +13,13 @@ export interface MountedRestSystem extends MountedSystem {
 }
 
 export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mountOverride?: string): Promise<MountedRestSystem> {
-  const contract = await loadContract(definition.contractFile);
+  // built-in contracts are checked by `understudy contracts check` in the test suite, not at every start
+  const contract = await loadContract(definition.contractFile, { validate: false });
   const mount = normalizeMount(mountOverride ?? definition.mount ?? contract.defaultMount);
   return {
     name: definition.name,
     mount,
-    engine: new RestEngine(contract, mount, definition.handlers as RestSystemDefinition<unknown>['handlers']),
+    engine: await RestEngine.create(contract, mount, definition.handlers as RestSystemDefinition<unknown>['handlers']),
     createState: (options) => definition.createState(options),
   };
 }
@@ -31,10 +32,10 @@ export function parseContractOption(option: string): { file: string; mount?: str
 
 export async function mountCustomContract(option: string): Promise<MountedRestSystem> {
   const { file, mount } = parseContractOption(option);
-  const contract = await loadContract(file);
+  const contract = await loadContract(file, { validate: true });
   const at = normalizeMount(mount ?? contract.defaultMount);
   const name = at.split('/')[1] || basename(file, extname(file));
-  return { name, mount: at, engine: new RestEngine(contract, at, {}), createState: () => ({}) };
+  return { name, mount: at, engine: await RestEngine.create(contract, at, {}), createState: () => ({}) };
 }
 
 function normalizeMount(mount: string): string {

@@ -3,11 +3,10 @@
  * the media types it accepts, and a validator per declared response. Everything here runs once at start-up; the
  * request path only calls the compiled functions.
  */
-import type { ValidateFunction } from 'ajv';
 import type { OpenAPIV3 } from 'openapi-types';
 import type { OperationInfo } from '../../engine/system.js';
 import { resolveRef, type LoadedContract } from './contract.js';
-import { pointerOf, SchemaCompiler } from './schema-compiler.js';
+import { pointerOf, SchemaCompiler, type Validator } from './schema-compiler.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -20,7 +19,7 @@ export interface AcceptedMedia {
   /** lower-case media type without parameters; may be a range such as application/* */
   type: string;
   kind: BodyKind;
-  validate?: ValidateFunction;
+  validate?: Validator;
 }
 
 export interface ResponseSpec {
@@ -28,7 +27,7 @@ export interface ResponseSpec {
   pointer: string;
   response: OpenAPIV3.ResponseObject;
   /** validator of the JSON body, when the response declares a JSON schema */
-  validate?: ValidateFunction;
+  validate?: Validator;
 }
 
 /** An operation ready to serve; it is also the OperationInfo the pipeline keeps on the exchange. */
@@ -36,11 +35,11 @@ export interface CompiledOperation extends OperationInfo {
   method: string;
   pointer: string;
   operation: OpenAPIV3.OperationObject;
-  path?: ValidateFunction;
-  query?: ValidateFunction;
+  path?: Validator;
+  query?: Validator;
   /** query parameters whose arrays are comma-separated (explode: false) */
   commaSeparated: Set<string>;
-  header?: ValidateFunction;
+  header?: Validator;
   headerNames: string[];
   body?: { required: boolean; media: AcceptedMedia[] };
   /** by status code ("200"), range ("2XX") or "default" */

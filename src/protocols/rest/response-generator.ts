@@ -9,8 +9,11 @@
  * data. The walker below covers what response schemas use (refs, allOf/oneOf/anyOf, enums, formats, bounds).
  *
  * Like Prism, a caller can pick the response with `Prefer: code=404` and/or `Prefer: example=name`.
+ *
+ * faker (English only) is loaded by create(), and only for contracts that have operations without handlers: it
+ * costs ~100 ms and ~25 MB, which a system whose every operation is hand-written does not need to pay.
  */
-import { base, en, Faker } from '@faker-js/faker';
+import type { Faker } from '@faker-js/faker';
 import type { OpenAPIV3 } from 'openapi-types';
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import { hashKey } from '../../util/seeded-random.js';
@@ -40,9 +43,15 @@ export function parsePrefer(header: string | string[] | undefined): Preference {
 }
 
 export class ResponseGenerator {
-  private readonly faker = new Faker({ locale: [en, base] });
+  private constructor(
+    private readonly document: OpenApiDocument,
+    private readonly faker: Faker,
+  ) {}
 
-  constructor(private readonly document: OpenApiDocument) {}
+  static async create(document: OpenApiDocument): Promise<ResponseGenerator> {
+    const { faker } = await import('@faker-js/faker/locale/en');
+    return new ResponseGenerator(document, faker);
+  }
 
   generate(op: CompiledOperation, exchange: Exchange): Reply {
     const prefer = parsePrefer(exchange.headers.prefer);

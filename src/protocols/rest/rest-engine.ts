@@ -35,17 +35,18 @@ export class RestEngine implements ProtocolEngine {
   /** schemas that could not be compiled (served unvalidated); printed at start-up */
   readonly warnings: string[];
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 1000 });
-  private readonly generator: ResponseGenerator;
+  private readonly compiler: SchemaCompiler;
 
-  constructor(
+  /** use create(): the response generator, when needed, loads asynchronously */
+  private constructor(
     contract: LoadedContract,
     readonly mount: string,
     private readonly handlers: Record<string, RestHandler<any>>,
+    private readonly generator: ResponseGenerator | undefined,
   ) {
-    const compiler = new SchemaCompiler(contract);
-    this.operations = compileOperations(contract, mount, compiler);
-    this.warnings = compiler.warnings;
-    this.generator = new ResponseGenerator(contract.document);
+    this.compiler = new SchemaCompiler(contract);
+    this.operations = compileOperations(contract, mount, this.compiler);
+    this.warnings = this.compiler.warnings;
 
     const entries = new Map<string, PathEntry>();
     for (const op of this.operations) {
@@ -61,6 +62,19 @@ export class RestEngine implements ProtocolEngine {
     }
     const unknown = Object.keys(handlers).filter((id) => !this.operations.some((op) => op.id === id));
     if (unknown.length) throw new Error(`handlers for operations the contract does not have: ${unknown.join(', ')}`);
+  }
+
+  static async create(contract: LoadedContract, mount: string, handlers: Record<string, RestHandler<any>>): Promise<RestEngine> {
+    const paths = Object.values(contract.document.paths ?? {}) as Array<Record<string, { operationId?: string }>>;
+    const unhandled = paths.some((item) => Object.values(item ?? {}).some((op) => typeof op === 'object' && op !== null && 'responses' in op && !handlers[op.operationId ?? '']));
+    const generator = unhandled ? await ResponseGenerator.create(contract.document) : undefined;
+    return new RestEngine(contract, mount, handlers, generator);
+  }
+
+  /** Compiles every validator not compiled yet, a few at a time, without blocking requests for long. */
+  async warmUp(): Promise<string[]> {
+    await this.compiler.compilePending();
+    return this.warnings;
   }
 
   resolve(exchange: Exchange): Resolution {
@@ -126,6 +140,7 @@ export class RestEngine implements ProtocolEngine {
     const handler = this.handlers[op.id];
     if (!handler) {
       exchange.key = idempotencyKey(exchange);
+      if (!this.generator) throw new Error(`no handler for ${op.id}`);
       return this.generator.generate(op, exchange);
     }
     const parsed = exchange.parsed as ParsedRequest;

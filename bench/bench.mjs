@@ -1,0 +1,537 @@
+#!/usr/bin/env node
+// `npm run bench`: how fast is understudy next to a bare node:http server, on this machine, in this run?
+//
+// For each scenario it starts the built server (`node dist/cli.js serve --port P --seed 42 ...`), measures the time
+// from spawn to the first successful response, takes the response body and content-type, then warms up and loads
+// the server. Next it starts bench/baseline-server.mjs serving exactly those bytes, and loads it the same way.
+// Only one server runs at a time; servers are pinned to cpu0 and the load generator to cpu1 (taskset) when the
+// machine allows it. The load generator is wrk when it is on PATH (exact percentiles through a small lua hook),
+// else autocannon, run as its own process. Reported per server: req/s, p50, p99, errors and non-2xx answers, peak
+// RSS (VmHWM, read after the load), server CPU; plus the understudy/baseline req/s ratio. Results go to the console
+// and to bench/results/<UTC stamp>.json.
+//
+// Usage: npm run bench [-- --scenario NAME ...] [-- --list]
+// Env:   BENCH_DURATION=10 (s, measured)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=50 (scenarios without their own)
+//        BENCH_LOADGEN=wrk|autocannon (default: wrk if installed)
+//        BENCH_QUIET_WAIT=30 (s to wait for an idle machine before each load; 0 = do not wait)
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const BASELINE = path.join(REPO, 'bench', 'baseline-server.mjs');
+const AUTOCANNON = path.join(REPO, 'node_modules', 'autocannon', 'autocannon.js');
+const RESULTS_DIR = path.join(REPO, 'bench', 'results');
+
+const DURATION_S = positiveNumber('BENCH_DURATION', 10);
+const WARMUP_S = positiveNumber('BENCH_WARMUP', 3, true);
+const DEFAULT_CONNECTIONS = positiveNumber('BENCH_CONNECTIONS', 50);
+const QUIET_WAIT_S = positiveNumber('BENCH_QUIET_WAIT', 30, true);
+const QUIET_MAX_CORES = 0.2;
+const SEED = 42;
+const STARTUP_POLL_MS = 10;
+const STARTUP_DEADLINE_MS = 30_000;
+
+/**
+ * What to measure. Add scenarios here; each runs understudy and the baseline back to back.
+ *  name             --scenario NAME selects it
+ *  route            GET path loaded on both servers (the baseline serves understudy's answer on it)
+ *  serverArgs       extra `understudy serve` arguments (e.g. a chaos profile)
+ *  baselineDelayMs  delay the baseline adds before answering, to mirror a delay the profile injects
+ *  connections      concurrent connections (default BENCH_CONNECTIONS)
+ *  targets          goals from the issues, checked and printed (not enforced: the bench always exits 0 when it ran)
+ */
+const SCENARIOS = [
+  {
+    name: 'inventory',
+    route: '/wms/v1/inventory/SKU-1',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    targets: { minRatio: 0.5, maxP99Ms: 5, maxRssMb: 150, maxStartupMs: 400 }, // issue #2, "Performance"
+  },
+  // Issue #3 adds the 100 ms delay profile at 50 and 1,000 connections, along these lines:
+  // { name: 'delay-100ms', route: '/wms/v1/inventory/SKU-1', serverArgs: ['--profile', 'bench-delay-100ms'], baselineDelayMs: 100, connections: 50 },
+  // { name: 'delay-100ms-c1000', route: '/wms/v1/inventory/SKU-1', serverArgs: ['--profile', 'bench-delay-100ms'], baselineDelayMs: 100, connections: 1000 },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// small helpers
+
+function positiveNumber(name, fallback, zeroAllowed = false) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) die(`${name}=${raw} is not a valid number`);
+  return value;
+}
+
+/** An expected failure: reported by its message alone. */
+class BenchError extends Error {}
+
+function die(message) {
+  console.error(`bench: ${message}`);
+  killAll();
+  process.exit(1);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves to the promise's value, or to null when it has not settled within `ms` (the timer does not linger). */
+async function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms, null)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const log = (message) => console.log(`bench: ${message}`);
+
+function commandExists(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One GET with a fresh connection; resolves { status, headers, body } or rejects on a socket error. */
+function get(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(2000, () => req.destroy(new Error('timeout')));
+  });
+}
+
+/** Peak resident set size of a live process in MB (Linux), or null. */
+function peakRssMb(pid) {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a live process has used (Linux), or null. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the machine: CPU pinning, file descriptors, load generator
+
+const machine = (() => {
+  const cpus = os.availableParallelism?.() ?? os.cpus().length;
+  const canPin = process.platform === 'linux' && cpus >= 2 && commandExists('taskset') &&
+    ['0', '1'].every((cpu) => spawnSync('taskset', ['-c', cpu, 'true']).status === 0);
+  const limits = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const toLimit = (v) => (v === 'unlimited' ? Infinity : Number(v));
+  return { cpus, canPin, fdSoft: toLimit(limits[0]), fdHard: toLimit(limits[1]) };
+})();
+
+function chooseLoadgen() {
+  const wanted = process.env.BENCH_LOADGEN;
+  if (wanted && !['wrk', 'autocannon'].includes(wanted)) die(`BENCH_LOADGEN=${wanted}: use wrk or autocannon`);
+  const hasWrk = commandExists('wrk');
+  const hasAutocannon = fs.existsSync(AUTOCANNON);
+  const hint = 'install wrk (Debian/Ubuntu: apt-get install -y wrk; macOS: brew install wrk) or run npm ci for autocannon';
+  if (wanted === 'wrk' && !hasWrk) die(`BENCH_LOADGEN=wrk but wrk is not on PATH: ${hint}`);
+  if (wanted === 'autocannon' && !hasAutocannon) die(`BENCH_LOADGEN=autocannon but ${AUTOCANNON} is missing: run npm ci`);
+  if (wanted) return wanted;
+  if (hasWrk) return 'wrk';
+  if (hasAutocannon) {
+    log(`wrk is not on PATH, using autocannon (latency in whole ms); for exact percentiles ${hint.replace(' or run npm ci for autocannon', '')}`);
+    return 'autocannon';
+  }
+  die(`no load generator: ${hint}`);
+}
+
+/**
+ * argv prefixed so the process runs on `cpu` and may open `fds` descriptors. Both wrappers exec, so the pid we
+ * get back is the pid of the real program (needed for /proc/<pid>/status).
+ */
+function placed(argv, cpu, fds) {
+  let wrapped = argv;
+  if (fds > machine.fdSoft) {
+    const limit = Math.min(fds, machine.fdHard);
+    if (limit < fds) log(`warning: ${fds} file descriptors wanted, hard limit is ${machine.fdHard}`);
+    wrapped = ['sh', '-c', `ulimit -n ${limit} && exec "$@"`, 'sh', ...wrapped];
+  }
+  if (machine.canPin) wrapped = ['taskset', '-c', String(cpu), ...wrapped];
+  return wrapped;
+}
+
+// wrk prints its summary through this hook as one JSON line (latencies in microseconds)
+const WRK_REPORT_LUA = `
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,' ..
+    '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+`;
+const wrkScript = path.join(os.tmpdir(), `understudy-bench-${process.pid}.lua`);
+
+/**
+ * CPU seconds the machine's processes have used so far (Linux), or null. Interrupt time is left out: on loopback
+ * most of it is the kernel moving our own load's packets, which no process is charged for. Steal time (the
+ * hypervisor running someone else) counts as busy.
+ */
+function machineBusySeconds() {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , , , steal] = fields;
+    return (user + nice + system + steal) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs the load generator for `seconds`; resolves to { rps, p50Ms, p99Ms, requests, errors, non2xx,
+ * bytesPerResponse, loadgenCpuS }. The load generator's CPU time is sampled while it runs (its /proc entry is gone
+ * once it exits), so it may miss the last quarter second.
+ */
+function load(loadgen, url, connections, seconds) {
+  const argv = loadgen === 'wrk'
+    ? ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', wrkScript, url]
+    : [process.execPath, AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url];
+  return new Promise((resolve, reject) => {
+    const final = placed(argv, 1, connections + 64);
+    const child = track(spawn(final[0], final.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let loadgenCpuS = null;
+    const sampler = setInterval(() => (loadgenCpuS = cpuSeconds(child.pid) ?? loadgenCpuS), 250);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(sampler);
+      if (code !== 0) return reject(new BenchError(`${loadgen} exited ${code}: ${stderr.trim() || stdout.trim()}`));
+      try {
+        resolve({ ...(loadgen === 'wrk' ? parseWrk(stdout) : parseAutocannon(stdout)), loadgenCpuS });
+      } catch (error) {
+        reject(new BenchError(`cannot read ${loadgen} output (${error.message}):\n${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
+function parseWrk(stdout) {
+  const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '));
+  if (!line) throw new Error('no WRKJSON line');
+  const r = JSON.parse(line.slice(8));
+  return {
+    requests: r.requests,
+    rps: r.requests / (r.duration_us / 1e6),
+    p50Ms: r.p50_us / 1000,
+    p99Ms: r.p99_us / 1000,
+    maxMs: r.max_us / 1000,
+    errors: r.connect + r.read + r.write + r.timeout,
+    non2xx: r.status,
+    bytesPerResponse: r.requests ? Math.round(r.bytes / r.requests) : null,
+  };
+}
+
+function parseAutocannon(stdout) {
+  const r = JSON.parse(stdout.trim().split('\n').at(-1));
+  const answered = r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'];
+  return {
+    requests: answered,
+    rps: answered / r.duration,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    bytesPerResponse: answered ? Math.round(r.throughput.total / answered) : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// servers
+
+const children = new Set();
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+function killAll() {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+/** Starts a server process pinned to cpu0; keeps the tail of its output (and drains it, so it never blocks). */
+function startServer(label, argv, connections, { env = process.env, stdin = 'ignore' } = {}) {
+  const final = placed(argv, 0, connections + 256);
+  const spawnedAt = performance.now();
+  const child = track(spawn(final[0], final.slice(1), { cwd: REPO, env, stdio: [stdin, 'pipe', 'pipe'] }));
+  const server = { label, child, spawnedAt, tail: [], outputBytes: 0 };
+  const keep = (chunk) => {
+    server.outputBytes += chunk.length;
+    server.tail.push(...chunk.toString().split('\n').filter(Boolean));
+    if (server.tail.length > 40) server.tail.splice(0, server.tail.length - 40);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  server.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', (error) => resolve({ code: null, signal: `spawn error: ${error.message}` }));
+  });
+  return server;
+}
+
+/** Polls `url` every STARTUP_POLL_MS until it answers 200; returns the response and ms since spawn. */
+async function firstSuccess(server, url) {
+  for (;;) {
+    const gone = await within(server.exited, 0);
+    if (gone) throw new BenchError(`${server.label} exited (${gone.code ?? gone.signal}) before answering:\n  ${server.tail.join('\n  ')}`);
+    try {
+      const response = await get(url);
+      if (response.status === 200) return { response, startupMs: performance.now() - server.spawnedAt };
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - server.spawnedAt > STARTUP_DEADLINE_MS) {
+      throw new BenchError(`${server.label} gave no 200 on ${url} within ${STARTUP_DEADLINE_MS / 1000} s:\n  ${server.tail.join('\n  ')}`);
+    }
+    await sleep(STARTUP_POLL_MS);
+  }
+}
+
+async function stopServer(server) {
+  const asked = performance.now();
+  server.child.kill('SIGTERM');
+  const result = await within(server.exited, 10_000);
+  if (!result) {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    return { exitCode: null, note: 'killed: no exit within 10 s of SIGTERM' };
+  }
+  return { exitCode: result.code, signal: result.signal ?? undefined, stopMs: Math.round(performance.now() - asked) };
+}
+
+/**
+ * Other sessions may share the machine: before loading a server, wait (at most QUIET_WAIT_S) until the machine is
+ * nearly idle, measured over one-second windows.
+ */
+async function waitForQuiet() {
+  if (machineBusySeconds() === null || QUIET_WAIT_S === 0) return;
+  const deadline = performance.now() + QUIET_WAIT_S * 1000;
+  let busyCores = 0;
+  do {
+    const before = machineBusySeconds();
+    await sleep(1000);
+    busyCores = machineBusySeconds() - before;
+    if (busyCores <= QUIET_MAX_CORES) return;
+  } while (performance.now() < deadline);
+  log(`  warning: the machine is busy (${(busyCores * 100).toFixed(0)}% of a core used by other processes); measuring anyway`);
+}
+
+/** Warm-up, measured load, then peak RSS and CPU use of the server process. */
+async function measure(server, loadgen, url, connections) {
+  await waitForQuiet();
+  if (WARMUP_S > 0) {
+    log(`  ${server.label}: warm-up ${WARMUP_S} s at ${connections} connections`);
+    await load(loadgen, url, connections, WARMUP_S);
+  }
+  log(`  ${server.label}: measuring ${DURATION_S} s at ${connections} connections`);
+  const cpuBefore = cpuSeconds(server.child.pid);
+  const busyBefore = machineBusySeconds();
+  const startedAt = performance.now();
+  const { loadgenCpuS, ...result } = await load(loadgen, url, connections, DURATION_S);
+  const cpuAfter = cpuSeconds(server.child.pid);
+  const busyAfter = machineBusySeconds();
+  const elapsedS = (performance.now() - startedAt) / 1000;
+  // CPU as % of one core over the measured run: the server, the load generator, and everything else on the machine
+  // (other processes disturb the numbers: rerun when "other" is high)
+  const serverCpuS = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+  const otherCpuS = serverCpuS !== null && loadgenCpuS !== null && busyBefore !== null && busyAfter !== null
+    ? Math.max(0, busyAfter - busyBefore - serverCpuS - loadgenCpuS) : null;
+  const pct = (seconds) => (seconds === null ? null : (100 * seconds) / elapsedS);
+  return {
+    ...result,
+    peakRssMb: peakRssMb(server.child.pid),
+    serverCpuPct: pct(serverCpuS),
+    loadgenCpuPct: pct(loadgenCpuS),
+    otherCpuPct: pct(otherCpuS),
+  };
+}
+
+async function runScenario(scenario, loadgen) {
+  const connections = scenario.connections ?? DEFAULT_CONNECTIONS;
+  log(`scenario ${scenario.name}: GET ${scenario.route}, ${connections} connections${scenario.serverArgs.length ? `, serve ${scenario.serverArgs.join(' ')}` : ''}`);
+
+  // understudy, with a clean environment so UNDERSTUDY_* variables of the caller do not change what is measured
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('UNDERSTUDY_')));
+  const port = await freePort();
+  const argv = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--seed', String(SEED), ...scenario.serverArgs];
+  const understudy = startServer('understudy', argv, connections, { env });
+  const url = `http://127.0.0.1:${port}${scenario.route}`;
+  const { response, startupMs } = await firstSuccess(understudy, url);
+  const contentType = response.headers['content-type'] ?? 'application/octet-stream';
+  log(`  understudy: first 200 after ${startupMs.toFixed(0)} ms (${response.body.length} bytes, ${contentType})`);
+  const u = await measure(understudy, loadgen, url, connections);
+  const uStop = await stopServer(understudy);
+  if (uStop.exitCode !== 0) log(`  warning: understudy did not exit 0 on SIGTERM (${JSON.stringify(uStop)})`);
+
+  // the baseline, serving the same bytes
+  const basePort = await freePort();
+  const baseArgv = [process.execPath, BASELINE, String(basePort), scenario.route, contentType, String(scenario.baselineDelayMs ?? 0)];
+  const baseline = startServer('node:http', baseArgv, connections, { stdin: 'pipe' });
+  baseline.child.stdin.end(response.body);
+  const baseUrl = `http://127.0.0.1:${basePort}${scenario.route}`;
+  const baseFirst = await firstSuccess(baseline, baseUrl);
+  if (!baseFirst.response.body.equals(response.body) || baseFirst.response.headers['content-type'] !== contentType) {
+    throw new BenchError('the baseline does not return the same body and content-type as understudy');
+  }
+  const b = await measure(baseline, loadgen, baseUrl, connections);
+  await stopServer(baseline);
+
+  return {
+    name: scenario.name,
+    route: scenario.route,
+    connections,
+    serverArgs: scenario.serverArgs,
+    baselineDelayMs: scenario.baselineDelayMs ?? 0,
+    bodyBytes: response.body.length,
+    contentType,
+    understudy: { ...u, startupMs: Math.round(startupMs), shutdown: uStop, outputBytes: understudy.outputBytes },
+    baseline: { ...b, startupMs: Math.round(baseFirst.startupMs) },
+    ratio: u.rps / b.rps,
+    targets: scenario.targets ? checkTargets(scenario.targets, u, startupMs, u.rps / b.rps) : undefined,
+  };
+}
+
+function checkTargets(targets, u, startupMs, ratio) {
+  const checks = [];
+  if (targets.minRatio !== undefined) checks.push({ what: `req/s ratio >= ${targets.minRatio}`, value: ratio, ok: ratio >= targets.minRatio });
+  if (targets.maxP99Ms !== undefined) checks.push({ what: `p99 < ${targets.maxP99Ms} ms`, value: u.p99Ms, ok: u.p99Ms < targets.maxP99Ms });
+  if (targets.maxRssMb !== undefined && u.peakRssMb !== null) checks.push({ what: `peak RSS < ${targets.maxRssMb} MB${DURATION_S < 60 ? ` (the issue measures after 60 s: BENCH_DURATION=60)` : ''}`, value: u.peakRssMb, ok: u.peakRssMb < targets.maxRssMb });
+  if (targets.maxStartupMs !== undefined) checks.push({ what: `first response < ${targets.maxStartupMs} ms`, value: startupMs, ok: startupMs < targets.maxStartupMs });
+  return checks;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// report
+
+function printTable(results) {
+  const fmt = (v, digits = 0) => (v === null || v === undefined ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  const rows = [['scenario', 'server', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'peak RSS MB', 'CPU % srv/load/other', 'first 200 ms', 'bytes/resp']];
+  for (const r of results) {
+    for (const [label, m] of [['understudy', r.understudy], ['node:http', r.baseline]]) {
+      rows.push([r.name, label, String(r.connections), fmt(m.rps), fmt(m.p50Ms, 2), fmt(m.p99Ms, 2), fmt(m.errors), fmt(m.non2xx), fmt(m.peakRssMb), [m.serverCpuPct, m.loadgenCpuPct, m.otherCpuPct].map((v) => fmt(v)).join('/'), fmt(m.startupMs), fmt(m.bytesPerResponse)]);
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  console.log('');
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  console.log('');
+  for (const r of results) {
+    console.log(`${r.name}: understudy / node:http req/s = ${r.ratio.toFixed(2)}`);
+    for (const check of r.targets ?? []) console.log(`  ${check.ok ? 'ok  ' : 'MISS'} ${check.what}: ${fmt(check.value, 2)}`);
+    const busiest = Math.max(r.understudy.otherCpuPct ?? 0, r.baseline.otherCpuPct ?? 0);
+    if (busiest > 25) console.log(`  note: other processes used up to ${busiest.toFixed(0)}% of a core during the measured runs: the numbers are disturbed, rerun on a quiet machine`);
+    if (r.understudy.shutdown.exitCode !== 0) console.log(`  note: understudy's exit on SIGTERM: ${JSON.stringify(r.understudy.shutdown)}`);
+  }
+}
+
+function machineInfo(loadgen) {
+  const version = (argv) => {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+    return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim() || null;
+  };
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+  return {
+    host: os.hostname(),
+    cpus: machine.cpus,
+    cpuModel: os.cpus()[0]?.model ?? null,
+    memTotalMb: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    understudy: pkg.version,
+    gitCommit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout?.trim() || null,
+    loadgen: loadgen === 'wrk' ? version(['wrk', '--version']) : `autocannon ${JSON.parse(fs.readFileSync(path.join(path.dirname(AUTOCANNON), 'package.json'), 'utf8')).version}`,
+    pinning: machine.canPin ? 'servers on cpu0, load generator on cpu1 (taskset)' : 'none (needs Linux, taskset and 2+ CPUs)',
+    loadavgBefore: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const names = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--scenario') names.push(argv[++i] ?? die('--scenario needs a name'));
+    else if (arg.startsWith('--scenario=')) names.push(arg.slice('--scenario='.length));
+    else if (arg === '--list') {
+      for (const s of SCENARIOS) console.log(`${s.name}\tGET ${s.route}\t${s.connections ?? DEFAULT_CONNECTIONS} connections\t${s.serverArgs.join(' ')}`);
+      process.exit(0);
+    } else if (arg === '--help' || arg === '-h') {
+      console.log('usage: npm run bench [-- --scenario NAME ...] [-- --list]\nenv: BENCH_DURATION BENCH_WARMUP BENCH_CONNECTIONS BENCH_LOADGEN=wrk|autocannon BENCH_QUIET_WAIT');
+      process.exit(0);
+    } else die(`unknown argument ${arg} (try --help)`);
+  }
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
+  if (unknown.length) die(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS;
+}
+
+async function main() {
+  const scenarios = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(CLI)) die(`${path.relative(REPO, CLI)} is missing: run npm run build (npm run bench does)`);
+  const loadgen = chooseLoadgen();
+  if (loadgen === 'wrk') fs.writeFileSync(wrkScript, WRK_REPORT_LUA);
+  process.on('exit', () => fs.rmSync(wrkScript, { force: true }));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => die(`interrupted (${signal})`));
+
+  const startedAt = new Date();
+  const info = machineInfo(loadgen);
+  log(`${info.loadgen}; ${info.pinning}; warm-up ${WARMUP_S} s, measured ${DURATION_S} s; load average ${info.loadavgBefore.join(' ')}`);
+  const results = [];
+  for (const scenario of scenarios) results.push(await runScenario(scenario, loadgen));
+  info.loadavgAfter = os.loadavg().map((l) => Number(l.toFixed(2)));
+
+  printTable(results);
+  const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${stamp}.json`);
+  const report = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), settings: { durationS: DURATION_S, warmupS: WARMUP_S, seed: SEED }, machine: info, scenarios: results };
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((error) => die(error instanceof BenchError ? error.message : (error.stack ?? String(error))));
