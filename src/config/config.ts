@@ -48,7 +48,7 @@ export const DEFAULTS: ServerConfig = {
   seed: 42,
   profile: 'calm',
   dataDir: '.understudy',
-  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 64 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100 },
+  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100 },
   systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0 } },
   contracts: [],
   warnings: [],
