@@ -7,7 +7,9 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { builtInProfiles, loadProfile } from './chaos/profile.js';
 import { ConfigError, readConfigFile, resolveConfig, SourceError } from './config/config.js';
+import { formatProblem } from './config/yaml-source.js';
 import { checkContract } from './protocols/rest/contract.js';
 import { startServer } from './server.js';
 import { VERSION } from './version.js';
@@ -21,6 +23,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     host: argv.host as string | undefined,
     seed: argv.seed as number | undefined,
     profile: argv.profile as string | undefined,
+    faultHeader: argv.faultHeader as boolean | undefined,
     dataDir: argv.dataDir as string | undefined,
     adminToken: argv.adminToken as string | undefined,
     contract: argv.contract as string[] | undefined,
@@ -64,6 +67,29 @@ async function checkContracts(files: string[]): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
+function listProfiles(): void {
+  for (const name of builtInProfiles()) {
+    const profile = loadProfile(name);
+    console.log(`${name.padEnd(22)} ${profile.description}`);
+  }
+}
+
+function checkProfiles(files: string[]): void {
+  let failed = 0;
+  for (const file of files) {
+    try {
+      const profile = loadProfile(file);
+      console.log(`ok    ${file} (${profile.name}: ${profile.rules.length + profile.phases.reduce((n, p) => n + p.rules.length, 0)} rules)`);
+      for (const note of profile.notes) console.log(`      note: ${note}`);
+    } catch (err) {
+      if (!(err instanceof SourceError)) throw err;
+      failed++;
+      console.log(`FAIL  ${file}\n${err.problems.map((p) => '      ' + formatProblem(p)).join('\n')}`);
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
 await yargs(hideBin(process.argv))
   .scriptName('understudy')
   .version(VERSION)
@@ -79,6 +105,7 @@ await yargs(hideBin(process.argv))
         .option('seed', { type: 'number', describe: 'seed for data and chaos (default 42)' })
         .option('config', { type: 'string', describe: 'configuration file (YAML or JSON)' })
         .option('data-dir', { type: 'string', describe: 'directory for persistent state (default .understudy)' })
+        .option('fault-header', { type: 'boolean', describe: 'add x-understudy-fault to replies that carry an injected fault' })
         .option('admin-token', { type: 'string', describe: 'bearer token required by /__admin; mandatory off loopback' })
         .option('contract', { type: 'string', array: true, describe: 'also serve an OpenAPI contract: FILE or FILE@/mount' }),
     serve,
@@ -93,7 +120,18 @@ await yargs(hideBin(process.argv))
       )
       .demandCommand(1, 'name a subcommand: check'),
   )
-  .demandCommand(1, 'name a command: serve or contracts check')
+  .command('profiles', 'work with chaos profiles', (y) =>
+    y
+      .command('list', 'list the built-in profiles', () => undefined, () => listProfiles())
+      .command(
+        'check <files..>',
+        'validate profile files (or built-in names); exits 1 listing every problem with its line',
+        (c) => c.positional('files', { type: 'string', array: true, demandOption: true }),
+        (argv) => checkProfiles(argv.files as string[]),
+      )
+      .demandCommand(1, 'name a subcommand: list or check'),
+  )
+  .demandCommand(1, 'name a command: serve, contracts check, profiles list or profiles check')
   .strict()
   .fail((message, err) => {
     if (err instanceof SourceError || err instanceof ConfigError) console.error(`understudy: ${err.message}`);

@@ -5,13 +5,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS, type ServerConfig } from './config/config.js';
+import { ChaosEngine } from './chaos/chaos-stage.js';
+import { loadProfile, type CompiledProfile } from './chaos/profile.js';
 import { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
-import { Workspaces } from './engine/workspace.js';
+import { Workspaces, type Workspace } from './engine/workspace.js';
 import { mountCustomContract, mountRestSystem } from './protocols/rest/mount.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { realScheduler, type Scheduler } from './util/scheduler.js';
 import { VERSION } from './version.js';
 
 export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems'>> {
@@ -19,6 +22,8 @@ export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'sy
   systems?: { wms?: Partial<ServerConfig['systems']['wms']> };
   /** a ManualClock in tests */
   clock?: Clock;
+  /** a ManualScheduler in tests: injected latency and held connections then wait for advance() */
+  scheduler?: Scheduler;
 }
 
 export interface RunningServer {
@@ -56,22 +61,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const limits = { ...DEFAULTS.limits, ...options.limits };
   const systems = await buildSystems(options);
   const engine = new Engine(systems, clock, limits);
+  const scheduler = options.scheduler ?? realScheduler;
+  const seed = options.seed ?? DEFAULTS.seed;
+  const chaosOptions = { clock, scheduler, seed, faultHeader: options.faultHeader ?? false };
+  const profile = loadProfile(options.profile ?? DEFAULTS.profile);
   const workspaces = new Workspaces(
-    { seed: options.seed ?? DEFAULTS.seed, clock, journalEntries: limits.journalEntries, journalBytes: limits.journalBytes, journalBodyBytes: limits.journalBodyBytes },
+    {
+      seed,
+      clock,
+      journalEntries: limits.journalEntries,
+      journalBytes: limits.journalBytes,
+      journalBodyBytes: limits.journalBodyBytes,
+      createChaos: () => new ChaosEngine(profile, chaosOptions),
+    },
     limits.workspaces,
   );
+  const chaos = { activate: (workspace: Workspace, next: CompiledProfile) => (workspace.chaos = new ChaosEngine(next, chaosOptions)) };
   // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path
   const startedAt = clock.now();
   let adminApp: Promise<AdminListener> | undefined;
   const loadAdmin = () =>
     (adminApp ??= import('./admin/admin-app.js').then((m) =>
-      m.createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt }),
+      m.createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt, chaos }),
     ));
   const admin: AdminListener = (req, res, workspace) => {
     loadAdmin().then((listener) => listener(req, res, workspace));
   };
   let draining = false;
-  const server = createServer(createTrafficListener({ engine, workspaces, admin, draining: () => draining }));
+  const server = createServer(createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler }));
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

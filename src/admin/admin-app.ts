@@ -10,6 +10,7 @@ import type { Engine } from '../engine/pipeline.js';
 import { PROBLEM_JSON, problemType, statusTitle } from '../engine/problem.js';
 import type { ResetScope, Workspace, Workspaces } from '../engine/workspace.js';
 import { toFull, toSummary } from '../journal/views.js';
+import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 
 export interface AdminOptions {
@@ -18,9 +19,10 @@ export interface AdminOptions {
   adminToken?: string;
   version: string;
   startedAt: number;
+  chaos: ChaosControl;
 }
 
-const RESET_SCOPES: Array<ResetScope | 'chaos'> = ['all', 'state', 'journal', 'chaos'];
+const RESET_SCOPES: ResetScope[] = ['all', 'state', 'journal', 'chaos'];
 
 type AdminRequest = Request & { workspace: Workspace };
 
@@ -44,9 +46,11 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
       sendProblem(res, 401, 'admin-token-required', 'The admin API needs Authorization: Bearer <admin token> (--admin-token / UNDERSTUDY_ADMIN_TOKEN).');
     });
   }
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
-
   const ws = (req: Request) => (req as AdminRequest).workspace;
+
+  // before the JSON body parser: profiles arrive as text (YAML or JSON) and keep their line numbers
+  addChaosRoutes(app, options.chaos, ws, sendProblem);
+  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   app.get('/__admin/health', (req, res) => {
     res.json({
@@ -82,8 +86,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
     if (!RESET_SCOPES.includes(scope as ResetScope)) {
       return sendProblem(res, 400, 'bad-reset-scope', `scope must be one of ${RESET_SCOPES.join(', ')}.`);
     }
-    // 'chaos' restarts the chaos timeline and counters; the calm stage of this version has none to restart
-    if (scope !== 'chaos') ws(req).reset(scope as ResetScope);
+    ws(req).reset(scope as ResetScope);
     res.json({ workspace: ws(req).name, reset: scope });
   });
 

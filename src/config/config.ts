@@ -22,6 +22,8 @@ export interface ServerConfig {
   host: string;
   seed: number;
   profile: string;
+  /** add x-understudy-fault to replies carrying a fault */
+  faultHeader: boolean;
   dataDir: string;
   adminToken?: string;
   limits: {
@@ -47,6 +49,7 @@ export const DEFAULTS: ServerConfig = {
   host: '127.0.0.1',
   seed: 42,
   profile: 'calm',
+  faultHeader: false,
   dataDir: '.understudy',
   limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100 },
   systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0 } },
@@ -60,6 +63,7 @@ export interface ConfigOverrides {
   host?: string;
   seed?: number;
   profile?: string;
+  faultHeader?: boolean;
   dataDir?: string;
   adminToken?: string;
   contract?: string[];
@@ -76,6 +80,7 @@ const FILE_SCHEMA = {
     host: { type: 'string', minLength: 1 },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     profile: { type: 'string', minLength: 1 },
+    faultHeader: { type: 'boolean' },
     dataDir: { type: 'string', minLength: 1 },
     adminToken: { type: 'string', minLength: 8 },
     limits: {
@@ -130,6 +135,7 @@ type FileConfig = {
   host?: string;
   seed?: number;
   profile?: string;
+  faultHeader?: boolean;
   dataDir?: string;
   adminToken?: string;
   limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number };
@@ -220,6 +226,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     host: overrides.host ?? f.host ?? DEFAULTS.host,
     seed: overrides.seed ?? f.seed ?? DEFAULTS.seed,
     profile: overrides.profile ?? f.profile ?? DEFAULTS.profile,
+    faultHeader: overrides.faultHeader ?? f.faultHeader ?? DEFAULTS.faultHeader,
     dataDir: overrides.dataDir ?? f.dataDir ?? DEFAULTS.dataDir,
     adminToken: overrides.adminToken ?? f.adminToken ?? undefined,
     limits: {
@@ -253,9 +260,6 @@ function checkConfig(c: ServerConfig): void {
   if (c.adminToken !== undefined && c.adminToken.length < 8) problems.push('the admin token must be at least 8 characters');
   if (c.limits.journalBytes > 2 ** 31 || c.limits.journalBytes < 64 * 1024) problems.push('limits.journalBytes must be between 64kb and 2gb');
   if (c.limits.journalBodyBytes * 4 > c.limits.journalBytes) problems.push('limits.journalBodyBytes must be at most a quarter of limits.journalBytes');
-  if (c.profile !== 'calm') {
-    problems.push(`profile "${c.profile}": only the calm profile exists in this version (chaos profiles arrive with the chaos engine)`);
-  }
   if (!isLoopback(c.host) && !c.adminToken) {
     problems.push(`refusing to listen on ${c.host} without an admin token: set --admin-token or UNDERSTUDY_ADMIN_TOKEN (the admin API can reset state and read secrets-redacted traffic)`);
   }

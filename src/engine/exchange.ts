@@ -16,6 +16,21 @@ export type Protocol = 'rest' | 'soap' | 'odata' | 'oauth' | 'admin' | 'none';
 export type HeaderValue = string | number | readonly string[];
 export type ReplyHeaders = Record<string, HeaderValue>;
 
+/**
+ * A reply the transport must deliver badly, on purpose (chaos): these are the failures a client meets below HTTP.
+ *  reset     a TCP RST instead of an answer (the client sees ECONNRESET)
+ *  close     the connection closed with nothing written (an empty reply)
+ *  hang      nothing for `ms`, then the connection closed (a server that stopped answering)
+ *  truncate  status, headers and Content-Length as normal, then the connection closed halfway through the body
+ *  slow      the body dripped at `bytesPerSecond`
+ */
+export type Disruption =
+  | { kind: 'reset' }
+  | { kind: 'close' }
+  | { kind: 'hang'; ms: number }
+  | { kind: 'truncate' }
+  | { kind: 'slow'; bytesPerSecond: number };
+
 /** What the pipeline answers. `body` may be a stream of chunks (exports) that the transport pipes with backpressure. */
 export interface Reply {
   status: number;
@@ -26,6 +41,8 @@ export interface Reply {
    * rewrites the body must drop it (the check then parses what is actually sent).
    */
   source?: unknown;
+  /** set by chaos faults that break delivery rather than content */
+  disruption?: Disruption;
 }
 
 /** One contract violation, in the request or in the response. */
@@ -92,4 +109,6 @@ export interface Exchange {
   key?: string;
   /** the protocol engine's parsed request (parsed JSON body, coerced query...), for the handler */
   parsed?: unknown;
+  /** what the chaos stage remembers between before() and after() (the rules that matched) */
+  chaos?: unknown;
 }

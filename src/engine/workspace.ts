@@ -11,7 +11,7 @@ import type { MountedSystem } from './system.js';
 export const WORKSPACE_NAME = /^[a-z0-9-]{1,40}$/;
 export const DEFAULT_WORKSPACE = 'default';
 
-export type ResetScope = 'all' | 'state' | 'journal';
+export type ResetScope = 'all' | 'state' | 'journal' | 'chaos';
 
 export interface WorkspaceOptions {
   seed: number;
@@ -19,6 +19,8 @@ export interface WorkspaceOptions {
   journalEntries: number;
   journalBytes: number;
   journalBodyBytes: number;
+  /** the chaos stage a new workspace starts with (the server's profile) */
+  createChaos?: () => ChaosStage;
 }
 
 /** Request counts per system and status class, for the admin API and (later) the report card. */
@@ -46,8 +48,8 @@ export class Workspace {
   readonly journal: Journal;
   readonly createdAt: number;
   counters = new Counters();
-  /** replaced when a chaos profile is activated for this workspace (issue #3) */
-  chaos: ChaosStage = noChaos;
+  /** the active chaos profile's stage; replaced by PUT /__admin/chaos */
+  chaos: ChaosStage;
   private readonly states = new Map<MountedSystem, unknown>();
 
   constructor(
@@ -56,6 +58,7 @@ export class Workspace {
   ) {
     this.journal = new Journal(name, { maxEntries: options.journalEntries, maxBytes: options.journalBytes, bodyBytes: options.journalBodyBytes });
     this.createdAt = options.clock.now();
+    this.chaos = options.createChaos?.() ?? noChaos;
   }
 
   get seed(): number {
@@ -76,8 +79,12 @@ export class Workspace {
     return state;
   }
 
-  /** Back to the seeded start: state is rebuilt lazily on next use; the journal and counters start empty. */
+  /**
+   * Back to the seeded start: state is rebuilt lazily on next use; the journal and counters start empty; the
+   * chaos profile restarts its timeline, counters and rate-limit windows.
+   */
   reset(scope: ResetScope): void {
+    if (scope === 'all' || scope === 'chaos') this.chaos.restart?.();
     if (scope === 'all' || scope === 'state') this.states.clear();
     if (scope === 'all' || scope === 'journal') {
       this.journal.clear();

@@ -5,10 +5,11 @@
  * tell the engine when the last byte left so it can journal the exchange.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Exchange, Reply } from '../engine/exchange.js';
+import type { Disruption, Exchange, Reply } from '../engine/exchange.js';
 import type { Engine } from '../engine/pipeline.js';
 import { problemReply } from '../engine/problem.js';
 import type { Workspace, Workspaces } from '../engine/workspace.js';
+import type { Scheduler } from '../util/scheduler.js';
 
 export type AdminListener = (req: IncomingMessage, res: ServerResponse, workspace: Workspace) => void;
 
@@ -18,9 +19,11 @@ export interface TrafficOptions {
   admin: AdminListener;
   /** true once shutdown began: replies then close their connection instead of keeping it alive */
   draining?: () => boolean;
+  /** waits for held connections and dripped bodies (chaos) */
+  scheduler: Scheduler;
 }
 
-export function createTrafficListener({ engine, workspaces, admin, draining }: TrafficOptions): RequestListener {
+export function createTrafficListener({ engine, workspaces, admin, draining, scheduler }: TrafficOptions): RequestListener {
   const { bodyBytes: bodyLimit, journalBodyBytes: journalBodyLimit } = engine.limits;
 
   return (req, res) => {
@@ -104,6 +107,10 @@ export function createTrafficListener({ engine, workspaces, admin, draining }: T
         engine.complete(exchange, reply, { bytes: 0, body: undefined, error: 'client closed the connection before the reply' });
         return;
       }
+      if (reply.disruption) {
+        disrupt(res, reply, reply.disruption, scheduler).then((delivered) => engine.complete(exchange, delivered.reply, delivered));
+        return;
+      }
       if (draining?.()) res.shouldKeepAlive = false;
       res.writeHead(reply.status, reply.headers as Record<string, string | number | string[]>);
       if (exchange.method === 'HEAD' || body === undefined) {
@@ -153,6 +160,69 @@ async function pipeStream(
     // headers are gone already: the only honest signal left is to cut the connection
     res.destroy();
     return { bytes, body: Buffer.concat(kept), error: `stream failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+const NO_RESPONSE: Reply = { status: 0, headers: {} };
+
+/**
+ * Delivers a reply badly, as a chaos fault asked (see Disruption). Resolves with what the client actually got, for
+ * the journal: status 0 when no response was written at all.
+ */
+function disrupt(res: ServerResponse, reply: Reply, disruption: Disruption, scheduler: Scheduler): Promise<{ reply: Reply; bytes: number; body: Buffer | undefined; error?: string }> {
+  const socket = res.socket;
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.isBuffer(reply.body) ? reply.body : Buffer.alloc(0);
+  const none = (error: string) => ({ reply: NO_RESPONSE, bytes: 0, body: undefined, error });
+  if (!socket) return Promise.resolve(none('connection already gone'));
+  switch (disruption.kind) {
+    case 'reset':
+      socket.resetAndDestroy();
+      return Promise.resolve(none('reset (TCP RST) instead of a response'));
+    case 'close':
+      socket.end();
+      return Promise.resolve(none('closed without a response'));
+    case 'hang':
+      return new Promise((resolve) => {
+        const timer = scheduler.after(disruption.ms, () => {
+          socket.end();
+          resolve(none(`held ${disruption.ms} ms, then closed without a response`));
+        });
+        socket.once('close', () => {
+          timer.cancel();
+          resolve(none('held without a response until the client gave up'));
+        });
+      });
+    case 'truncate': {
+      const sent = body.subarray(0, Math.floor(body.length / 2));
+      res.writeHead(reply.status, { ...reply.headers, 'content-length': body.length } as Record<string, string | number>);
+      res.write(sent);
+      socket.end();
+      return Promise.resolve({ reply, bytes: sent.length, body: sent, error: `closed after ${sent.length} of ${body.length} body bytes` });
+    }
+    case 'slow':
+      return new Promise((resolve) => {
+        const step = Math.max(1, Math.round(disruption.bytesPerSecond / 10));
+        let at = 0;
+        let timer = { cancel: () => undefined } as { cancel(): void };
+        res.writeHead(reply.status, { ...reply.headers, 'content-length': body.length } as Record<string, string | number>);
+        const drip = () => {
+          if (res.destroyed) return;
+          res.write(body.subarray(at, at + step));
+          at += step;
+          if (at >= body.length) {
+            res.end();
+            resolve({ reply, bytes: body.length, body });
+          } else timer = scheduler.after((step / disruption.bytesPerSecond) * 1000, drip);
+        };
+        res.once('close', () => {
+          timer.cancel();
+          if (at < body.length) resolve({ reply, bytes: Math.min(at, body.length), body: body.subarray(0, at), error: 'client closed the connection during a slow body' });
+        });
+        if (body.length === 0) {
+          res.end();
+          resolve({ reply, bytes: 0, body });
+        } else drip();
+      });
   }
 }
 

@@ -1,0 +1,238 @@
+/**
+ * The chaos stage of one workspace: the active profile, the moment it was activated (windows and timeline
+ * phases count from there), and what it has done (per-rule counters, per-client ordinals, rate-limit counts).
+ *
+ * before(): find the rules open now that match the exchange; count the client's ordinal for each; admission
+ * policies first (rateLimit, quota), then the rules' before-faults in order; the first fault that answers
+ * (status, outage, reset ...) ends the stage. after(): the after-faults on the handler's reply (drift, lostAck
+ * ...), and the policies' headers.
+ *
+ * Determinism: every draw comes from (seed, rule, fault, client, that client's ordinal for the rule), never from
+ * a shared stream, so the same seed and the same requests per client give the same faults whatever the
+ * interleaving of clients, on any machine. Probability is applied here, once, for every kind.
+ */
+import type { Exchange, FaultRecord, Reply } from '../engine/exchange.js';
+import type { ChaosStage } from '../engine/seams.js';
+import type { Clock } from '../util/clock.js';
+import type { Scheduler } from '../util/scheduler.js';
+import { seededRandom } from '../util/seeded-random.js';
+import { PASS, type FaultContext } from './faults/fault.js';
+import type { CompiledFault, CompiledProfile, CompiledRule } from './profile.js';
+import { Limiter } from './policies/limiter.js';
+
+export interface ChaosOptions {
+  clock: Clock;
+  scheduler: Scheduler;
+  /** the workspace's seed; a profile's own seed wins */
+  seed: number;
+  /** add x-understudy-fault to replies that carry a fault (off by default: clients must not special-case it) */
+  faultHeader: boolean;
+}
+
+class RuleRuntime {
+  matched = 0;
+  skipped = 0;
+  readonly injected = new Map<string, number>();
+  readonly ordinals = new Map<string, number>();
+  readonly limiters: Limiter[];
+
+  constructor(
+    readonly rule: CompiledRule,
+    /** where the rule's window counts from: 0, or its phase's start */
+    readonly offsetMs: number,
+    /** the rule's window ends here anyway (its phase's end) */
+    readonly endMs: number,
+    readonly phase: string | null,
+  ) {
+    this.limiters = rule.limits.map((l) => new Limiter(rule.id, l.kind, l.params));
+  }
+
+  isOpen(elapsed: number): boolean {
+    const since = elapsed - this.offsetMs;
+    return elapsed < this.endMs && since >= this.rule.afterMs && since < this.rule.afterMs + this.rule.forMs;
+  }
+
+  count(kind: string): void {
+    this.injected.set(kind, (this.injected.get(kind) ?? 0) + 1);
+  }
+}
+
+interface Matched {
+  runtime: RuleRuntime;
+  ordinal: number;
+}
+
+/** what before() leaves on the exchange for after() */
+interface ExchangeChaos {
+  matched: Matched[];
+  headers: Record<string, string>;
+}
+
+/** ordinals kept per rule before the map is reset: bounded memory against clients minting names */
+const MAX_CLIENTS = 100_000;
+
+export class ChaosEngine implements ChaosStage {
+  private activatedAt: number;
+  private readonly runtimes: RuleRuntime[];
+  private readonly seed: number;
+
+  constructor(
+    readonly profile: CompiledProfile,
+    private readonly options: ChaosOptions,
+  ) {
+    this.seed = profile.seed ?? options.seed;
+    this.runtimes = [
+      ...profile.rules.map((r) => new RuleRuntime(r, 0, Infinity, null)),
+      ...profile.phases.flatMap((p) => p.rules.map((r) => new RuleRuntime(r, p.startMs, p.endMs, p.name))),
+    ];
+    this.activatedAt = options.clock.now();
+    this.restart();
+  }
+
+  restart(): void {
+    this.activatedAt = this.options.clock.now();
+    for (const rt of this.runtimes) {
+      rt.matched = 0;
+      rt.skipped = 0;
+      rt.injected.clear();
+      rt.ordinals.clear();
+      for (const l of rt.limiters) l.restart(this.activatedAt);
+    }
+  }
+
+  before(exchange: Exchange): Reply | undefined | Promise<Reply | undefined> {
+    if (this.runtimes.length === 0) return undefined;
+    const now = this.options.clock.now();
+    const elapsed = now - this.activatedAt;
+    let matched: Matched[] | undefined;
+    for (const rt of this.runtimes) {
+      if (!rt.isOpen(elapsed) || !rt.rule.match(exchange)) continue;
+      if (rt.ordinals.size >= MAX_CLIENTS && !rt.ordinals.has(exchange.client)) rt.ordinals.clear();
+      const ordinal = rt.ordinals.get(exchange.client) ?? 0;
+      rt.ordinals.set(exchange.client, ordinal + 1);
+      rt.matched++;
+      (matched ??= []).push({ runtime: rt, ordinal });
+    }
+    if (!matched) return undefined;
+    const state: ExchangeChaos = { matched, headers: {} };
+    exchange.chaos = state;
+
+    // admission policies: counted on arrival, synchronously, so limits are exact
+    for (const { runtime } of matched) {
+      for (const limiter of runtime.limiters) {
+        const admission = limiter.admit(exchange, now);
+        Object.assign(state.headers, admission.headers);
+        if (admission.refusal) {
+          this.note(exchange, runtime, { rule: runtime.rule.id, kind: limiter.kind, params: { requests: limiter.params.requests, perMs: limiter.params.perMs } });
+          return this.decorate(exchange, admission.refusal);
+        }
+      }
+    }
+    if (!matched.some((m) => m.runtime.rule.faults.some((f) => f.kind.stage === 'before'))) return undefined;
+    return this.runBefore(exchange, state);
+  }
+
+  async after(exchange: Exchange, reply: Reply): Promise<Reply> {
+    const state = exchange.chaos as ExchangeChaos | undefined;
+    if (!state) return reply;
+    let current = reply;
+    for (const { runtime, ordinal } of state.matched) {
+      const faults = runtime.rule.faults;
+      for (let i = 0; i < faults.length; i++) {
+        const fault = faults[i];
+        if (fault.kind.stage !== 'after') continue;
+        const ctx = this.draw(exchange, runtime, fault, i, ordinal);
+        if (!ctx) continue;
+        try {
+          current = await fault.kind.after!(ctx, fault.params, current);
+          this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
+        } catch (err) {
+          this.skip(exchange, runtime, fault, err);
+        }
+      }
+    }
+    return this.decorate(exchange, current);
+  }
+
+  /** for GET /__admin/chaos */
+  describe(): Record<string, unknown> {
+    const elapsed = this.options.clock.now() - this.activatedAt;
+    const phaseIndex = this.profile.phases.findIndex((p) => elapsed >= p.startMs && elapsed < p.endMs);
+    const phase = this.profile.phases[phaseIndex];
+    return {
+      profile: { name: this.profile.name, description: this.profile.description, source: this.profile.source, notes: this.profile.notes },
+      seed: this.seed,
+      activatedAt: new Date(this.activatedAt).toISOString(),
+      elapsedMs: elapsed,
+      phase: phase
+        ? { index: phaseIndex, name: phase.name, startedMs: phase.startMs, endsInMs: Number.isFinite(phase.endMs) ? phase.endMs - elapsed : null }
+        : null,
+      rules: this.runtimes.map((rt) => ({
+        id: rt.rule.id,
+        phase: rt.phase,
+        open: rt.isOpen(elapsed),
+        matched: rt.matched,
+        injected: Object.fromEntries(rt.injected),
+        skipped: rt.skipped,
+      })),
+      text: this.profile.text,
+    };
+  }
+
+  private async runBefore(exchange: Exchange, state: ExchangeChaos): Promise<Reply | undefined> {
+    for (const { runtime, ordinal } of state.matched) {
+      const faults = runtime.rule.faults;
+      for (let i = 0; i < faults.length; i++) {
+        const fault = faults[i];
+        if (fault.kind.stage !== 'before') continue;
+        const ctx = this.draw(exchange, runtime, fault, i, ordinal);
+        if (!ctx) continue;
+        let answer: Reply | undefined | typeof PASS;
+        try {
+          answer = await fault.kind.before!(ctx, fault.params);
+        } catch (err) {
+          this.skip(exchange, runtime, fault, err);
+          continue;
+        }
+        if (answer === PASS) continue;
+        this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
+        if (answer) return this.decorate(exchange, answer);
+      }
+    }
+    return undefined;
+  }
+
+  /** The fault's random stream for this exchange, or undefined when its probability says no. */
+  private draw(exchange: Exchange, runtime: RuleRuntime, fault: CompiledFault, index: number, ordinal: number): FaultContext | undefined {
+    const random = seededRandom(this.seed, runtime.rule.id, index, exchange.client, ordinal);
+    if (fault.probability < 1 && random() >= fault.probability) return undefined;
+    return {
+      exchange,
+      random,
+      ordinal,
+      clock: this.options.clock,
+      scheduler: this.options.scheduler,
+      record: { ...fault.written, ...(fault.probability < 1 ? { probability: fault.probability } : {}) },
+    };
+  }
+
+  private note(exchange: Exchange, runtime: RuleRuntime, record: FaultRecord): void {
+    exchange.faults.push(record);
+    runtime.count(record.kind);
+  }
+
+  private skip(exchange: Exchange, runtime: RuleRuntime, fault: CompiledFault, err: unknown): void {
+    runtime.skipped++;
+    exchange.faults.push({ rule: runtime.rule.id, kind: fault.kind.kind, skipped: err instanceof Error ? err.message : String(err) });
+  }
+
+  /** policy headers, and the opt-in x-understudy-fault header */
+  private decorate(exchange: Exchange, reply: Reply): Reply {
+    const state = exchange.chaos as ExchangeChaos | undefined;
+    const applied = exchange.faults.filter((f) => !f.skipped);
+    const extra: Record<string, string> = { ...state?.headers };
+    if (this.options.faultHeader && applied.length) extra['x-understudy-fault'] = applied.map((f) => `${f.rule}/${f.kind}`).join(', ');
+    if (Object.keys(extra).length === 0) return reply;
+    return { ...reply, headers: { ...reply.headers, ...extra } };
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * outage: the system is down. Modes: 503 (a load balancer's answer, with Retry-After when given), reset (the
+ * process is gone), hang (accepting connections but never answering; closed after `after`, default 130 s,
+ * longer than Apex's 120 s maximum), refuse-after-accept (the connection is reset the moment the request
+ * arrives, as an overloaded listener does). soap-fault arrives with the SOAP engine.
+ */
+import { parseDuration } from '../../util/units.js';
+import { DURATION_SCHEMA, type FaultKind } from './fault.js';
+import { statusReply } from './status.js';
+
+type Params = { mode: '503' | 'reset' | 'hang' | 'refuse-after-accept'; holdMs: number; retryAfterMs?: number };
+
+export const outage: FaultKind<Params> = {
+  kind: 'outage',
+  stage: 'before',
+  schema: {
+    type: 'object',
+    properties: {
+      mode: { enum: [503, '503', 'reset', 'hang', 'refuse-after-accept'] },
+      after: DURATION_SCHEMA,
+      retryAfter: DURATION_SCHEMA,
+    },
+    additionalProperties: false,
+  },
+  compile: (raw) => ({
+    mode: String(raw.mode ?? 503) as Params['mode'],
+    holdMs: raw.after !== undefined ? parseDuration(raw.after) : 130_000,
+    retryAfterMs: raw.retryAfter !== undefined ? parseDuration(raw.retryAfter) : undefined,
+  }),
+  before(ctx, p) {
+    switch (p.mode) {
+      case '503':
+        return statusReply(ctx, { code: 503, retryAfterMs: p.retryAfterMs, retryAfterFormat: 'seconds', headers: {} }, 'The system is down (injected outage).');
+      case 'hang':
+        return { status: 0, headers: {}, disruption: { kind: 'hang', ms: p.holdMs } };
+      case 'reset':
+      case 'refuse-after-accept':
+        return { status: 0, headers: {}, disruption: { kind: 'reset' } };
+    }
+  },
+};

@@ -1,0 +1,61 @@
+/**
+ * status: answer with an HTTP error instead of the system. The body is the system's own error shape unless the
+ * profile gives one; `retryAfter` adds Retry-After as delay-seconds or, with retryAfterFormat: http-date, a date.
+ */
+import type { Reply } from '../../engine/exchange.js';
+import { parseDuration } from '../../util/units.js';
+import { DURATION_SCHEMA, systemError, type FaultContext, type FaultKind } from './fault.js';
+
+export interface StatusParams {
+  code: number;
+  retryAfterMs?: number;
+  retryAfterFormat: 'seconds' | 'http-date';
+  body?: unknown;
+  headers: Record<string, string>;
+}
+
+export const STATUS_SCHEMA = {
+  type: 'object',
+  required: ['code'],
+  properties: {
+    code: { type: 'integer', minimum: 400, maximum: 599 },
+    retryAfter: DURATION_SCHEMA,
+    retryAfterFormat: { enum: ['seconds', 'http-date'] },
+    body: {},
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+  additionalProperties: false,
+} as const;
+
+export function compileStatus(raw: any): StatusParams {
+  return {
+    code: raw.code,
+    retryAfterMs: raw.retryAfter !== undefined ? parseDuration(raw.retryAfter) : undefined,
+    retryAfterFormat: raw.retryAfterFormat ?? 'seconds',
+    body: raw.body,
+    headers: raw.headers ?? {},
+  };
+}
+
+/** The error reply a status-like fault sends (also used by failFirst, outage and lostAck). */
+export function statusReply(ctx: FaultContext, p: StatusParams, detail: string): Reply {
+  let reply: Reply;
+  if (p.body !== undefined) {
+    const text = typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
+    reply = { status: p.code, headers: { 'content-type': typeof p.body === 'string' ? 'text/plain' : 'application/json', 'content-length': Buffer.byteLength(text) }, body: text };
+  } else reply = systemError(ctx.exchange, p.code, detail);
+  Object.assign(reply.headers, p.headers);
+  if (p.retryAfterMs !== undefined) {
+    reply.headers['retry-after'] =
+      p.retryAfterFormat === 'http-date' ? new Date(ctx.clock.now() + p.retryAfterMs).toUTCString() : String(Math.ceil(p.retryAfterMs / 1000));
+  }
+  return reply;
+}
+
+export const status: FaultKind<StatusParams> = {
+  kind: 'status',
+  stage: 'before',
+  schema: STATUS_SCHEMA,
+  compile: compileStatus,
+  before: (ctx, p) => statusReply(ctx, p, `Injected failure: ${p.code}.`),
+};
