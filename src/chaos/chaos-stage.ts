@@ -132,9 +132,13 @@ export class ChaosEngine implements ChaosStage {
     return this.runBefore(exchange, state);
   }
 
-  async after(exchange: Exchange, reply: Reply): Promise<Reply> {
+  after(exchange: Exchange, reply: Reply): Reply | Promise<Reply> {
     const state = exchange.chaos as ExchangeChaos | undefined;
-    if (!state) return reply;
+    if (!state) return reply; // no rule matched: stay synchronous, this is every request under calm
+    return this.runAfter(exchange, state, reply);
+  }
+
+  private async runAfter(exchange: Exchange, state: ExchangeChaos, reply: Reply): Promise<Reply> {
     let current = reply;
     for (const { runtime, ordinal } of state.matched) {
       const faults = runtime.rule.faults;
