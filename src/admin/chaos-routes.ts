@@ -1,11 +1,12 @@
 /**
  * GET /__admin/chaos: the workspace's active profile, where its timeline is, and per-rule counters.
- * PUT /__admin/chaos: activate another profile, sent as YAML or JSON (or ?profile=NAME for a built-in). A profile
+ * PUT /__admin/chaos: activate another profile, sent as YAML or JSON (or ?profile=NAME for a built-in: names only,
+ * never paths, so the admin API cannot be made to read the server's files). A profile
  * with problems is refused with all of them (line, column, what was expected) and the old one stays active.
  */
 import express, { type Express, type Request, type Response } from 'express';
 import { ChaosEngine } from '../chaos/chaos-stage.js';
-import { loadProfile, profileFromText, type CompiledProfile } from '../chaos/profile.js';
+import { loadBuiltInProfile, profileFromText, type CompiledProfile } from '../chaos/profile.js';
 import { SourceError } from '../config/yaml-source.js';
 import type { Workspace } from '../engine/workspace.js';
 
@@ -27,7 +28,7 @@ export function addChaosRoutes(app: Express, control: ChaosControl, workspaceOf:
     const named = req.query.profile;
     let profile: CompiledProfile;
     try {
-      if (typeof named === 'string') profile = loadProfile(named);
+      if (typeof named === 'string') profile = loadBuiltInProfile(named);
       else {
         const text = typeof req.body === 'string' ? req.body : '';
         if (text.trim() === '') return sendProblem(res, 400, 'empty-profile', 'Send a profile as YAML or JSON, or name a built-in one with ?profile=NAME.');

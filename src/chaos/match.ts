@@ -26,17 +26,18 @@ function list(value: unknown): string[] | undefined {
 function valueTest(pattern: string, at: Array<string | number>, problems: MatchProblem[]): (v: string) => boolean {
   const m = /^\/(.+)\/([imsu]*)$/.exec(pattern);
   if (!m) return (v) => v === pattern;
-  if (!safeRegex(m[1])) {
-    problems.push({ path: at, message: `the regular expression ${pattern} could backtrack catastrophically; simplify it (no nested repetition)` });
-    return () => false;
-  }
+  let re: RegExp;
   try {
-    const re = new RegExp(m[1], m[2]);
-    return (v) => re.test(v);
+    re = new RegExp(m[1], m[2]);
   } catch (err) {
     problems.push({ path: at, message: `not a valid regular expression: ${(err as Error).message}` });
     return () => false;
   }
+  if (!safeRegex(re)) {
+    problems.push({ path: at, message: `the regular expression ${pattern} could backtrack catastrophically; simplify it (no nested repetition)` });
+    return () => false;
+  }
+  return (v) => re.test(v);
 }
 
 export function pathPattern(glob: string): RegExp {

@@ -59,7 +59,18 @@ export interface CompiledProfile {
   notes: string[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry the schema they failed, so a duration given as a number is told a duration is expected
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+const DURATION_PATTERN = '^\\d+(\\.\\d+)?(ms|s|m|h|d)$';
+
+function isDurationSchema(schema: unknown): boolean {
+  return isMap(schema) && schema.pattern === DURATION_PATTERN;
+}
+
+/** enum values as a readable list: the schemas accept 503 and "503" alike, say it once */
+function allowed(values: unknown[]): string {
+  return [...new Set(values.map(String))].join(', ');
+}
 const paramValidators = new Map<string, ValidateFunction>();
 function validatorFor(kind: string, schema: object): ValidateFunction {
   let v = paramValidators.get(kind);
@@ -135,14 +146,19 @@ function compileFault(entry: unknown, path: Path, problems: Problems): CompiledF
   }
   const validate = validatorFor(kind.kind, kind.schema);
   if (!validate(params)) {
+    if (!isMap(params) && 'anyOf' in kind.schema) {
+      // the shorthand (latency: 300ms) or the map of parameters: neither fits
+      problems.add(at, `must be ${DURATION_FORMAT}, or a map of ${kind.kind} parameters`);
+      return undefined;
+    }
     for (const e of validate.errors ?? []) {
       if (e.keyword === 'anyOf' || e.schemaPath.includes('/anyOf/0/')) continue; // the shorthand branch's own complaint
       const sub = e.instancePath.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
       if (e.keyword === 'additionalProperties') {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
         problems.add([...at, ...sub, extra], `unknown parameter of ${kind.kind}`, 'key');
-      } else if (e.keyword === 'pattern') problems.add([...at, ...sub], `must be ${DURATION_FORMAT}`);
-      else if (e.keyword === 'enum') problems.add([...at, ...sub], `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`);
+      } else if (e.keyword === 'pattern' || isDurationSchema(e.parentSchema)) problems.add([...at, ...sub], `must be ${DURATION_FORMAT}`);
+      else if (e.keyword === 'enum') problems.add([...at, ...sub], `must be one of ${allowed((e.params as { allowedValues: unknown[] }).allowedValues)}`);
       else problems.add([...at, ...sub], e.message ?? 'is invalid');
     }
     return undefined;
@@ -205,7 +221,8 @@ function compileRule(raw: unknown, path: Path, problems: Problems, ids: Set<stri
       for (const e of validate.errors ?? []) {
         const sub = e.instancePath.split('/').slice(1);
         if (e.keyword === 'additionalProperties') problems.add([...path, kind, ...sub, (e.params as { additionalProperty: string }).additionalProperty], `unknown parameter of ${kind}`, 'key');
-        else if (e.keyword === 'pattern' && sub[0] === 'per') problems.add([...path, kind, ...sub], `must be ${DURATION_FORMAT}`);
+        else if (sub[0] === 'per' && (e.keyword === 'pattern' || e.keyword === 'type')) problems.add([...path, kind, ...sub], `must be ${DURATION_FORMAT}`);
+        else if (e.keyword === 'enum') problems.add([...path, kind, ...sub], `must be one of ${allowed((e.params as { allowedValues: unknown[] }).allowedValues)}`);
         else if (e.keyword === 'pattern' && sub[0] === 'by') problems.add([...path, kind, ...sub], 'must be client, ip, global or header:<name>');
         else problems.add([...path, kind, ...sub], e.message ?? 'is invalid');
       }
@@ -218,7 +235,8 @@ function compileRule(raw: unknown, path: Path, problems: Problems, ids: Set<stri
       problems.add([...path, kind], (err as Error).message);
     }
   }
-  if (raw.faults === undefined && raw.rateLimit === undefined && raw.quota === undefined) {
+  const noFaults = raw.faults === undefined || (Array.isArray(raw.faults) && raw.faults.length === 0);
+  if (noFaults && raw.rateLimit === undefined && raw.quota === undefined) {
     problems.add(path, 'this rule does nothing: give it faults, a rateLimit or a quota');
   }
   return { id: ruleId, match, afterMs, forMs, faults, limits };
@@ -311,7 +329,16 @@ function builtInFile(name: string): string | undefined {
   return undefined;
 }
 
-/** A profile by built-in name or file path. */
+/** A built-in profile by name only (for the admin API, which must not read files by path). */
+export function loadBuiltInProfile(name: string): CompiledProfile {
+  const file = /^[a-z0-9-]{1,64}$/.test(name) ? builtInFile(name) : undefined;
+  if (!file) {
+    throw new SourceError([{ file: '(profile name)', line: 1, column: 1, path: '', message: `no such profile: "${name}" is not a built-in one (${builtInProfiles().join(', ')})` }]);
+  }
+  return compileProfile(YamlSource.read(file), `built-in:${name}`);
+}
+
+/** A profile by built-in name or file path (command line and config file: the operator's choice). */
 export function loadProfile(nameOrFile: string): CompiledProfile {
   const builtIn = /^[a-z0-9-]+$/.test(nameOrFile) ? builtInFile(nameOrFile) : undefined;
   if (builtIn) return compileProfile(YamlSource.read(builtIn), `built-in:${nameOrFile}`);

@@ -112,27 +112,17 @@ export class Engine {
       if (preempted) return preempted;
 
       // 4. validate
-      if (exchange.bodyProblem === 'too-large') {
-        exchange.requestValid = false;
-        exchange.contractErrors.push({ in: 'body', message: `body exceeds the ${this.limits.bodyBytes}-byte limit` });
-        return withClose(
-          engine.errorReply(413, 'Content Too Large', `The request body exceeds the server's limit of ${this.limits.bodyBytes} bytes.`),
-        );
-      }
-      const invalid = engine.validateRequest(exchange);
-      if (invalid) {
-        exchange.requestValid = false;
-        return invalid;
-      }
+      let reply = this.refuseInvalid(exchange);
 
       // 5. handle
-      let reply = await engine.invoke(exchange, exchange.workspace.stateOf(system));
+      const handled = reply === undefined;
+      if (reply === undefined) reply = await engine.invoke(exchange, exchange.workspace.stateOf(system));
 
-      // 6. chaos, after
+      // 6. chaos, after (refusals too: a rate limit's headers, a drifting vendor, belong on every reply)
       reply = await chaos.after(exchange, reply);
 
       // 7. check
-      engine.checkResponse(exchange, reply);
+      if (handled) engine.checkResponse(exchange, reply);
       return reply;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -155,6 +145,19 @@ export class Engine {
       transportError: delivered.error,
     });
     workspace.counters.count(exchange.system?.name ?? '(none)', reply.status);
+  }
+
+  /** Step 4: the protocol's 4xx when the request is too large or breaks the contract. */
+  private refuseInvalid(exchange: Exchange): Reply | undefined {
+    const engine = exchange.system!.engine;
+    if (exchange.bodyProblem === 'too-large') {
+      exchange.requestValid = false;
+      exchange.contractErrors.push({ in: 'body', message: `body exceeds the ${this.limits.bodyBytes}-byte limit` });
+      return withClose(engine.errorReply(413, 'Content Too Large', `The request body exceeds the server's limit of ${this.limits.bodyBytes} bytes.`));
+    }
+    const invalid = engine.validateRequest(exchange);
+    if (invalid) exchange.requestValid = false;
+    return invalid;
   }
 
   private systemAt(path: string): MountedSystem | undefined {

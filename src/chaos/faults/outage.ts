@@ -5,7 +5,7 @@
  * arrives, as an overloaded listener does). soap-fault arrives with the SOAP engine.
  */
 import { parseDuration } from '../../util/units.js';
-import { DURATION_SCHEMA, type FaultKind } from './fault.js';
+import { DURATION_SCHEMA, FaultParamError, type FaultKind } from './fault.js';
 import { statusReply } from './status.js';
 
 type Params = { mode: '503' | 'reset' | 'hang' | 'refuse-after-accept'; holdMs: number; retryAfterMs?: number };
@@ -16,17 +16,20 @@ export const outage: FaultKind<Params> = {
   schema: {
     type: 'object',
     properties: {
-      mode: { enum: [503, '503', 'reset', 'hang', 'refuse-after-accept'] },
+      mode: { enum: [503, '503', 'reset', 'hang', 'refuse-after-accept', 'soap-fault'] },
       after: DURATION_SCHEMA,
       retryAfter: DURATION_SCHEMA,
     },
     additionalProperties: false,
   },
-  compile: (raw) => ({
+  compile: (raw) => {
+    if (raw.mode === 'soap-fault') throw new FaultParamError('outage mode soap-fault arrives with the SOAP engine', 'mode');
+    return {
     mode: String(raw.mode ?? 503) as Params['mode'],
     holdMs: raw.after !== undefined ? parseDuration(raw.after) : 130_000,
     retryAfterMs: raw.retryAfter !== undefined ? parseDuration(raw.retryAfter) : undefined,
-  }),
+    };
+  },
   before(ctx, p) {
     switch (p.mode) {
       case '503':

@@ -12,8 +12,8 @@ export const slowBody: FaultKind<{ bytesPerSecond: number }> = {
     additionalProperties: false,
   },
   compile: (raw) => ({ bytesPerSecond: raw.bytesPerSecond }),
-  after(_ctx, p, reply) {
-    bodyText(reply); // streamed and empty bodies are skipped
+  after(ctx, p, reply) {
+    bodyText(reply, ctx.exchange.method); // streamed, empty and HEAD bodies are skipped
     return { ...reply, disruption: { kind: 'slow', bytesPerSecond: p.bytesPerSecond } };
   },
 };

@@ -33,7 +33,8 @@ export function compileStatus(raw: any): StatusParams {
     retryAfterMs: raw.retryAfter !== undefined ? parseDuration(raw.retryAfter) : undefined,
     retryAfterFormat: raw.retryAfterFormat ?? 'seconds',
     body: raw.body,
-    headers: raw.headers ?? {},
+    // lower-case, so a profile's Content-Type replaces the default one instead of being sent beside it
+    headers: Object.fromEntries(Object.entries((raw.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v])),
   };
 }
 

@@ -7,8 +7,8 @@ export const truncate: FaultKind<null> = {
   stage: 'after',
   schema: { type: 'object', additionalProperties: false },
   compile: () => null,
-  after(_ctx, _p, reply) {
-    if (bodyText(reply).length < 2) throw new NotApplicable('the body is too short to cut');
+  after(ctx, _p, reply) {
+    if (bodyText(reply, ctx.exchange.method).length < 2) throw new NotApplicable('the body is too short to cut');
     return { ...reply, source: undefined, disruption: { kind: 'truncate' } };
   },
 };
