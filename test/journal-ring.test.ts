@@ -26,6 +26,7 @@ function exchange(n: number, bodySize: number): Exchange {
     contractErrors: [],
     requestValid: true,
     effects: [],
+    delayMs: 0,
   };
 }
 

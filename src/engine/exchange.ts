@@ -111,4 +111,6 @@ export interface Exchange {
   parsed?: unknown;
   /** what the chaos stage remembers between before() and after() (the rules that matched) */
   chaos?: unknown;
+  /** injected latency: the transport delivers the reply no earlier than startedAt + delayMs */
+  delayMs: number;
 }

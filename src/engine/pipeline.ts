@@ -69,7 +69,16 @@ export class Engine {
   start(fields: NewExchange): Exchange {
     return {
       id: 0,
-      ...fields,
+      workspace: fields.workspace,
+      prefix: fields.prefix,
+      method: fields.method,
+      path: fields.path,
+      rawQuery: fields.rawQuery,
+      headers: fields.headers,
+      rawHeaders: fields.rawHeaders,
+      body: fields.body,
+      bodyProblem: fields.bodyProblem,
+      remoteAddress: fields.remoteAddress,
       startedAt: this.clock.now(),
       startedHr: performance.now(),
       client: 'anonymous',
@@ -77,6 +86,7 @@ export class Engine {
       contractErrors: [],
       requestValid: true,
       effects: [],
+      delayMs: 0,
     };
   }
 
@@ -123,6 +133,9 @@ export class Engine {
 
       // 7. check
       if (handled) engine.checkResponse(exchange, reply);
+      // what only the handler and the check needed: a reply held for injected latency should not pin it
+      exchange.parsed = undefined;
+      reply.source = undefined;
       return reply;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

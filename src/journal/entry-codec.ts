@@ -80,17 +80,23 @@ export interface Outcome {
 
 const EMPTY = '';
 
-/** The strings and byte runs of one record, measured so the ring can make room before writing. */
-export class PendingRecord {
-  readonly parts: Array<string | Buffer> = new Array(FIELD_COUNT);
-  readonly sizes = new Uint32Array(FIELD_COUNT);
-  length = HEAD + 4 * FIELD_COUNT;
+/**
+ * Encodes records: measure() collects one exchange's strings and byte runs and their sizes, so the ring can make
+ * room, then write() copies them in. One encoder serves every journal (measure and write run back to back,
+ * synchronously), so recording allocates no scratch space per request.
+ */
+export class RecordEncoder {
+  private readonly parts: Array<string | Buffer> = new Array(FIELD_COUNT);
+  private readonly sizes = new Uint32Array(FIELD_COUNT);
+  private exchange!: Exchange;
+  private outcome!: Outcome;
+  length = 0;
 
-  constructor(
-    readonly exchange: Exchange,
-    readonly outcome: Outcome,
-    bodyLimit: number,
-  ) {
+  /** Takes in one record; returns its length in bytes. */
+  measure(exchange: Exchange, outcome: Outcome, bodyLimit: number): number {
+    this.exchange = exchange;
+    this.outcome = outcome;
+    this.length = HEAD + 4 * FIELD_COUNT;
     const ex = exchange;
     this.set(0, ex.method);
     this.set(1, ex.path);
@@ -119,6 +125,7 @@ export class PendingRecord {
     );
     this.setBody(12, ex.body, bodyLimit);
     this.setBody(13, outcome.responseBody, bodyLimit);
+    return this.length;
   }
 
   private set(i: number, value: string): void {
@@ -136,13 +143,14 @@ export class PendingRecord {
     this.length += size;
   }
 
-  /** Drops bodies (keeping their sizes) when even a cut record would not fit the ring. */
-  dropBodies(): void {
+  /** Drops bodies (keeping their sizes) when even a cut record would not fit the ring; returns the new length. */
+  dropBodies(): number {
     for (const i of [12, 13]) {
       this.length -= this.sizes[i];
       this.sizes[i] = 0;
       this.parts[i] = EMPTY;
     }
+    return this.length;
   }
 
   write(buf: Buffer, at: number): void {
@@ -164,6 +172,8 @@ export class PendingRecord {
       buf.writeUInt32LE(written, p);
       p += 4 + written;
     }
+    // let go of the request's strings and buffers until the next record
+    this.parts.fill(EMPTY);
   }
 }
 

@@ -8,7 +8,7 @@
  * remembers each entry's id and place; ids are assigned in completion order, so index order is newest-first.
  */
 import type { Exchange } from '../engine/exchange.js';
-import { decodeEntry, PendingRecord, type JournalEntry, type Outcome } from './entry-codec.js';
+import { decodeEntry, RecordEncoder, type JournalEntry, type Outcome } from './entry-codec.js';
 
 export type { JournalEntry } from './entry-codec.js';
 
@@ -34,6 +34,7 @@ export interface JournalLimits {
 }
 
 const MAX_CHUNK = 1024 * 1024;
+const encoder = new RecordEncoder();
 
 export class Journal {
   private readonly chunks: Buffer[] = [];
@@ -80,11 +81,11 @@ export class Journal {
   record(exchange: Exchange, outcome: Outcome): number {
     const id = this.nextId++;
     exchange.id = id;
-    const pending = new PendingRecord(exchange, outcome, this.limits.bodyBytes);
-    if (pending.length > this.chunkSize) pending.dropBodies();
-    if (pending.length > this.chunkSize) return id; // absurd headers: counted, not kept
-    this.makeRoom(pending.length);
-    pending.write(this.chunks[this.chunk], this.offset);
+    let length = encoder.measure(exchange, outcome, this.limits.bodyBytes);
+    if (length > this.chunkSize) length = encoder.dropBodies();
+    if (length > this.chunkSize) return id; // absurd headers: counted, not kept
+    this.makeRoom(length);
+    encoder.write(this.chunks[this.chunk], this.offset);
 
     const slot = this.head;
     this.ids[slot] = id;
@@ -93,7 +94,7 @@ export class Journal {
     this.starts[slot] = exchange.startedAt;
     this.head = (slot + 1) % this.ids.length;
     this.size++;
-    this.offset += pending.length;
+    this.offset += length;
     return id;
   }
 

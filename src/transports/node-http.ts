@@ -27,6 +27,7 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
   const { bodyBytes: bodyLimit, journalBodyBytes: journalBodyLimit } = engine.limits;
 
   return (req, res) => {
+    const arrived = scheduler.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     let path = q < 0 ? url : url.slice(0, q);
@@ -101,7 +102,14 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
       );
     }
 
+    /** holds the reply until the injected latency (exchange.delayMs) has passed since the request arrived */
     function write(exchange: Exchange, reply: Reply): void {
+      const wait = exchange.delayMs - (scheduler.now() - arrived);
+      if (wait > 0) scheduler.after(wait, () => send(exchange, reply));
+      else send(exchange, reply);
+    }
+
+    function send(exchange: Exchange, reply: Reply): void {
       const body = reply.body;
       if (res.destroyed) {
         engine.complete(exchange, reply, { bytes: 0, body: undefined, error: 'client closed the connection before the reply' });

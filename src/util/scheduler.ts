@@ -9,14 +9,18 @@ export interface Timer {
 }
 
 export interface Scheduler {
+  /** a monotonic time in ms (sub-millisecond for real time): what after() delays are measured against */
+  now(): number;
   /** runs `fn` after `ms` milliseconds */
   after(ms: number, fn: () => void): Timer;
   sleep(ms: number): Promise<void>;
 }
 
 export const realScheduler: Scheduler = {
+  now: () => performance.now(),
   after(ms, fn) {
-    const handle = setTimeout(fn, ms);
+    // node truncates fractional delays; round up so a delay never ends early
+    const handle = setTimeout(fn, Math.ceil(ms));
     return { cancel: () => clearTimeout(handle) };
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -39,6 +43,10 @@ export class ManualScheduler implements Scheduler {
   private waiters: Array<{ count: number; resolve: () => void }> = [];
 
   constructor(readonly clock: ManualClock) {}
+
+  now(): number {
+    return this.clock.now();
+  }
 
   after(ms: number, fn: () => void): Timer {
     const timer: Pending = { due: this.clock.now() + ms, seq: this.seq++, fn };

@@ -1,6 +1,12 @@
 /**
- * latency: wait before the system answers. Distributions: fixed, uniform, normal, lognormal (given the median
- * and the 99th percentile, the way latency is usually reported) and pareto (a heavy tail). `max` caps a draw.
+ * latency: the answer arrives late. Distributions: fixed, uniform, normal, lognormal (given the median and the
+ * 99th percentile, the way latency is usually reported) and pareto (a heavy tail). `max` caps a draw.
+ *
+ * The fault does not wait itself: it adds to exchange.delayMs and the transport holds the finished reply until
+ * that much time has passed since the request arrived. So the operation takes effect on arrival and only the
+ * answer is late (as with WireMock's fixed delays), and when the delay ends the only work left is writing the
+ * bytes: held requests released together do not queue behind each other's validation and handler work, which
+ * is what keeps a 100 ms delay at ~100 ms under a thousand concurrent connections.
  */
 import { parseDuration } from '../../util/units.js';
 import { DURATION_SCHEMA, FaultParamError, type FaultKind } from './fault.js';
@@ -85,12 +91,12 @@ export const latency: FaultKind<Params> = {
     }
     throw new FaultParamError(`unknown distribution ${raw.distribution}`, 'distribution');
   },
-  async before(ctx, params) {
+  before(ctx, params) {
     let ms = Math.max(0, params.draw(ctx.random));
     if (params.max !== undefined) ms = Math.min(ms, params.max);
     ms = Math.round(ms);
     ctx.record.ms = ms;
-    if (ms > 0) await ctx.scheduler.sleep(ms);
+    ctx.exchange.delayMs += ms;
     return undefined;
   },
 };
