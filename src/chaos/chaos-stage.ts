@@ -232,11 +232,16 @@ export class ChaosEngine implements ChaosStage {
 
   /** policy headers, and the opt-in x-understudy-fault header */
   private decorate(exchange: Exchange, reply: Reply): Reply {
-    const state = exchange.chaos as ExchangeChaos | undefined;
-    const applied = exchange.faults.filter((f) => !f.skipped);
-    const extra: Record<string, string> = { ...state?.headers };
-    if (this.options.faultHeader && applied.length) extra['x-understudy-fault'] = applied.map((f) => `${f.rule}/${f.kind}`).join(', ');
-    if (Object.keys(extra).length === 0) return reply;
-    return { ...reply, headers: { ...reply.headers, ...extra } };
+    const policyHeaders = (exchange.chaos as ExchangeChaos | undefined)?.headers;
+    const applied = this.options.faultHeader ? exchange.faults.filter((f) => !f.skipped) : [];
+    let hasPolicyHeaders = false;
+    for (const _ in policyHeaders) {
+      hasPolicyHeaders = true;
+      break;
+    }
+    if (!hasPolicyHeaders && applied.length === 0) return reply;
+    const headers = { ...reply.headers, ...policyHeaders };
+    if (applied.length) headers['x-understudy-fault'] = applied.map((f) => `${f.rule}/${f.kind}`).join(', ');
+    return { ...reply, headers };
   }
 }
