@@ -33,8 +33,8 @@ export interface RunningServer {
   engine: Engine;
   workspaces: Workspaces;
   /**
-   * Resolves once start-up work that runs after listening (compiling the remaining validators, loading the admin
-   * app) is done, with warnings about schemas that could not be compiled.
+   * Resolves once the start-up work that runs after listening (compiling the validators no request has needed
+   * yet) is done, with warnings about schemas that could not be compiled.
    */
   ready: Promise<string[]>;
   /** stop accepting, let in-flight requests finish (at most graceMs), then resolve */
@@ -54,6 +54,15 @@ export async function buildSystems(options: ServerOptions): Promise<MountedSyste
     seen.set(s.mount, s.name);
   }
   return systems;
+}
+
+/** after listening, let the first requests in before compiling the validators nobody has asked for yet */
+const WARM_UP_AFTER_MS = 150;
+
+async function warmUp(systems: MountedSystem[]): Promise<string[]> {
+  await new Promise((resolve) => setTimeout(resolve, WARM_UP_AFTER_MS).unref());
+  const warnings = await Promise.all(systems.map(async (s) => ((await s.engine.warmUp?.()) ?? []).map((w) => `${s.name}: ${w}`)));
+  return warnings.flat();
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -107,7 +116,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     server,
     engine,
     workspaces,
-    ready: Promise.all(systems.map(async (s) => ((await s.engine.warmUp?.()) ?? []).map((w) => `${s.name}: ${w}`))).then((w) => w.flat()),
+    ready: warmUp(systems),
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         draining = true;
