@@ -155,7 +155,9 @@ export class ChaosEngine implements ChaosStage {
         }
       }
     }
-    return this.decorate(exchange, current);
+    const decorated = this.decorate(exchange, current);
+    exchange.chaos = undefined; // done with it; a reply held for latency should not pin it
+    return decorated;
   }
 
   /** for GET /__admin/chaos */

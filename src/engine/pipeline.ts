@@ -135,6 +135,7 @@ export class Engine {
       if (handled) engine.checkResponse(exchange, reply);
       // what only the handler and the check needed: a reply held for injected latency should not pin it
       exchange.parsed = undefined;
+      exchange.params = undefined;
       reply.source = undefined;
       return reply;
     } catch (err) {
