@@ -140,19 +140,12 @@ export class ChaosEngine implements ChaosStage {
 
   private async runAfter(exchange: Exchange, state: ExchangeChaos, reply: Reply): Promise<Reply> {
     let current = reply;
-    for (const { runtime, ordinal } of state.matched) {
-      const faults = runtime.rule.faults;
-      for (let i = 0; i < faults.length; i++) {
-        const fault = faults[i];
-        if (fault.kind.stage !== 'after') continue;
-        const ctx = this.draw(exchange, runtime, fault, i, ordinal);
-        if (!ctx) continue;
-        try {
-          current = await fault.kind.after!(ctx, fault.params, current);
-          this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
-        } catch (err) {
-          this.skip(exchange, runtime, fault, err);
-        }
+    for (const { runtime, fault, ctx } of this.applicable(exchange, state, 'after')) {
+      try {
+        current = await fault.kind.after!(ctx, fault.params, current);
+        this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
+      } catch (err) {
+        this.skip(exchange, runtime, fault, err);
       }
     }
     const decorated = this.decorate(exchange, current);
@@ -186,26 +179,31 @@ export class ChaosEngine implements ChaosStage {
   }
 
   private async runBefore(exchange: Exchange, state: ExchangeChaos): Promise<Reply | undefined> {
+    for (const { runtime, fault, ctx } of this.applicable(exchange, state, 'before')) {
+      let answer: Reply | undefined | typeof PASS;
+      try {
+        answer = await fault.kind.before!(ctx, fault.params);
+      } catch (err) {
+        this.skip(exchange, runtime, fault, err);
+        continue;
+      }
+      if (answer === PASS) continue;
+      this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
+      if (answer) return this.decorate(exchange, answer);
+    }
+    return undefined;
+  }
+
+  /** The stage's faults that apply to this exchange (their probability drawn), in rule order. */
+  private *applicable(exchange: Exchange, state: ExchangeChaos, stage: 'before' | 'after'): Generator<{ runtime: RuleRuntime; fault: CompiledFault; ctx: FaultContext }> {
     for (const { runtime, ordinal } of state.matched) {
       const faults = runtime.rule.faults;
       for (let i = 0; i < faults.length; i++) {
-        const fault = faults[i];
-        if (fault.kind.stage !== 'before') continue;
-        const ctx = this.draw(exchange, runtime, fault, i, ordinal);
-        if (!ctx) continue;
-        let answer: Reply | undefined | typeof PASS;
-        try {
-          answer = await fault.kind.before!(ctx, fault.params);
-        } catch (err) {
-          this.skip(exchange, runtime, fault, err);
-          continue;
-        }
-        if (answer === PASS) continue;
-        this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
-        if (answer) return this.decorate(exchange, answer);
+        if (faults[i].kind.stage !== stage) continue;
+        const ctx = this.draw(exchange, runtime, faults[i], i, ordinal);
+        if (ctx) yield { runtime, fault: faults[i], ctx };
       }
     }
-    return undefined;
   }
 
   /** The fault's random stream for this exchange, or undefined when its probability says no. */
