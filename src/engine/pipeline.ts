@@ -4,10 +4,11 @@
  *
  *   1. route            which system is mounted at the path, and which of its operations is asked for
  *   2. identify         who is calling (auth seam: token / key / basic / X-Understudy-Client / anonymous)
- *   3. chaos, before    faults that answer instead of the system (workspace's chaos seam)
+ *   3. chaos, before    rate limits and faults that answer instead of the system, or delay the answer (the
+ *                       transport holds the reply: exchange.delayMs)
  *   4. validate         the request against the contract; a protocol-shaped 4xx when it is wrong
  *   5. handle           the system's handler on the workspace's state, or a response generated from the contract
- *   6. chaos, after     faults that alter the handler's reply
+ *   6. chaos, after     faults that alter the reply (drift, malformed, lostAck ...)
  *   7. check            the reply against the contract (recorded, never enforced: drift is a feature)
  *   8. journal          once the transport has written the reply (complete()), always, whatever happened above
  *
