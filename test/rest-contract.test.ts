@@ -41,6 +41,18 @@ describe('a user contract served with --contract', () => {
     expect(preferred.body).toEqual({ title: 'Not Found', status: 404 });
   });
 
+  it('requires readOnly properties only in responses and writeOnly ones only in requests', async () => {
+    const s = await withVendor();
+    const created = await call(`${s.url}/vendor/v2/users`, json({ name: 'Ada', password: 'correct-horse' }));
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ id: 'U-1', name: 'Ada' });
+    const noPassword = await call(`${s.url}/vendor/v2/users`, json({ name: 'Ada' }));
+    expect(noPassword.status).toBe(400);
+    expect(noPassword.body.errors).toEqual([expect.objectContaining({ in: 'body', pointer: '/password' })]);
+    const [, first] = (await call(`${s.url}/__admin/journal`)).body.entries;
+    expect(first).toMatchObject({ operation: 'createUser', status: 201, contract: { valid: true, errors: [] } });
+  });
+
   it('serves recursive schemas and bodiless responses', async () => {
     const s = await withVendor();
     const tree = await call(`${s.url}/vendor/v2/tree`);

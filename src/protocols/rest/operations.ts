@@ -129,7 +129,7 @@ function compileBody(
     const kind = mediaKind(lower);
     const validate =
       content.schema && kind !== 'other'
-        ? compiler.body(`${located.pointer}${pointerOf('content', type, 'schema')}`, `${what} request body`)
+        ? compiler.requestBody(`${located.pointer}${pointerOf('content', type, 'schema')}`, `${what} request body`)
         : undefined;
     return { type: lower, kind, validate };
   });
@@ -149,7 +149,7 @@ function compileResponses(
     const jsonType = Object.keys(located.value.content ?? {}).find((t) => mediaKind(t.toLowerCase()) === 'json');
     const validate =
       jsonType && located.value.content?.[jsonType]?.schema
-        ? compiler.body(`${located.pointer}${pointerOf('content', jsonType, 'schema')}`, `${what} ${code} response`)
+        ? compiler.responseBody(`${located.pointer}${pointerOf('content', jsonType, 'schema')}`, `${what} ${code} response`)
         : undefined;
     out.set(code.toUpperCase(), { pointer: located.pointer, response: located.value, validate });
   }

@@ -3,8 +3,11 @@
  * to ajv under one id and each validator is compiled *by reference* to the schema's place in it, so internal
  * `#/components/...` references and recursive schemas resolve as the contract author wrote them.
  *
- * Two ajv instances per contract: parameters are strings on the wire, so that one coerces ("10" -> 10, "a" ->
- * ["a"]); bodies are JSON, where "10" for an integer is a client bug to report, so that one does not.
+ * Three ajv instances per contract, each over its own view of the document: parameters are strings on the wire,
+ * so that one coerces ("10" -> 10, "a" -> ["a"]); bodies are JSON, where "10" for an integer is a client bug to
+ * report, so those do not. Request bodies do not require `readOnly` properties (a client cannot know the `id`
+ * the server will assign) and responses do not require `writeOnly` ones (a password is never echoed), as
+ * OpenAPI says: one schema usually serves both directions.
  *
  * Compiling takes ~100 ms for a contract like the WMS's, so validators compile on first use or in the
  * background right after the server starts listening (compilePending), whichever comes first: the first
@@ -14,7 +17,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ContractError } from '../../engine/exchange.js';
-import { pointerToken, type LoadedContract } from './contract.js';
+import { getPointer, pointerToken, type LoadedContract } from './contract.js';
 
 // ajv-formats is CommonJS with a default export
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -31,33 +34,28 @@ export interface Validator {
   errors?: ErrorObject[] | null;
 }
 
+type Instance = Ajv | Ajv2020;
+
 export class SchemaCompiler {
-  private readonly params: Ajv;
-  private readonly bodies: Ajv;
+  private readonly instances = new Map<'params' | 'requests' | 'responses', Instance>();
+  private readonly document: object;
   readonly warnings: string[] = [];
   private readonly pending: Array<() => void> = [];
   /** the same schema asked for twice (a shared error response, say) gets the same validator */
   private readonly byKey = new Map<string, Validator>();
 
   constructor(readonly contract: LoadedContract) {
-    const document = contract.dialect === '3.0' ? normalizeOas30(structuredClone(contract.document)) : contract.document;
-    // inlineRefs: false compiles each referenced schema once as its own function instead of inlining it into
-    // every schema that refers to it: a third of the compile time for contracts with shared components
-    const options = { strict: false, allErrors: true, validateSchema: false, allowUnionTypes: true, inlineRefs: false } as const;
-    const AjvClass = contract.dialect === '3.1' ? Ajv2020 : Ajv;
-    this.params = new AjvClass({ ...options, coerceTypes: 'array' });
-    this.bodies = new AjvClass({ ...options });
-    for (const ajv of [this.params, this.bodies]) {
-      addFormats(ajv as Ajv);
-      // OpenAPI's own formats that JSON Schema does not define: accept, so they never fail a compile
-      for (const format of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password']) ajv.addFormat(format, true);
-      ajv.addSchema(document as object, CONTRACT_ID);
-    }
+    this.document = contract.dialect === '3.0' ? normalizeOas30(structuredClone(contract.document)) : contract.document;
   }
 
-  /** Validator for the schema at `pointer` in the document (a body or a response body). */
-  body(pointer: string, what: string): Validator {
-    return this.lazy(this.bodies, { $ref: ref(pointer) }, what);
+  /** Validator for a request body schema at `pointer` in the document. */
+  requestBody(pointer: string, what: string): Validator {
+    return this.lazy('requests', { $ref: ref(pointer) }, what);
+  }
+
+  /** Validator for a response body schema at `pointer` in the document. */
+  responseBody(pointer: string, what: string): Validator {
+    return this.lazy('responses', { $ref: ref(pointer) }, what);
   }
 
   /**
@@ -75,7 +73,7 @@ export class SchemaCompiler {
       required: parameters.filter((p) => p.required).map((p) => p.name),
       additionalProperties: !closed,
     };
-    return this.lazy(this.params, schema, what);
+    return this.lazy('params', schema, what);
   }
 
   /** Compiles every validator still waiting, one at a time, letting requests in between. */
@@ -86,8 +84,27 @@ export class SchemaCompiler {
     }
   }
 
-  private lazy(ajv: Ajv | Ajv2020, schema: object, what: string): Validator {
-    const key = `${ajv === this.params ? 'p' : 'b'}${JSON.stringify(schema)}`;
+  /** the ajv instance for one use, created with its view of the document when first needed */
+  private instance(use: 'params' | 'requests' | 'responses'): Instance {
+    let ajv = this.instances.get(use);
+    if (ajv) return ajv;
+    // inlineRefs: false compiles each referenced schema once as its own function instead of inlining it into
+    // every schema that refers to it: a third of the compile time for contracts with shared components
+    const options = { strict: false, allErrors: true, validateSchema: false, allowUnionTypes: true, inlineRefs: false } as const;
+    const AjvClass = this.contract.dialect === '3.1' ? Ajv2020 : Ajv;
+    ajv = new AjvClass(use === 'params' ? { ...options, coerceTypes: 'array' } : options);
+    addFormats(ajv as Ajv);
+    // OpenAPI's own formats that JSON Schema does not define: accept, so they never fail a compile
+    for (const format of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password']) ajv.addFormat(format, true);
+    const view =
+      use === 'requests' ? notRequiring(structuredClone(this.document), 'readOnly') : use === 'responses' ? notRequiring(structuredClone(this.document), 'writeOnly') : this.document;
+    ajv.addSchema(view, CONTRACT_ID);
+    this.instances.set(use, ajv);
+    return ajv;
+  }
+
+  private lazy(use: 'params' | 'requests' | 'responses', schema: object, what: string): Validator {
+    const key = `${use}${JSON.stringify(schema)}`;
     const known = this.byKey.get(key);
     if (known) return known;
     let compiled: ValidateFunction | undefined;
@@ -95,7 +112,7 @@ export class SchemaCompiler {
     const compile = () => {
       if (!done) {
         done = true;
-        compiled = this.compile(ajv, schema, what);
+        compiled = this.compile(this.instance(use), schema, what);
       }
     };
     this.pending.push(compile);
@@ -155,6 +172,29 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, locatio
 
 function unescapeToken(token: string): string {
   return token.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** Drops properties marked `flag` (readOnly / writeOnly) from every `required` list of the document. */
+function notRequiring<T extends object>(document: T, flag: 'readOnly' | 'writeOnly'): T {
+  const marked = (schema: unknown): boolean => {
+    let node = schema as Record<string, unknown> | undefined;
+    for (let hops = 0; node && typeof node.$ref === 'string' && node.$ref.startsWith('#') && hops < 32; hops++) {
+      node = getPointer(document, node.$ref.slice(1)) as Record<string, unknown> | undefined;
+    }
+    return node?.[flag] === true;
+  };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (Array.isArray(o.required) && o.properties && typeof o.properties === 'object') {
+      const properties = o.properties as Record<string, unknown>;
+      o.required = o.required.filter((name) => !marked(properties[name as string]));
+    }
+    for (const value of Object.values(o)) walk(value);
+  };
+  walk(document);
+  return document;
 }
 
 /**
