@@ -5,10 +5,9 @@
  * deliveries, subscriptions, tls, the payment gateway and the ERP) are accepted and reported as ignored, so a
  * config written for the documented shape keeps working as those arrive.
  */
-import { isScalar, visit } from 'yaml';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseBytes } from '../util/units.js';
-import { SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
+import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
 export interface WmsConfig {
   enabled: boolean;
@@ -152,6 +151,7 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   const source = YamlSource.read(file);
   const problems: SourceProblem[] = [];
   // ${VAR} from the environment, in every string value
+  const { isScalar, visit } = positionalYaml();
   visit(source.doc, {
     Scalar(_key, node, path) {
       if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('${')) return;

@@ -1,10 +1,27 @@
 /**
  * YAML (and JSON, which is YAML) files whose validation errors must name the file, line and column: config
- * files now, chaos profiles next. Parses with the `yaml` library keeping node positions, and maps a JSON-pointer
- * path from a schema validator back to the line and column of that node in the text.
+ * files and chaos profiles. Maps a path from a validator back to the line and column of that node in the text.
+ *
+ * Two parsers, for start-up time: js-yaml reads the text (fast, and what every valid file needs); the `yaml`
+ * library, which keeps node positions but is four times slower on a cold start, is loaded and run only when
+ * there is something to point at: a problem to report, a syntax error, or a caller that edits the document
+ * (config ${VAR} substitution). Texts with anchors or aliases always take the `yaml` path, whose alias limit
+ * stops an alias bomb.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import { load as loadFast } from 'js-yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+
+type YamlLibrary = typeof import('yaml');
+let yamlLibrary: YamlLibrary | undefined;
+/** the `yaml` library, loaded on first need (synchronously: parsing is synchronous) */
+export function positionalYaml(): YamlLibrary {
+  return (yamlLibrary ??= createRequire(import.meta.url)('yaml') as YamlLibrary);
+}
+
+/** anchors (&a) and aliases (*a) where YAML allows them: after a space, a flow bracket, a comma or a dash */
+const ANCHOR_OR_ALIAS = /(^|[\s[{,])[&*][^\s,[\]{}]/m;
 
 export interface SourceProblem {
   file: string;
@@ -26,19 +43,45 @@ export class SourceError extends Error {
 }
 
 export class YamlSource {
-  readonly doc: Document;
-  private readonly lines = new LineCounter();
+  private document?: Document;
+  private lines?: LineCounter;
+  /** what js-yaml read, when it could */
+  private readonly fast: unknown;
 
   constructor(
     readonly file: string,
     readonly text: string,
   ) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
-    const problems = this.doc.errors.map((e) => {
-      const pos = this.lines.linePos(e.pos[0]);
-      return { file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0] };
+    let fast: unknown;
+    if (!ANCHOR_OR_ALIAS.test(text)) {
+      try {
+        fast = loadFast(text) ?? null;
+      } catch {
+        // a syntax error: the positional parser below reports it with its line
+      }
+    }
+    this.fast = fast;
+    if (fast === undefined) this.parseWithPositions();
+  }
+
+  /** the positional parse, for callers that walk or edit the document */
+  get doc(): Document {
+    return this.parseWithPositions();
+  }
+
+  private parseWithPositions(): Document {
+    if (this.document) return this.document;
+    const { LineCounter, parseDocument } = positionalYaml();
+    const lines = new LineCounter();
+    const doc = parseDocument(this.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const problems = doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return { file: this.file, line: pos.line, column: pos.col, path: '', message: e.message.split('\n')[0] };
     });
     if (problems.length) throw new SourceError(problems);
+    this.document = doc;
+    this.lines = lines;
+    return doc;
   }
 
   static read(file: string): YamlSource {
@@ -52,7 +95,7 @@ export class YamlSource {
   }
 
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    return this.document ? this.document.toJS({ maxAliasCount: 100 }) : this.fast;
   }
 
   /**
@@ -60,6 +103,8 @@ export class YamlSource {
    * the key instead of its value (for keys that should not be there).
    */
   problemAt(path: Array<string | number>, message: string, at: 'key' | 'value' = 'value'): SourceProblem {
+    const { isMap, isScalar, isSeq } = positionalYaml();
+    this.parseWithPositions();
     let node: Node | undefined;
     if (at === 'key' && path.length) {
       const parent = path.length > 1 ? this.doc.getIn(path.slice(0, -1), true) : this.doc.contents;
@@ -73,7 +118,7 @@ export class YamlSource {
       if (found && (isMap(found) || isSeq(found) || isScalar(found))) node = found as Node;
     }
     const offset = node?.range?.[0] ?? 0;
-    const pos = this.lines.linePos(offset);
+    const pos = this.lines!.linePos(offset);
     return { file: this.file, line: pos.line, column: pos.col, path: path.join('.'), message };
   }
 }
