@@ -47,6 +47,11 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
     });
   }
   const ws = (req: Request) => (req as AdminRequest).workspace;
+  // every admin route sees the journal and counters complete, including exchanges finished a moment ago
+  app.use((_req, _res, next) => {
+    engine.flush();
+    next();
+  });
 
   // before the JSON body parser: profiles arrive as text (YAML or JSON) and keep their line numbers
   addChaosRoutes(app, options.chaos, ws, sendProblem);

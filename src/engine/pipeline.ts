@@ -54,6 +54,8 @@ export interface EngineLimits {
 export class Engine {
   /** longest mount first, so /erp/odata/v4 wins over /erp */
   private readonly mounts: MountedSystem[];
+  /** exchanges whose reply is written, waiting to be journaled (see complete()) */
+  private readonly completed: Array<{ exchange: Exchange; reply: Reply; delivered: Delivered; durationMs: number }> = [];
 
   constructor(
     systems: MountedSystem[],
@@ -146,21 +148,34 @@ export class Engine {
     }
   }
 
-  /** Step 8: journal the exchange and count it. Called by the transport once the reply is written (or failed). */
+  /**
+   * Step 8: journal the exchange and count it. Called by the transport once the reply is written (or failed).
+   * The duration is taken now; the recording itself waits for the end of this turn of the event loop, so that
+   * when many held replies fall due together (injected latency) the writes go out first and the journal work
+   * follows. Readers call flush() first, so the journal they see is always complete.
+   */
   complete(exchange: Exchange, reply: Reply, delivered: Delivered): void {
-    const workspace = exchange.workspace;
-    const durationMs = performance.now() - exchange.startedHr;
-    workspace.journal.record(exchange, {
-      status: reply.status,
-      responseHeaders: reply.headers,
-      responseBody: delivered.body,
-      responseBytes: delivered.bytes,
-      endedAt: exchange.startedAt + durationMs,
-      durationMs,
-      transportError: delivered.error,
-    });
-    workspace.counters.count(exchange.system?.name ?? '(none)', reply.status);
+    this.completed.push({ exchange, reply, delivered, durationMs: performance.now() - exchange.startedHr });
+    if (this.completed.length === 1) setImmediate(this.flush);
   }
+
+  /** Records every completed exchange not recorded yet. */
+  readonly flush = (): void => {
+    for (const { exchange, reply, delivered, durationMs } of this.completed) {
+      const workspace = exchange.workspace;
+      workspace.journal.record(exchange, {
+        status: reply.status,
+        responseHeaders: reply.headers,
+        responseBody: delivered.body,
+        responseBytes: delivered.bytes,
+        endedAt: exchange.startedAt + durationMs,
+        durationMs,
+        transportError: delivered.error,
+      });
+      workspace.counters.count(exchange.system?.name ?? '(none)', reply.status);
+    }
+    this.completed.length = 0;
+  };
 
   /** Step 4: the protocol's 4xx when the request is too large or breaks the contract. */
   private refuseInvalid(exchange: Exchange): Reply | undefined {
