@@ -5,7 +5,7 @@
  * before(): find the rules open now that match the exchange; count the client's ordinal for each; admission
  * policies first (rateLimit, quota), then the rules' before-faults in order; the first fault that answers
  * (status, outage, reset ...) ends the stage. after(): the after-faults on the handler's reply (drift, lostAck
- * ...), and the policies' headers.
+ * ...), and the policies' headers. Both are synchronous (see faults/fault.ts): this runs on every request.
  *
  * Determinism: every draw comes from (seed, rule, fault, client, that client's ordinal for the rule), never from
  * a shared stream, so the same seed and the same requests per client give the same faults whatever the
@@ -68,6 +68,8 @@ interface ExchangeChaos {
   headers: Record<string, string>;
 }
 
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** ordinals kept per rule before the map is reset: bounded memory against clients minting names */
 const MAX_CLIENTS = 100_000;
 
@@ -100,7 +102,7 @@ export class ChaosEngine implements ChaosStage {
     }
   }
 
-  before(exchange: Exchange): Reply | undefined | Promise<Reply | undefined> {
+  before(exchange: Exchange): Reply | undefined {
     if (this.runtimes.length === 0) return undefined;
     const now = this.options.clock.now();
     const elapsed = now - this.activatedAt;
@@ -114,14 +116,14 @@ export class ChaosEngine implements ChaosStage {
       (matched ??= []).push({ runtime: rt, ordinal });
     }
     if (!matched) return undefined;
-    const state: ExchangeChaos = { matched, headers: {} };
+    const state: ExchangeChaos = { matched, headers: NO_HEADERS };
     exchange.chaos = state;
 
     // admission policies: counted on arrival, synchronously, so limits are exact
     for (const { runtime } of matched) {
       for (const limiter of runtime.limiters) {
         const admission = limiter.admit(exchange, now);
-        Object.assign(state.headers, admission.headers);
+        state.headers = state.headers === NO_HEADERS ? { ...admission.headers } : Object.assign(state.headers, admission.headers);
         if (admission.refusal) {
           this.note(exchange, runtime, { rule: runtime.rule.id, kind: limiter.kind, params: { requests: limiter.params.requests, perMs: limiter.params.perMs } });
           return this.decorate(exchange, admission.refusal);
@@ -132,20 +134,23 @@ export class ChaosEngine implements ChaosStage {
     return this.runBefore(exchange, state);
   }
 
-  after(exchange: Exchange, reply: Reply): Reply | Promise<Reply> {
+  after(exchange: Exchange, reply: Reply): Reply {
     const state = exchange.chaos as ExchangeChaos | undefined;
-    if (!state) return reply; // no rule matched: stay synchronous, this is every request under calm
-    return this.runAfter(exchange, state, reply);
-  }
-
-  private async runAfter(exchange: Exchange, state: ExchangeChaos, reply: Reply): Promise<Reply> {
+    if (!state) return reply; // no rule matched: this is every request under calm
     let current = reply;
-    for (const { runtime, fault, ctx } of this.applicable(exchange, state, 'after')) {
-      try {
-        current = await fault.kind.after!(ctx, fault.params, current);
-        this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
-      } catch (err) {
-        this.skip(exchange, runtime, fault, err);
+    for (const { runtime, ordinal } of state.matched) {
+      const faults = runtime.rule.faults;
+      for (let i = 0; i < faults.length; i++) {
+        const fault = faults[i];
+        if (fault.kind.stage !== 'after') continue;
+        const ctx = this.draw(exchange, runtime, fault, i, ordinal);
+        if (!ctx) continue;
+        try {
+          current = fault.kind.after!(ctx, fault.params, current);
+          this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
+        } catch (err) {
+          this.skip(exchange, runtime, fault, err);
+        }
       }
     }
     const decorated = this.decorate(exchange, current);
@@ -178,32 +183,27 @@ export class ChaosEngine implements ChaosStage {
     };
   }
 
-  private async runBefore(exchange: Exchange, state: ExchangeChaos): Promise<Reply | undefined> {
-    for (const { runtime, fault, ctx } of this.applicable(exchange, state, 'before')) {
-      let answer: Reply | undefined | typeof PASS;
-      try {
-        answer = await fault.kind.before!(ctx, fault.params);
-      } catch (err) {
-        this.skip(exchange, runtime, fault, err);
-        continue;
-      }
-      if (answer === PASS) continue;
-      this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
-      if (answer) return this.decorate(exchange, answer);
-    }
-    return undefined;
-  }
-
-  /** The stage's faults that apply to this exchange (their probability drawn), in rule order. */
-  private *applicable(exchange: Exchange, state: ExchangeChaos, stage: 'before' | 'after'): Generator<{ runtime: RuleRuntime; fault: CompiledFault; ctx: FaultContext }> {
+  private runBefore(exchange: Exchange, state: ExchangeChaos): Reply | undefined {
     for (const { runtime, ordinal } of state.matched) {
       const faults = runtime.rule.faults;
       for (let i = 0; i < faults.length; i++) {
-        if (faults[i].kind.stage !== stage) continue;
-        const ctx = this.draw(exchange, runtime, faults[i], i, ordinal);
-        if (ctx) yield { runtime, fault: faults[i], ctx };
+        const fault = faults[i];
+        if (fault.kind.stage !== 'before') continue;
+        const ctx = this.draw(exchange, runtime, fault, i, ordinal);
+        if (!ctx) continue;
+        let answer: Reply | undefined | typeof PASS;
+        try {
+          answer = fault.kind.before!(ctx, fault.params);
+        } catch (err) {
+          this.skip(exchange, runtime, fault, err);
+          continue;
+        }
+        if (answer === PASS) continue;
+        this.note(exchange, runtime, { rule: runtime.rule.id, kind: fault.kind.kind, params: ctx.record });
+        if (answer) return this.decorate(exchange, answer);
       }
     }
+    return undefined;
   }
 
   /** The fault's random stream for this exchange, or undefined when its probability says no. */

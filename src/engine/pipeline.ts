@@ -121,7 +121,10 @@ export class Engine {
 
       // 3. chaos, before
       const chaos = exchange.workspace.chaos;
-      const preempted = await chaos.before(exchange);
+      // (the seams may answer with a value or a promise; only promises are awaited: awaiting a plain value still
+      // costs a promise and a microtask turn, per request, on the traffic path)
+      let preempted = chaos.before(exchange);
+      if (preempted instanceof Promise) preempted = await preempted;
       if (preempted) return preempted;
 
       // 4. validate
@@ -129,10 +132,14 @@ export class Engine {
 
       // 5. handle
       const handled = reply === undefined;
-      if (reply === undefined) reply = await engine.invoke(exchange, exchange.workspace.stateOf(system));
+      if (reply === undefined) {
+        const invoked = engine.invoke(exchange, exchange.workspace.stateOf(system));
+        reply = invoked instanceof Promise ? await invoked : invoked;
+      }
 
       // 6. chaos, after (refusals too: a rate limit's headers, a drifting vendor, belong on every reply)
-      reply = await chaos.after(exchange, reply);
+      const altered = chaos.after(exchange, reply);
+      reply = altered instanceof Promise ? await altered : altered;
 
       // 7. check
       if (handled) engine.checkResponse(exchange, reply);

@@ -4,6 +4,9 @@
  * parameters into ready ones, and the act itself. The chaos stage applies `probability` once, for every kind,
  * and records what was injected; a kind never draws its own probability.
  *
+ * Faults act synchronously: one that delays says so (exchange.delayMs for latency, a Reply.disruption for a held
+ * or dripped connection) and the transport does the waiting, so nothing is held inside the pipeline.
+ *
  * Adding a fault kind: write a file here exporting a FaultKind, and list it in faults/index.ts.
  */
 import type { Exchange, Reply } from '../../engine/exchange.js';
@@ -47,9 +50,9 @@ export interface FaultKind<P = any> {
   /** validated raw parameters → ready parameters (durations in ms ...); throws FaultParamError */
   compile(raw: any): P;
   /** before the handler: a Reply answers instead of the system; undefined carries on (after waiting, maybe) */
-  before?(ctx: FaultContext, params: P): Reply | undefined | typeof PASS | Promise<Reply | undefined>;
+  before?(ctx: FaultContext, params: P): Reply | undefined | typeof PASS;
   /** after the handler: the reply the client gets instead of `reply` */
-  after?(ctx: FaultContext, params: P, reply: Reply): Reply | Promise<Reply>;
+  after?(ctx: FaultContext, params: P, reply: Reply): Reply;
 }
 
 export const DURATION_SCHEMA = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' } as const;

@@ -135,7 +135,7 @@ export class RestEngine implements ProtocolEngine {
     return undefined;
   }
 
-  async invoke(exchange: Exchange, state: unknown): Promise<Reply> {
+  invoke(exchange: Exchange, state: unknown): Reply | Promise<Reply> {
     const op = exchange.operation as CompiledOperation;
     const handler = this.handlers[op.id];
     if (!handler) {
@@ -154,7 +154,12 @@ export class RestEngine implements ProtocolEngine {
       workspace: exchange.workspace.name,
       baseUrl: exchange.prefix + this.mount,
     };
-    const result = await handler(request, state);
+    const result = handler(request, state);
+    // most handlers answer synchronously: no promise for them
+    return result instanceof Promise ? result.then((r) => this.finish(exchange, r)) : this.finish(exchange, result);
+  }
+
+  private finish(exchange: Exchange, result: RestResult): Reply {
     if (result.effects) exchange.effects.push(...result.effects);
     exchange.key = result.key ?? idempotencyKey(exchange);
     return toReply(result);
