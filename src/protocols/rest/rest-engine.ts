@@ -101,7 +101,8 @@ export class RestEngine implements ProtocolEngine {
     const op = exchange.operation as CompiledOperation;
     const errors: ContractError[] = [];
 
-    const params: Record<string, unknown> = { ...exchange.params };
+    // the router's params object is this request's own: ajv coerces it in place
+    const params: Record<string, unknown> = exchange.params ?? {};
     if (op.path && !op.path(params)) errors.push(...describeErrors(op.path.errors, 'path'));
 
     const query = this.parseQuery(exchange.rawQuery, op);
