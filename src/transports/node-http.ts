@@ -25,6 +25,7 @@ export interface TrafficOptions {
 
 export function createTrafficListener({ engine, workspaces, admin, draining, scheduler }: TrafficOptions): RequestListener {
   const { bodyBytes: bodyLimit, journalBodyBytes: journalBodyLimit } = engine.limits;
+  const traffic: TrafficPath = { engine, scheduler, draining, journalBodyLimit };
 
   return (req, res) => {
     const arrived = scheduler.now();
@@ -73,9 +74,9 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
 
     const declared = req.headers['content-length'];
     const hasBody = declared !== undefined ? declared !== '0' : req.headers['transfer-encoding'] !== undefined;
-    if (!hasBody) return run(engine.start(fields));
+    if (!hasBody) return respond(traffic, engine.start(fields), res, arrived);
     if (declared !== undefined && Number(declared) > bodyLimit) {
-      return run(engine.start({ ...fields, bodyProblem: 'too-large' }));
+      return respond(traffic, engine.start({ ...fields, bodyProblem: 'too-large' }), res, arrived);
     }
 
     const chunks: Buffer[] = [];
@@ -85,53 +86,60 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
       if (size > bodyLimit) {
         req.off('data', onData);
         req.off('end', onEnd);
-        run(engine.start({ ...fields, bodyProblem: 'too-large' }));
+        respond(traffic, engine.start({ ...fields, bodyProblem: 'too-large' }), res, arrived);
         return;
       }
       chunks.push(chunk);
     };
-    const onEnd = () => run(engine.start({ ...fields, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) }));
+    const onEnd = () => respond(traffic, engine.start({ ...fields, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) }), res, arrived);
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', () => undefined); // an aborted upload has nobody to answer
-
-    function run(exchange: Exchange): void {
-      engine.handle(exchange).then(
-        (reply) => write(exchange, reply),
-        (err) => write(exchange, problemReply(500, 'internal', `understudy failed: ${err instanceof Error ? err.message : String(err)}`)),
-      );
-    }
-
-    /** holds the reply until the injected latency (exchange.delayMs) has passed since the request arrived */
-    function write(exchange: Exchange, reply: Reply): void {
-      const wait = exchange.delayMs - (scheduler.now() - arrived);
-      if (wait > 0) scheduler.after(wait, () => send(exchange, reply));
-      else send(exchange, reply);
-    }
-
-    function send(exchange: Exchange, reply: Reply): void {
-      const body = reply.body;
-      if (res.destroyed) {
-        engine.complete(exchange, reply, { bytes: 0, body: undefined, error: 'client closed the connection before the reply' });
-        return;
-      }
-      if (reply.disruption) {
-        disrupt(res, reply, reply.disruption, scheduler).then((delivered) => engine.complete(exchange, delivered.reply, delivered));
-        return;
-      }
-      if (draining?.()) res.shouldKeepAlive = false;
-      res.writeHead(reply.status, reply.headers as Record<string, string | number | string[]>);
-      if (exchange.method === 'HEAD' || body === undefined) {
-        res.end();
-        engine.complete(exchange, reply, { bytes: 0, body: undefined });
-      } else if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        res.end(body);
-        engine.complete(exchange, reply, { bytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length, body });
-      } else {
-        pipeStream(res, body, journalBodyLimit).then((done) => engine.complete(exchange, reply, done));
-      }
-    }
   };
+}
+
+/** What every request's delivery needs; one per server (module functions below, no per-request closures). */
+interface TrafficPath {
+  engine: Engine;
+  scheduler: Scheduler;
+  draining?: () => boolean;
+  journalBodyLimit: number;
+}
+
+/** Runs the pipeline, then holds the reply until the injected latency (exchange.delayMs) has passed since arrival. */
+function respond(t: TrafficPath, exchange: Exchange, res: ServerResponse, arrived: number): void {
+  t.engine.handle(exchange).then(
+    (reply) => {
+      const wait = exchange.delayMs - (t.scheduler.now() - arrived);
+      if (wait > 0) t.scheduler.after(wait, () => send(t, exchange, res, reply));
+      else send(t, exchange, res, reply);
+    },
+    (err) => send(t, exchange, res, problemReply(500, 'internal', `understudy failed: ${err instanceof Error ? err.message : String(err)}`)),
+  );
+}
+
+function send(t: TrafficPath, exchange: Exchange, res: ServerResponse, reply: Reply): void {
+  const { engine } = t;
+  const body = reply.body;
+  if (res.destroyed) {
+    engine.complete(exchange, reply, { bytes: 0, body: undefined, error: 'client closed the connection before the reply' });
+    return;
+  }
+  if (reply.disruption) {
+    disrupt(res, reply, reply.disruption, t.scheduler).then((delivered) => engine.complete(exchange, delivered.reply, delivered));
+    return;
+  }
+  if (t.draining?.()) res.shouldKeepAlive = false;
+  res.writeHead(reply.status, reply.headers as Record<string, string | number | string[]>);
+  if (exchange.method === 'HEAD' || body === undefined) {
+    res.end();
+    engine.complete(exchange, reply, { bytes: 0, body: undefined });
+  } else if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    res.end(body);
+    engine.complete(exchange, reply, { bytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length, body });
+  } else {
+    pipeStream(res, body, t.journalBodyLimit).then((done) => engine.complete(exchange, reply, done));
+  }
 }
 
 /** Writes a streamed body with backpressure; keeps the first `keep` bytes for the journal. */
