@@ -24,7 +24,6 @@ function exchange(n: number, bodySize: number): Exchange {
     client: `client-${n % 3}`,
     faults: n % 5 === 0 ? [{ rule: 'r1', kind: 'latency' }] : [],
     contractErrors: [],
-    requestValid: true,
     effects: [],
     delayMs: 0,
   };

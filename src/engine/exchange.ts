@@ -102,8 +102,6 @@ export interface Exchange {
   client: string;
   faults: FaultRecord[];
   contractErrors: ContractError[];
-  /** request errors found by validation; response errors are in contractErrors too with in: 'response' */
-  requestValid: boolean;
   effects: Effect[];
   /** idempotency key or external key (external order number, ...) the request carried */
   key?: string;

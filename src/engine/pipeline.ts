@@ -87,7 +87,6 @@ export class Engine {
       client: 'anonymous',
       faults: [],
       contractErrors: [],
-      requestValid: true,
       effects: [],
       delayMs: 0,
     };
@@ -188,13 +187,10 @@ export class Engine {
   private refuseInvalid(exchange: Exchange): Reply | undefined {
     const engine = exchange.system!.engine;
     if (exchange.bodyProblem === 'too-large') {
-      exchange.requestValid = false;
       exchange.contractErrors.push({ in: 'body', message: `body exceeds the ${this.limits.bodyBytes}-byte limit` });
       return withClose(engine.errorReply(413, 'Content Too Large', `The request body exceeds the server's limit of ${this.limits.bodyBytes} bytes.`));
     }
-    const invalid = engine.validateRequest(exchange);
-    if (invalid) exchange.requestValid = false;
-    return invalid;
+    return engine.validateRequest(exchange);
   }
 
   private systemAt(path: string): MountedSystem | undefined {

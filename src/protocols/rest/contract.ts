@@ -25,7 +25,8 @@ export interface LoadedContract {
   defaultMount: string;
 }
 
-export class ContractError extends Error {
+/** A contract file that cannot be served (unreadable, invalid, not OpenAPI 3.x). */
+export class ContractLoadError extends Error {
   constructor(
     readonly file: string,
     readonly details: string,
@@ -49,13 +50,13 @@ export async function checkContract(file: string): Promise<string[]> {
 export async function loadContract(file: string, options: { validate: boolean }): Promise<LoadedContract> {
   if (options.validate) {
     const problems = await checkContract(file);
-    if (problems.length) throw new ContractError(file, problems.join('\n'));
+    if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
   }
   let document: OpenApiDocument;
   try {
     document = parseYaml(await readFile(file, 'utf8')) as OpenApiDocument;
   } catch (err) {
-    throw new ContractError(file, err instanceof Error ? err.message : String(err));
+    throw new ContractLoadError(file, err instanceof Error ? err.message : String(err));
   }
   if (hasExternalRef(document)) {
     const { bundle } = await import('@readme/openapi-parser');
@@ -63,7 +64,7 @@ export async function loadContract(file: string, options: { validate: boolean })
   }
   const version = String((document as { openapi?: string }).openapi ?? '');
   if (!/^3\.[01]\./.test(version)) {
-    throw new ContractError(file, `only OpenAPI 3.0.x and 3.1.x contracts are served (this one says "${version || 'swagger 2.0'}")`);
+    throw new ContractLoadError(file, `only OpenAPI 3.0.x and 3.1.x contracts are served (this one says "${version || 'swagger 2.0'}")`);
   }
   return {
     file,
