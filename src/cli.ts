@@ -26,6 +26,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     faultHeader: argv.faultHeader as boolean | undefined,
     dataDir: argv.dataDir as string | undefined,
     adminToken: argv.adminToken as string | undefined,
+    backlog: argv.backlog as number | undefined,
     contract: argv.contract as string[] | undefined,
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
@@ -107,6 +108,7 @@ await yargs(hideBin(process.argv))
         .option('data-dir', { type: 'string', describe: 'directory for persistent state (default .understudy)' })
         .option('fault-header', { type: 'boolean', describe: 'add x-understudy-fault to replies that carry an injected fault' })
         .option('admin-token', { type: 'string', describe: 'bearer token required by /__admin; mandatory off loopback' })
+        .option('backlog', { type: 'number', describe: 'listen backlog: connections queued before accept (default 4096)' })
         .option('contract', { type: 'string', array: true, describe: 'also serve an OpenAPI contract: FILE or FILE@/mount' }),
     serve,
   )

@@ -45,7 +45,17 @@ export async function buildSystems(options: ServerOptions): Promise<MountedSyste
   const wms = { ...DEFAULTS.systems.wms, ...options.systems?.wms };
   const systems: MountedSystem[] = [];
   if (wms.enabled) {
-    systems.push(await mountRestSystem(createWmsSystem({ skus: wms.skus, warehouses: wms.warehouses, changeRatePerSecond: wms.changeRatePerSecond })));
+    systems.push(
+      await mountRestSystem(
+        createWmsSystem({
+          skus: wms.skus,
+          warehouses: wms.warehouses,
+          changeRatePerSecond: wms.changeRatePerSecond,
+          reservationTtlMs: wms.reservationTtlMs,
+          maxObjects: options.limits?.objects ?? DEFAULTS.limits.objects,
+        }),
+      ),
+    );
   }
   for (const contract of options.contracts ?? []) systems.push(await mountCustomContract(contract));
   const seen = new Map<string, string>();
@@ -102,7 +112,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    // the default backlog (511) overflows when a thousand clients connect at once, and the kernel's SYN retries
+    // then starve some of them for seconds; the kernel caps it at net.core.somaxconn
+    server.listen({ port: options.port ?? 0, host, backlog: options.backlog ?? DEFAULTS.backlog }, () => {
       server.off('error', reject);
       resolve();
     });

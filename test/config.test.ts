@@ -36,7 +36,7 @@ describe('config file', () => {
     expect(config.adminToken).toBe('token-from-env');
     expect(config.limits.bodyBytes).toBe(2 * 1024 * 1024);
     expect(config.limits.journalEntries).toBe(500);
-    expect(config.systems.wms).toEqual({ enabled: true, skus: 50, warehouses: 2, changeRatePerSecond: 0.1 });
+    expect(config.systems.wms).toEqual({ enabled: true, skus: 50, warehouses: 2, changeRatePerSecond: 0.1, reservationTtlMs: 24 * 3_600_000 });
   });
 
   it('names file, line and column for unknown keys and wrong values, all at once', () => {

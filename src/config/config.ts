@@ -6,7 +6,7 @@
  * config written for the documented shape keeps working as those arrive.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseBytes } from '../util/units.js';
+import { DURATION_FORMAT, parseBytes, parseDuration } from '../util/units.js';
 import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
 export interface WmsConfig {
@@ -14,6 +14,8 @@ export interface WmsConfig {
   skus: number;
   warehouses: number;
   changeRatePerSecond: number;
+  /** active reservations older than this are released by the WMS itself (0: never) */
+  reservationTtlMs: number;
 }
 
 export interface ServerConfig {
@@ -25,6 +27,8 @@ export interface ServerConfig {
   faultHeader: boolean;
   dataDir: string;
   adminToken?: string;
+  /** listen backlog: connections the kernel queues before the server accepts them */
+  backlog: number;
   limits: {
     /** largest request body on the traffic path */
     bodyBytes: number;
@@ -35,6 +39,8 @@ export interface ServerConfig {
     journalBodyBytes: number;
     /** most workspaces alive at once */
     workspaces: number;
+    /** per workspace and system: most terminal objects and change-feed history kept (oldest pruned first) */
+    objects: number;
   };
   systems: { wms: WmsConfig };
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
@@ -50,8 +56,9 @@ export const DEFAULTS: ServerConfig = {
   profile: 'calm',
   faultHeader: false,
   dataDir: '.understudy',
-  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100 },
-  systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0 } },
+  backlog: 4096,
+  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
+  systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 } },
   contracts: [],
   warnings: [],
 };
@@ -65,9 +72,11 @@ export interface ConfigOverrides {
   faultHeader?: boolean;
   dataDir?: string;
   adminToken?: string;
+  backlog?: number;
   contract?: string[];
 }
 
+const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
 const size = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(b|kb|mb|gb)$' }] };
 const NOT_YET = ['auth', 'deliveries', 'subscriptions', 'tls'];
 
@@ -82,6 +91,7 @@ const FILE_SCHEMA = {
     faultHeader: { type: 'boolean' },
     dataDir: { type: 'string', minLength: 1 },
     adminToken: { type: 'string', minLength: 8 },
+    backlog: { type: 'integer', minimum: 1, maximum: 65535 },
     limits: {
       type: 'object',
       additionalProperties: false,
@@ -91,6 +101,7 @@ const FILE_SCHEMA = {
         journalBytes: size,
         journalBodyBytes: size,
         workspaces: { type: 'integer', minimum: 1, maximum: 100_000 },
+        objects: { type: 'integer', minimum: 100, maximum: 100_000_000 },
       },
     },
     systems: {
@@ -105,6 +116,7 @@ const FILE_SCHEMA = {
             skus: { type: 'integer', minimum: 1, maximum: 1_000_000 },
             warehouses: { type: 'integer', minimum: 1, maximum: 10 },
             changeRate: { type: 'string', pattern: '^\\d+(\\.\\d+)?/(s|m|h)$' },
+            reservationTtl: { anyOf: [duration, { const: 0 }, { const: '0' }] },
             auth: { enum: ['none'] },
           },
         },
@@ -137,9 +149,10 @@ type FileConfig = {
   faultHeader?: boolean;
   dataDir?: string;
   adminToken?: string;
-  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number };
+  backlog?: number;
+  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
   systems?: {
-    wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string };
+    wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
     payments?: object;
     erp?: object;
     custom?: Array<{ contract: string; mount?: string }>;
@@ -192,6 +205,7 @@ function describe(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return 'unknown key (check its spelling against the documented configuration)';
   if (e.keyword === 'enum') return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   if (e.keyword === 'pattern' && e.instancePath.endsWith('changeRate')) return 'must be a rate such as 0/s, 5/s or 120/m';
+  if (e.keyword === 'anyOf' && e.instancePath.endsWith('reservationTtl')) return `must be ${DURATION_FORMAT}, or 0 for never`;
   if (e.keyword === 'anyOf') return 'must be a size such as 512kb, 10mb or a number of bytes';
   return e.message ?? 'is invalid';
 }
@@ -229,12 +243,14 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     faultHeader: overrides.faultHeader ?? f.faultHeader ?? DEFAULTS.faultHeader,
     dataDir: overrides.dataDir ?? f.dataDir ?? DEFAULTS.dataDir,
     adminToken: overrides.adminToken ?? f.adminToken ?? undefined,
+    backlog: overrides.backlog ?? f.backlog ?? DEFAULTS.backlog,
     limits: {
       bodyBytes: f.limits?.bodyBytes !== undefined ? parseBytes(f.limits.bodyBytes) : DEFAULTS.limits.bodyBytes,
       journalEntries: f.limits?.journalEntries ?? DEFAULTS.limits.journalEntries,
       journalBytes: f.limits?.journalBytes !== undefined ? parseBytes(f.limits.journalBytes) : DEFAULTS.limits.journalBytes,
       journalBodyBytes: f.limits?.journalBodyBytes !== undefined ? parseBytes(f.limits.journalBodyBytes) : DEFAULTS.limits.journalBodyBytes,
       workspaces: f.limits?.workspaces ?? DEFAULTS.limits.workspaces,
+      objects: f.limits?.objects ?? DEFAULTS.limits.objects,
     },
     systems: {
       wms: {
@@ -242,6 +258,8 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         skus: wms.skus ?? DEFAULTS.systems.wms.skus,
         warehouses: wms.warehouses ?? DEFAULTS.systems.wms.warehouses,
         changeRatePerSecond: wms.changeRate !== undefined ? perSecond(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond,
+        reservationTtlMs:
+          wms.reservationTtl === undefined ? DEFAULTS.systems.wms.reservationTtlMs : String(wms.reservationTtl) === '0' ? 0 : parseDuration(String(wms.reservationTtl)),
       },
     },
     contracts: [...(f.systems?.custom ?? []).map((c) => (c.mount ? `${c.contract}@${c.mount}` : c.contract)), ...(overrides.contract ?? [])],
@@ -258,6 +276,7 @@ function checkConfig(c: ServerConfig): void {
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) problems.push(`port ${c.port} is not a TCP port (0-65535)`);
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 4294967295) problems.push(`seed ${c.seed} must be an integer from 0 to 4294967295`);
   if (c.adminToken !== undefined && c.adminToken.length < 8) problems.push('the admin token must be at least 8 characters');
+  if (!Number.isInteger(c.backlog) || c.backlog < 1 || c.backlog > 65535) problems.push(`backlog ${c.backlog} must be an integer from 1 to 65535`);
   if (c.limits.journalBytes > 2 ** 31 || c.limits.journalBytes < 64 * 1024) problems.push('limits.journalBytes must be between 64kb and 2gb');
   if (c.limits.journalBodyBytes * 4 > c.limits.journalBytes) problems.push('limits.journalBodyBytes must be at most a quarter of limits.journalBytes');
   if (!isLoopback(c.host) && !c.adminToken) {

@@ -22,6 +22,10 @@ export interface WmsOptions {
   warehouses: number;
   /** background stock changes per second of clock time; default 0 (none) */
   changeRatePerSecond?: number;
+  /** active reservations older than this (ms of clock time) expire and release their stock; 0 or absent: never */
+  reservationTtlMs?: number;
+  /** most terminal objects (released/fulfilled reservations, finished shipments) and feed history kept; absent: unbounded */
+  maxObjects?: number;
   /** another contract file (a drifted variant in tests); default contracts/wms.openapi.yaml */
   contractFile?: string;
 }
