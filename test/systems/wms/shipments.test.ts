@@ -3,7 +3,7 @@
  * and reservations constrain each other.
  */
 import { describe, expect, it } from 'vitest';
-import { callChecked, snapshot, wms, type Fixture } from './wms-fixtures.js';
+import { callChecked, snapshot, wms, type Fixture } from './fixtures.js';
 
 /** A fixture with RES-000001 holding 4 × SKU-1 from Rotterdam and 2 × SKU-2 from Atlanta. */
 async function reserved(): Promise<Fixture> {

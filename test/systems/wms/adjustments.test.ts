@@ -3,7 +3,7 @@
  * allOrNone.
  */
 import { describe, expect, it } from 'vitest';
-import { callChecked, snapshot, wms, type Fixture } from './wms-fixtures.js';
+import { callChecked, snapshot, wms, type Fixture } from './fixtures.js';
 
 function adjustments(n: number, delta = 1) {
   return Array.from({ length: n }, (_, i) => ({ sku: `SKU-${(i % 1000) + 1}`, warehouseId: 'WH-RTM-01', delta, reason: 'receipt' }));

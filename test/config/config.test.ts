@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readConfigFile, resolveConfig, SourceError } from '../src/config/config.js';
+import { readConfigFile, resolveConfig, SourceError } from '../../src/config/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'understudy-config-'));
 function file(name: string, text: string): string {

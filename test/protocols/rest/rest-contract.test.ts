@@ -3,7 +3,7 @@
  * and the bad-input rules (malformed, oversize, wrong type, invalid UTF-8) observed through real sockets.
  */
 import { describe, expect, it } from 'vitest';
-import { call, json, start, VENDOR_CONTRACT } from './helpers.js';
+import { call, json, start, VENDOR_CONTRACT } from '../../helpers.js';
 
 const withVendor = (extra: object = {}) => start({ systems: { wms: { enabled: false } }, contracts: [VENDOR_CONTRACT], ...extra });
 const REQ_ID = { 'x-request-id': '9b2f6a3e-8f0d-4c55-9a43-8d5d3e1f2a10' };

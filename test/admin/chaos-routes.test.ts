@@ -5,10 +5,10 @@
  * what its comment says. Time is a ManualClock/ManualScheduler: nothing here waits for real time to pass.
  */
 import { describe, expect, it } from 'vitest';
-import type { RunningServer } from '../src/server.js';
-import { ManualClock } from '../src/util/clock.js';
-import { ManualScheduler } from '../src/util/scheduler.js';
-import { call, json, start } from './helpers.js';
+import type { RunningServer } from '../../src/server.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
+import { call, json, start } from '../helpers.js';
 
 interface Outcome {
   status: number;

@@ -4,9 +4,9 @@
  * that every response the handlers produced matches the contract.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../src/server.js';
-import { ManualClock } from '../src/util/clock.js';
-import { call, json, start } from './helpers.js';
+import type { RunningServer } from '../../../src/server.js';
+import { ManualClock } from '../../../src/util/clock.js';
+import { call, json, start } from '../../helpers.js';
 
 let server: RunningServer;
 let clock: ManualClock;

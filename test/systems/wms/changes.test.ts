@@ -3,7 +3,7 @@
  * with the last cursor, updatedSince, and refusing cursors the server did not issue.
  */
 import { describe, expect, it } from 'vitest';
-import { callChecked, wms, type Fixture } from './wms-fixtures.js';
+import { callChecked, wms, type Fixture } from './fixtures.js';
 
 interface Change {
   seq: number;

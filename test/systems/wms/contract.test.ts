@@ -5,9 +5,9 @@
  */
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
-import { CATEGORIES } from '../src/systems/wms/catalogue.js';
-import { wmsHandlers } from '../src/systems/wms/index.js';
-import { CONTRACT_FILE, operations, rawContract, schemaValidator } from './wms-fixtures.js';
+import { CATEGORIES } from '../../../src/systems/wms/catalogue.js';
+import { wmsHandlers } from '../../../src/systems/wms/index.js';
+import { CONTRACT_FILE, operations, rawContract, schemaValidator } from './fixtures.js';
 
 describe('contracts/wms.openapi.yaml', () => {
   it('is a valid OpenAPI 3.0 document', async () => {

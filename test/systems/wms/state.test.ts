@@ -3,11 +3,11 @@
  * background simulation.
  */
 import { describe, expect, it } from 'vitest';
-import { createWmsSystem } from '../src/systems/wms/index.js';
-import { SEED_EPOCH_MS } from '../src/systems/wms/seed.js';
-import { CATEGORIES } from '../src/systems/wms/catalogue.js';
-import { ManualClock } from '../src/util/clock.js';
-import { callChecked, wms } from './wms-fixtures.js';
+import { createWmsSystem } from '../../../src/systems/wms/index.js';
+import { SEED_EPOCH_MS } from '../../../src/systems/wms/seed.js';
+import { CATEGORIES } from '../../../src/systems/wms/catalogue.js';
+import { ManualClock } from '../../../src/util/clock.js';
+import { callChecked, wms } from './fixtures.js';
 
 describe('seeded state', () => {
   it('is the same for the same seed and different for another seed', async () => {

@@ -3,7 +3,7 @@
  * action, and listing.
  */
 import { describe, expect, it } from 'vitest';
-import { callChecked, snapshot, wms, type Fixture } from './wms-fixtures.js';
+import { callChecked, snapshot, wms, type Fixture } from './fixtures.js';
 
 async function inventory(f: Fixture, sku: string) {
   return (await callChecked(f, 'getInventory', { params: { sku } })).body;

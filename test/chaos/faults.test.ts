@@ -14,9 +14,9 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/util/clock.js';
-import { ManualScheduler } from '../src/util/scheduler.js';
-import { call, start } from './helpers.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
+import { call, start } from '../helpers.js';
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 16 });
 afterAll(() => keepAlive.destroy());

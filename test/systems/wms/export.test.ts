@@ -2,8 +2,8 @@
  * The streamed inventory export: NDJSON and CSV, one record per SKU, delivered in chunks of many lines.
  */
 import { describe, expect, it } from 'vitest';
-import { csvField } from '../src/systems/wms/export-handlers.js';
-import { callChecked, drain, wms } from './wms-fixtures.js';
+import { csvField } from '../../../src/systems/wms/export-handlers.js';
+import { callChecked, drain, wms } from './fixtures.js';
 
 describe('exportInventory', () => {
   it('streams 10,000 SKUs as NDJSON, in chunks of many lines, each line an inventory record', async () => {

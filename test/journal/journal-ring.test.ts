@@ -3,9 +3,9 @@
  * fit both bounds, and each reads back as written.
  */
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../src/engine/exchange.js';
-import { Journal } from '../src/journal/journal.js';
-import { seededRandom } from '../src/util/seeded-random.js';
+import type { Exchange } from '../../src/engine/exchange.js';
+import { Journal } from '../../src/journal/journal.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 function exchange(n: number, bodySize: number): Exchange {
   return {

@@ -8,11 +8,11 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { RestRequest, RestResult } from '../src/protocols/rest/handler.js';
-import { createWmsSystem, WmsState } from '../src/systems/wms/index.js';
-import { ManualClock } from '../src/util/clock.js';
+import type { RestRequest, RestResult } from '../../../src/protocols/rest/handler.js';
+import { createWmsSystem, WmsState } from '../../../src/systems/wms/index.js';
+import { ManualClock } from '../../../src/util/clock.js';
 
-export const CONTRACT_FILE = fileURLToPath(new URL('../contracts/wms.openapi.yaml', import.meta.url));
+export const CONTRACT_FILE = fileURLToPath(new URL('../../../contracts/wms.openapi.yaml', import.meta.url));
 
 export interface Fixture {
   state: WmsState;

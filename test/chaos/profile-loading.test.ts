@@ -14,15 +14,15 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FAULT_KINDS } from '../src/chaos/faults/index.js';
-import { builtInProfiles, loadProfile, profileFromText, PROFILES_DIR } from '../src/chaos/profile.js';
-import { SourceError, type SourceProblem } from '../src/config/yaml-source.js';
-import { ManualClock } from '../src/util/clock.js';
-import { ManualScheduler } from '../src/util/scheduler.js';
-import { call, start } from './helpers.js';
+import { FAULT_KINDS } from '../../src/chaos/faults/index.js';
+import { builtInProfiles, loadProfile, profileFromText, PROFILES_DIR } from '../../src/chaos/profile.js';
+import { SourceError, type SourceProblem } from '../../src/config/yaml-source.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
+import { call, start } from '../helpers.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const FIXTURES = new URL('./fixtures/chaos/', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
+const FIXTURES = new URL('../fixtures/chaos/', import.meta.url).pathname;
 const DURATION = 'must be a duration such as 250ms, 5s, 2m, 1h or 1d';
 const KNOWN_KINDS = ['latency', 'status', 'timeout', 'reset', 'empty', 'malformed', 'truncate', 'slowBody', 'drift', 'lostAck', 'failFirst', 'succeedFirst', 'outage'];
 

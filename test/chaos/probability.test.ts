@@ -4,9 +4,9 @@
  * deviations of the expectation (binomial). Deterministic for a given seed, and the bounds hold for any seed.
  */
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/util/clock.js';
-import { ManualScheduler } from '../src/util/scheduler.js';
-import { call, start } from './helpers.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
+import { call, start } from '../helpers.js';
 
 const N = 300;
 const P = 0.3;
