@@ -43,6 +43,8 @@ export interface Reply {
   source?: unknown;
   /** set by chaos faults that break delivery rather than content */
   disruption?: Disruption;
+  /** the protocol engine's own note on where a reply came from (a reused stored reply, see reply-cache.ts) */
+  memo?: unknown;
 }
 
 /** One contract violation, in the request or in the response. */

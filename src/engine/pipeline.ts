@@ -146,6 +146,7 @@ export class Engine {
       exchange.parsed = undefined;
       exchange.params = undefined;
       reply.source = undefined;
+      reply.memo = undefined;
       return reply;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -49,6 +49,13 @@ export interface RestSystemDefinition<S> {
   mount?: string;
   handlers: Record<string, RestHandler<S>>;
   createState(options: StateOptions): S;
+  /**
+   * Reads whose serialised replies the engine may reuse while the state is unchanged (reply-cache.ts).
+   * `operations`: GET operations whose handlers read only the state, the path, the query and the base URL (not the
+   * client, not other headers). `revision`: brings the state up to date with the background changes due by now and
+   * returns a number that changes with every write.
+   */
+  replyCache?: { operations: string[]; revision(state: S): number };
 }
 
 /** A problem+json result (RFC 9457) for handlers: `problem(409, 'insufficient-stock', 'SKU-1 has 3 available')`. */

@@ -19,7 +19,12 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
   return {
     name: definition.name,
     mount,
-    engine: await RestEngine.create(contract, mount, definition.handlers as RestSystemDefinition<unknown>['handlers']),
+    engine: await RestEngine.create(
+      contract,
+      mount,
+      definition.handlers as RestSystemDefinition<unknown>['handlers'],
+      definition.replyCache as RestSystemDefinition<unknown>['replyCache'],
+    ),
     createState: (options) => definition.createState(options),
   };
 }

@@ -9,8 +9,9 @@ import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { problemReply } from '../../engine/problem.js';
 import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { LoadedContract } from './contract.js';
-import type { RestHandler, RestRequest, RestResult } from './handler.js';
+import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
 import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
+import { cachedEntryOf, ReplyCache } from './reply-cache.js';
 import { ResponseGenerator } from './response-generator.js';
 import { describeErrors, SchemaCompiler } from './schema-compiler.js';
 
@@ -36,6 +37,10 @@ export class RestEngine implements ProtocolEngine {
   readonly warnings: string[];
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 1000 });
   private readonly compiler: SchemaCompiler;
+  /** operations whose replies may be reused while the state is unchanged, and how to read the state's revision */
+  private readonly cacheable: ReadonlySet<string>;
+  private readonly revisionOf: ((state: any) => number) | undefined;
+  private readonly replies = new ReplyCache();
 
   /** use create(): the response generator, when needed, loads asynchronously */
   private constructor(
@@ -43,6 +48,7 @@ export class RestEngine implements ProtocolEngine {
     readonly mount: string,
     private readonly handlers: Record<string, RestHandler<any>>,
     private readonly generator: ResponseGenerator | undefined,
+    replyCache: RestSystemDefinition<any>['replyCache'],
   ) {
     this.compiler = new SchemaCompiler(contract);
     this.operations = compileOperations(contract, mount, this.compiler);
@@ -62,13 +68,22 @@ export class RestEngine implements ProtocolEngine {
     }
     const unknown = Object.keys(handlers).filter((id) => !this.operations.some((op) => op.id === id));
     if (unknown.length) throw new Error(`handlers for operations the contract does not have: ${unknown.join(', ')}`);
+    const notReads = (replyCache?.operations ?? []).filter((id) => this.operations.find((op) => op.id === id)?.method !== 'GET');
+    if (notReads.length) throw new Error(`only GET operations of the contract can have cached replies, not ${notReads.join(', ')}`);
+    this.cacheable = new Set(replyCache?.operations ?? []);
+    this.revisionOf = replyCache?.revision;
   }
 
-  static async create(contract: LoadedContract, mount: string, handlers: Record<string, RestHandler<any>>): Promise<RestEngine> {
+  static async create(
+    contract: LoadedContract,
+    mount: string,
+    handlers: Record<string, RestHandler<any>>,
+    replyCache?: RestSystemDefinition<any>['replyCache'],
+  ): Promise<RestEngine> {
     const paths = Object.values(contract.document.paths ?? {}) as Array<Record<string, { operationId?: string }>>;
     const unhandled = paths.some((item) => Object.values(item ?? {}).some((op) => typeof op === 'object' && op !== null && 'responses' in op && !handlers[op.operationId ?? '']));
     const generator = unhandled ? await ResponseGenerator.create(contract.document) : undefined;
-    return new RestEngine(contract, mount, handlers, generator);
+    return new RestEngine(contract, mount, handlers, generator, replyCache);
   }
 
   /** Compiles every validator not compiled yet, a few at a time, without blocking requests for long. */
@@ -144,6 +159,15 @@ export class RestEngine implements ProtocolEngine {
       if (!this.generator) throw new Error(`no handler for ${op.id}`);
       return this.generator.generate(op, exchange);
     }
+    // a read the state has not changed since: the reply stored for it (reply-cache.ts)
+    let cacheKey: string | undefined;
+    let revision = 0;
+    if (this.revisionOf !== undefined && this.cacheable.has(op.id)) {
+      revision = this.revisionOf(state);
+      cacheKey = `${exchange.prefix}${exchange.path}?${exchange.rawQuery}`;
+      const stored = this.replies.get(state as object, cacheKey, revision);
+      if (stored !== undefined) return stored;
+    }
     const parsed = exchange.parsed as ParsedRequest;
     const request: RestRequest = {
       operationId: op.id,
@@ -157,7 +181,10 @@ export class RestEngine implements ProtocolEngine {
     };
     const result = handler(request, state);
     // most handlers answer synchronously: no promise for them
-    return result instanceof Promise ? result.then((r) => this.finish(exchange, r)) : this.finish(exchange, result);
+    if (result instanceof Promise) return result.then((r) => this.finish(exchange, r));
+    const reply = this.finish(exchange, result);
+    if (cacheKey !== undefined && !result.effects?.length) this.replies.put(state as object, cacheKey, revision, reply);
+    return reply;
   }
 
   private finish(exchange: Exchange, result: RestResult): Reply {
@@ -176,6 +203,12 @@ export class RestEngine implements ProtocolEngine {
     if (!spec.validate || isStream(reply.body)) return;
     const type = String(reply.headers['content-type'] ?? '');
     if (!type.includes('json')) return;
+    // a stored reply sent unchanged: its verdict was reached when it was first checked
+    const stored = cachedEntryOf(reply);
+    if (stored?.checked !== undefined) {
+      if (stored.checked.length) exchange.contractErrors.push(...stored.checked);
+      return;
+    }
     let value = reply.source;
     if (value === undefined && reply.body !== undefined) {
       try {
@@ -185,7 +218,9 @@ export class RestEngine implements ProtocolEngine {
         return;
       }
     }
-    if (!spec.validate(value)) exchange.contractErrors.push(...describeErrors(spec.validate.errors, 'response'));
+    const found = spec.validate(value) ? [] : describeErrors(spec.validate.errors, 'response');
+    if (found.length) exchange.contractErrors.push(...found);
+    if (stored !== undefined) stored.checked = found;
   }
 
   errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>): Reply {

@@ -77,6 +77,15 @@ export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsSt
     name: 'wms',
     contractFile: options.contractFile ?? DEFAULT_CONTRACT,
     handlers,
+    // reads answer from the reply cache while nothing changed; every write appends to the change feed, so the feed's
+    // latest sequence number is the state's revision (after the background changes due by now are applied)
+    replyCache: {
+      operations: ['getInventory', 'getItem', 'listItems', 'getWarehouse', 'listWarehouses', 'listWarehouseStock', 'getReservation', 'listReservations', 'getShipment', 'listChanges'],
+      revision: (state) => {
+        state.catchUp();
+        return state.changes.latestSeq;
+      },
+    },
     createState: ({ seed, clock }) =>
       new WmsState({ seed, clock, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond }),
   };
