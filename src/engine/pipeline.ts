@@ -12,8 +12,9 @@
  *   7. check            the reply against the contract (recorded, never enforced: drift is a feature)
  *   8. journal          once the transport has written the reply (complete()), always, whatever happened above
  *
- * Steps 1-7 live in handle(); step 8 in complete(), called by the transport because only it knows when the last
- * byte left and how many there were.
+ * Read top to bottom: steps 1-3 are handle(), 4-5 serve(), 6 alter(), 7 check(); each hands on to the next
+ * synchronously, or through `then` when a step answered with a promise. Step 8 is complete(), called by the
+ * transport because only it knows when the last byte left and how many there were.
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.js';
@@ -92,8 +93,12 @@ export class Engine {
     };
   }
 
-  /** Steps 1-7. Never rejects: a failing handler becomes a 500 in the system's error shape. */
-  async handle(exchange: Exchange): Promise<Reply> {
+  /**
+   * Steps 1-7. Never rejects: a failing handler becomes a 500 in the system's error shape. Answers synchronously
+   * when every step did (the common case: no promise, no microtask turn per request on the traffic path); a step that
+   * answers with a promise (an asynchronous handler or chaos seam) continues the rest of the way in `then`.
+   */
+  handle(exchange: Exchange): Reply | Promise<Reply> {
     // 1. route
     const system = this.systemAt(exchange.path);
     if (!system) {
@@ -103,9 +108,8 @@ export class Engine {
       });
     }
     exchange.system = system;
-    const engine = system.engine;
     try {
-      const resolved = engine.resolve(exchange);
+      const resolved = system.engine.resolve(exchange);
       if ('reply' in resolved) {
         exchange.client = identityOf(headerIdentity.identify(exchange));
         return resolved.reply;
@@ -119,40 +123,60 @@ export class Engine {
       exchange.client = identity;
 
       // 3. chaos, before
-      const chaos = exchange.workspace.chaos;
-      // (the seams may answer with a value or a promise; only promises are awaited: awaiting a plain value still
-      // costs a promise and a microtask turn, per request, on the traffic path)
-      let preempted = chaos.before(exchange);
-      if (preempted instanceof Promise) preempted = await preempted;
+      const preempted = exchange.workspace.chaos.before(exchange);
+      if (preempted instanceof Promise) return preempted.then((p) => p ?? this.serve(exchange), (err) => this.failed(exchange, err));
       if (preempted) return preempted;
+      return this.serve(exchange);
+    } catch (err) {
+      return this.failed(exchange, err);
+    }
+  }
 
+  /** Steps 4-7, for an exchange that chaos let through. */
+  private serve(exchange: Exchange): Reply | Promise<Reply> {
+    try {
       // 4. validate
-      let reply = this.refuseInvalid(exchange);
+      const refused = this.refuseInvalid(exchange);
+      if (refused !== undefined) return this.alter(exchange, refused, false);
 
       // 5. handle
-      const handled = reply === undefined;
-      if (reply === undefined) {
-        const invoked = engine.invoke(exchange, exchange.workspace.stateOf(system));
-        reply = invoked instanceof Promise ? await invoked : invoked;
-      }
-
-      // 6. chaos, after (refusals too: a rate limit's headers, a drifting vendor, belong on every reply)
-      const altered = chaos.after(exchange, reply);
-      reply = altered instanceof Promise ? await altered : altered;
-
-      // 7. check
-      if (handled) engine.checkResponse(exchange, reply);
-      // what only the handler and the check needed: a reply held for injected latency should not pin it
-      exchange.parsed = undefined;
-      exchange.params = undefined;
-      reply.source = undefined;
-      reply.memo = undefined;
-      return reply;
+      const system = exchange.system!;
+      const invoked = system.engine.invoke(exchange, exchange.workspace.stateOf(system));
+      if (invoked instanceof Promise) return invoked.then((reply) => this.alter(exchange, reply, true), (err) => this.failed(exchange, err));
+      return this.alter(exchange, invoked, true);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      console.error(`understudy: ${exchange.method} ${exchange.path} failed in ${system.name}:`, err);
-      return engine.errorReply(500, 'Internal Server Error', `understudy failed to handle this request: ${message}`);
+      return this.failed(exchange, err);
     }
+  }
+
+  /** Steps 6-7: chaos alters the reply (refusals too: a rate limit's headers, a drifting vendor, belong on every reply), then the contract check. */
+  private alter(exchange: Exchange, reply: Reply, handled: boolean): Reply | Promise<Reply> {
+    try {
+      // 6. chaos, after
+      const altered = exchange.workspace.chaos.after(exchange, reply);
+      if (altered instanceof Promise) return altered.then((r) => this.check(exchange, r, handled), (err) => this.failed(exchange, err));
+      return this.check(exchange, altered, handled);
+    } catch (err) {
+      return this.failed(exchange, err);
+    }
+  }
+
+  private check(exchange: Exchange, reply: Reply, handled: boolean): Reply {
+    // 7. check
+    if (handled) exchange.system!.engine.checkResponse(exchange, reply);
+    // what only the handler and the check needed: a reply held for injected latency should not pin it
+    exchange.parsed = undefined;
+    exchange.params = undefined;
+    reply.source = undefined;
+    reply.memo = undefined;
+    return reply;
+  }
+
+  private failed(exchange: Exchange, err: unknown): Reply {
+    const system = exchange.system!;
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`understudy: ${exchange.method} ${exchange.path} failed in ${system.name}:`, err);
+    return system.engine.errorReply(500, 'Internal Server Error', `understudy failed to handle this request: ${message}`);
   }
 
   /**

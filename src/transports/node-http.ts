@@ -109,14 +109,23 @@ interface TrafficPath {
 
 /** Runs the pipeline, then holds the reply until the injected latency (exchange.delayMs) has passed since arrival. */
 function respond(t: TrafficPath, exchange: Exchange, res: ServerResponse, arrived: number): void {
-  t.engine.handle(exchange).then(
-    (reply) => {
-      const wait = exchange.delayMs - (t.scheduler.now() - arrived);
-      if (wait > 0) t.scheduler.after(wait, () => send(t, exchange, res, reply));
-      else send(t, exchange, res, reply);
-    },
+  let handled: Reply | Promise<Reply>;
+  try {
+    handled = t.engine.handle(exchange);
+  } catch (err) {
+    handled = Promise.reject(err);
+  }
+  if (!(handled instanceof Promise)) return deliver(t, exchange, res, arrived, handled);
+  handled.then(
+    (reply) => deliver(t, exchange, res, arrived, reply),
     (err) => send(t, exchange, res, problemReply(500, 'internal', `understudy failed: ${err instanceof Error ? err.message : String(err)}`)),
   );
+}
+
+function deliver(t: TrafficPath, exchange: Exchange, res: ServerResponse, arrived: number, reply: Reply): void {
+  const wait = exchange.delayMs - (t.scheduler.now() - arrived);
+  if (wait > 0) t.scheduler.after(wait, () => send(t, exchange, res, reply));
+  else send(t, exchange, res, reply);
 }
 
 function send(t: TrafficPath, exchange: Exchange, res: ServerResponse, reply: Reply): void {
