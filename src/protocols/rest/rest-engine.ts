@@ -11,6 +11,7 @@ import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { LoadedContract } from './contract.js';
 import type { RestHandler, RestRequest, RestResult } from './handler.js';
 import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
+import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
 import { ResponseGenerator } from './response-generator.js';
 import { describeErrors, SchemaCompiler } from './schema-compiler.js';
 
@@ -36,6 +37,8 @@ export class RestEngine implements ProtocolEngine {
   readonly warnings: string[];
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 1000 });
   private readonly compiler: SchemaCompiler;
+  /** operations whose contract names their external key (x-understudy-key) */
+  private readonly keyReaders: Map<CompiledOperation, KeyReader>;
 
   /** use create(): the response generator, when needed, loads asynchronously */
   private constructor(
@@ -47,6 +50,7 @@ export class RestEngine implements ProtocolEngine {
     this.compiler = new SchemaCompiler(contract);
     this.operations = compileOperations(contract, mount, this.compiler);
     this.warnings = this.compiler.warnings;
+    this.keyReaders = compileKeyReaders(this.operations, contract.file);
 
     const entries = new Map<string, PathEntry>();
     for (const op of this.operations) {
@@ -97,6 +101,10 @@ export class RestEngine implements ProtocolEngine {
     return { operation: op, params: found.params as Record<string, string> };
   }
 
+  keyOf(exchange: Exchange): string | undefined {
+    return requestKey(exchange, this.keyReaders.get(exchange.operation as CompiledOperation));
+  }
+
   validateRequest(exchange: Exchange): Reply | undefined {
     const op = exchange.operation as CompiledOperation;
     const errors: ContractError[] = [];
@@ -140,7 +148,6 @@ export class RestEngine implements ProtocolEngine {
     const op = exchange.operation as CompiledOperation;
     const handler = this.handlers[op.id];
     if (!handler) {
-      exchange.key = idempotencyKey(exchange);
       if (!this.generator) throw new Error(`no handler for ${op.id}`);
       return this.generator.generate(op, exchange);
     }
@@ -162,7 +169,9 @@ export class RestEngine implements ProtocolEngine {
 
   private finish(exchange: Exchange, result: RestResult): Reply {
     if (result.effects) exchange.effects.push(...result.effects);
-    exchange.key = result.key ?? idempotencyKey(exchange);
+    // the key the request carried (keyOf, before chaos) wins, so every attempt of a retry has the same one; the
+    // handler's fills in for requests that name their order only by the system's own id
+    if (exchange.key === undefined) exchange.key = result.key;
     return toReply(result);
   }
 
@@ -251,11 +260,6 @@ function matchesRange(range: string, type: string): boolean {
   if (range === '*/*') return type !== '';
   if (range.endsWith('/*')) return type.startsWith(range.slice(0, -1));
   return false;
-}
-
-function idempotencyKey(exchange: Exchange): string | undefined {
-  const key = exchange.headers['idempotency-key'];
-  return typeof key === 'string' ? key : undefined;
 }
 
 function isStream(body: Reply['body']): body is AsyncIterable<string | Buffer> {
