@@ -74,7 +74,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
     res.json({
       entries: page.entries.map(toSummary),
       nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
-      total: journal.length,
+      total: page.total,
       capacity: journal.capacity,
     });
   });

@@ -1,5 +1,5 @@
 /**
- * Reads the journal's query string (PRODUCT.md §5: system, since, until, status, fault, client, operation,
+ * Reads the journal's query string (PRODUCT.md §5: system, since, until, status, fault, client, operation, key,
  * limit, cursor) into a JournalQuery, refusing anything unknown or absurd with a message naming the parameter.
  */
 import type { JournalQuery } from '../journal/journal.js';
@@ -7,7 +7,10 @@ import type { JournalQuery } from '../journal/journal.js';
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
-const KNOWN = new Set(['system', 'since', 'until', 'status', 'fault', 'client', 'operation', 'limit', 'cursor']);
+const KNOWN = new Set(['system', 'since', 'until', 'status', 'fault', 'client', 'operation', 'key', 'limit', 'cursor']);
+
+/** keys are the caller's own strings (an Idempotency-Key, an order number): allow long ones, not absurd ones */
+const MAX_KEY = 1000;
 
 export class QueryError extends Error {
   constructor(readonly errors: Array<{ name: string; message: string }>) {
@@ -32,12 +35,13 @@ function parseTime(value: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** status=503, status=5xx, status=4xx,503 */
+/** status=503, status=5xx, status=4xx,503, status=0 (no response was written: a reset, a held connection ...) */
 function parseStatus(value: string): ((status: number) => boolean) | undefined {
   const tests: Array<(s: number) => boolean> = [];
   for (const part of value.split(',')) {
     const p = part.trim().toLowerCase();
-    if (/^[1-5]\d\d$/.test(p)) tests.push((s) => s === Number(p));
+    if (p === '0') tests.push((s) => s === 0);
+    else if (/^[1-5]\d\d$/.test(p)) tests.push((s) => s === Number(p));
     else if (/^[1-5]xx$/.test(p)) tests.push((s) => Math.floor(s / 100) === Number(p[0]));
     else return undefined;
   }
@@ -80,7 +84,7 @@ export function parseJournalQuery(query: Record<string, unknown>): JournalQuery 
   const status = single('status');
   if (status !== undefined) {
     const test = parseStatus(status);
-    if (!test) errors.push({ name: 'status', message: 'must be a status code (503), a class (5xx) or a comma-separated list of those' });
+    if (!test) errors.push({ name: 'status', message: 'must be a status code (503), a class (5xx), 0 (no response) or a comma-separated list of those' });
     else out.status = test;
   }
   for (const name of ['system', 'fault', 'client', 'operation'] as const) {
@@ -89,6 +93,12 @@ export function parseJournalQuery(query: Record<string, unknown>): JournalQuery 
       if (v.length > 200) errors.push({ name, message: 'is longer than 200 characters' });
       else out[name] = v;
     }
+  }
+  const key = single('key');
+  if (key !== undefined) {
+    if (key === '') errors.push({ name: 'key', message: 'is empty (entries without a key have key null and cannot be asked for)' });
+    else if (key.length > MAX_KEY) errors.push({ name: 'key', message: `is longer than ${MAX_KEY} characters` });
+    else out.key = key;
   }
   if (errors.length) throw new QueryError(errors);
   return out;

@@ -3,7 +3,8 @@
  * whatever the transport (node:http now; msw and embedding middleware later) and whatever the protocol:
  *
  *   1. route            which system is mounted at the path, and which of its operations is asked for
- *   2. identify         who is calling (auth seam: token / key / basic / X-Understudy-Client / anonymous)
+ *   2. identify         who is calling (auth seam: token / key / basic / X-Understudy-Client / anonymous), and
+ *                       the request's idempotency or external key (ProtocolEngine.keyOf), for the journal
  *   3. chaos, before    rate limits and faults that answer instead of the system, or delay the answer (the
  *                       transport holds the reply: exchange.delayMs)
  *   4. validate         the request against the contract; a protocol-shaped 4xx when it is wrong
@@ -86,6 +87,8 @@ export class Engine {
       startedAt: this.clock.now(),
       startedHr: performance.now(),
       client: 'anonymous',
+      // in the literal, so that setting it later does not change the object's shape on the traffic path
+      key: undefined,
       faults: [],
       contractErrors: [],
       effects: [],
@@ -121,6 +124,8 @@ export class Engine {
       const identity = (system.auth ?? headerIdentity).identify(exchange);
       if (typeof identity !== 'string') return identity;
       exchange.client = identity;
+      // the key, before chaos: a retried order is then one key in the journal, whoever answered each attempt
+      if (system.engine.keyOf !== undefined) exchange.key = system.engine.keyOf(exchange);
 
       // 3. chaos, before
       const preempted = exchange.workspace.chaos.before(exchange);

@@ -3,6 +3,7 @@
  * and of REST systems. Protocol engines with their own error shape (SOAP faults, OData errors) provide their own
  * ProtocolEngine.errorReply instead.
  */
+import { STATUS_CODES } from 'node:http';
 import type { Reply } from './exchange.js';
 
 export const PROBLEM_JSON = 'application/problem+json';
@@ -28,7 +29,8 @@ const TITLES: Record<number, string> = {
 };
 
 export function statusTitle(status: number): string {
-  return TITLES[status] ?? `HTTP ${status}`;
+  // past the table, the standard reason phrase (502 Bad Gateway, 504 Gateway Timeout ...), as servers send it
+  return TITLES[status] ?? STATUS_CODES[status] ?? `HTTP ${status}`;
 }
 
 export function problemReply(

@@ -20,6 +20,11 @@ export interface ProtocolEngine {
   readonly protocol: Protocol;
   /** find the operation inside the system's mount, or answer 404/405 in the protocol's error shape */
   resolve(exchange: Exchange): Resolution;
+  /**
+   * the request's idempotency or external key (journal `key`), read before chaos so that attempts chaos answers
+   * carry it too; must not throw on a malformed request and should allocate nothing when there is no key
+   */
+  keyOf?(exchange: Exchange): string | undefined;
   /** validate the request; on failure record exchange.contractErrors and return the protocol's error reply */
   validateRequest(exchange: Exchange): Reply | undefined;
   /** run the system's handler (or generate a response from the contract) against the workspace's state */

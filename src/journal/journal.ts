@@ -8,7 +8,7 @@
  * remembers each entry's id and place; ids are assigned in completion order, so index order is newest-first.
  */
 import type { Exchange } from '../engine/exchange.js';
-import { decodeEntry, RecordEncoder, type JournalEntry, type Outcome } from './entry-codec.js';
+import { decodeEntry, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, type Outcome } from './entry-codec.js';
 
 export type { JournalEntry } from './entry-codec.js';
 
@@ -17,6 +17,8 @@ export interface JournalQuery {
   client?: string;
   operation?: string;
   fault?: string;
+  /** the idempotency or external key, exactly */
+  key?: string;
   /** inclusive bounds on the exchange's start time, ms since epoch */
   since?: number;
   until?: number;
@@ -24,6 +26,13 @@ export interface JournalQuery {
   limit: number;
   /** only entries older than this id (from a previous page's nextCursor) */
   before?: number;
+}
+
+/** One page of a query, and how many entries in the whole journal match its filters (the cursor aside). */
+export interface JournalPage {
+  entries: JournalEntry[];
+  nextCursor: number | null;
+  total: number;
 }
 
 export interface JournalLimits {
@@ -115,23 +124,34 @@ export class Journal {
     return undefined;
   }
 
-  /** One page, newest first, with the id to continue from (or null on the last page). */
-  query(q: JournalQuery): { entries: JournalEntry[]; nextCursor: number | null } {
+  /**
+   * One page, newest first, with the id to continue from (or null on the last page), and the number of entries
+   * matching the filters. The count needs the whole ring scanned; it tests the index (status, start time) and
+   * then the few bytes each filter needs in place, and decodes only the entries on the page.
+   */
+  query(q: JournalQuery): JournalPage {
+    const filter = compileFilter(q);
+    if (filter === NOTHING) return { entries: [], nextCursor: null, total: 0 };
     const entries: JournalEntry[] = [];
+    let nextCursor: number | null = null;
+    let total = 0;
     for (let i = 1; i <= this.size; i++) {
       const slot = this.slotAgo(i);
-      const id = this.ids[slot];
-      if (q.before !== undefined && id >= q.before) continue;
-      // cheap filters on the index first, then decode
       if (q.status && !q.status(this.statuses[slot])) continue;
       const start = this.starts[slot];
       if ((q.since !== undefined && start < q.since) || (q.until !== undefined && start > q.until)) continue;
-      const entry = this.decode(slot, false);
-      if (!matches(entry, q)) continue;
-      if (entries.length === q.limit) return { entries, nextCursor: entries[entries.length - 1].id };
-      entries.push(entry);
+      if (filter !== undefined) {
+        const place = this.places[slot];
+        const chunk = Math.floor(place / this.chunkSize);
+        if (!filter(this.chunks[chunk], place - chunk * this.chunkSize)) continue;
+      }
+      total++;
+      const id = this.ids[slot];
+      if (q.before !== undefined && id >= q.before) continue;
+      if (entries.length < q.limit) entries.push(this.decode(slot, false));
+      else if (nextCursor === null) nextCursor = entries[entries.length - 1].id;
     }
-    return { entries, nextCursor: null };
+    return { entries, nextCursor, total };
   }
 
   /** index slot of the entry `ago` places back (1 = newest) */
@@ -160,10 +180,37 @@ export class Journal {
   }
 }
 
-function matches(e: JournalEntry, q: JournalQuery): boolean {
-  if (q.system !== undefined && e.system !== q.system) return false;
-  if (q.client !== undefined && e.client !== q.client) return false;
-  if (q.operation !== undefined && e.operation !== q.operation) return false;
-  if (q.fault !== undefined && !e.faults.some((f) => f.kind === q.fault || f.rule === q.fault)) return false;
-  return true;
+/** Tests an encoded entry (its chunk and offset) against a query's field filters. */
+type EntryFilter = (buf: Buffer, at: number) => boolean;
+
+/** a filter no entry can pass (an empty value for a field that is empty only when absent) */
+const NOTHING: EntryFilter = () => false;
+
+/** The query's field filters as one in-place test over the encoded entry; undefined when it has none. */
+function compileFilter(q: JournalQuery): EntryFilter | undefined {
+  const tests: EntryFilter[] = [];
+  // fields stored empty when absent (read back as null): an empty filter value cannot mean them
+  for (const [value, index, nullable] of [
+    [q.system, FIELD.system, true],
+    [q.client, FIELD.client, false],
+    [q.operation, FIELD.operation, true],
+    [q.key, FIELD.key, true],
+  ] as const) {
+    if (value === undefined) continue;
+    if (value === '' && nullable) return NOTHING;
+    const bytes = Buffer.from(value);
+    tests.push((buf, at) => fieldEquals(buf, at, index, bytes));
+  }
+  if (q.fault !== undefined) {
+    const fault = q.fault;
+    // the name as JSON text must occur in the entry's extras before they are worth parsing
+    const needle = Buffer.from(JSON.stringify(fault));
+    tests.push((buf, at) => fieldContains(buf, at, FIELD.extras, needle) && readFaults(buf, at).some((f) => f.kind === fault || f.rule === fault));
+  }
+  if (tests.length === 0) return undefined;
+  if (tests.length === 1) return tests[0];
+  return (buf, at) => {
+    for (const test of tests) if (!test(buf, at)) return false;
+    return true;
+  };
 }

@@ -24,7 +24,7 @@ export const failFirst: FaultKind<Params> = {
   before(ctx, p) {
     if (ctx.ordinal >= p.count) return PASS;
     ctx.record.attempt = ctx.ordinal + 1;
-    return statusReply(ctx, { code: p.code, retryAfterFormat: 'seconds', headers: {} }, `Injected failure ${ctx.ordinal + 1} of ${p.count}.`);
+    return statusReply(ctx, { code: p.code, retryAfterFormat: 'seconds', headers: {} });
   },
 };
 
@@ -36,6 +36,6 @@ export const succeedFirst: FaultKind<Params> = {
   before(ctx, p) {
     if (ctx.ordinal < p.count) return PASS;
     ctx.record.attempt = ctx.ordinal + 1;
-    return statusReply(ctx, { code: p.code, retryAfterFormat: 'seconds', headers: {} }, `Injected failure: only the first ${p.count} requests succeed.`);
+    return statusReply(ctx, { code: p.code, retryAfterFormat: 'seconds', headers: {} });
   },
 };

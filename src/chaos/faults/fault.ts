@@ -12,6 +12,7 @@
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import type { Clock } from '../../util/clock.js';
 import type { Scheduler } from '../../util/scheduler.js';
+import { plausibleDetail, plausibleTitle } from './plausible-errors.js';
 
 export interface FaultContext {
   exchange: Exchange;
@@ -57,9 +58,12 @@ export interface FaultKind<P = any> {
 
 export const DURATION_SCHEMA = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' } as const;
 
-/** An error reply in the shape of the exchange's system (problem+json for REST). */
-export function systemError(exchange: Exchange, status: number, detail: string): Reply {
+/**
+ * An error reply in the shape of the exchange's system (problem+json for REST), worded as that system's own
+ * errors are unless a detail is given: nothing in it may say the failure was simulated (plausible-errors.ts).
+ */
+export function systemError(exchange: Exchange, status: number, detail: string = plausibleDetail(status)): Reply {
   const engine = exchange.system?.engine;
   if (!engine) throw new NotApplicable('no system to answer for');
-  return engine.errorReply(status, '', detail);
+  return engine.errorReply(status, plausibleTitle(status), detail);
 }

@@ -28,6 +28,6 @@ export const lostAck: FaultKind<Params> = {
     ctx.record.effects = ctx.exchange.effects.length;
     if (p.as === 'reset') return { status: 0, headers: {}, disruption: { kind: 'reset' } };
     if (p.as === 'timeout') return { status: 0, headers: {}, disruption: { kind: 'hang', ms: p.holdMs } };
-    return statusReply(ctx, { code: p.as, retryAfterFormat: 'seconds', headers: {} }, `Injected failure after the operation took effect: ${p.as}.`);
+    return statusReply(ctx, { code: p.as, retryAfterFormat: 'seconds', headers: {} });
   },
 };

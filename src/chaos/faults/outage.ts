@@ -33,7 +33,7 @@ export const outage: FaultKind<Params> = {
   before(ctx, p) {
     switch (p.mode) {
       case '503':
-        return statusReply(ctx, { code: 503, retryAfterMs: p.retryAfterMs, retryAfterFormat: 'seconds', headers: {} }, 'The system is down (injected outage).');
+        return statusReply(ctx, { code: 503, retryAfterMs: p.retryAfterMs, retryAfterFormat: 'seconds', headers: {} });
       case 'hang':
         return { status: 0, headers: {}, disruption: { kind: 'hang', ms: p.holdMs } };
       case 'reset':

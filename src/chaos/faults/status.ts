@@ -1,6 +1,7 @@
 /**
- * status: answer with an HTTP error instead of the system. The body is the system's own error shape unless the
- * profile gives one; `retryAfter` adds Retry-After as delay-seconds or, with retryAfterFormat: http-date, a date.
+ * status: answer with an HTTP error instead of the system. The body is the system's own error shape and wording
+ * (plausible-errors.ts) unless the profile gives one; `retryAfter` adds Retry-After as delay-seconds or, with
+ * retryAfterFormat: http-date, a date.
  */
 import type { Reply } from '../../engine/exchange.js';
 import { parseDuration } from '../../util/units.js';
@@ -39,12 +40,12 @@ export function compileStatus(raw: any): StatusParams {
 }
 
 /** The error reply a status-like fault sends (also used by failFirst, outage and lostAck). */
-export function statusReply(ctx: FaultContext, p: StatusParams, detail: string): Reply {
+export function statusReply(ctx: FaultContext, p: StatusParams): Reply {
   let reply: Reply;
   if (p.body !== undefined) {
     const text = typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
     reply = { status: p.code, headers: { 'content-type': typeof p.body === 'string' ? 'text/plain' : 'application/json', 'content-length': Buffer.byteLength(text) }, body: text };
-  } else reply = systemError(ctx.exchange, p.code, detail);
+  } else reply = systemError(ctx.exchange, p.code);
   Object.assign(reply.headers, p.headers);
   if (p.retryAfterMs !== undefined) {
     reply.headers['retry-after'] =
@@ -58,5 +59,5 @@ export const status: FaultKind<StatusParams> = {
   stage: 'before',
   schema: STATUS_SCHEMA,
   compile: compileStatus,
-  before: (ctx, p) => statusReply(ctx, p, `Injected failure: ${p.code}.`),
+  before: (ctx, p) => statusReply(ctx, p),
 };

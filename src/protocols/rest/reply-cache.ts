@@ -24,6 +24,8 @@ export interface CachedReply {
   headers: Reply['headers'];
   body: string;
   source: unknown;
+  /** the external key the handler named (a reservation read by id names its order) */
+  key: string | undefined;
   /** the contract check's findings for exactly this body, once it ran */
   checked?: ContractError[];
 }
@@ -39,12 +41,12 @@ export class ReplyCache {
   }
 
   /** Keeps a string-bodied reply made at `revision`; marks the reply so its contract check is stored too. */
-  put(state: object, key: string, revision: number, reply: Reply): void {
+  put(state: object, key: string, revision: number, reply: Reply, externalKey: string | undefined): void {
     if (typeof reply.body !== 'string') return;
     let entries = this.byState.get(state);
     if (entries === undefined) this.byState.set(state, (entries = new Map()));
     else if (entries.size >= MAX_ENTRIES_PER_STATE && !entries.has(key)) entries.delete(entries.keys().next().value as string);
-    const entry: CachedReply = { revision, status: reply.status, headers: { ...reply.headers }, body: reply.body, source: reply.source };
+    const entry: CachedReply = { revision, status: reply.status, headers: { ...reply.headers }, body: reply.body, source: reply.source, key: externalKey };
     entries.set(key, entry);
     reply.memo = entry;
   }

@@ -11,7 +11,8 @@ import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { LoadedContract } from './contract.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
 import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
-import { cachedEntryOf, ReplyCache } from './reply-cache.js';
+import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
+import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
 import { ResponseGenerator } from './response-generator.js';
 import { describeErrors, SchemaCompiler } from './schema-compiler.js';
 
@@ -41,6 +42,8 @@ export class RestEngine implements ProtocolEngine {
   private readonly cacheable: ReadonlySet<string>;
   private readonly revisionOf: ((state: any) => number) | undefined;
   private readonly replies = new ReplyCache();
+  /** operations whose contract names their external key (x-understudy-key) */
+  private readonly keyReaders: Map<CompiledOperation, KeyReader>;
 
   /** use create(): the response generator, when needed, loads asynchronously */
   private constructor(
@@ -53,6 +56,7 @@ export class RestEngine implements ProtocolEngine {
     this.compiler = new SchemaCompiler(contract);
     this.operations = compileOperations(contract, mount, this.compiler);
     this.warnings = this.compiler.warnings;
+    this.keyReaders = compileKeyReaders(this.operations, contract.file);
 
     const entries = new Map<string, PathEntry>();
     for (const op of this.operations) {
@@ -112,6 +116,10 @@ export class RestEngine implements ProtocolEngine {
     return { operation: op, params: found.params as Record<string, string> };
   }
 
+  keyOf(exchange: Exchange): string | undefined {
+    return requestKey(exchange, this.keyReaders.get(exchange.operation as CompiledOperation));
+  }
+
   validateRequest(exchange: Exchange): Reply | undefined {
     const op = exchange.operation as CompiledOperation;
     const errors: ContractError[] = [];
@@ -155,7 +163,6 @@ export class RestEngine implements ProtocolEngine {
     const op = exchange.operation as CompiledOperation;
     const handler = this.handlers[op.id];
     if (!handler) {
-      exchange.key = idempotencyKey(exchange);
       if (!this.generator) throw new Error(`no handler for ${op.id}`);
       return this.generator.generate(op, exchange);
     }
@@ -166,7 +173,10 @@ export class RestEngine implements ProtocolEngine {
       revision = this.revisionOf(state);
       cacheKey = `${exchange.prefix}${exchange.path}?${exchange.rawQuery}`;
       const stored = this.replies.get(state as object, cacheKey, revision);
-      if (stored !== undefined) return stored;
+      if (stored !== undefined) {
+        exchange.key ??= (stored.memo as CachedReply).key;
+        return stored;
+      }
     }
     const parsed = exchange.parsed as ParsedRequest;
     const request: RestRequest = {
@@ -183,13 +193,15 @@ export class RestEngine implements ProtocolEngine {
     // most handlers answer synchronously: no promise for them
     if (result instanceof Promise) return result.then((r) => this.finish(exchange, r));
     const reply = this.finish(exchange, result);
-    if (cacheKey !== undefined && !result.effects?.length) this.replies.put(state as object, cacheKey, revision, reply);
+    if (cacheKey !== undefined && !result.effects?.length) this.replies.put(state as object, cacheKey, revision, reply, result.key);
     return reply;
   }
 
   private finish(exchange: Exchange, result: RestResult): Reply {
     if (result.effects) exchange.effects.push(...result.effects);
-    exchange.key = result.key ?? idempotencyKey(exchange);
+    // the key the request carried (keyOf, before chaos) wins, so every attempt of a retry has the same one; the
+    // handler's fills in for requests that name their order only by the system's own id
+    if (exchange.key === undefined) exchange.key = result.key;
     return toReply(result);
   }
 
@@ -286,11 +298,6 @@ function matchesRange(range: string, type: string): boolean {
   if (range === '*/*') return type !== '';
   if (range.endsWith('/*')) return type.startsWith(range.slice(0, -1));
   return false;
-}
-
-function idempotencyKey(exchange: Exchange): string | undefined {
-  const key = exchange.headers['idempotency-key'];
-  return typeof key === 'string' ? key : undefined;
 }
 
 function isStream(body: Reply['body']): body is AsyncIterable<string | Buffer> {

@@ -74,6 +74,17 @@ describe('reply cache', () => {
     expect((await journalOf(s.url, 'getInventory'))[0].contract.valid).toBe(true);
   });
 
+  it('journals the order key of a reservation read by id, first read and stored reply alike', async () => {
+    const s = await start();
+    const created = await call(`${s.url}/wms/v1/reservations`, json({ externalOrderId: 'SO-KEYED', lines: [{ sku: 'SKU-4', quantity: 1 }] }));
+    const id = created.body.reservationId ?? created.body.id;
+    const first = await call(`${s.url}/wms/v1/reservations/${id}`);
+    const second = await call(`${s.url}/wms/v1/reservations/${id}`);
+    expect(second.text).toBe(first.text);
+    const reads = (await call(`${s.url}/__admin/journal?operation=getReservation`)).body.entries as Array<{ key: string | null }>;
+    expect(reads.map((e) => e.key)).toEqual(['SO-KEYED', 'SO-KEYED']);
+  });
+
   it('starts over after a reset of state', async () => {
     const s = await start();
     const seeded = await call(`${s.url}/wms/v1/inventory/SKU-3`);
