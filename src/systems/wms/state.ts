@@ -344,8 +344,10 @@ export class WmsState {
     this.touchShipment(shipment, at);
     // the warehouse is working on it now: the hold no longer lapses on its own (until the shipment is cancelled)
     reservation.shipmentIndex = index;
-    if (reservation.expiresAt !== null) this.expiry?.abandon();
+    const hadDeadline = reservation.expiresAt !== null;
+    // cleared before abandon(), which may compact the queue and must see this entry as dead
     reservation.expiresAt = null;
+    if (hadDeadline) this.expiry?.abandon();
     this.touchReservation(reservation, at);
     return shipment;
   }
