@@ -12,7 +12,7 @@
  */
 
 /** Removed or consumed entries are dropped once there are this many and they make up half the storage. */
-const COMPACT_AFTER = 1024;
+export const COMPACT_AFTER = 1024;
 
 export class RecordTable<T extends { index: number }> {
   private readonly byIndex = new Map<number, T>();
@@ -118,5 +118,3 @@ export class PairQueue {
     this.head = 0;
   }
 }
-
-export { COMPACT_AFTER };
