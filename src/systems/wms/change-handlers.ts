@@ -1,8 +1,12 @@
 /**
  * GET /changes: the change feed for batch synchronisation (the index itself is change-log.ts). Each entry
  * carries the record's current data, so a sync needs no follow-up reads.
+ *
+ * A cursor from before the feed's pruned horizon is answered 410 Gone: the caller has missed the last change of
+ * a record that is gone now, and resuming quietly would hide that. It must resync from `updatedSince` (the time
+ * of its last complete sync), as with an expired replay position at other providers.
  */
-import type { RestHandler, RestResult } from '../../protocols/rest/handler.js';
+import { problem, type RestHandler, type RestResult } from '../../protocols/rest/handler.js';
 import { skuOf } from './catalogue.js';
 import type { ChangeRef } from './change-log.js';
 import { encodeCursor } from './cursor.js';
@@ -14,6 +18,7 @@ export const listChanges: RestHandler<WmsState> = (req, state): RestResult => {
   const latestSeq = state.changes.latestSeq;
   const afterSeq = cursorPosition(req, 'changes', latestSeq);
   if (typeof afterSeq !== 'number') return afterSeq;
+  if (afterSeq < state.changes.horizon && req.query.cursor !== undefined) return cursorExpired();
   const since = typeof req.query.updatedSince === 'string' ? Date.parse(req.query.updatedSince) : undefined;
 
   const { entries, hasMore } = state.changes.page(afterSeq, since, pageSize(req));
@@ -30,15 +35,27 @@ export const listChanges: RestHandler<WmsState> = (req, state): RestResult => {
   return { status: 200, body: { changes, nextCursor: encodeCursor('changes', resumeAfter), hasMore } };
 };
 
+function cursorExpired(): RestResult {
+  const result = problem(
+    410,
+    'cursor-expired',
+    'Changes after this cursor have been pruned (the WMS keeps the most recent limits.objects finished records). ' +
+      'Resume with updatedSince set to the time of your last complete sync, without a cursor.',
+  );
+  // the shared status-title table (src/engine/problem.ts) has no entry for 410 yet
+  return { ...result, body: { ...(result.body as object), title: 'Gone' } };
+}
+
+// a live entry's record is stored (pruning kills its entry), hence the assertions
 function idOf(state: WmsState, entry: ChangeRef): string {
   if (entry.entity === 'inventory') return skuOf(entry.ref);
-  if (entry.entity === 'reservation') return state.reservations[entry.ref].id;
-  return state.shipments[entry.ref].id;
+  if (entry.entity === 'reservation') return state.reservations.get(entry.ref)!.id;
+  return state.shipments.get(entry.ref)!.id;
 }
 
 function dataOf(state: WmsState, entry: ChangeRef): object {
   // peek, not item: a full sync visits every SKU once and would only churn the descriptor cache
   if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.peek(entry.ref));
-  if (entry.entity === 'reservation') return reservationView(state, state.reservations[entry.ref]);
-  return shipmentView(state, state.shipments[entry.ref]);
+  if (entry.entity === 'reservation') return reservationView(state, state.reservations.get(entry.ref)!);
+  return shipmentView(state, state.shipments.get(entry.ref)!);
 }

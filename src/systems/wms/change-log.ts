@@ -8,6 +8,11 @@
  * sequence number is still the entry's). When superseded entries outnumber live ones the appended part is
  * compacted, so the log stays proportional to the number of changed records.
  *
+ * Records can also be pruned (limits.objects: finished reservations and shipments, oldest first). Their entries
+ * die with them, which keeps the history bounded, but a caller whose cursor lies before a pruned entry would
+ * never learn of that record's last change; `horizon` is the highest sequence number pruned so far, and the
+ * feed refuses to resume from a cursor below it (410) instead of silently skipping.
+ *
  * Both parts are ordered by sequence number and by timestamp (the state never stamps a change earlier than the
  * previous one), so a page starts with a binary search by cursor or by `updatedSince`, never a scan from the
  * start. Skipping superseded seeded entries is a tight loop over a typed array.
@@ -15,7 +20,7 @@
 
 export type ChangeEntity = 'inventory' | 'reservation' | 'shipment';
 
-/** One live feed entry: `ref` is the SKU index, or the reservation's / shipment's index in its list. */
+/** One live feed entry: `ref` is the SKU index, or the reservation's / shipment's number. */
 export interface ChangeRef {
   seq: number;
   entity: ChangeEntity;
@@ -23,7 +28,7 @@ export interface ChangeRef {
   updatedAt: number;
 }
 
-/** The record's current sequence number: how the log tells live entries from superseded ones. */
+/** The record's current sequence number (0 when it was pruned): how the log tells live entries from dead ones. */
 export type CurrentSeq = (entity: ChangeEntity, ref: number) => number;
 
 const COMPACT_AFTER_SUPERSEDED = 1024;
@@ -33,8 +38,10 @@ export class ChangeLog {
   private entities: ChangeEntity[] = [];
   private refs: number[] = [];
   private stamps: number[] = [];
+  /** appended entries that are no longer live (superseded or pruned) */
   private superseded = 0;
   private last: number;
+  private prunedUpTo = 0;
 
   constructor(
     /** how many seeded inventory records occupy sequence numbers 1..seededCount */
@@ -51,6 +58,16 @@ export class ChangeLog {
     return this.last;
   }
 
+  /** The highest sequence number whose record was pruned (0: none): a cursor below it has missed a change. */
+  get horizon(): number {
+    return this.prunedUpTo;
+  }
+
+  /** How many entries the appended part holds, live or not yet compacted away. */
+  get appendedLength(): number {
+    return this.seqs.length;
+  }
+
   /** Records a change; returns its sequence number. `previousSeq` is the record's last one (0 when new). */
   append(entity: ChangeEntity, ref: number, stamp: number, previousSeq: number): number {
     const seq = ++this.last;
@@ -60,9 +77,18 @@ export class ChangeLog {
     this.stamps.push(stamp);
     if (previousSeq > this.seededCount) {
       this.superseded++;
-      if (this.superseded > COMPACT_AFTER_SUPERSEDED && this.superseded * 2 > this.seqs.length) this.compact();
+      // until the caller stores the returned number, the record still claims previousSeq: say which is live
+      this.compactIfWorthIt(seq, previousSeq);
     }
     return seq;
+  }
+
+  /** The record whose latest change is `seq` has been pruned: its entry dies and moves the horizon. */
+  forget(seq: number): void {
+    if (seq > this.prunedUpTo) this.prunedUpTo = seq;
+    if (seq <= this.seededCount) return;
+    this.superseded++;
+    this.compactIfWorthIt(0, 0);
   }
 
   /**
@@ -114,13 +140,20 @@ export class ChangeLog {
     return this.seededCount + lowerBound(this.stamps, since);
   }
 
-  private compact(): void {
+  /**
+   * Drops dead entries once they are many and at least half the log. During append() the record being changed
+   * still reports its previous number: `newSeq` is live and `oldSeq` dead whatever currentSeq says.
+   */
+  private compactIfWorthIt(newSeq: number, oldSeq: number): void {
+    if (this.superseded <= COMPACT_AFTER_SUPERSEDED || this.superseded * 2 <= this.seqs.length) return;
     const seqs: number[] = [];
     const entities: ChangeEntity[] = [];
     const refs: number[] = [];
     const stamps: number[] = [];
     for (let i = 0; i < this.seqs.length; i++) {
-      if (this.currentSeq(this.entities[i], this.refs[i]) !== this.seqs[i]) continue;
+      const seq = this.seqs[i];
+      const live = seq === newSeq || (seq !== oldSeq && this.currentSeq(this.entities[i], this.refs[i]) === seq);
+      if (!live) continue;
       seqs.push(this.seqs[i]);
       entities.push(this.entities[i]);
       refs.push(this.refs[i]);

@@ -28,9 +28,15 @@ export function cursorPosition(req: RestRequest, scope: CursorScope, max: number
   return position;
 }
 
-export function notFound(what: 'sku' | 'warehouse' | 'reservation' | 'shipment', id: string): RestResult {
+/** `pruned`: the id did exist, but the record has finished and been pruned since (limits.objects). */
+export function notFound(what: 'sku' | 'warehouse' | 'reservation' | 'shipment', id: string, pruned = false): RestResult {
   const label = { sku: 'SKU', warehouse: 'warehouse', reservation: 'reservation', shipment: 'shipment' }[what];
-  return problem(404, `${what}-not-found`, `No ${label} ${id}.`);
+  return problem(404, `${what}-not-found`, pruned ? prunedDetail(label, id) : `No ${label} ${id}.`);
+}
+
+/** Said wherever a pruned record is asked for, so the caller learns why an id it was given is unknown now. */
+export function prunedDetail(label: string, id: string): string {
+  return `No ${label} ${id} any more: it finished and may have been pruned (the WMS keeps the most recent limits.objects finished reservations and shipments).`;
 }
 
 /** One journal effect per SKU whose stock a write changed. */

@@ -22,9 +22,15 @@ export interface WmsOptions {
   warehouses: number;
   /** background stock changes per second of clock time; default 0 (none) */
   changeRatePerSecond?: number;
-  /** active reservations older than this (ms of clock time) expire and release their stock; 0 or absent: never */
+  /**
+   * an active reservation without a shipment under way expires this long (ms of clock time) after its hold
+   * started and gives its stock back; 0 or absent: never
+   */
   reservationTtlMs?: number;
-  /** most terminal objects (released/fulfilled reservations, finished shipments) and feed history kept; absent: unbounded */
+  /**
+   * per workspace, most finished records kept (released/expired/fulfilled reservations, delivered/cancelled
+   * shipments); beyond it the oldest finished are pruned, with their change-feed entries; absent: unbounded
+   */
   maxObjects?: number;
   /** another contract file (a drifted variant in tests); default contracts/wms.openapi.yaml */
   contractFile?: string;
@@ -56,15 +62,24 @@ export const wmsHandlers: Record<string, RestHandler<WmsState>> = {
 export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsState> {
   const { skus, warehouses } = options;
   const changeRatePerSecond = options.changeRatePerSecond ?? 0;
+  const reservationTtlMs = options.reservationTtlMs ?? 0;
+  const maxObjects = options.maxObjects;
   // configuration errors surface at start-up, not on the first request of some workspace
   checkSkuCount(skus);
   warehousesFor(warehouses);
   if (!Number.isFinite(changeRatePerSecond) || changeRatePerSecond < 0) {
     throw new Error(`wms: changeRatePerSecond must be a number >= 0, got ${changeRatePerSecond}`);
   }
+  if (!Number.isFinite(reservationTtlMs) || reservationTtlMs < 0) {
+    throw new Error(`wms: reservationTtlMs must be a number >= 0, got ${reservationTtlMs}`);
+  }
+  // at least one: a record must survive the request that finished it, or the caller could not even read it back
+  if (maxObjects !== undefined && (!Number.isSafeInteger(maxObjects) || maxObjects < 1)) {
+    throw new Error(`wms: maxObjects must be an integer >= 1, got ${maxObjects}`);
+  }
 
-  // Before each request the state applies the background changes that have fallen due (simulation.ts); with
-  // no simulation configured that is one property check.
+  // Before each request the state applies what has fallen due: reservation expiries (expiry.ts) and background
+  // stock changes (simulation.ts); with neither configured that is two property checks.
   const handlers: Record<string, RestHandler<WmsState>> = {};
   for (const [operationId, handler] of Object.entries(wmsHandlers)) {
     handlers[operationId] = (req, state) => {
@@ -87,6 +102,6 @@ export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsSt
       },
     },
     createState: ({ seed, clock }) =>
-      new WmsState({ seed, clock, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond }),
+      new WmsState({ seed, clock, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }),
   };
 }

@@ -3,13 +3,18 @@
  *
  * Creating is idempotent by externalOrderId (a retry after a lost acknowledgement must not hold stock twice)
  * and all or nothing (one short line reserves nothing). Releasing is the compensating action and is idempotent
- * too, so a saga can repeat it safely.
+ * too, so a saga can repeat it safely; releasing a hold that has already expired is the same harmless repeat.
+ *
+ * The idempotency horizon is the reservation itself: a repeat is recognised for as long as the reservation is
+ * kept. Once it has been pruned (limits.objects later finished records have pushed it out) the externalOrderId
+ * is free again and a repeat makes a new reservation, as a payment API treats a request whose idempotency key
+ * has expired. Keeping every key forever would be the unbounded growth pruning is there to stop.
  */
 import { problem, type RestHandler, type RestResult } from '../../protocols/rest/handler.js';
 import { holdStock, planAllocations, releaseStock, type LineRequest } from './allocation.js';
 import { encodeCursor } from './cursor.js';
 import { cursorPosition, notFound, pageSize, stockEffects } from './handler-support.js';
-import type { RequestedLine, StoredReservation, WmsState } from './state.js';
+import { shipmentIdOf, type RequestedLine, type StoredReservation, type WmsState } from './state.js';
 import { reservationView } from './views.js';
 
 interface ReservationRequest {
@@ -81,12 +86,12 @@ export const createReservation: RestHandler<WmsState> = (req, state): RestResult
 
 export const getReservation: RestHandler<WmsState> = (req, state) => {
   const reservation = state.reservation(req.params.reservationId);
-  if (reservation === undefined) return notFound('reservation', req.params.reservationId);
+  if (reservation === undefined) return notFound('reservation', req.params.reservationId, state.wasPruned('reservation', req.params.reservationId));
   return { status: 200, body: reservationView(state, reservation), key: reservation.externalOrderId };
 };
 
 export const listReservations: RestHandler<WmsState> = (req, state): RestResult => {
-  const start = cursorPosition(req, 'reservations', state.reservations.length);
+  const start = cursorPosition(req, 'reservations', state.reservations.issued);
   if (typeof start !== 'number') return start;
   const limit = pageSize(req);
   const externalOrderId: string | undefined = req.query.externalOrderId;
@@ -100,33 +105,40 @@ export const listReservations: RestHandler<WmsState> = (req, state): RestResult 
     return { status: 200, body: { reservations: found, nextCursor: null } };
   }
 
+  // the cursor is a reservation number: pruned reservations leave gaps, never shift the ones after them
   const reservations = [];
-  let index = start;
-  for (; index < state.reservations.length && reservations.length < limit; index++) {
-    const r = state.reservations[index];
+  let nextCursor: string | null = null;
+  for (const r of state.reservations.from(start)) {
+    if (reservations.length === limit) {
+      nextCursor = encodeCursor('reservations', r.index);
+      break;
+    }
     if (matches(r)) reservations.push(reservationView(state, r));
   }
-  const nextCursor = index < state.reservations.length ? encodeCursor('reservations', index) : null;
   return { status: 200, body: { reservations, nextCursor } };
 };
 
 export const releaseReservation: RestHandler<WmsState> = (req, state): RestResult => {
   const reservation = state.reservation(req.params.reservationId);
-  if (reservation === undefined) return notFound('reservation', req.params.reservationId);
+  if (reservation === undefined) return notFound('reservation', req.params.reservationId, state.wasPruned('reservation', req.params.reservationId));
   const key = reservation.externalOrderId;
-  if (reservation.status === 'released') return { status: 200, body: reservationView(state, reservation), key };
+  // released by the caller or by the clock: either way the stock is back, and repeating is harmless
+  if (reservation.status === 'released' || reservation.status === 'expired') {
+    return { status: 200, body: reservationView(state, reservation), key };
+  }
   if (reservation.status === 'fulfilled') {
     return {
       ...problem(409, 'reservation-fulfilled', `${reservation.id} has been shipped; its stock is gone and cannot be released.`, {
         reservationId: reservation.id,
         reservationStatus: reservation.status,
-        shipmentId: state.shipments[reservation.shipmentIndex].id,
+        shipmentId: shipmentIdOf(reservation.shipmentIndex),
       }),
       key,
     };
   }
   if (reservation.shipmentIndex >= 0) {
-    const shipment = state.shipments[reservation.shipmentIndex];
+    // an active reservation's shipment is still under way, so it is never pruned
+    const shipment = state.shipments.get(reservation.shipmentIndex)!;
     const detail = `${reservation.id} has shipment ${shipment.id} in status ${shipment.status}; cancel it before releasing.`;
     return {
       ...problem(409, 'shipment-in-progress', detail, {
@@ -143,6 +155,7 @@ export const releaseReservation: RestHandler<WmsState> = (req, state): RestResul
   reservation.status = 'released';
   reservation.releasedAt = at;
   state.touchReservation(reservation, at);
+  state.retireReservation(reservation);
   return {
     status: 200,
     body: reservationView(state, reservation),

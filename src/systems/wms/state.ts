@@ -8,11 +8,20 @@
  * Every write goes through touch*(), which stamps the record, bumps its version and moves it to the end of the
  * change feed. Stamps come from the clock but never go backwards (a clock stepping back, or a clock set before
  * the seed epoch, must not reorder the feed), see stamp().
+ *
+ * A sandbox may point at one instance for months, so nothing may grow with every write forever:
+ * - active reservations expire `reservationTtlMs` after they were made (expiry.ts), lazily in catchUp(), like
+ *   the stock simulation, so that the outcome depends only on the writes and their clock times;
+ * - finished records (released, expired and fulfilled reservations, delivered and cancelled shipments) are
+ *   retired in the order they finished, and beyond `maxObjects` of them the oldest is pruned: removed from the
+ *   tables, from the idempotency index and from the change feed (whose horizon then moves past it).
  */
 import type { StateOptions } from '../../engine/system.js';
 import type { Clock } from '../../util/clock.js';
 import { catalogueFor, type Catalogue } from './catalogue.js';
 import { ChangeLog, type ChangeEntity } from './change-log.js';
+import { ReservationExpiry } from './expiry.js';
+import { PairQueue, RecordTable } from './record-table.js';
 import { stockTemplate } from './seed.js';
 import { StockSimulation } from './simulation.js';
 import { warehousesFor, type Warehouse } from './warehouses.js';
@@ -22,9 +31,13 @@ export interface WmsStateOptions extends StateOptions {
   warehouseCount: number;
   /** background stock changes per second of clock time (0: none) */
   changeRatePerSecond?: number;
+  /** an active reservation without a shipment under way expires this long after it was made; 0 or absent: never */
+  reservationTtlMs?: number;
+  /** most finished reservations and shipments kept; absent: all */
+  maxObjects?: number;
 }
 
-export type ReservationStatus = 'active' | 'released' | 'fulfilled';
+export type ReservationStatus = 'active' | 'released' | 'expired' | 'fulfilled';
 export type ShipmentStatus = 'created' | 'picked' | 'packed' | 'shipped' | 'delivered' | 'cancelled';
 
 /** A line as the caller asked for it. */
@@ -42,7 +55,7 @@ export interface Allocation {
 }
 
 export interface StoredReservation {
-  /** position in WmsState.reservations; the id is derived from it */
+  /** the reservation's number (from 0); the id is derived from it */
   index: number;
   id: string;
   externalOrderId: string;
@@ -52,10 +65,18 @@ export interface StoredReservation {
   allocations: Allocation[][];
   /** the lines in canonical form: an idempotent repeat must ask for exactly these */
   linesSignature: string;
-  /** index of the shipment that is not cancelled, -1 when none */
+  /**
+   * number of the shipment that is not cancelled, -1 when none. Once the reservation is fulfilled that shipment
+   * may be pruned before it, so this only ever names it (shipmentIdOf), never looks it up.
+   */
   shipmentIndex: number;
   createdAt: number;
   updatedAt: number;
+  /**
+   * when the hold lapses: set while active without a shipment under way, null while one is (and when
+   * reservations never expire); kept as it was when the reservation ends, so an expired one shows when.
+   */
+  expiresAt: number | null;
   releasedAt: number | null;
   fulfilledAt: number | null;
   version: number;
@@ -76,6 +97,13 @@ export interface StoredShipment {
   index: number;
   id: string;
   reservationIndex: number;
+  /**
+   * What the shipment shows of its reservation, shared with it (not copied): a shipped shipment outlives its
+   * fulfilled reservation when that is pruned first, and must still answer GET.
+   */
+  reservationId: string;
+  externalOrderId: string;
+  allocations: Allocation[][];
   status: ShipmentStatus;
   carrier: string | null;
   service: string | null;
@@ -102,6 +130,18 @@ export function checkSkuCount(skuCount: number): void {
 const RESERVATION_ID = /^RES-(\d{6,})$/;
 const SHIPMENT_ID = /^SHP-(\d{6,})$/;
 
+export function reservationIdOf(index: number): string {
+  return `RES-${String(index + 1).padStart(6, '0')}`;
+}
+
+export function shipmentIdOf(index: number): string {
+  return `SHP-${String(index + 1).padStart(6, '0')}`;
+}
+
+/** Entity tags in the retirement queue. */
+const RESERVATION = 0;
+const SHIPMENT = 1;
+
 export class WmsState {
   readonly seed: number;
   readonly clock: Clock;
@@ -119,11 +159,17 @@ export class WmsState {
   readonly skuSeq: Float64Array;
 
   readonly changes: ChangeLog;
-  readonly reservations: StoredReservation[] = [];
-  readonly shipments: StoredShipment[] = [];
+  readonly reservations = new RecordTable<StoredReservation>();
+  readonly shipments = new RecordTable<StoredShipment>();
+  /** 0: reservations never expire */
+  readonly reservationTtlMs: number;
+  readonly maxObjects: number;
   private readonly reservationByExternalOrder = new Map<string, StoredReservation>();
   private readonly warehouseIndexById: Map<string, number>;
   private readonly simulation: StockSimulation | undefined;
+  private readonly expiry: ReservationExpiry | undefined;
+  /** finished records not yet pruned, oldest first: (RESERVATION | SHIPMENT, number) */
+  private readonly retired = new PairQueue();
   /** the latest stamp handed out: stamps never go below it */
   private lastStamp: number;
 
@@ -149,11 +195,25 @@ export class WmsState {
 
     const rate = options.changeRatePerSecond ?? 0;
     this.simulation = rate > 0 ? new StockSimulation(this, rate, options.clock.now()) : undefined;
+    this.reservationTtlMs = options.reservationTtlMs ?? 0;
+    this.expiry = this.reservationTtlMs > 0 ? new ReservationExpiry(this) : undefined;
+    this.maxObjects = options.maxObjects ?? Infinity;
   }
 
-  /** Applies the background stock changes due by now. Called before every request is handled. */
+  /**
+   * Applies what has fallen due by now: reservation expiries and background stock changes, merged in time
+   * order (a simulated change may only take stock that an earlier expiry freed), so the outcome is the same
+   * whether this runs once at the end or at every step on the way. Called before every request is handled.
+   */
   catchUp(): void {
-    this.simulation?.catchUp(this.clock.now());
+    const now = this.clock.now();
+    if (this.expiry !== undefined) {
+      for (let due = this.expiry.nextDue(); due !== undefined && due <= now; due = this.expiry.nextDue()) {
+        this.simulation?.catchUp(due);
+        this.expiry.expireNext();
+      }
+    }
+    this.simulation?.catchUp(now);
   }
 
   /** A timestamp for a write: the clock's time, or the previous stamp when the clock is behind it. */
@@ -188,7 +248,8 @@ export class WmsState {
   }
 
   reservation(id: string): StoredReservation | undefined {
-    return findById(this.reservations, RESERVATION_ID, id);
+    const index = indexOf(RESERVATION_ID, id, reservationIdOf);
+    return index === undefined ? undefined : this.reservations.get(index);
   }
 
   reservationFor(externalOrderId: string): StoredReservation | undefined {
@@ -196,7 +257,16 @@ export class WmsState {
   }
 
   shipment(id: string): StoredShipment | undefined {
-    return findById(this.shipments, SHIPMENT_ID, id);
+    const index = indexOf(SHIPMENT_ID, id, shipmentIdOf);
+    return index === undefined ? undefined : this.shipments.get(index);
+  }
+
+  /** True when `id` names a reservation or shipment that existed and was pruned. */
+  wasPruned(kind: 'reservation' | 'shipment', id: string): boolean {
+    const [pattern, idOf, table] =
+      kind === 'reservation' ? [RESERVATION_ID, reservationIdOf, this.reservations] : [SHIPMENT_ID, shipmentIdOf, this.shipments];
+    const index = indexOf(pattern, id, idOf);
+    return index !== undefined && (table as RecordTable<{ index: number }>).wasRemoved(index);
   }
 
   // --- writes --------------------------------------------------------------------------------------------
@@ -220,40 +290,47 @@ export class WmsState {
     shipment.seq = this.changes.append('shipment', shipment.index, at, shipment.seq);
   }
 
-  /** Stores a new reservation (version 1, at the end of the feed) with the next id. */
+  /** Stores a new reservation (version 1, at the end of the feed) with the next id; its hold starts now. */
   addReservation(
     fields: Pick<StoredReservation, 'externalOrderId' | 'lines' | 'allocations' | 'linesSignature'>,
     at: number,
   ): StoredReservation {
-    const index = this.reservations.length;
+    const index = this.reservations.issued;
     const reservation: StoredReservation = {
       index,
-      id: `RES-${String(index + 1).padStart(6, '0')}`,
+      id: reservationIdOf(index),
       status: 'active',
       shipmentIndex: -1,
       createdAt: at,
       updatedAt: at,
+      expiresAt: null,
       releasedAt: null,
       fulfilledAt: null,
       version: 0,
       seq: 0,
       ...fields,
     };
-    this.reservations.push(reservation);
+    this.reservations.add(reservation);
     this.reservationByExternalOrder.set(reservation.externalOrderId, reservation);
+    this.startHold(reservation, at);
     this.touchReservation(reservation, at);
     return reservation;
   }
 
-  /** Stores a new shipment in status `created` with the next id. */
+  /** Stores a new shipment for an active reservation, in status `created`, and attaches it. */
   addShipment(
-    fields: Pick<StoredShipment, 'reservationIndex' | 'carrier' | 'service' | 'shipTo'>,
+    reservation: StoredReservation,
+    fields: Pick<StoredShipment, 'carrier' | 'service' | 'shipTo'>,
     at: number,
   ): StoredShipment {
-    const index = this.shipments.length;
+    const index = this.shipments.issued;
     const shipment: StoredShipment = {
       index,
-      id: `SHP-${String(index + 1).padStart(6, '0')}`,
+      id: shipmentIdOf(index),
+      reservationIndex: reservation.index,
+      reservationId: reservation.id,
+      externalOrderId: reservation.externalOrderId,
+      allocations: reservation.allocations,
       status: 'created',
       trackingNumber: null,
       history: [{ status: 'created', at }],
@@ -263,22 +340,93 @@ export class WmsState {
       seq: 0,
       ...fields,
     };
-    this.shipments.push(shipment);
+    this.shipments.add(shipment);
     this.touchShipment(shipment, at);
+    // the warehouse is working on it now: the hold no longer lapses on its own (until the shipment is cancelled)
+    reservation.shipmentIndex = index;
+    const hadDeadline = reservation.expiresAt !== null;
+    // cleared before abandon(), which may compact the queue and must see this entry as dead
+    reservation.expiresAt = null;
+    if (hadDeadline) this.expiry?.abandon();
+    this.touchReservation(reservation, at);
     return shipment;
+  }
+
+  /** The reservation's (cancelled) shipment is detached; it holds its stock again, with a fresh deadline. */
+  detachShipment(reservation: StoredReservation, at: number): void {
+    reservation.shipmentIndex = -1;
+    this.startHold(reservation, at);
+    this.touchReservation(reservation, at);
+  }
+
+  /**
+   * The reservation (after its final touch) has ended: released, expired or fulfilled. It will not change
+   * again; it is kept until `maxObjects` later finished records push it out.
+   */
+  retireReservation(reservation: StoredReservation): void {
+    // a released reservation leaves its deadline queued: the queue skips it when it comes up
+    if (reservation.status === 'released' && reservation.expiresAt !== null) this.expiry?.abandon();
+    this.retire(RESERVATION, reservation.index);
+  }
+
+  /** The shipment (after its final touch) is delivered or cancelled. */
+  retireShipment(shipment: StoredShipment): void {
+    this.retire(SHIPMENT, shipment.index);
+  }
+
+  /** How many finished records are kept now (at most maxObjects). */
+  get retiredCount(): number {
+    return this.retired.length;
+  }
+
+  private startHold(reservation: StoredReservation, at: number): void {
+    if (this.expiry === undefined) return;
+    reservation.expiresAt = at + this.reservationTtlMs;
+    this.expiry.schedule(reservation.index, reservation.expiresAt);
+  }
+
+  private retire(kind: number, index: number): void {
+    this.retired.push(kind, index);
+    while (this.retired.length > this.maxObjects) {
+      const oldestKind = this.retired.firstA()!;
+      const oldest = this.retired.firstB()!;
+      this.retired.shift();
+      this.prune(oldestKind, oldest);
+    }
+  }
+
+  /** Forgets a finished record: its storage, its idempotency key and its feed entry. */
+  private prune(kind: number, index: number): void {
+    if (kind === RESERVATION) {
+      const reservation = this.reservations.get(index);
+      if (reservation === undefined) return;
+      this.reservations.remove(index);
+      if (this.reservationByExternalOrder.get(reservation.externalOrderId) === reservation) {
+        this.reservationByExternalOrder.delete(reservation.externalOrderId);
+      }
+      this.changes.forget(reservation.seq);
+    } else {
+      const shipment = this.shipments.get(index);
+      if (shipment === undefined) return;
+      this.shipments.remove(index);
+      this.changes.forget(shipment.seq);
+    }
   }
 
   private currentSeq(entity: ChangeEntity, ref: number): number {
     if (entity === 'inventory') return this.skuSeq[ref];
-    if (entity === 'reservation') return this.reservations[ref].seq;
-    return this.shipments[ref].seq;
+    if (entity === 'reservation') return this.reservations.get(ref)?.seq ?? 0;
+    return this.shipments.get(ref)?.seq ?? 0;
   }
 }
 
-/** Ids are RES-000001 / SHP-000001: the number is the position + 1, so lookup needs no map. */
-function findById<T extends { id: string }>(list: T[], pattern: RegExp, id: string): T | undefined {
+/**
+ * Ids are RES-000001 / SHP-000001: the number is the record's index + 1, so lookup needs no map of ids. Only
+ * the canonical spelling counts (RES-0000001 is not RES-000001).
+ */
+function indexOf(pattern: RegExp, id: string, idOf: (index: number) => string): number | undefined {
   const match = pattern.exec(id);
   if (!match) return undefined;
-  const record = list[Number(match[1]) - 1];
-  return record !== undefined && record.id === id ? record : undefined;
+  const index = Number(match[1]) - 1;
+  return Number.isSafeInteger(index) && index >= 0 && idOf(index) === id ? index : undefined;
 }

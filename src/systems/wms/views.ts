@@ -5,7 +5,7 @@
  */
 import { skuOf, type ItemDescriptor } from './catalogue.js';
 import { allowedTransitions } from './shipment-lifecycle.js';
-import type { Address, ReservationStatus, ShipmentStatus, StoredReservation, StoredShipment, WmsState } from './state.js';
+import { shipmentIdOf, type Address, type ReservationStatus, type ShipmentStatus, type StoredReservation, type StoredShipment, type WmsState } from './state.js';
 
 /**
  * RFC 3339 text of a timestamp. Formatting a Date costs about as much as the rest of GET /inventory/{sku}
@@ -102,7 +102,7 @@ export interface ReservationView {
   shipmentId: string | null;
   createdAt: string;
   updatedAt: string;
-  expiresAt: null;
+  expiresAt: string | null;
   releasedAt: string | null;
   fulfilledAt: string | null;
   version: number;
@@ -122,10 +122,10 @@ export function reservationView(state: WmsState, reservation: StoredReservation)
         quantity: a.quantity,
       })),
     })),
-    shipmentId: reservation.shipmentIndex < 0 ? null : state.shipments[reservation.shipmentIndex].id,
+    shipmentId: reservation.shipmentIndex < 0 ? null : shipmentIdOf(reservation.shipmentIndex),
     createdAt: iso(reservation.createdAt),
     updatedAt: iso(reservation.updatedAt),
-    expiresAt: null,
+    expiresAt: reservation.expiresAt === null ? null : iso(reservation.expiresAt),
     releasedAt: reservation.releasedAt === null ? null : iso(reservation.releasedAt),
     fulfilledAt: reservation.fulfilledAt === null ? null : iso(reservation.fulfilledAt),
     version: reservation.version,
@@ -149,19 +149,19 @@ export interface ShipmentView {
   version: number;
 }
 
+/** Built from the shipment alone: its reservation may have been pruned before it. */
 export function shipmentView(state: WmsState, shipment: StoredShipment): ShipmentView {
-  const reservation = state.reservations[shipment.reservationIndex];
   return {
     id: shipment.id,
-    reservationId: reservation.id,
-    externalOrderId: reservation.externalOrderId,
+    reservationId: shipment.reservationId,
+    externalOrderId: shipment.externalOrderId,
     status: shipment.status,
     carrier: shipment.carrier,
     service: shipment.service,
     trackingNumber: shipment.trackingNumber,
     shipTo: shipment.shipTo,
     // a shipment ships exactly what its reservation holds, warehouse by warehouse
-    lines: reservation.allocations.flat().map((a) => ({
+    lines: shipment.allocations.flat().map((a) => ({
       sku: skuOf(a.skuIndex),
       warehouseId: state.warehouses[a.warehouseIndex].warehouseId,
       quantity: a.quantity,

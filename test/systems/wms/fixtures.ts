@@ -20,12 +20,24 @@ export interface Fixture {
   call(operationId: string, parts?: Partial<Pick<RestRequest, 'params' | 'query' | 'body'>>): Promise<RestResult>;
 }
 
-export function wms(options: { seed?: number; skus?: number; warehouses?: number; changeRatePerSecond?: number; clock?: ManualClock } = {}): Fixture {
+export interface FixtureOptions {
+  seed?: number;
+  skus?: number;
+  warehouses?: number;
+  changeRatePerSecond?: number;
+  reservationTtlMs?: number;
+  maxObjects?: number;
+  clock?: ManualClock;
+}
+
+export function wms(options: FixtureOptions = {}): Fixture {
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 2, 1, 9, 0, 0));
   const system = createWmsSystem({
     skus: options.skus ?? 1000,
     warehouses: options.warehouses ?? 3,
     changeRatePerSecond: options.changeRatePerSecond,
+    reservationTtlMs: options.reservationTtlMs,
+    maxObjects: options.maxObjects,
   });
   const state = system.createState({ seed: options.seed ?? 42, clock });
   return {
@@ -63,8 +75,8 @@ export function snapshot(state: WmsState) {
     reserved: state.reserved.slice(),
     version: state.version.slice(),
     latestSeq: state.changes.latestSeq,
-    reservations: state.reservations.length,
-    shipments: state.shipments.length,
+    reservations: state.reservations.issued,
+    shipments: state.shipments.issued,
   };
 }
 

@@ -150,6 +150,10 @@ describe('configuration', () => {
     expect(() => createWmsSystem({ skus: 1_000_001, warehouses: 3 })).toThrow(/skus/);
     expect(() => createWmsSystem({ skus: 10, warehouses: 11 })).toThrow(/warehouses/);
     expect(() => createWmsSystem({ skus: 10, warehouses: 3, changeRatePerSecond: -1 })).toThrow(/changeRate/);
+    expect(() => createWmsSystem({ skus: 10, warehouses: 3, reservationTtlMs: -1 })).toThrow(/reservationTtlMs/);
+    expect(() => createWmsSystem({ skus: 10, warehouses: 3, reservationTtlMs: Infinity })).toThrow(/reservationTtlMs/);
+    expect(() => createWmsSystem({ skus: 10, warehouses: 3, maxObjects: 0 })).toThrow(/maxObjects/);
+    expect(() => createWmsSystem({ skus: 10, warehouses: 3, maxObjects: 2.5 })).toThrow(/maxObjects/);
     expect(createWmsSystem({ skus: 10, warehouses: 10 }).name).toBe('wms');
   });
 
