@@ -3,7 +3,7 @@
  * The `understudy` command (yargs). Commands parse options (flags and their UNDERSTUDY_* twins, with messages
  * that name what the user wrote) and call into the library.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
@@ -66,33 +66,48 @@ const ENV_PREFIX = 'UNDERSTUDY_';
 const envName = (option: string) => ENV_PREFIX + option.toUpperCase().replace(/-/g, '_');
 
 /**
- * serve's options from UNDERSTUDY_* variables. Every problem at once: a bad value names its variable, and a
- * variable that is no option's twin is refused (a misspelt one would otherwise be ignored in silence). An empty
+ * serve's options from UNDERSTUDY_* variables: their values, the variables that are no option's twin (refused
+ * by the caller unless the config file uses them as ${...}), and bad values, each naming its variable. An empty
  * variable counts as unset, as `-e UNDERSTUDY_X=` in a compose file means.
  */
-function readEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
+function readEnvironment(env: NodeJS.ProcessEnv): { values: Record<string, unknown>; unknown: string[]; problems: string[] } {
   const values: Record<string, unknown> = {};
+  const unknown: string[] = [];
   const problems: string[] = [];
-  const known = Object.keys(SERVE_OPTIONS).map(envName);
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
     const option = Object.keys(SERVE_OPTIONS).find((o) => envName(o) === name);
-    if (!option) {
-      const near = closest(name.slice(ENV_PREFIX.length), known.map((k) => k.slice(ENV_PREFIX.length)));
-      problems.push(`unknown environment variable ${name} ${near ? `(did you mean ${ENV_PREFIX}${near}?)` : `(understudy reads ${known.join(', ')})`}`);
-      continue;
-    }
-    if (raw === '') continue;
-    try {
-      const value = SERVE_OPTIONS[option].read(raw, `${name}=${raw}`);
-      values[option] = SERVE_OPTIONS[option].list ? [value] : value;
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      problems.push(err.message);
+    if (!option) unknown.push(name);
+    else if (raw !== '') {
+      try {
+        const value = SERVE_OPTIONS[option].read(raw, `${name}=${raw}`);
+        values[option] = SERVE_OPTIONS[option].list ? [value] : value;
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        problems.push(err.message);
+      }
     }
   }
-  if (problems.length) throw new UsageError(problems.join('\n'));
-  return values;
+  return { values, unknown, problems };
+}
+
+/** "unknown environment variable UNDERSTUDY_PROFIL (did you mean UNDERSTUDY_PROFILE?)" */
+function unknownVariable(name: string): string {
+  const known = Object.keys(SERVE_OPTIONS).map(envName);
+  const near = closest(name.slice(ENV_PREFIX.length), known.map((k) => k.slice(ENV_PREFIX.length)));
+  return `unknown environment variable ${name} ${near ? `(did you mean ${ENV_PREFIX}${near}?)` : `(understudy reads ${known.join(', ')})`}`;
+}
+
+/** UNDERSTUDY_* variables a config file substitutes (${UNDERSTUDY_WMS_KEY}): the user's own, not typos */
+function variablesUsedBy(configFile: string | undefined): Set<string> {
+  if (!configFile) return new Set();
+  let text = '';
+  try {
+    text = readFileSync(configFile, 'utf8');
+  } catch {
+    // unreadable: readConfigFile says so
+  }
+  return new Set([...text.matchAll(/\$\{(UNDERSTUDY_[A-Za-z0-9_]*)\}/g)].map((m) => m[1]));
 }
 
 /** yargs coerce for a flag: the same readers as the environment, with the flag as the user wrote it */
@@ -108,10 +123,13 @@ function coerceFlag(option: string): (value: unknown) => unknown {
 }
 
 async function serve(argv: Record<string, unknown>): Promise<void> {
-  const env = readEnvironment(process.env);
+  const { values: env, unknown, problems } = readEnvironment(process.env);
   // a flag beats its environment variable (which beats the config file: resolveConfig)
   const given = <T>(option: string): T | undefined => (argv[option] ?? env[option]) as T | undefined;
   const configFile = given<string>('config');
+  const used = variablesUsedBy(configFile);
+  problems.unshift(...unknown.filter((name) => !used.has(name)).map(unknownVariable));
+  if (problems.length) throw new UsageError(problems.join('\n'));
   const file = configFile ? readConfigFile(configFile) : undefined;
   const config = resolveConfig(file, {
     port: given('port'),
@@ -229,6 +247,8 @@ await yargs(hideBin(process.argv))
           c.positional('files', { type: 'string', array: true, demandOption: true }).option('contract', {
             type: 'string',
             array: true,
+            // one file per --contract: the profile files after it are not contracts
+            nargs: 1,
             describe: 'a contract the server will also serve (FILE or FILE@/mount): match values may name its operations and routes',
           }),
         (argv) => checkProfiles(argv.files as string[], (argv.contract as string[] | undefined) ?? []),
