@@ -215,13 +215,16 @@ async function checkProfiles(files: string[], contracts: string[]): Promise<void
 await yargs(hideBin(process.argv))
   .scriptName('understudy')
   .version(VERSION)
+  // "0123" stays "0123" (an admin token), "abc" reaches the readers instead of becoming NaN
+  .parserConfiguration({ 'parse-numbers': false })
   .command(
     'serve',
     'run the server (every option also reads UNDERSTUDY_<OPTION>, e.g. UNDERSTUDY_DATA_DIR)',
     (y) => {
       for (const [name, option] of Object.entries(SERVE_OPTIONS)) {
-        // strings for every kind: the readers above check numbers and booleans with messages naming the flag
-        y.option(name, { type: 'string', array: option.list, requiresArg: option.flag !== 'boolean', coerce: coerceFlag(name), describe: option.describe });
+        // no yargs type: values stay as written (parse-numbers is off below) and the readers above check numbers
+        // and booleans with messages naming the flag; a boolean flag may stand bare
+        y.option(name, { array: option.list, requiresArg: option.flag !== 'boolean', coerce: coerceFlag(name), describe: option.describe });
       }
       return y;
     },
