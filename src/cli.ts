@@ -144,10 +144,17 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
   // durable state is the next version's; until then, say so to whoever chose a directory (the default says nothing)
-  const dataDir =
-    argv['data-dir'] !== undefined ? `--data-dir ${config.dataDir}` : env['data-dir'] !== undefined ? `${envName('data-dir')}=${config.dataDir}` : file?.dataDir !== undefined ? `dataDir ${config.dataDir} (${configFile})` : undefined;
-  if (dataDir) console.warn(`understudy: note: ${dataDir} is not used yet: state is in memory in this version`);
-  const running = await startServer(config);  const systems = running.engine.systems.map((s) => `${s.name} at ${s.mount}`).join(', ');
+  const chosen =
+    argv['data-dir'] !== undefined
+      ? `--data-dir ${config.dataDir}`
+      : env['data-dir'] !== undefined
+        ? `${envName('data-dir')}=${config.dataDir}`
+        : file?.dataDir !== undefined
+          ? `dataDir ${config.dataDir} (${configFile})`
+          : undefined;
+  if (chosen) console.warn(`understudy: note: ${chosen} is not used yet: state is in memory in this version`);
+  const running = await startServer(config);
+  const systems = running.engine.systems.map((s) => `${s.name} at ${s.mount}`).join(', ');
   console.log(`understudy ${VERSION} listening on ${running.url} (${systems}; seed ${config.seed}; profile ${config.profile})`);
   running.ready.then((warnings) => warnings.forEach((w) => console.warn(`understudy: warning: ${w}`)));
 

@@ -240,11 +240,7 @@ function checkMounted(spec: Record<string, unknown>, at: Array<string | number>,
   }
 }
 
-/**
- * Whether a glob and a route template can match one same path: both become token lists (a character, one
- * character other than /, or any character; each once, optional, or repeated) and a walk over pairs of
- * positions looks for a way to reach both ends together. Exact, and small: patterns are a few dozen tokens.
- */
+/** One step of a path pattern: a literal character or a class (not /, anything), once, optionally or repeated. */
 interface Token {
   /** one literal character, or a class */
   set: string | 'seg' | 'any';
@@ -290,6 +286,12 @@ function overlap(a: Token['set'], b: Token['set']): boolean {
   return a === b;
 }
 
+/**
+ * Whether two patterns (a rule's glob, a route template) can match one same path: a walk over pairs of positions
+ * looking for a way to reach both ends together, each step consuming a character both tokens allow. Exact even
+ * where neither pattern contains the other (a glob with * where the route says v1 and SKU-1 where it says {sku}),
+ * and small: patterns are a few dozen tokens.
+ */
 function intersects(a: Token[], b: Token[]): boolean {
   const seen = new Set<number>();
   const stack: Array<[number, number]> = [[0, 0]];
