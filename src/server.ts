@@ -6,11 +6,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS, type ServerConfig } from './config/config.js';
 import { ChaosEngine } from './chaos/chaos-stage.js';
+import { catalogueOf, type MountCatalogue } from './chaos/match.js';
 import { loadProfile, type CompiledProfile } from './chaos/profile.js';
 import { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
 import { Workspaces, type Workspace } from './engine/workspace.js';
-import { mountCustomContract, mountRestSystem } from './protocols/rest/mount.js';
+import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -41,9 +42,15 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function buildSystems(options: ServerOptions): Promise<MountedSystem[]> {
+/**
+ * The systems a configuration mounts. `validateContracts: false` skips checking --contract files against the
+ * OpenAPI specification (half a second each), for tools that only need to know what would be mounted.
+ */
+export async function buildSystems(options: ServerOptions, { validateContracts = true } = {}): Promise<MountedSystem[]> {
   const wms = { ...DEFAULTS.systems.wms, ...options.systems?.wms };
   const systems: MountedSystem[] = [];
+  /** where each system comes from, for messages: "the WMS" or the contract file */
+  const origin = new Map<MountedSystem, string>();
   if (wms.enabled) {
     systems.push(
       await mountRestSystem(
@@ -57,11 +64,25 @@ export async function buildSystems(options: ServerOptions): Promise<MountedSyste
       ),
     );
   }
-  for (const contract of options.contracts ?? []) systems.push(await mountCustomContract(contract));
-  const seen = new Map<string, string>();
+  if (systems.length) origin.set(systems[0], 'the WMS');
+  for (const contract of options.contracts ?? []) {
+    const system = await mountCustomContract(contract, { validate: validateContracts });
+    origin.set(system, parseContractOption(contract).file);
+    systems.push(system);
+  }
+  const seen = new Map<string, MountedSystem>();
   for (const s of systems) {
-    if (seen.has(s.mount)) throw new Error(`two systems want the mount ${s.mount}: ${seen.get(s.mount)} and ${s.name}`);
-    seen.set(s.mount, s.name);
+    const first = seen.get(s.mount);
+    if (first) {
+      const file = origin.get(s);
+      const fix = `pick another mount: --contract ${file}@/other (or mount: in systems.custom)`;
+      throw new Error(
+        origin.get(first) === 'the WMS'
+          ? `${file} wants the mount ${s.mount}, where the WMS already serves: disable the WMS (systems.wms.enabled: false in a config file) or ${fix}`
+          : `${file} wants the mount ${s.mount}, where ${origin.get(first)} already serves: ${fix}`,
+      );
+    }
+    seen.set(s.mount, s);
   }
   return systems;
 }
@@ -83,7 +104,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const scheduler = options.scheduler ?? realScheduler;
   const seed = options.seed ?? DEFAULTS.seed;
   const chaosOptions = { clock, scheduler, seed, faultHeader: options.faultHeader ?? false };
-  const profile = loadProfile(options.profile ?? DEFAULTS.profile);
+  // profiles are checked against what is mounted: a rule for a system, operation or route that is not there would never fire
+  const catalogue: MountCatalogue = catalogueOf(systems);
+  const profile = loadProfile(options.profile ?? DEFAULTS.profile, catalogue);
   const workspaces = new Workspaces(
     {
       seed,
@@ -95,7 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     limits.workspaces,
   );
-  const chaos = { activate: (workspace: Workspace, next: CompiledProfile) => (workspace.chaos = new ChaosEngine(next, chaosOptions)) };
+  const chaos = { catalogue, activate: (workspace: Workspace, next: CompiledProfile) => (workspace.chaos = new ChaosEngine(next, chaosOptions)) };
   // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path
   const startedAt = clock.now();
   let adminApp: Promise<AdminListener> | undefined;

@@ -1,6 +1,7 @@
 /**
- * The understudy command as a user runs it: bad options and files exit non-zero naming the problem; serve starts,
- * answers, and on SIGTERM lets an in-flight request finish before exiting 0.
+ * The understudy command as a user runs it: bad options, variables and files exit 2 naming the flag, the
+ * variable or the file; serve starts, takes its options from UNDERSTUDY_* variables (booleans as yes/on/1),
+ * answers, and on SIGTERM lets an in-flight request finish before exiting 0. Spawns are few: each costs ~0.5 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,8 +13,11 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
+/** the environment without the caller's UNDERSTUDY_* variables, so a developer's own settings do not leak in */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UNDERSTUDY_')));
+
 function cli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function finished(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -56,6 +60,34 @@ describe('understudy CLI', () => {
     expect(publicHost.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without an admin token/);
   });
 
+  it('names the variable or flag behind a bad value, and refuses unknown UNDERSTUDY_* variables', async () => {
+    const env = await finished(cli(['serve'], { UNDERSTUDY_PORT: 'abc', UNDERSTUDY_PROFIL: 'brownout', UNDERSTUDY_FAULT_HEADER: 'maybe', UNDERSTUDY_BACKLOG: '' }));
+    expect(env.code).toBe(2);
+    expect(env.stderr.split('\n').filter(Boolean).sort()).toEqual([
+      'understudy: UNDERSTUDY_FAULT_HEADER=maybe is not a boolean: use true, false, 1, 0, yes, no, on or off',
+      'understudy: UNDERSTUDY_PORT=abc is not a port (0-65535)',
+      'understudy: unknown environment variable UNDERSTUDY_PROFIL (did you mean UNDERSTUDY_PROFILE?)',
+    ]);
+
+    const flag = await finished(cli(['serve', '--seed', 'x']));
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toBe('understudy: --seed x is not a seed (an integer from 0 to 4294967295)\n');
+  });
+
+  it('says what is wrong with a --contract mount', async () => {
+    const noSlash = await finished(cli(['serve', '--port', '0', '--contract', 'examples/vendor.openapi.yaml@vendor']));
+    expect(noSlash.code).toBe(2);
+    expect(noSlash.stderr).toBe(
+      'understudy: --contract examples/vendor.openapi.yaml@vendor: the mount after @ must start with / (examples/vendor.openapi.yaml@/vendor)\n',
+    );
+
+    const taken = await finished(cli(['serve', '--port', '0', '--contract', 'examples/vendor.openapi.yaml@/wms/v1']));
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toMatch(/^understudy: examples\/vendor\.openapi\.yaml wants the mount \/wms\/v1, where the WMS already serves: disable the WMS \(systems\.wms\.enabled: false/);
+    // the data directory was left at its default: nothing to say about it
+    expect(taken.stderr).not.toMatch(/note:/);
+  });
+
   it('checks the contracts in contracts/', async () => {
     const run = await finished(cli(['contracts', 'check']));
     expect(run.stdout).toMatch(/ok\s+.*wms\.openapi\.yaml/);
@@ -69,10 +101,19 @@ describe('understudy CLI', () => {
   });
 
   it('takes options from UNDERSTUDY_* variables, serves, and drains in-flight requests on SIGTERM', async () => {
-    const child = cli(['serve'], { UNDERSTUDY_PORT: '0', UNDERSTUDY_SEED: '9' });
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-cli-'));
+    const profile = join(dir, 'sku-2-down.yaml');
+    writeFileSync(profile, 'rules:\n  - id: down\n    match: { path: /wms/v1/inventory/SKU-2 }\n    faults: [ { status: { code: 503 } } ]\n');
+    const dataDir = join(dir, 'state');
+    const child = cli(['serve'], { UNDERSTUDY_PORT: '0', UNDERSTUDY_SEED: '9', UNDERSTUDY_FAULT_HEADER: 'On', UNDERSTUDY_PROFILE: profile, UNDERSTUDY_DATA_DIR: dataDir });
     const exit = finished(child);
     const url = await listening(child);
     const { port } = new URL(url);
+
+    // UNDERSTUDY_FAULT_HEADER=On is on
+    const faulted = await fetch(`${url}/wms/v1/inventory/SKU-2`);
+    expect(faulted.status).toBe(503);
+    expect(faulted.headers.get('x-understudy-fault')).toBe('down/status');
 
     // a request whose body is still arriving when the signal comes
     const body = JSON.stringify({ externalOrderId: 'SO-DRAIN-1', lines: [{ sku: 'SKU-1', quantity: 1 }] });
@@ -88,7 +129,8 @@ describe('understudy CLI', () => {
     socket.end(body.slice(10));
     await once(socket, 'close');
     expect(response).toMatch(/^HTTP\/1\.1 201/);
-    const { code } = await exit;
+    const { code, stderr } = await exit;
     expect(code).toBe(0);
+    expect(stderr).toContain(`understudy: note: UNDERSTUDY_DATA_DIR=${dataDir} is not used yet: state is in memory in this version\n`);
   });
 });

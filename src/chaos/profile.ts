@@ -3,7 +3,8 @@
  * stage. Every problem is reported at once with the file, line and column (via YamlSource) and what was
  * expected; nothing of a broken profile is ever activated. Checked here so that a profile can never fail at
  * request time: unknown kinds, bad durations, probabilities outside 0..1, windows that can never be open,
- * dangerous regular expressions, duplicate rule ids.
+ * dangerous regular expressions, duplicate rule ids, and (given what the server mounts) match values that name
+ * no mounted system, operation or route.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -13,7 +14,7 @@ import { SourceError, YamlSource, type SourceProblem } from '../config/yaml-sour
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
 import { FaultParamError, type FaultKind } from './faults/fault.js';
 import { FAULT_KINDS, LATER_KINDS } from './faults/index.js';
-import { compileMatch, type Matcher, type MatchProblem } from './match.js';
+import { compileMatch, type Matcher, type MatchProblem, type MountCatalogue } from './match.js';
 import { compileLimiter, LIMITER_SCHEMA, type LimiterParams } from './policies/limiter.js';
 
 export const PROFILES_DIR = fileURLToPath(new URL('../../chaos-profiles/', import.meta.url));
@@ -172,7 +173,14 @@ function compileFault(entry: unknown, path: Path, problems: Problems): CompiledF
   }
 }
 
-function compileRule(raw: unknown, path: Path, problems: Problems, ids: Set<string>, phaseMs: number): CompiledRule | undefined {
+/** what every rule of one profile is compiled with */
+interface RuleContext {
+  problems: Problems;
+  ids: Set<string>;
+  catalogue?: MountCatalogue;
+}
+
+function compileRule(raw: unknown, path: Path, { problems, ids, catalogue }: RuleContext, phaseMs: number): CompiledRule | undefined {
   if (!isMap(raw)) {
     problems.add(path, 'a rule is a map with id, match, when, faults, rateLimit, quota');
     return undefined;
@@ -185,7 +193,7 @@ function compileRule(raw: unknown, path: Path, problems: Problems, ids: Set<stri
   const ruleId = typeof id === 'string' ? id : `rule-${path.join('.')}`;
 
   const matchProblems: MatchProblem[] = [];
-  const match = compileMatch(raw.match, [...path, 'match'], matchProblems);
+  const match = compileMatch(raw.match, [...path, 'match'], matchProblems, catalogue);
   for (const p of matchProblems) problems.add(p.path, p.message);
 
   let afterMs = 0;
@@ -242,7 +250,8 @@ function compileRule(raw: unknown, path: Path, problems: Problems, ids: Set<stri
   return { id: ruleId, match, afterMs, forMs, faults, limits };
 }
 
-function compileRules(raw: unknown, path: Path, problems: Problems, ids: Set<string>, phaseMs: number): CompiledRule[] {
+function compileRules(raw: unknown, path: Path, context: RuleContext, phaseMs: number): CompiledRule[] {
+  const { problems } = context;
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     problems.add(path, 'rules is a list');
@@ -252,11 +261,14 @@ function compileRules(raw: unknown, path: Path, problems: Problems, ids: Set<str
     problems.add(path, 'at most 1000 rules');
     return [];
   }
-  return raw.map((r, i) => compileRule(r, [...path, i], problems, ids, phaseMs)).filter((r): r is CompiledRule => r !== undefined);
+  return raw.map((r, i) => compileRule(r, [...path, i], context, phaseMs)).filter((r): r is CompiledRule => r !== undefined);
 }
 
-/** Checks and compiles a profile; throws SourceError listing every problem. */
-export function compileProfile(source: YamlSource, origin: string): CompiledProfile {
+/**
+ * Checks and compiles a profile; throws SourceError listing every problem. `catalogue` is what the server
+ * mounts: every caller that activates a profile passes it; without it match values are not checked against it.
+ */
+export function compileProfile(source: YamlSource, origin: string, catalogue?: MountCatalogue): CompiledProfile {
   const problems = new Problems(source);
   const doc = source.toJS();
   if (!isMap(doc)) {
@@ -270,8 +282,8 @@ export function compileProfile(source: YamlSource, origin: string): CompiledProf
   if (doc.seed !== undefined && !(Number.isInteger(doc.seed) && (doc.seed as number) >= 0 && (doc.seed as number) <= 4294967295)) {
     problems.add(['seed'], 'seed is an integer from 0 to 4294967295');
   }
-  const ids = new Set<string>();
-  const rules = compileRules(doc.rules, ['rules'], problems, ids, Infinity);
+  const context: RuleContext = { problems, ids: new Set<string>(), catalogue };
+  const rules = compileRules(doc.rules, ['rules'], context, Infinity);
 
   const phases: CompiledPhase[] = [];
   if (doc.timeline !== undefined) {
@@ -292,7 +304,7 @@ export function compileProfile(source: YamlSource, origin: string): CompiledProf
           name: typeof phase.phase === 'string' ? phase.phase : `phase ${i + 1}`,
           startMs: start,
           endMs: start + length,
-          rules: compileRules(phase.rules, [...at, 'rules'], problems, ids, length),
+          rules: compileRules(phase.rules, [...at, 'rules'], context, length),
         });
         start += length;
       });
@@ -330,25 +342,30 @@ function builtInFile(name: string): string | undefined {
 }
 
 /** A built-in profile by name only (for the admin API, which must not read files by path). */
-export function loadBuiltInProfile(name: string): CompiledProfile {
+export function loadBuiltInProfile(name: string, catalogue?: MountCatalogue): CompiledProfile {
   const file = /^[a-z0-9-]{1,64}$/.test(name) ? builtInFile(name) : undefined;
   if (!file) {
     throw new SourceError([{ file: '(profile name)', line: 1, column: 1, path: '', message: `no such profile: "${name}" is not a built-in one (${builtInProfiles().join(', ')})` }]);
   }
-  return compileProfile(YamlSource.read(file), `built-in:${name}`);
+  return compileProfile(YamlSource.read(file), `built-in:${name}`, catalogue);
 }
 
 /** A profile by built-in name or file path (command line and config file: the operator's choice). */
-export function loadProfile(nameOrFile: string): CompiledProfile {
-  const builtIn = /^[a-z0-9-]+$/.test(nameOrFile) ? builtInFile(nameOrFile) : undefined;
-  if (builtIn) return compileProfile(YamlSource.read(builtIn), `built-in:${nameOrFile}`);
+export function loadProfile(nameOrFile: string, catalogue?: MountCatalogue): CompiledProfile {
+  const builtIn = isBuiltInProfile(nameOrFile) ? builtInFile(nameOrFile) : undefined;
+  if (builtIn) return compileProfile(YamlSource.read(builtIn), `built-in:${nameOrFile}`, catalogue);
   if (!existsSync(nameOrFile)) {
     throw new SourceError([{ file: nameOrFile, line: 1, column: 1, path: '', message: `no such profile: not a built-in (${builtInProfiles().join(', ')}) and not a file` }]);
   }
-  return compileProfile(YamlSource.read(nameOrFile), nameOrFile);
+  return compileProfile(YamlSource.read(nameOrFile), nameOrFile, catalogue);
+}
+
+/** Whether `name` names a built-in profile (a config file's `profile: calm` is a name, not a path). */
+export function isBuiltInProfile(name: string): boolean {
+  return /^[a-z0-9-]+$/.test(name) && builtInFile(name) !== undefined;
 }
 
 /** A profile sent as text (PUT /__admin/chaos). */
-export function profileFromText(text: string, origin = 'admin API'): CompiledProfile {
-  return compileProfile(new YamlSource('(request body)', text), origin);
+export function profileFromText(text: string, catalogue?: MountCatalogue, origin = 'admin API'): CompiledProfile {
+  return compileProfile(new YamlSource('(request body)', text), origin, catalogue);
 }

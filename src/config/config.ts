@@ -3,9 +3,12 @@
  * command-line flags (yargs merges the last two, flags first). The file is validated against a schema; unknown
  * keys are errors that name the file and line. Keys of capabilities this version does not have yet (auth,
  * deliveries, subscriptions, tls, the payment gateway and the ERP) are accepted and reported as ignored, so a
- * config written for the documented shape keeps working as those arrive.
+ * config written for the documented shape keeps working as those arrive. Relative paths in the file resolve
+ * against the file's folder, so a config works from whatever directory the server is started in.
  */
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { isBuiltInProfile } from '../chaos/profile.js';
 import { DURATION_FORMAT, parseBytes, parseDuration } from '../util/units.js';
 import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
@@ -188,7 +191,25 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     }
   }
   if (problems.length) throw new SourceError(dedupe(problems));
-  return data as FileConfig;
+  return relativeTo(dirname(resolve(file)), data as FileConfig);
+}
+
+/**
+ * The file's paths, resolved against its folder: a profile file (a built-in name stays a name), the data
+ * directory, custom contracts, and the TLS files (read once TLS arrives).
+ */
+function relativeTo(folder: string, config: FileConfig): FileConfig {
+  const local = (path: string) => (isAbsolute(path) ? path : resolve(folder, path));
+  if (config.profile !== undefined && !isBuiltInProfile(config.profile)) config.profile = local(config.profile);
+  // `none` is the documented "memory only" value, not a folder
+  if (config.dataDir !== undefined && config.dataDir !== 'none') config.dataDir = local(config.dataDir);
+  for (const custom of config.systems?.custom ?? []) custom.contract = local(custom.contract);
+  const tls = config.tls;
+  if (tls !== null && typeof tls === 'object') {
+    const files = tls as Record<string, unknown>;
+    for (const key of ['cert', 'key', 'ca']) if (typeof files[key] === 'string') files[key] = local(files[key] as string);
+  }
+  return config;
 }
 
 function isPair(node: unknown): node is { key: unknown } {

@@ -12,12 +12,16 @@ export interface OperationInfo {
   id: string;
   /** the route template as the user writes it in chaos profiles, e.g. /wms/v1/inventory/{sku} */
   template: string;
+  /** the HTTP method, for protocols that have one */
+  method?: string;
 }
 
 export type Resolution = { operation: OperationInfo; params: Record<string, string> } | { reply: Reply };
 
 export interface ProtocolEngine {
   readonly protocol: Protocol;
+  /** every operation it serves, read-only (chaos profiles check their match values against them) */
+  readonly operations?: readonly OperationInfo[];
   /** find the operation inside the system's mount, or answer 404/405 in the protocol's error shape */
   resolve(exchange: Exchange): Resolution;
   /**

@@ -15,8 +15,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../src/chaos/faults/index.js';
+import { catalogueOf } from '../../src/chaos/match.js';
 import { builtInProfiles, loadProfile, profileFromText, PROFILES_DIR } from '../../src/chaos/profile.js';
 import { SourceError, type SourceProblem } from '../../src/config/yaml-source.js';
+import { buildSystems } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { call, start } from '../helpers.js';
@@ -412,11 +414,12 @@ describe('valid profiles load', () => {
     expect(profile.rules[0].faults.map((f) => f.kind.kind)).toEqual(['reset', 'reset', 'reset']);
   });
 
-  it('the built-in profiles all load, by name', () => {
+  it('the built-in profiles all load, by name, their match values checked against the default systems', async () => {
+    const catalogue = catalogueOf(await buildSystems({}));
     const names = builtInProfiles();
     expect(names).toEqual(expect.arrayContaining(['calm', 'flaky-network', 'brownout', 'rate-limited', 'outage-drill', 'salesforce-timeouts', 'bench-delay-100ms']));
     for (const name of names) {
-      const profile = loadProfile(name);
+      const profile = loadProfile(name, catalogue);
       expect(profile.name).toBe(name);
       expect(profile.source).toBe(`built-in:${name}`);
       expect(profile.description.length).toBeGreaterThan(10);

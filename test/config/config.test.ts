@@ -1,11 +1,13 @@
 /**
- * The configuration file: precedence, ${VAR} substitution, and errors that name the file, line and column.
+ * The configuration file: precedence, ${VAR} substitution, errors that name the file, line and column, and
+ * relative paths that resolve against the file's folder (shown by serving from it).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readConfigFile, resolveConfig, SourceError } from '../../src/config/config.js';
+import { call, start, VENDOR_CONTRACT } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'understudy-config-'));
 function file(name: string, text: string): string {
@@ -59,5 +61,25 @@ describe('config file', () => {
     const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  payments: { enabled: true }\n');
     const config = resolveConfig(readConfigFile(path), {});
     expect(config.warnings).toEqual(['"auth" is not implemented in this version and is ignored', 'systems.payments: this system is not built yet and is ignored']);
+  });
+
+  it('resolves its relative paths against its own folder, whatever the working directory; a built-in profile stays a name', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'understudy-config-folder-'));
+    copyFileSync(VENDOR_CONTRACT, join(folder, 'vendor.yaml'));
+    mkdirSync(join(folder, 'profiles'));
+    writeFileSync(join(folder, 'profiles', 'mine.yaml'), 'name: mine\nrules:\n  - id: r\n    match: { operation: listAccounts }\n    faults: [ { status: { code: 503 } } ]\n');
+    const path = join(folder, 'understudy.yaml');
+    writeFileSync(path, 'profile: profiles/mine.yaml\ndataDir: state\nsystems:\n  custom: [ { contract: vendor.yaml, mount: /vendor } ]\n');
+    expect(process.cwd()).not.toBe(folder);
+
+    const config = resolveConfig(readConfigFile(path), { port: 0 });
+    expect(config.dataDir).toBe(join(folder, 'state'));
+    const s = await start(config);
+    expect((await call(`${s.url}/vendor/accounts`)).status).toBe(503);
+    expect((await call(`${s.url}/__admin/chaos`)).body.profile).toMatchObject({ name: 'mine', source: join(folder, 'profiles', 'mine.yaml') });
+
+    const named = join(folder, 'named.yaml');
+    writeFileSync(named, 'profile: brownout\n');
+    expect(resolveConfig(readConfigFile(named), {}).profile).toBe('brownout');
   });
 });

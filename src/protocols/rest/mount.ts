@@ -2,6 +2,7 @@
  * Mounting a REST system: a built-in one (contract + handlers + state) or a user's contract given with
  * `--contract FILE[@/mount]`, which gets generated responses for every operation.
  */
+import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { MountedSystem } from '../../engine/system.js';
 import { loadContract } from './contract.js';
@@ -29,15 +30,25 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
   };
 }
 
-/** `vendor.openapi.yaml@/vendor` → file and mount; the system is named after the mount's first segment. */
+/**
+ * `vendor.openapi.yaml@/vendor` → file and mount; the system is named after the mount's first segment. A file
+ * name may contain @ itself (`vendor@2.yaml`), so text after the last @ that does not start with / is part of
+ * the file name when that file exists, and a mistyped mount (`vendor.yaml@vendor`) when it does not.
+ */
 export function parseContractOption(option: string): { file: string; mount?: string } {
-  const at = option.lastIndexOf('@/');
-  return at > 0 ? { file: option.slice(0, at), mount: option.slice(at + 1) } : { file: option };
+  const at = option.lastIndexOf('@');
+  if (at <= 0) return { file: option };
+  const file = option.slice(0, at);
+  const mount = option.slice(at + 1);
+  if (mount.startsWith('/')) return { file, mount };
+  if (existsSync(option)) return { file: option };
+  throw new Error(`--contract ${option}: the mount after @ must start with / (${file}@/${mount})`);
 }
 
-export async function mountCustomContract(option: string): Promise<MountedRestSystem> {
+/** `validate: false` skips the OpenAPI specification check, for tools that only list what would be mounted. */
+export async function mountCustomContract(option: string, { validate = true } = {}): Promise<MountedRestSystem> {
   const { file, mount } = parseContractOption(option);
-  const contract = await loadContract(file, { validate: true });
+  const contract = await loadContract(file, { validate });
   const at = normalizeMount(mount ?? contract.defaultMount);
   const name = at.split('/')[1] || basename(file, extname(file));
   return { name, mount: at, engine: await RestEngine.create(contract, at, {}), createState: () => ({}) };
