@@ -36,14 +36,12 @@ export const listChanges: RestHandler<WmsState> = (req, state): RestResult => {
 };
 
 function cursorExpired(): RestResult {
-  const result = problem(
+  return problem(
     410,
     'cursor-expired',
     'Changes after this cursor have been pruned (the WMS keeps the most recent limits.objects finished records). ' +
       'Resume with updatedSince set to the time of your last complete sync, without a cursor.',
   );
-  // the shared status-title table (src/engine/problem.ts) has no entry for 410 yet
-  return { ...result, body: { ...(result.body as object), title: 'Gone' } };
 }
 
 // a live entry's record is stored (pruning kills its entry), hence the assertions
