@@ -130,7 +130,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     loadAdmin().then((listener) => listener(req, res, workspace));
   };
   let draining = false;
-  const server = createServer(createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler }));
+  const traffic = createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler });
+  const server = createServer(traffic);
+  server.on('connection', traffic.connection);
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * The traffic path on bare node:http (express costs ~85% of throughput here; see DESIGN.md). This file only
  * translates between sockets and the engine: pick the workspace from /w/{name}, hand /__admin to the admin app,
- * read the body within the size limit, run the pipeline, hold the reply for injected latency, write it (streamed
+ * read the body within the size limit, take turns fairly under load (turn-queue.ts), run the pipeline, hold the reply for injected latency, write it (streamed
  * with backpressure, or broken on purpose when a chaos fault set Reply.disruption), and tell the engine when the
  * last byte left so it can journal the exchange.
  */
@@ -11,6 +11,7 @@ import type { Engine } from '../engine/pipeline.js';
 import { problemReply } from '../engine/problem.js';
 import type { Workspace, Workspaces } from '../engine/workspace.js';
 import type { Scheduler } from '../util/scheduler.js';
+import { TurnQueue } from './turn-queue.js';
 
 export type AdminListener = (req: IncomingMessage, res: ServerResponse, workspace: Workspace) => void;
 
@@ -24,11 +25,14 @@ export interface TrafficOptions {
   scheduler: Scheduler;
 }
 
-export function createTrafficListener({ engine, workspaces, admin, draining, scheduler }: TrafficOptions): RequestListener {
+export function createTrafficListener({ engine, workspaces, admin, draining, scheduler }: TrafficOptions): RequestListener & { connection(): void } {
   const { bodyBytes: bodyLimit, journalBodyBytes: journalBodyLimit } = engine.limits;
   const traffic: TrafficPath = { engine, scheduler, draining, journalBodyLimit };
+  // a bounded number of requests per event-loop turn, so new connections are accepted under load (turn-queue.ts)
+  const turns = new TurnQueue<Pending>((p) => respond(traffic, p.exchange, p.res, p.arrived));
+  const admit = (exchange: Exchange, res: ServerResponse, arrived: number) => turns.admit({ exchange, res, arrived });
 
-  return (req, res) => {
+  const listener: RequestListener = (req, res) => {
     const arrived = scheduler.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -75,9 +79,9 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
 
     const declared = req.headers['content-length'];
     const hasBody = declared !== undefined ? declared !== '0' : req.headers['transfer-encoding'] !== undefined;
-    if (!hasBody) return respond(traffic, engine.start(fields), res, arrived);
+    if (!hasBody) return admit(engine.start(fields), res, arrived);
     if (declared !== undefined && Number(declared) > bodyLimit) {
-      return respond(traffic, engine.start({ ...fields, bodyProblem: 'too-large' }), res, arrived);
+      return admit(engine.start({ ...fields, bodyProblem: 'too-large' }), res, arrived);
     }
 
     const chunks: Buffer[] = [];
@@ -87,16 +91,25 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
       if (size > bodyLimit) {
         req.off('data', onData);
         req.off('end', onEnd);
-        respond(traffic, engine.start({ ...fields, bodyProblem: 'too-large' }), res, arrived);
+        admit(engine.start({ ...fields, bodyProblem: 'too-large' }), res, arrived);
         return;
       }
       chunks.push(chunk);
     };
-    const onEnd = () => respond(traffic, engine.start({ ...fields, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) }), res, arrived);
+    const onEnd = () => admit(engine.start({ ...fields, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) }), res, arrived);
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', () => undefined); // an aborted upload has nobody to answer
   };
+  // the server calls this on every accepted connection: turns shorten while clients queue up to connect
+  return Object.assign(listener, { connection: () => turns.connection() });
+}
+
+/** A request read and waiting for its turn (turn-queue.ts). */
+interface Pending {
+  exchange: Exchange;
+  res: ServerResponse;
+  arrived: number;
 }
 
 /** What every request's delivery needs; one per server (module functions below, no per-request closures). */
