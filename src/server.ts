@@ -9,6 +9,7 @@ import { ChaosEngine } from './chaos/chaos-stage.js';
 import { catalogueOf, type MountCatalogue } from './chaos/match.js';
 import { loadProfile, type CompiledProfile } from './chaos/profile.js';
 import { Engine } from './engine/pipeline.js';
+import { JournalBudget } from './journal/budget.js';
 import type { MountedSystem } from './engine/system.js';
 import { Workspaces, type Workspace } from './engine/workspace.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
@@ -114,6 +115,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       journalEntries: limits.journalEntries,
       journalBytes: limits.journalBytes,
       journalBodyBytes: limits.journalBodyBytes,
+      journalBudget: new JournalBudget(limits.journalTotalBytes),
       createChaos: () => new ChaosEngine(profile, chaosOptions),
     },
     limits.workspaces,

@@ -38,6 +38,8 @@ export interface ServerConfig {
     /** journal ring size per workspace: most entries, and most bytes they may take */
     journalEntries: number;
     journalBytes: number;
+    /** what all workspaces' journals may take together (each may always keep its first chunk) */
+    journalTotalBytes: number;
     /** bodies longer than this are kept truncated in the journal */
     journalBodyBytes: number;
     /** most workspaces alive at once */
@@ -60,7 +62,7 @@ export const DEFAULTS: ServerConfig = {
   faultHeader: false,
   dataDir: '.understudy',
   backlog: 4096,
-  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
+  limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalTotalBytes: 256 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
   systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 } },
   contracts: [],
   warnings: [],
@@ -102,6 +104,7 @@ const FILE_SCHEMA = {
         bodyBytes: size,
         journalEntries: { type: 'integer', minimum: 1, maximum: 10_000_000 },
         journalBytes: size,
+        journalTotalBytes: size,
         journalBodyBytes: size,
         workspaces: { type: 'integer', minimum: 1, maximum: 100_000 },
         objects: { type: 'integer', minimum: 100, maximum: 100_000_000 },
@@ -153,7 +156,7 @@ type FileConfig = {
   dataDir?: string;
   adminToken?: string;
   backlog?: number;
-  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
+  limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalTotalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
   systems?: {
     wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
     payments?: object;
@@ -269,6 +272,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
       bodyBytes: f.limits?.bodyBytes !== undefined ? parseBytes(f.limits.bodyBytes) : DEFAULTS.limits.bodyBytes,
       journalEntries: f.limits?.journalEntries ?? DEFAULTS.limits.journalEntries,
       journalBytes: f.limits?.journalBytes !== undefined ? parseBytes(f.limits.journalBytes) : DEFAULTS.limits.journalBytes,
+      journalTotalBytes: f.limits?.journalTotalBytes !== undefined ? parseBytes(f.limits.journalTotalBytes) : DEFAULTS.limits.journalTotalBytes,
       journalBodyBytes: f.limits?.journalBodyBytes !== undefined ? parseBytes(f.limits.journalBodyBytes) : DEFAULTS.limits.journalBodyBytes,
       workspaces: f.limits?.workspaces ?? DEFAULTS.limits.workspaces,
       objects: f.limits?.objects ?? DEFAULTS.limits.objects,
@@ -299,6 +303,7 @@ function checkConfig(c: ServerConfig): void {
   if (c.adminToken !== undefined && c.adminToken.length < 8) problems.push('the admin token must be at least 8 characters');
   if (!Number.isInteger(c.backlog) || c.backlog < 1 || c.backlog > 65535) problems.push(`backlog ${c.backlog} must be an integer from 1 to 65535`);
   if (c.limits.journalBytes > 2 ** 31 || c.limits.journalBytes < 64 * 1024) problems.push('limits.journalBytes must be between 64kb and 2gb');
+  if (c.limits.journalTotalBytes < c.limits.journalBytes) problems.push('limits.journalTotalBytes must be at least limits.journalBytes');
   if (c.limits.journalBodyBytes * 4 > c.limits.journalBytes) problems.push('limits.journalBodyBytes must be at most a quarter of limits.journalBytes');
   if (!isLoopback(c.host) && !c.adminToken) {
     problems.push(`refusing to listen on ${c.host} without an admin token: set --admin-token or UNDERSTUDY_ADMIN_TOKEN (the admin API can reset state and read secrets-redacted traffic)`);

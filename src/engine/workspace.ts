@@ -3,6 +3,7 @@
  * chaos stage. `/w/{name}/...` selects one; plain paths use `default`. A workspace is created on first use with the
  * server's seed, so two CI jobs that use different workspaces never see each other's writes.
  */
+import type { JournalBudget } from '../journal/budget.js';
 import { Journal } from '../journal/journal.js';
 import type { Clock } from '../util/clock.js';
 import { noChaos, type ChaosStage } from './seams.js';
@@ -18,6 +19,8 @@ export interface WorkspaceOptions {
   clock: Clock;
   journalEntries: number;
   journalBytes: number;
+  /** shared by every workspace's journal (limits.journalTotalBytes); absent: each bounded only by journalBytes */
+  journalBudget?: JournalBudget;
   journalBodyBytes: number;
   /** the chaos stage a new workspace starts with (the server's profile) */
   createChaos?: () => ChaosStage;
@@ -56,7 +59,7 @@ export class Workspace {
     readonly name: string,
     private readonly options: WorkspaceOptions,
   ) {
-    this.journal = new Journal(name, { maxEntries: options.journalEntries, maxBytes: options.journalBytes, bodyBytes: options.journalBodyBytes });
+    this.journal = new Journal(name, { maxEntries: options.journalEntries, maxBytes: options.journalBytes, bodyBytes: options.journalBodyBytes }, options.journalBudget);
     this.createdAt = options.clock.now();
     this.chaos = options.createChaos?.() ?? noChaos;
   }
@@ -126,6 +129,9 @@ export class Workspaces {
   /** Forgets a workspace entirely (the default one can only be reset). */
   delete(name: string): boolean {
     if (name === DEFAULT_WORKSPACE) return false;
+    const workspace = this.byName.get(name);
+    if (!workspace) return false;
+    workspace.journal.release();
     return this.byName.delete(name);
   }
 }

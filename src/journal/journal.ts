@@ -8,6 +8,7 @@
  * remembers each entry's id and place; ids are assigned in completion order, so index order is newest-first.
  */
 import type { Exchange } from '../engine/exchange.js';
+import { UNLIMITED, type JournalBudget } from './budget.js';
 import { decodeEntry, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, type Outcome } from './entry-codec.js';
 
 export type { JournalEntry } from './entry-codec.js';
@@ -65,6 +66,8 @@ export class Journal {
   constructor(
     readonly workspace: string,
     readonly limits: JournalLimits,
+    /** shared with the other workspaces' journals (budget.ts) */
+    private readonly budget: JournalBudget = UNLIMITED,
   ) {
     const n = limits.maxEntries;
     if (!Number.isInteger(n) || n < 1) throw new Error('journal entries must be a positive integer');
@@ -80,6 +83,11 @@ export class Journal {
 
   get length(): number {
     return this.size;
+  }
+
+  /** bytes of chunks this journal holds */
+  get memoryBytes(): number {
+    return this.chunks.length * this.chunkSize;
   }
 
   get capacity(): number {
@@ -165,10 +173,26 @@ export class Journal {
     return decodeEntry(this.chunks[chunk], place - chunk * this.chunkSize, this.ids[slot], this.workspace, full);
   }
 
-  /** Moves to the next chunk when the entry does not fit the current one; evicts what must go. */
+  /** Gives the journal's memory back to the shared budget (the workspace is being forgotten). */
+  release(): void {
+    this.budget.give(this.chunks.length * this.chunkSize);
+    this.chunks.length = 0;
+    this.clear();
+  }
+
+  /**
+   * Moves to the next chunk when the entry does not fit the current one; evicts what must go. Chunks are used in
+   * index order, round and round; a chunk not allocated yet is allocated when the shared budget allows, else the
+   * ring goes round early through the chunks it has (their oldest entries are in the chunk at index 0 then).
+   */
   private makeRoom(length: number): void {
     if (this.chunk < 0 || this.offset + length > this.chunkSize) {
-      this.chunk = (this.chunk + 1) % this.chunkCount;
+      let next = (this.chunk + 1) % this.chunkCount;
+      if (!this.chunks[next]) {
+        if (next === 0) this.budget.force(this.chunkSize);
+        else if (!this.budget.take(this.chunkSize)) next = 0;
+      }
+      this.chunk = next;
       this.offset = 0;
       if (!this.chunks[this.chunk]) this.chunks[this.chunk] = Buffer.allocUnsafe(this.chunkSize);
       else {
