@@ -17,9 +17,11 @@
  *   shares one object per anchor, so the cost shows only when a consumer walks the result, which the node count
  *   below bounds. Merge keys (`<<: *a`) are on in both (js-yaml's default), bounded by js-yaml's
  *   `maxTotalMergeKeys` and, in `yaml`, by `maxAliasCount` (every merge resolves an alias).
- * - total nodes (keys and values): counted by us, on the CST before composing and on the JS value after
- *   conversion, counting shared (aliased) objects once per place they appear: that is the size every later walk
- *   of the value (validation, JSON.stringify) pays. The count stops at the limit, so it costs at most the limit.
+ * - total nodes (keys and values): counted by us, neither library counts them. Roughly while the `yaml` library
+ *   lexes (so an oversized text is dropped before it is composed), then exactly on the JS value, counting shared
+ *   (aliased) objects once per place they appear: that is the size every later walk of the value (validation,
+ *   JSON.stringify) pays. The count stops at the limit, so it costs at most the limit.
+ * The positional parse stays the slow part (a few µs per byte): within 1 MiB it is bounded, not cheap.
  * Every refusal is a SourceError naming the limit, so callers answer 400 (admin API) or exit 2 (command line).
  */
 import { readFileSync, statSync } from 'node:fs';
