@@ -2,7 +2,13 @@
  * The admin API (/__admin, JSON), on express: it is not on the traffic path, so convenience wins over speed here.
  * Every route acts on the workspace the transport resolved from the URL (/__admin → default,
  * /w/{ws}/__admin → ws). When an admin token is configured every route requires it as a bearer token.
+ *
+ * Admin writes take JSON (PRODUCT.md §5; PUT /__admin/chaos, which takes YAML or JSON, has its own route file):
+ * a body of any other media type is refused with 415 and one that is not the JSON a route expects with 400,
+ * before anything changes. Express's JSON parser alone would skip a form-encoded body, and a reset that reads
+ * "no body" where the caller sent {"scope":"journal"} as a form wipes everything.
  */
+import { isUtf8 } from 'node:buffer';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -25,6 +31,52 @@ export interface AdminOptions {
 const RESET_SCOPES: ResetScope[] = ['all', 'state', 'journal', 'chaos'];
 
 type AdminRequest = Request & { workspace: Workspace };
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** the sizes of the bodies the JSON parser read, so that a chunked body of 0 bytes counts as empty */
+const bodySizes = new WeakMap<IncomingMessage, number>();
+
+/** Whether the request carries a body at all (as node:http frames it: a non-zero length, or chunks). */
+function sentBody(req: Request): boolean {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined) return declared !== '0';
+  if (req.headers['transfer-encoding'] === undefined) return false;
+  return (bodySizes.get(req) ?? 1) > 0;
+}
+
+/** Admin writes with a body must send JSON; anything else is refused before it is read. */
+function jsonWritesOnly(req: Request, res: Response, next: NextFunction): void {
+  if (!WRITE_METHODS.has(req.method) || !sentBody(req) || req.is(JSON_TYPES)) return next();
+  const given = req.headers['content-type'] ? `content-type ${req.headers['content-type']}` : 'no content-type';
+  sendProblem(res, 415, 'unsupported-media-type', `Admin writes take JSON: send content-type: application/json (this request had ${given}). Nothing was changed.`);
+}
+
+/** body-parser's verify hook: records the size and refuses bytes that are not UTF-8, which JSON must be */
+function checkUtf8(req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string): void {
+  bodySizes.set(req, body.length);
+  if (encoding.toLowerCase().replace('-', '') === 'utf8' && !isUtf8(body)) {
+    throw Object.assign(new Error('The body is not valid UTF-8.'), { type: 'entity.invalid.utf8' });
+  }
+}
+
+/**
+ * The scope a reset asks for. No body (or an empty one) means everything; a body must be exactly
+ * {"scope": one of RESET_SCOPES}, so that a body meant to say something narrower is never read as "all".
+ */
+function resetScopeOf(req: Request): { scope: ResetScope } | { problem: string } {
+  const shape = `{"scope": ${RESET_SCOPES.map((s) => `"${s}"`).join(' | ')}}`;
+  if (!sentBody(req)) return { scope: 'all' };
+  const body: unknown = req.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { problem: `The body must be a JSON object, ${shape}.` };
+  const unknown = Object.keys(body).filter((k) => k !== 'scope');
+  if (unknown.length) return { problem: `Unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}: the body is ${shape}.` };
+  const { scope } = body as { scope?: unknown };
+  if (scope === undefined) return { problem: `Name the scope, ${shape}, or send no body to reset everything.` };
+  if (!RESET_SCOPES.includes(scope as ResetScope)) return { problem: `scope must be one of ${RESET_SCOPES.join(', ')}.` };
+  return { scope: scope as ResetScope };
+}
 
 function sendProblem(res: Response, status: number, slug: string, detail: string, extra: Record<string, unknown> = {}): void {
   res.status(status).type(PROBLEM_JSON).send(JSON.stringify({ type: problemType(slug), title: statusTitle(status), status, detail, ...extra }));
@@ -55,7 +107,9 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
 
   // before the JSON body parser: profiles arrive as text (YAML or JSON) and keep their line numbers
   addChaosRoutes(app, options.chaos, ws, sendProblem);
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(jsonWritesOnly);
+  // not strict: "all" or 5 parse, and the route says what shape it wanted instead of a parser message
+  app.use(express.json({ limit: '1mb', type: JSON_TYPES, strict: false, verify: checkUtf8 }));
 
   app.get('/__admin/health', (req, res) => {
     res.json({
@@ -87,12 +141,10 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   });
 
   app.post('/__admin/reset', (req, res) => {
-    const scope = (req.body as { scope?: unknown } | undefined)?.scope ?? 'all';
-    if (!RESET_SCOPES.includes(scope as ResetScope)) {
-      return sendProblem(res, 400, 'bad-reset-scope', `scope must be one of ${RESET_SCOPES.join(', ')}.`);
-    }
-    ws(req).reset(scope as ResetScope);
-    res.json({ workspace: ws(req).name, reset: scope });
+    const asked = resetScopeOf(req);
+    if ('problem' in asked) return sendProblem(res, 400, 'bad-reset-scope', `${asked.problem} Nothing was reset.`);
+    ws(req).reset(asked.scope);
+    res.json({ workspace: ws(req).name, reset: asked.scope });
   });
 
   app.get('/__admin/workspace', (req, res) => {
@@ -116,7 +168,8 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof QueryError) return sendProblem(res, 400, 'bad-journal-query', err.message, { errors: err.errors });
     const e = err as { status?: number; type?: string; message?: string };
-    if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'malformed-json', `The body is not valid JSON: ${e.message}`);
+    if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'malformed-json', `The body is not valid JSON (${e.message}). Nothing was changed.`);
+    if (e.type === 'entity.invalid.utf8') return sendProblem(res, 400, 'malformed-json', 'The body is not valid UTF-8, so not JSON. Nothing was changed.');
     if (e.type === 'entity.too.large') return sendProblem(res, 413, 'body-too-large', 'Admin request bodies are limited to 1 MB.');
     if (e.status && e.status >= 400 && e.status < 500) return sendProblem(res, e.status, 'bad-request', e.message ?? 'bad request');
     console.error('understudy admin error:', err);

@@ -2,6 +2,9 @@
  * Workspaces isolate tenants of one server (PRODUCT.md §2): each has its own system state, journal, counters and
  * chaos stage. `/w/{name}/...` selects one; plain paths use `default`. A workspace is created on first use with the
  * server's seed, so two CI jobs that use different workspaces never see each other's writes.
+ *
+ * Names are case-insensitive, because Salesforce sandbox names (the natural workspace names) are often upper
+ * case: /w/UAT and /w/uat are one workspace, known by its lower-case name in the admin API and the journal.
  */
 import type { JournalBudget } from '../journal/budget.js';
 import { Journal } from '../journal/journal.js';
@@ -9,7 +12,8 @@ import type { Clock } from '../util/clock.js';
 import { noChaos, type ChaosStage } from './seams.js';
 import type { MountedSystem } from './system.js';
 
-export const WORKSPACE_NAME = /^[a-z0-9-]{1,40}$/;
+/** what a workspace name may be, in any case; ASCII only, so lower-casing cannot turn other letters into these */
+export const WORKSPACE_NAME = /^[A-Za-z0-9-]{1,40}$/;
 export const DEFAULT_WORKSPACE = 'default';
 
 export type ResetScope = 'all' | 'state' | 'journal' | 'chaos';
@@ -111,14 +115,19 @@ export class Workspaces {
     this.byName.set(DEFAULT_WORKSPACE, this.default);
   }
 
-  /** The named workspace, created on first use. */
+  /** The named workspace, in any case, created on first use under its lower-case name. */
   lookup(name: string): WorkspaceLookup {
+    // names already in canonical form are found without a test or a new string (every /w/ request asks)
     const existing = this.byName.get(name);
     if (existing) return { workspace: existing };
+    // tested before lower-casing: toLowerCase maps the Kelvin sign (U+212A) to "k" and would let it in
     if (!WORKSPACE_NAME.test(name)) return { error: 'invalid-name' };
+    const canonical = name.toLowerCase();
+    const known = this.byName.get(canonical);
+    if (known) return { workspace: known };
     if (this.byName.size >= this.limit) return { error: 'limit-reached' };
-    const workspace = new Workspace(name, this.options);
-    this.byName.set(name, workspace);
+    const workspace = new Workspace(canonical, this.options);
+    this.byName.set(canonical, workspace);
     return { workspace };
   }
 
@@ -128,10 +137,11 @@ export class Workspaces {
 
   /** Forgets a workspace entirely (the default one can only be reset). */
   delete(name: string): boolean {
-    if (name === DEFAULT_WORKSPACE) return false;
-    const workspace = this.byName.get(name);
+    const canonical = name.toLowerCase();
+    if (canonical === DEFAULT_WORKSPACE) return false;
+    const workspace = this.byName.get(canonical);
     if (!workspace) return false;
     workspace.journal.release();
-    return this.byName.delete(name);
+    return this.byName.delete(canonical);
   }
 }

@@ -48,7 +48,7 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
       if ('error' in found) {
         const reply =
           found.error === 'invalid-name'
-            ? problemReply(400, 'bad-workspace-name', `"${name}" is not a workspace name: use 1-40 of a-z, 0-9 and -.`)
+            ? problemReply(400, 'bad-workspace-name', `${JSON.stringify(name.slice(0, 60))} is not a workspace name: use 1-40 letters, digits and - (any case: UAT is uat; nothing percent-encoded).`)
             : problemReply(429, 'workspace-limit', `The server already holds ${workspaces.limit} workspaces; delete one (DELETE /w/{name}/__admin/workspace) or raise limits.workspaces.`);
         return sendAndDrain(req, res, reply);
       }

@@ -8,11 +8,15 @@
  * single-file contract that is not re-checked at start-up is plain YAML, and start-up time is a product promise.
  * Contracts are read with js-yaml, four times faster than the `yaml` library on a cold start; `yaml` stays for
  * config files and profiles, where its node positions give line-numbered errors.
+ *
+ * Every contract file, and every local file its external $refs reach, is read within CONTRACT_LIMITS (size,
+ * depth, nodes with aliases expanded; see yaml-source.ts) before any library walks it: @readme/openapi-parser
+ * reads YAML with its own js-yaml, which has no alias limit and cannot be swapped for another parser, and its
+ * validation walks every alias expansion, so a "billion laughs" contract would otherwise hang it for minutes.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
-import { load as parseYaml } from 'js-yaml';
+import { CONTRACT_LIMITS, loadBoundedYaml, readBoundedText, SourceError } from '../../config/yaml-source.js';
 
 export type OpenApiDocument = OpenAPIV3.Document | OpenAPIV3_1.Document;
 
@@ -35,8 +39,88 @@ export class ContractLoadError extends Error {
   }
 }
 
+/** most files one contract may pull in through external $refs */
+const MAX_REFERENCED_FILES = 200;
+
+/** Reads one YAML or JSON file within CONTRACT_LIMITS; `from` names the contract that referenced it. */
+function readBounded(file: string, contract: string): unknown {
+  const where = file === contract ? '' : `${file} (referenced by a $ref): `;
+  try {
+    return loadBoundedYaml(file, readBoundedText(file, CONTRACT_LIMITS), CONTRACT_LIMITS);
+  } catch (err) {
+    if (err instanceof SourceError) {
+      const [p] = err.problems;
+      const at = p.line > 1 || p.column > 1 ? `line ${p.line}, column ${p.column}: ` : '';
+      throw new ContractLoadError(contract, `${where}${at}${p.path ? p.path + ': ' : ''}${p.message}`);
+    }
+    throw new ContractLoadError(contract, where + (err instanceof Error ? err.message : String(err)));
+  }
+}
+
+/**
+ * The contract's document, read within the limits, after the same check on every local file reachable through
+ * external $refs (remote ones are left to the parser library, which fetches them with a timeout).
+ */
+function readContractBounded(file: string): unknown {
+  const document = readBounded(file, file);
+  const seen = new Set([resolve(file)]);
+  const pending: Array<{ from: string; value: unknown }> = [{ from: file, value: document }];
+  while (pending.length) {
+    const { from, value } = pending.pop()!;
+    for (const target of externalRefFiles(value)) {
+      const path = resolve(dirname(from), target);
+      if (seen.has(path)) continue;
+      seen.add(path);
+      if (seen.size > MAX_REFERENCED_FILES) throw new ContractLoadError(file, `its $refs reach more than ${MAX_REFERENCED_FILES} files (the limit)`);
+      // a missing file is the parser library's to report, with its own message
+      let referenced: unknown;
+      try {
+        referenced = readBounded(path, file);
+      } catch (err) {
+        if (err instanceof ContractLoadError && /cannot read: ENOENT/.test(err.details)) continue;
+        throw err;
+      }
+      pending.push({ from: path, value: referenced });
+    }
+  }
+  return document;
+}
+
+/** the local files named by external $refs in a (bounded) document */
+function externalRefFiles(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((item) => externalRefFiles(item, found));
+  else if (node !== null && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string' && !value.startsWith('#') && !/^[a-z][a-z0-9+.-]*:/i.test(value)) {
+        const target = safeDecode(value.split('#')[0]);
+        if (target) found.add(target);
+      } else externalRefFiles(value, found);
+    }
+  }
+  return found;
+}
+
+function safeDecode(uri: string): string {
+  try {
+    return decodeURI(uri);
+  } catch {
+    return uri; // a malformed escape: the parser library will say so
+  }
+}
+
 /** Validates a contract file; returns human-readable problems (empty when valid). */
 export async function checkContract(file: string): Promise<string[]> {
+  try {
+    readContractBounded(file);
+  } catch (err) {
+    if (err instanceof ContractLoadError) return [err.details];
+    throw err;
+  }
+  return validateContract(file);
+}
+
+/** @readme/openapi-parser's verdict; only on files already read within the limits */
+async function validateContract(file: string): Promise<string[]> {
   try {
     const { validate, compileErrors } = await import('@readme/openapi-parser');
     const result = await validate(file);
@@ -48,15 +132,10 @@ export async function checkContract(file: string): Promise<string[]> {
 }
 
 export async function loadContract(file: string, options: { validate: boolean }): Promise<LoadedContract> {
+  let document = readContractBounded(file) as OpenApiDocument;
   if (options.validate) {
-    const problems = await checkContract(file);
+    const problems = await validateContract(file);
     if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
-  }
-  let document: OpenApiDocument;
-  try {
-    document = parseYaml(await readFile(file, 'utf8')) as OpenApiDocument;
-  } catch (err) {
-    throw new ContractLoadError(file, err instanceof Error ? err.message : String(err));
   }
   if (hasExternalRef(document)) {
     const { bundle } = await import('@readme/openapi-parser');
