@@ -104,7 +104,8 @@ export function compileMatch(raw: unknown, at: Array<string | number>, problems:
   if (methods) tests.push((ex) => methods.includes(ex.method));
   const operations = list(spec.operation);
   if (operations) tests.push((ex) => operations.includes(ex.operation?.id ?? ''));
-  const workspaces = list(spec.workspace);
+  // workspace names are case-insensitive (UAT = uat) and kept in lower case
+  const workspaces = list(spec.workspace)?.map((w) => w.toLowerCase());
   if (workspaces) tests.push((ex) => workspaces.includes(ex.workspace.name));
   const paths = list(spec.path);
   if (paths) {

@@ -73,4 +73,12 @@ describe('workspace names', () => {
     expect('workspace' in upper && 'workspace' in lower && upper.workspace === lower.workspace).toBe(true);
     expect(workspaces.list().map((w) => w.name)).toEqual(['default', 'key']);
   });
+
+  it('matches a chaos rule written for UAT in the workspace reached as /w/uat', async () => {
+    const s = await start();
+    const profile = ['name: uat-only', 'rules:', '  - id: uat-down', '    match: { workspace: UAT }', '    faults: [ { status: { code: 503 } } ]'].join('\n');
+    expect((await call(`${s.url}/w/uat/__admin/chaos`, { method: 'PUT', body: profile })).status).toBe(200);
+    expect((await call(`${s.url}/w/uat/wms/v1/inventory/SKU-1`)).status).toBe(503);
+    expect((await call(`${s.url}/w/UAT/wms/v1/inventory/SKU-1`)).status).toBe(503);
+  });
 });
