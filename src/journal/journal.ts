@@ -44,17 +44,19 @@ export interface JournalLimits {
 }
 
 const MAX_CHUNK = 1024 * 1024;
+/** index slots a journal starts with; doubled as entries accumulate */
+const INITIAL_INDEX = 1024;
 const encoder = new RecordEncoder();
 
 export class Journal {
   private readonly chunks: Buffer[] = [];
   private readonly chunkSize: number;
   private readonly chunkCount: number;
-  private readonly ids: Float64Array;
+  private ids: Float64Array;
   /** chunk index * chunkSize + offset in the chunk */
-  private readonly places: Float64Array;
-  private readonly statuses: Uint16Array;
-  private readonly starts: Float64Array;
+  private places: Float64Array;
+  private statuses: Uint16Array;
+  private starts: Float64Array;
   /** index slot of the next entry; the oldest is at (head - size) */
   private head = 0;
   private size = 0;
@@ -71,10 +73,13 @@ export class Journal {
   ) {
     const n = limits.maxEntries;
     if (!Number.isInteger(n) || n < 1) throw new Error('journal entries must be a positive integer');
-    this.ids = new Float64Array(n);
-    this.places = new Float64Array(n);
-    this.statuses = new Uint16Array(n);
-    this.starts = new Float64Array(n);
+    // the index grows with the entries actually kept (up to maxEntries): 100 idle workspaces must not hold 26 bytes
+    // times limits.journalEntries each
+    const initial = Math.min(n, INITIAL_INDEX);
+    this.ids = new Float64Array(initial);
+    this.places = new Float64Array(initial);
+    this.statuses = new Uint16Array(initial);
+    this.starts = new Float64Array(initial);
     // a chunk must hold an entry with two full bodies; otherwise aim for at least 16 chunks
     const wanted = Math.min(MAX_CHUNK, Math.max(Math.floor(limits.maxBytes / 16), 2 * limits.bodyBytes + 16 * 1024));
     this.chunkSize = Math.min(wanted, limits.maxBytes);
@@ -200,7 +205,31 @@ export class Journal {
         while (this.size > 0 && Math.floor(this.places[this.slotAgo(this.size)] / this.chunkSize) === this.chunk) this.size--;
       }
     }
-    if (this.size === this.ids.length) this.size--;
+    if (this.size === this.ids.length) {
+      if (this.ids.length < this.limits.maxEntries) this.growIndex();
+      else this.size--;
+    }
+  }
+
+  /** Doubles the index (at most to maxEntries), its entries oldest first from slot 0. */
+  private growIndex(): void {
+    const length = Math.min(this.limits.maxEntries, this.ids.length * 2);
+    const ids = new Float64Array(length);
+    const places = new Float64Array(length);
+    const statuses = new Uint16Array(length);
+    const starts = new Float64Array(length);
+    for (let i = 0; i < this.size; i++) {
+      const slot = this.slotAgo(this.size - i);
+      ids[i] = this.ids[slot];
+      places[i] = this.places[slot];
+      statuses[i] = this.statuses[slot];
+      starts[i] = this.starts[slot];
+    }
+    this.ids = ids;
+    this.places = places;
+    this.statuses = statuses;
+    this.starts = starts;
+    this.head = this.size;
   }
 }
 

@@ -49,6 +49,24 @@ describe('config file', () => {
     expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${path}:7:11: systems.wms.skus: must be >= 1`)));
   });
 
+  it('reads the listen backlog, the journal budget and the WMS expiry, and refuses impossible ones', () => {
+    const ok = file('limits.yaml', ['backlog: 2048', 'limits: { journalTotalBytes: 64mb, objects: 500 }', 'systems:', '  wms: { reservationTtl: 0 }', ''].join('\n'));
+    const config = resolveConfig(readConfigFile(ok), {});
+    expect(config.backlog).toBe(2048);
+    expect(config.limits.journalTotalBytes).toBe(64 * 1024 * 1024);
+    expect(config.limits.objects).toBe(500);
+    expect(config.systems.wms.reservationTtlMs).toBe(0);
+    expect(resolveConfig(undefined, {}).backlog).toBe(4096);
+
+    const bad = file('bad-limits.yaml', ['backlog: 0', 'limits: { objects: 5 }', 'systems:', '  wms: { reservationTtl: soon }', ''].join('\n'));
+    const problems = problemsOf(() => readConfigFile(bad));
+    expect(problems).toContainEqual(expect.stringMatching(/:1:10: backlog: must be >= 1/));
+    expect(problems).toContainEqual(expect.stringMatching(/limits.objects: must be >= 100/));
+    expect(problems).toContainEqual(expect.stringMatching(/systems.wms.reservationTtl: must be a duration such as 250ms.*or 0 for never/));
+    const budgetBelowOne = file('budget.yaml', 'limits: { journalBytes: 32mb, journalTotalBytes: 16mb }\n');
+    expect(() => resolveConfig(readConfigFile(budgetBelowOne), {})).toThrow(/journalTotalBytes must be at least limits.journalBytes/);
+  });
+
   it('reports YAML syntax errors and unset environment variables with their line', () => {
     const syntax = file('syntax.yaml', 'port: 8080\nlimits: { bodyBytes: 1mb\n');
     expect(problemsOf(() => readConfigFile(syntax))[0]).toMatch(new RegExp(`^${syntax}:\\d+:\\d+: `));

@@ -41,23 +41,30 @@ function record(journal: Journal, n: number, bodySize: number): number {
 }
 
 describe('journal ring', () => {
-  it('keeps exactly the newest entries that fit, each intact, across many wraps', () => {
-    const maxBytes = 64 * 1024;
-    const journal = new Journal('ws', { maxEntries: 200, maxBytes, bodyBytes: 4096 });
+  // 200 entries: the index is full from the start; 3,000: it grows (from 1,024) while chunk evictions have already
+  // wrapped it, so growing must keep the entries in order
+  it.each([
+    [200, 64 * 1024, 5000, 1],
+    [3000, 4 * 1024 * 1024, 12000, 1025],
+  ])('keeps exactly the newest entries that fit, each intact, across many wraps (maxEntries %i)', (maxEntries, maxBytes, count, atLeastOnce) => {
+    let most = 0;
+    const journal = new Journal('ws', { maxEntries, maxBytes, bodyBytes: 4096 });
     const next = seededRandom(1, 'ring');
     const sizes: number[] = [];
-    for (let n = 1; n <= 5000; n++) {
+    for (let n = 1; n <= count; n++) {
       const size = Math.floor(next() * next() * 6000);
       sizes.push(size);
       expect(record(journal, n, size)).toBe(n);
 
-      if (n % 97 === 0 || n === 5000) {
-        const { entries } = journal.query({ limit: 1000 });
+      if (n % 97 === 0 || n === count) {
+        const { entries, total } = journal.query({ limit: maxEntries });
+        expect(total).toBe(journal.length);
         const ids = entries.map((e) => e.id);
         // a contiguous run of the newest ids, never more than maxEntries
         expect(ids[0]).toBe(n);
         expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => n - i));
-        expect(ids.length).toBeLessThanOrEqual(200);
+        expect(ids.length).toBeLessThanOrEqual(maxEntries);
+        most = Math.max(most, ids.length);
         // the kept entries' bytes stay within the bound
         for (const id of [ids[0], ids[ids.length - 1], ids[Math.floor(ids.length / 2)]]) {
           const e = journal.get(id)!;
@@ -74,6 +81,8 @@ describe('journal ring', () => {
         if (ids.length < n) expect(journal.get(ids[ids.length - 1] - 1)).toBeUndefined();
       }
     }
+    // as many entries as fit were kept at some point: the index grew past its initial 1,024 slots when it had to
+    expect(most).toBeGreaterThanOrEqual(atLeastOnce);
   });
 
   it('holds up to maxEntries small entries and pages through them', () => {

@@ -232,7 +232,11 @@ export class RestEngine implements ProtocolEngine {
     }
     const found = spec.validate(value) ? [] : describeErrors(spec.validate.errors, 'response');
     if (found.length) exchange.contractErrors.push(...found);
-    if (stored !== undefined) stored.checked = found;
+    if (stored !== undefined) {
+      stored.checked = found;
+      // the verdict is what later reuses need; the parsed value would only hold memory (drift parses the text)
+      stored.source = undefined;
+    }
   }
 
   errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>): Reply {
