@@ -53,7 +53,7 @@ function idOf(state: WmsState, entry: ChangeRef): string {
 
 function dataOf(state: WmsState, entry: ChangeRef): object {
   // peek, not item: a full sync visits every SKU once and would only churn the descriptor cache
-  if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.peek(entry.ref));
+  if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.item(entry.ref));
   if (entry.entity === 'reservation') return reservationView(state, state.reservations.get(entry.ref)!);
   return shipmentView(state, state.shipments.get(entry.ref)!);
 }
