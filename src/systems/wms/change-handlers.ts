@@ -52,7 +52,8 @@ function idOf(state: WmsState, entry: ChangeRef): string {
 }
 
 function dataOf(state: WmsState, entry: ChangeRef): object {
-  // peek, not item: a full sync visits every SKU once and would only churn the descriptor cache
+  // item, not peek: polling clients re-read recently changed SKUs, and every workspace of a seed shares the cache;
+  // a full sync of a huge catalogue churns it, but the cache is bounded (catalogue.ts)
   if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.item(entry.ref));
   if (entry.entity === 'reservation') return reservationView(state, state.reservations.get(entry.ref)!);
   return shipmentView(state, state.shipments.get(entry.ref)!);
