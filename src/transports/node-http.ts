@@ -1,9 +1,9 @@
 /**
  * The traffic path on bare node:http (express costs ~85% of throughput here; see DESIGN.md). This file only
  * translates between sockets and the engine: pick the workspace from /w/{name}, hand /__admin to the admin app,
- * read the body within the size limit, take turns fairly under load (turn-queue.ts), run the pipeline, hold the reply for injected latency, write it (streamed
- * with backpressure, or broken on purpose when a chaos fault set Reply.disruption), and tell the engine when the
- * last byte left so it can journal the exchange.
+ * read the body within the size limit, take turns fairly under load (turn-queue.ts), run the pipeline, hold the
+ * reply for injected latency, write it (streamed with backpressure, or broken on purpose when a chaos fault set
+ * Reply.disruption), and tell the engine when the last byte left so it can journal the exchange.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Disruption, Exchange, Reply } from '../engine/exchange.js';
