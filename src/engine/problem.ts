@@ -29,8 +29,9 @@ const TITLES: Record<number, string> = {
 };
 
 export function statusTitle(status: number): string {
-  // past the table, the standard reason phrase (502 Bad Gateway, 504 Gateway Timeout ...), as servers send it
-  return TITLES[status] ?? STATUS_CODES[status] ?? `HTTP ${status}`;
+  // past the table, the standard reason phrase (502 Bad Gateway, 504 Gateway Timeout ...), as servers send it; for
+  // a status without one, the class's name (a chaos fault may use any code, and must read like a real error)
+  return TITLES[status] ?? STATUS_CODES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
 }
 
 export function problemReply(

@@ -12,7 +12,8 @@
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import type { Clock } from '../../util/clock.js';
 import type { Scheduler } from '../../util/scheduler.js';
-import { plausibleDetail, plausibleTitle } from './plausible-errors.js';
+import { statusTitle } from '../../engine/problem.js';
+import { plausibleDetail } from './plausible-errors.js';
 
 export interface FaultContext {
   exchange: Exchange;
@@ -65,5 +66,5 @@ export const DURATION_SCHEMA = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|
 export function systemError(exchange: Exchange, status: number, detail: string = plausibleDetail(status)): Reply {
   const engine = exchange.system?.engine;
   if (!engine) throw new NotApplicable('no system to answer for');
-  return engine.errorReply(status, plausibleTitle(status), detail);
+  return engine.errorReply(status, statusTitle(status), detail);
 }

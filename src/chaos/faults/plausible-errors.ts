@@ -5,10 +5,9 @@
  * succeedFirst and lostAck faults say what a system's own errors say for that status, in the system's own error
  * shape (the protocol engine's errorReply: problem+json for REST, later a SOAP fault or an OData error).
  *
- * Protocol-agnostic on purpose: a title and a detail sentence per status, which any engine can put where its
- * shape wants them. Where the simulation is visible is the journal (`faults`) and the opt-in header, not here.
+ * Protocol-agnostic on purpose: a detail sentence per status (the title is the status's reason phrase, from
+ * statusTitle in engine/problem.ts), which any engine can put where its shape wants it. Where the simulation is visible is the journal (`faults`) and the opt-in header, not here.
  */
-import { STATUS_CODES } from 'node:http';
 
 /** How servers and gateways commonly word these statuses; deliberately bland, as production errors are. */
 const DETAILS: Record<number, string> = {
@@ -40,9 +39,4 @@ const DETAILS: Record<number, string> = {
 /** The sentence an error of this status carries (a generic one per class for statuses without their own). */
 export function plausibleDetail(status: number): string {
   return DETAILS[status] ?? (status >= 500 ? 'The server could not complete the request.' : 'The request could not be completed.');
-}
-
-/** The status's reason phrase, as servers send it. */
-export function plausibleTitle(status: number): string {
-  return STATUS_CODES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
 }
