@@ -11,10 +11,10 @@ import { hideBin } from 'yargs/helpers';
 import { catalogueOf } from './chaos/match.js';
 import { builtInProfiles, loadProfile } from './chaos/profile.js';
 import { readConfigFile, resolveConfig, SourceError } from './config/config.js';
-import { coerceFlag, envName, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
+import { coerceFlag, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
 import { formatProblem } from './config/yaml-source.js';
 import { checkContract } from './protocols/rest/contract.js';
-import { buildSystems, startServer } from './server.js';
+import { buildSystems, startServer, type Restored } from './server.js';
 import { VERSION } from './version.js';
 
 const CONTRACTS_DIR = fileURLToPath(new URL('../contracts/', import.meta.url));
@@ -40,19 +40,10 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     contract: given('contract'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
-  // durable state is the next version's; until then, say so to whoever chose a directory (the default says nothing)
-  const chosen =
-    argv['data-dir'] !== undefined
-      ? `--data-dir ${config.dataDir}`
-      : env['data-dir'] !== undefined
-        ? `${envName('data-dir')}=${config.dataDir}`
-        : file?.dataDir !== undefined
-          ? `dataDir ${config.dataDir} (${configFile})`
-          : undefined;
-  if (chosen) console.warn(`understudy: note: ${chosen} is not used yet: state is in memory in this version`);
-  const running = await startServer(config);
+  const running = await startServer({ ...config, resetState: given<boolean>('reset-state') ?? false });
   const systems = running.engine.systems.map((s) => `${s.name} at ${s.mount}`).join(', ');
   console.log(`understudy ${VERSION} listening on ${running.url} (${systems}; seed ${config.seed}; profile ${config.profile})`);
+  console.log(`understudy: ${describeRestored(running.restored)}`);
   running.ready.then((warnings) => warnings.forEach((w) => console.warn(`understudy: warning: ${w}`)));
 
   let stopping = false;
@@ -64,6 +55,20 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** "state in .understudy: 2 workspaces restored (default: wms from a snapshot + 120 writes)" */
+function describeRestored(restored: Restored): string {
+  if (restored.dataDir === null) return 'state is kept in memory only (--data-dir is empty or none)';
+  const replayed = restored.workspaces.filter((w) => w.systems.some((s) => s.snapshot || s.writes > 0));
+  for (const w of restored.workspaces) {
+    for (const s of w.systems) {
+      if (s.diverged > 0) console.warn(`understudy: warning: workspace ${w.workspace}: ${s.diverged} of ${s.writes} replayed ${s.system} writes answered differently than when they were made`);
+    }
+  }
+  if (replayed.length === 0) return `state is stored in ${restored.dataDir} (nothing to restore)`;
+  const details = replayed.map((w) => `${w.workspace}: ${w.systems.map((s) => `${s.system} ${s.snapshot ? 'from a snapshot + ' : ''}${s.writes} writes`).join(', ')}`);
+  return `state is stored in ${restored.dataDir}; restored ${details.join('; ')}`;
 }
 
 async function checkContracts(files: string[]): Promise<void> {

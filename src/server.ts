@@ -7,11 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { DEFAULTS, type ServerConfig } from './config/config.js';
 import { ChaosEngine } from './chaos/chaos-stage.js';
 import { catalogueOf, type MountCatalogue } from './chaos/match.js';
-import { loadProfile, type CompiledProfile } from './chaos/profile.js';
+import { loadProfile, profileFromText, type CompiledProfile } from './chaos/profile.js';
 import { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
-import { Workspaces, type Workspace } from './engine/workspace.js';
+import { Workspaces, type ChaosChoice, type Workspace } from './engine/workspace.js';
 import { JournalBudget } from './journal/budget.js';
+import { openDataDir, type DataDirOptions } from './store/data-dir.js';
+import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
@@ -26,6 +28,16 @@ export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'sy
   clock?: Clock;
   /** a ManualScheduler in tests: injected latency and held connections then wait for advance() */
   scheduler?: Scheduler;
+  /** delete the stored state and start over (--reset-state) */
+  resetState?: boolean;
+  /** the store's internals, for tests: snapshot interval, retry pause after a failed write, a database size cap */
+  store?: Pick<DataDirOptions, 'snapshotEvery' | 'retryAfterMs' | 'maxPages'>;
+}
+
+/** What start-up found in the data directory. */
+export interface Restored {
+  dataDir: string | null;
+  workspaces: Array<{ workspace: string; systems: Array<{ system: string; snapshot: boolean; writes: number; diverged: number }> }>;
 }
 
 export interface RunningServer {
@@ -34,6 +46,8 @@ export interface RunningServer {
   server: Server;
   engine: Engine;
   workspaces: Workspaces;
+  /** what was restored from the data directory at start-up */
+  restored: Restored;
   /**
    * Resolves once the start-up work that runs after listening (compiling the validators no request has needed
    * yet) is done, with warnings about schemas that could not be compiled.
@@ -88,6 +102,22 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   return systems;
 }
 
+/** `--data-dir ''` and `dataDir: none` keep everything in memory; so does a server started without one (tests) */
+function openStore(options: ServerOptions, systems: MountedSystem[], seed: number): StateStore {
+  const dir = options.dataDir;
+  if (dir === undefined || dir === '' || dir === 'none') return memoryStore;
+  return openDataDir({
+    dataDir: dir,
+    resetState: options.resetState,
+    durability: options.durability,
+    journalSync: options.journal?.sync,
+    seed,
+    systems,
+    version: VERSION,
+    ...options.store,
+  });
+}
+
 /** after listening, let the first requests in before compiling the validators nobody has asked for yet */
 const WARM_UP_AFTER_MS = 150;
 
@@ -108,25 +138,54 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // profiles are checked against what is mounted: a rule for a system, operation or route that is not there would never fire
   const catalogue: MountCatalogue = catalogueOf(systems);
   const profile = loadProfile(options.profile ?? DEFAULTS.profile, catalogue);
-  const workspaces = new Workspaces(
-    {
-      seed,
-      clock,
-      journalEntries: limits.journalEntries,
-      journalBytes: limits.journalBytes,
-      journalBodyBytes: limits.journalBodyBytes,
-      journalBudget: new JournalBudget(limits.journalTotalBytes),
-      createChaos: () => new ChaosEngine(profile, chaosOptions),
+  const activation = (p: CompiledProfile, at: number, byAdmin: boolean): ChaosActivation => ({ text: p.text, source: p.source, activatedAt: at, byAdmin });
+  /** a workspace's chaos: what it ran before a restart, where its timeline stood, unless the server's profile changed */
+  const chooseChaos = (stored: ChaosActivation | undefined, now: number): ChaosChoice => {
+    if (stored?.byAdmin) {
+      try {
+        return { stage: new ChaosEngine(profileFromText(stored.text, catalogue, stored.source), chaosOptions, stored.activatedAt), activation: stored };
+      } catch (err) {
+        console.warn(`understudy: warning: a stored chaos profile (${stored.source}) no longer loads, the server's runs instead: ${err instanceof Error ? err.message : err}`);
+      }
+    } else if (stored?.text === profile.text) return { stage: new ChaosEngine(profile, chaosOptions, stored.activatedAt), activation: stored };
+    return { stage: new ChaosEngine(profile, chaosOptions, now), activation: activation(profile, now, false) };
+  };
+  const store = openStore(options, systems, seed);
+  let workspaces: Workspaces;
+  let restored: Restored;
+  try {
+    workspaces = new Workspaces(
+      {
+        seed,
+        clock,
+        journalEntries: limits.journalEntries,
+        journalBytes: limits.journalBytes,
+        journalBodyBytes: limits.journalBodyBytes,
+        journalBudget: new JournalBudget(limits.journalTotalBytes),
+        systems,
+        store,
+        chaos: chooseChaos,
+      },
+      limits.workspaces,
+    );
+    restored = { dataDir: store.dataDir, workspaces: store.dataDir === null ? [] : workspaces.recover() };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const chaos = {
+    catalogue,
+    activate: (workspace: Workspace, next: CompiledProfile) => {
+      const now = clock.now();
+      workspace.activateChaos(new ChaosEngine(next, chaosOptions, now), activation(next, now, true));
     },
-    limits.workspaces,
-  );
-  const chaos = { catalogue, activate: (workspace: Workspace, next: CompiledProfile) => (workspace.chaos = new ChaosEngine(next, chaosOptions)) };
+  };
   // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path
   const startedAt = clock.now();
   let adminApp: Promise<AdminListener> | undefined;
   const loadAdmin = () =>
     (adminApp ??= import('./admin/admin-app.js').then((m) =>
-      m.createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt, chaos }),
+      m.createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt, chaos, dataDir: store.dataDir }),
     ));
   const admin: AdminListener = (req, res, workspace) => {
     loadAdmin().then((listener) => listener(req, res, workspace));
@@ -135,14 +194,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const traffic = createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler });
   const server = createServer(traffic);
   server.on('connection', traffic.connection);
+  // the store's last journal batch is written once the last exchange is recorded
+  server.on('close', () => {
+    engine.flush();
+    store.close();
+  });
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => {
+      store.close();
+      reject(err);
+    };
+    server.once('error', failed);
     // the default backlog (511) overflows when a thousand clients connect at once, and the kernel's SYN retries
     // then starve some of them for seconds; the kernel caps it at net.core.somaxconn
     server.listen({ port: options.port ?? 0, host, backlog: options.backlog ?? DEFAULTS.backlog }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -155,6 +223,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     server,
     engine,
     workspaces,
+    restored,
     ready: warmUp(systems),
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {

@@ -129,8 +129,18 @@ describe('understudy CLI', () => {
     socket.end(body.slice(10));
     await once(socket, 'close');
     expect(response).toMatch(/^HTTP\/1\.1 201/);
-    const { code, stderr } = await exit;
+    const { code, stdout } = await exit;
     expect(code).toBe(0);
-    expect(stderr).toContain(`understudy: note: UNDERSTUDY_DATA_DIR=${dataDir} is not used yet: state is in memory in this version\n`);
+    expect(stdout).toContain(`state is stored in ${dataDir} (nothing to restore)`);
+
+    // UNDERSTUDY_DATA_DIR holds what was acknowledged, the reservation made while draining included
+    const again = cli(['serve'], { UNDERSTUDY_PORT: '0', UNDERSTUDY_SEED: '9', UNDERSTUDY_PROFILE: profile, UNDERSTUDY_DATA_DIR: dataDir });
+    const restarted = finished(again);
+    const second = await listening(again);
+    const reservation = await fetch(`${second}/wms/v1/reservations/RES-000001`);
+    expect(reservation.status).toBe(200);
+    expect(((await reservation.json()) as { externalOrderId: string }).externalOrderId).toBe('SO-DRAIN-1');
+    again.kill('SIGTERM');
+    expect((await restarted).stdout).toMatch(/restored default: wms 1 writes/);
   });
 });

@@ -16,6 +16,7 @@ import type { Engine } from '../engine/pipeline.js';
 import { PROBLEM_JSON, problemType, statusTitle } from '../engine/problem.js';
 import type { ResetScope, Workspace, Workspaces } from '../engine/workspace.js';
 import { toFull, toSummary } from '../journal/views.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 
@@ -26,6 +27,8 @@ export interface AdminOptions {
   version: string;
   startedAt: number;
   chaos: ChaosControl;
+  /** where state is stored; null: in memory only */
+  dataDir: string | null;
 }
 
 const RESET_SCOPES: ResetScope[] = ['all', 'state', 'journal', 'chaos'];
@@ -118,6 +121,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
       uptimeS: Math.round((engine.clock.now() - options.startedAt) / 1000),
       workspace: ws(req).name,
       systems: engine.systems.map((s) => ({ name: s.name, mount: s.mount, protocol: s.engine.protocol })),
+      store: { dataDir: options.dataDir },
     });
   });
 
@@ -167,6 +171,10 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   // express 5 forwards thrown errors and rejected promises here
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof QueryError) return sendProblem(res, 400, 'bad-journal-query', err.message, { errors: err.errors });
+    if (err instanceof StoreUnavailableError) {
+      res.setHeader('retry-after', '1');
+      return sendProblem(res, 503, 'store-unavailable', `Nothing was changed: ${err.message}.`);
+    }
     const e = err as { status?: number; type?: string; message?: string };
     if (e.type === 'entity.parse.failed') return sendProblem(res, 400, 'malformed-json', `The body is not valid JSON (${e.message}). Nothing was changed.`);
     if (e.type === 'entity.invalid.utf8') return sendProblem(res, 400, 'malformed-json', 'The body is not valid UTF-8, so not JSON. Nothing was changed.');

@@ -81,18 +81,24 @@ export class ChaosEngine implements ChaosStage {
   constructor(
     readonly profile: CompiledProfile,
     private readonly options: ChaosOptions,
+    /** when its timeline started (a profile resumed after a restart); default now */
+    activatedAt: number = options.clock.now(),
   ) {
     this.seed = profile.seed ?? options.seed;
     this.runtimes = [
       ...profile.rules.map((r) => new RuleRuntime(r, 0, Infinity, null)),
       ...profile.phases.flatMap((p) => p.rules.map((r) => new RuleRuntime(r, p.startMs, p.endMs, p.name))),
     ];
-    this.activatedAt = options.clock.now();
-    this.restart();
+    this.activatedAt = activatedAt;
+    this.restart(activatedAt);
   }
 
-  restart(): void {
-    this.activatedAt = this.options.clock.now();
+  get activated(): number {
+    return this.activatedAt;
+  }
+
+  restart(at: number = this.options.clock.now()): void {
+    this.activatedAt = at;
     for (const rt of this.runtimes) {
       rt.matched = 0;
       rt.skipped = 0;

@@ -28,7 +28,12 @@ export interface ServerConfig {
   profile: string;
   /** add x-understudy-fault to replies carrying a fault */
   faultHeader: boolean;
+  /** where state is stored; '' or 'none': in memory only */
   dataDir: string;
+  /** process: a write survives the process being killed; power: also a power loss (fsync on every commit) */
+  durability: 'process' | 'power';
+  /** batch: the journal is persisted at most 250 ms behind; always: after every exchange */
+  journal: { sync: 'batch' | 'always' };
   adminToken?: string;
   /** listen backlog: connections the kernel queues before the server accepts them */
   backlog: number;
@@ -61,6 +66,8 @@ export const DEFAULTS: ServerConfig = {
   profile: 'calm',
   faultHeader: false,
   dataDir: '.understudy',
+  durability: 'process',
+  journal: { sync: 'batch' },
   backlog: 4096,
   limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalTotalBytes: 256 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
   systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 } },
@@ -95,6 +102,8 @@ const FILE_SCHEMA = {
     profile: { type: 'string', minLength: 1 },
     faultHeader: { type: 'boolean' },
     dataDir: { type: 'string', minLength: 1 },
+    durability: { enum: ['process', 'power'] },
+    journal: { type: 'object', additionalProperties: false, properties: { sync: { enum: ['batch', 'always'] } } },
     adminToken: { type: 'string', minLength: 8 },
     backlog: { type: 'integer', minimum: 1, maximum: 65535 },
     limits: {
@@ -154,6 +163,8 @@ type FileConfig = {
   profile?: string;
   faultHeader?: boolean;
   dataDir?: string;
+  durability?: 'process' | 'power';
+  journal?: { sync?: 'batch' | 'always' };
   adminToken?: string;
   backlog?: number;
   limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalTotalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
@@ -266,6 +277,8 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     profile: overrides.profile ?? f.profile ?? DEFAULTS.profile,
     faultHeader: overrides.faultHeader ?? f.faultHeader ?? DEFAULTS.faultHeader,
     dataDir: overrides.dataDir ?? f.dataDir ?? DEFAULTS.dataDir,
+    durability: f.durability ?? DEFAULTS.durability,
+    journal: { sync: f.journal?.sync ?? DEFAULTS.journal.sync },
     adminToken: overrides.adminToken ?? f.adminToken ?? undefined,
     backlog: overrides.backlog ?? f.backlog ?? DEFAULTS.backlog,
     limits: {

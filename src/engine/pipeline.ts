@@ -8,7 +8,9 @@
  *   3. chaos, before    rate limits and faults that answer instead of the system, or delay the answer (the
  *                       transport holds the reply: exchange.delayMs)
  *   4. validate         the request against the contract; a protocol-shaped 4xx when it is wrong
- *   5. handle           the system's handler on the workspace's state, or a response generated from the contract
+ *   5. handle           the system's handler on the workspace's state, or a response generated from the contract;
+ *                       a write runs with the clock pinned, and once accepted it is logged: its reply waits until
+ *                       the log row is committed (engine/system-states.ts), so nothing acknowledged is lost
  *   6. chaos, after     faults that alter the reply (drift, malformed, lostAck ...)
  *   7. check            the reply against the contract (recorded, never enforced: drift is a feature)
  *   8. journal          once the transport has written the reply (complete()), always, whatever happened above
@@ -144,9 +146,14 @@ export class Engine {
       const refused = this.refuseInvalid(exchange);
       if (refused !== undefined) return this.alter(exchange, refused, false);
 
-      // 5. handle
+      // 5. handle (a write through the workspace's states, which log it)
       const system = exchange.system!;
-      const invoked = system.engine.invoke(exchange, exchange.workspace.stateOf(system));
+      const engine = system.engine;
+      const write = engine.writeInput?.(exchange);
+      const invoked =
+        write === undefined
+          ? engine.invoke(exchange, exchange.workspace.states.get(system))
+          : exchange.workspace.states.write(system, exchange, write, (state) => engine.invoke(exchange, state));
       if (invoked instanceof Promise) return invoked.then((reply) => this.alter(exchange, reply, true), (err) => this.failed(exchange, err));
       return this.alter(exchange, invoked, true);
     } catch (err) {

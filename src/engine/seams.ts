@@ -13,8 +13,8 @@ import type { Exchange, Reply } from './exchange.js';
 export interface ChaosStage {
   before(exchange: Exchange): Reply | undefined | Promise<Reply | undefined>;
   after(exchange: Exchange, reply: Reply): Reply | Promise<Reply>;
-  /** back to the start of the profile: timeline, counters, rate-limit windows */
-  restart?(): void;
+  /** back to the start of the profile at clock time `at`: timeline, counters, rate-limit windows */
+  restart?(at: number): void;
 }
 
 export const noChaos: ChaosStage = {

@@ -37,6 +37,13 @@ export interface ProtocolEngine {
   checkResponse(exchange: Exchange, reply: Reply): void;
   /** finish start-up work (compiling validators) in the background once the server listens; returns warnings */
   warmUp?(): Promise<string[]>;
+  /**
+   * For an operation that changes the system's state: what its handler reads, normalised and JSON-serialisable, to
+   * be logged (SystemStates). Undefined for reads and for operations without state (generated responses).
+   */
+  writeInput?(exchange: Exchange): unknown;
+  /** Runs a logged write again on a state being rebuilt; returns the status it answered. */
+  replayWrite?(operation: string, input: unknown, state: unknown, workspace: string): number;
   /** an error in this protocol's shape (problem+json, SOAP fault, OData error) for engine-level refusals */
   errorReply(status: number, title: string, detail: string, extra?: Record<string, unknown>): Reply;
 }
@@ -57,4 +64,13 @@ export interface MountedSystem {
   auth?: import('./seams.js').ClientIdentifier;
   /** builds a workspace's fresh state (seeded); called on first use and on reset */
   createState(options: StateOptions): unknown;
+  /** the state as bytes, for the store's snapshots (without: start-up replays the whole log) */
+  snapshotState?(state: unknown): Buffer;
+  /** a state from snapshotState's bytes; throws when they are not a snapshot of this system as configured */
+  restoreState?(snapshot: Buffer, options: StateOptions): unknown;
+  /**
+   * what the system's state depends on besides the seed (its contract, its configuration), compared at start-up
+   * with what the stored log was written with: a log replays only against the same
+   */
+  fingerprint?: Record<string, unknown>;
 }

@@ -8,8 +8,10 @@
  */
 import type { JournalBudget } from '../journal/budget.js';
 import { Journal } from '../journal/journal.js';
+import type { ChaosActivation, StateStore, StoredWorkspace, WorkspaceStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { noChaos, type ChaosStage } from './seams.js';
+import { SystemStates, type ReplayReport } from './system-states.js';
 import type { MountedSystem } from './system.js';
 
 /** what a workspace name may be, in any case; ASCII only, so lower-casing cannot turn other letters into these */
@@ -17,6 +19,12 @@ export const WORKSPACE_NAME = /^[A-Za-z0-9-]{1,40}$/;
 export const DEFAULT_WORKSPACE = 'default';
 
 export type ResetScope = 'all' | 'state' | 'journal' | 'chaos';
+
+/** The chaos stage a workspace runs, and the activation to store for it. */
+export interface ChaosChoice {
+  stage: ChaosStage;
+  activation: ChaosActivation | undefined;
+}
 
 export interface WorkspaceOptions {
   seed: number;
@@ -26,8 +34,15 @@ export interface WorkspaceOptions {
   /** shared by every workspace's journal (limits.journalTotalBytes); absent: each bounded only by journalBytes */
   journalBudget?: JournalBudget;
   journalBodyBytes: number;
-  /** the chaos stage a new workspace starts with (the server's profile) */
-  createChaos?: () => ChaosStage;
+  /** what every workspace mounts */
+  systems: readonly MountedSystem[];
+  /** where workspaces persist (memoryStore: nowhere) */
+  store: StateStore;
+  /**
+   * the chaos stage a workspace runs: the stored activation resumed where it stood (after a restart), else the
+   * server's profile from `now`
+   */
+  chaos?(stored: ChaosActivation | undefined, now: number): ChaosChoice;
 }
 
 /** Request counts per system and status class, for the admin API and (later) the report card. */
@@ -55,17 +70,38 @@ export class Workspace {
   readonly journal: Journal;
   readonly createdAt: number;
   counters = new Counters();
-  /** the active chaos profile's stage; replaced by PUT /__admin/chaos */
+  /** the active chaos profile's stage; replaced by activateChaos() */
   chaos: ChaosStage;
-  private readonly states = new Map<MountedSystem, unknown>();
+  /** the systems' states, and the write path that keeps them durable */
+  readonly states: SystemStates;
+  readonly store: WorkspaceStore;
+  private activation: ChaosActivation | undefined;
 
+  /** `stored`: the workspace as it was at the last stop (its state, journal and chaos are resumed) */
   constructor(
     readonly name: string,
     private readonly options: WorkspaceOptions,
+    stored?: StoredWorkspace,
   ) {
+    const now = options.clock.now();
+    this.createdAt = stored?.createdAt ?? now;
     this.journal = new Journal(name, { maxEntries: options.journalEntries, maxBytes: options.journalBytes, bodyBytes: options.journalBodyBytes }, options.journalBudget);
-    this.createdAt = options.clock.now();
-    this.chaos = options.createChaos?.() ?? noChaos;
+    const chosen = options.chaos?.(stored?.chaos, now) ?? { stage: noChaos, activation: undefined };
+    this.chaos = chosen.stage;
+    this.activation = chosen.activation;
+    const stateEpoch = stored?.stateEpoch ?? this.createdAt;
+    this.store = options.store.open(
+      { name, createdAt: this.createdAt, stateEpoch, journalNextId: stored?.journalNextId ?? 1, chaos: this.activation },
+      () => this.journal.oldestId,
+    );
+    if (stored) {
+      for (const e of this.store.journalEntries()) this.journal.restore(e.id, e.startedAt, e.status, e.bytes);
+      this.journal.continueFrom(stored.journalNextId);
+      // the stored activation was replaced (the server's profile changed since): store the one running now
+      if (this.activation !== undefined && this.activation !== stored.chaos) this.store.saveChaos(this.activation);
+    }
+    this.journal.sink = this.store.journal;
+    this.states = new SystemStates(name, this.store, options.seed, options.clock, stateEpoch, options.systems);
   }
 
   get seed(): number {
@@ -76,26 +112,43 @@ export class Workspace {
     return this.options.clock;
   }
 
-  /** The system's state in this workspace, seeded on first use. */
+  /** The system's state in this workspace, seeded (or rebuilt from the store) on first use. */
   stateOf(system: MountedSystem): unknown {
-    let state = this.states.get(system);
-    if (state === undefined) {
-      state = system.createState({ seed: this.options.seed, clock: this.options.clock });
-      this.states.set(system, state);
-    }
-    return state;
+    return this.states.get(system);
+  }
+
+  /** Rebuilds every system's state from the store now (start-up), and says what was replayed. */
+  recover(): ReplayReport[] {
+    return this.states.recoverAll(this.options.systems);
+  }
+
+  /** Makes `stage` the active chaos, stored first (a StoreUnavailableError leaves the old one active). */
+  activateChaos(stage: ChaosStage, activation: ChaosActivation): void {
+    this.store.saveChaos(activation);
+    this.chaos = stage;
+    this.activation = activation;
   }
 
   /**
    * Back to the seeded start: state is rebuilt lazily on next use; the journal and counters start empty; the
-   * chaos profile restarts its timeline, counters and rate-limit windows.
+   * chaos profile restarts its timeline, counters and rate-limit windows. Stored before it is done in memory, so a
+   * store that cannot be written (StoreUnavailableError) leaves the workspace as it was.
    */
   reset(scope: ResetScope): void {
-    if (scope === 'all' || scope === 'chaos') this.chaos.restart?.();
-    if (scope === 'all' || scope === 'state') this.states.clear();
+    const now = this.options.clock.now();
+    if (scope === 'all' || scope === 'state') this.states.reset(now);
     if (scope === 'all' || scope === 'journal') {
+      this.store.clearJournal(this.journal.nextEntryId);
       this.journal.clear();
       this.counters = new Counters();
+    }
+    if (scope === 'all' || scope === 'chaos') {
+      if (this.activation !== undefined) {
+        const restarted = { ...this.activation, activatedAt: now };
+        this.store.saveChaos(restarted);
+        this.activation = restarted;
+      }
+      this.chaos.restart?.(now);
     }
   }
 }
@@ -111,8 +164,15 @@ export class Workspaces {
     /** most workspaces alive at once, so that a client minting names cannot exhaust memory */
     readonly limit: number,
   ) {
-    this.default = new Workspace(DEFAULT_WORKSPACE, options);
+    // the workspaces of the last run first, as they were; then the default one if it was not among them
+    for (const stored of options.store.workspaces()) this.byName.set(stored.name, new Workspace(stored.name, options, stored));
+    this.default = this.byName.get(DEFAULT_WORKSPACE) ?? new Workspace(DEFAULT_WORKSPACE, options);
     this.byName.set(DEFAULT_WORKSPACE, this.default);
+  }
+
+  /** Rebuilds every stored workspace's system states now (start-up), and says what was replayed where. */
+  recover(): Array<{ workspace: string; systems: ReplayReport[] }> {
+    return this.list().map((w) => ({ workspace: w.name, systems: w.recover() }));
   }
 
   /** The named workspace, in any case, created on first use under its lower-case name. */
@@ -141,6 +201,7 @@ export class Workspaces {
     if (canonical === DEFAULT_WORKSPACE) return false;
     const workspace = this.byName.get(canonical);
     if (!workspace) return false;
+    workspace.store.delete();
     workspace.journal.release();
     return this.byName.delete(canonical);
   }

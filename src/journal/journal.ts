@@ -8,6 +8,7 @@
  * remembers each entry's id and place; ids are assigned in completion order, so index order is newest-first.
  */
 import type { Exchange } from '../engine/exchange.js';
+import type { JournalSink } from '../store/store.js';
 import { UNLIMITED, type JournalBudget } from './budget.js';
 import { decodeEntry, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, type Outcome } from './entry-codec.js';
 
@@ -64,6 +65,8 @@ export class Journal {
   private chunk = -1;
   private offset = 0;
   private nextId = 1;
+  /** where recorded entries go to be persisted (the workspace's store); none in memory-only mode */
+  sink: JournalSink | undefined;
 
   constructor(
     readonly workspace: string,
@@ -107,17 +110,48 @@ export class Journal {
     if (length > this.chunkSize) length = encoder.dropBodies();
     if (length > this.chunkSize) return id; // absurd headers: counted, not kept
     this.makeRoom(length);
-    encoder.write(this.chunks[this.chunk], this.offset);
+    const chunk = this.chunks[this.chunk];
+    const at = this.offset;
+    encoder.write(chunk, at);
+    this.index(id, outcome.status, exchange.startedAt, length);
+    this.sink?.recorded(id, exchange.startedAt, outcome.status, chunk.subarray(at, at + length));
+    return id;
+  }
 
+  /** Puts back an entry recorded before a restart (its bytes as the sink received them), oldest first. */
+  restore(id: number, startedAt: number, status: number, bytes: Buffer): void {
+    if (id < this.nextId || bytes.length > this.chunkSize) return;
+    this.nextId = id + 1;
+    this.makeRoom(bytes.length);
+    bytes.copy(this.chunks[this.chunk], this.offset);
+    this.index(id, status, startedAt, bytes.length);
+  }
+
+  /** The id the next entry gets. */
+  get nextEntryId(): number {
+    return this.nextId;
+  }
+
+  /** Ids continue from here (a journal cleared before a restart must not hand out its old ids again). */
+  continueFrom(nextId: number): void {
+    if (nextId > this.nextId) this.nextId = nextId;
+  }
+
+  /** The oldest entry's id, or the next id when the journal is empty: everything older is gone. */
+  get oldestId(): number {
+    return this.size === 0 ? this.nextId : this.ids[this.slotAgo(this.size)];
+  }
+
+  /** Adds the entry just written at the current offset to the index. */
+  private index(id: number, status: number, startedAt: number, length: number): void {
     const slot = this.head;
     this.ids[slot] = id;
     this.places[slot] = this.chunk * this.chunkSize + this.offset;
-    this.statuses[slot] = outcome.status;
-    this.starts[slot] = exchange.startedAt;
+    this.statuses[slot] = status;
+    this.starts[slot] = startedAt;
     this.head = (slot + 1) % this.ids.length;
     this.size++;
     this.offset += length;
-    return id;
   }
 
   clear(): void {

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Workspaces } from '../../src/engine/workspace.js';
+import { memoryStore } from '../../src/store/store.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { call, json, rawRequest, start } from '../helpers.js';
 
@@ -65,7 +66,7 @@ describe('workspace names', () => {
   });
 
   it('does not let Unicode case folding turn other letters into a name', () => {
-    const workspaces = new Workspaces({ seed: 1, clock: new ManualClock(0), journalEntries: 10, journalBytes: 10_000, journalBodyBytes: 100 }, 10);
+    const workspaces = new Workspaces({ seed: 1, clock: new ManualClock(0), journalEntries: 10, journalBytes: 10_000, journalBodyBytes: 100, systems: [], store: memoryStore }, 10);
     // the Kelvin sign lower-cases to "k", the dotted capital I to "i" and a combining dot
     for (const name of ['\u212Aey', 'UAT\u0130', '\uFF35AT']) expect(workspaces.lookup(name), name).toEqual({ error: 'invalid-name' });
     const upper = workspaces.lookup('KEY');

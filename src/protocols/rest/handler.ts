@@ -38,6 +38,10 @@ export interface RestResult {
   key?: string;
 }
 
+/**
+ * A handler of a write (any method but GET and HEAD) must answer synchronously and change the state only when it
+ * answers 2xx: accepted writes are logged and replayed at start-up (engine/system-states.ts).
+ */
 export type RestHandler<S> = (req: RestRequest, state: S) => RestResult | Promise<RestResult>;
 
 export interface RestSystemDefinition<S> {
@@ -49,6 +53,11 @@ export interface RestSystemDefinition<S> {
   mount?: string;
   handlers: Record<string, RestHandler<S>>;
   createState(options: StateOptions): S;
+  /** the state as bytes for snapshots, and back (without them, start-up replays the whole log) */
+  snapshotState?(state: S): Buffer;
+  restoreState?(snapshot: Buffer, options: StateOptions): S;
+  /** the configuration the state depends on (besides seed and contract): a stored log replays only against the same */
+  stateOptions?: Record<string, unknown>;
   /**
    * Reads whose serialised replies the engine may reuse while the state is unchanged (reply-cache.ts).
    * `operations`: GET operations whose handlers read only the state, the path, the query and the base URL (not the

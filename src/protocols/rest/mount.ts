@@ -2,6 +2,7 @@
  * Mounting a REST system: a built-in one (contract + handlers + state) or a user's contract given with
  * `--contract FILE[@/mount]`, which gets generated responses for every operation.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { MountedSystem } from '../../engine/system.js';
@@ -27,7 +28,15 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
       definition.replyCache as RestSystemDefinition<unknown>['replyCache'],
     ),
     createState: (options) => definition.createState(options),
+    snapshotState: definition.snapshotState as MountedSystem['snapshotState'],
+    restoreState: definition.restoreState,
+    fingerprint: { contract: contractDigest(contract.document), ...definition.stateOptions },
   };
+}
+
+/** A short digest of the contract as served (external $refs bundled in): changes when any of it does. */
+function contractDigest(document: unknown): string {
+  return createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 16);
 }
 
 /**

@@ -29,6 +29,22 @@ interface ParsedRequest {
   body: unknown;
 }
 
+/**
+ * A write as logged (JSON): what the handler reads, no more. Headers only as the contract declares them (a
+ * handler reads no others); a body that is not JSON or a form as base64.
+ */
+interface LoggedRestInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  headers: Record<string, unknown>;
+  body?: unknown;
+  bodyBase64?: string;
+  client: string;
+  baseUrl: string;
+}
+
+const READS = new Set(['GET', 'HEAD']);
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class RestEngine implements ProtocolEngine {
@@ -195,6 +211,39 @@ export class RestEngine implements ProtocolEngine {
     const reply = this.finish(exchange, result);
     if (cacheKey !== undefined && !result.effects?.length) this.replies.put(state as object, cacheKey, revision, reply, result.key);
     return reply;
+  }
+
+  writeInput(exchange: Exchange): LoggedRestInput | undefined {
+    const op = exchange.operation as CompiledOperation;
+    if (READS.has(op.method) || this.handlers[op.id] === undefined) return undefined;
+    const parsed = exchange.parsed as ParsedRequest;
+    const headers: Record<string, unknown> = {};
+    for (const name of op.headerNames) if (exchange.headers[name] !== undefined) headers[name] = exchange.headers[name];
+    const input: LoggedRestInput = { params: parsed.params, query: parsed.query, headers, client: exchange.client, baseUrl: exchange.prefix + this.mount };
+    if (Buffer.isBuffer(parsed.body)) input.bodyBase64 = parsed.body.toString('base64');
+    else if (parsed.body !== undefined) input.body = parsed.body;
+    return input;
+  }
+
+  replayWrite(operation: string, logged: unknown, state: unknown, workspace: string): number {
+    const handler = this.handlers[operation];
+    if (handler === undefined) throw new Error(`the log names an operation this contract has no handler for: ${operation}`);
+    const input = logged as LoggedRestInput;
+    const result = handler(
+      {
+        operationId: operation,
+        params: input.params,
+        query: input.query,
+        headers: input.headers as RestRequest['headers'],
+        body: input.bodyBase64 !== undefined ? Buffer.from(input.bodyBase64, 'base64') : input.body,
+        client: input.client,
+        workspace,
+        baseUrl: input.baseUrl,
+      },
+      state,
+    );
+    if (result instanceof Promise) throw new Error(`${operation}: a handler that answers asynchronously cannot be replayed`);
+    return result.status;
   }
 
   private finish(exchange: Exchange, result: RestResult): Reply {

@@ -103,5 +103,7 @@ export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsSt
     },
     createState: ({ seed, clock }) =>
       new WmsState({ seed, clock, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }),
+    // replaying a log against another catalogue or other timings would build another warehouse
+    stateOptions: { skus, warehouses, changeRatePerSecond, reservationTtlMs, maxObjects: maxObjects ?? null },
   };
 }

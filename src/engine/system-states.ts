@@ -1,0 +1,163 @@
+/**
+ * One workspace's system states, and the one path by which they change durably.
+ *
+ * A state is a function of (seed, the accepted writes in order, their clock times). To keep it so across a
+ * restart:
+ * - a state starts at the workspace's state epoch (its creation or latest reset): it is created with the clock
+ *   pinned there, so time-driven behaviour (stock simulation, reservation expiry) counts from the same moment
+ *   whether the state is created now or rebuilt after a restart;
+ * - a write runs with the clock pinned to one instant, logged with it, so that every clock read the handler makes
+ *   gives the same answer when the write is replayed;
+ * - an accepted (2xx) write is logged through the workspace's store, and its reply is released only once the log
+ *   row is committed. When it cannot be committed (disk full) the state is dropped and rebuilt from the store on
+ *   next use, so the write never happened, and the caller gets a 503;
+ * - on first use after a restart, the state is rebuilt from its latest snapshot and the writes logged after it.
+ */
+import type { Clock } from '../util/clock.js';
+import type { Exchange, Reply } from './exchange.js';
+import { StoreUnavailableError, type WorkspaceStore } from '../store/store.js';
+import type { MountedSystem } from './system.js';
+
+/** The clock a workspace's states read: the server's clock, or one instant while a write runs or replays. */
+export class StateClock implements Clock {
+  private pinned: number | undefined;
+
+  constructor(readonly base: Clock) {}
+
+  now(): number {
+    return this.pinned ?? this.base.now();
+  }
+
+  pin(at: number): void {
+    this.pinned = at;
+  }
+
+  unpin(): void {
+    this.pinned = undefined;
+  }
+}
+
+export interface ReplayReport {
+  system: string;
+  snapshot: boolean;
+  writes: number;
+  /** logged writes that answered another status when replayed (the system is not deterministic) */
+  diverged: number;
+}
+
+export class SystemStates {
+  readonly clock: StateClock;
+  private readonly states = new Map<MountedSystem, unknown>();
+  private readonly byName: Map<string, MountedSystem>;
+
+  constructor(
+    private readonly workspace: string,
+    private readonly store: WorkspaceStore,
+    private readonly seed: number,
+    baseClock: Clock,
+    /** clock time the states start at (the workspace's creation or latest state reset) */
+    private epoch: number,
+    systems: readonly MountedSystem[],
+  ) {
+    this.clock = new StateClock(baseClock);
+    this.byName = new Map(systems.map((s) => [s.name, s]));
+    store.snapshotter = (name) => {
+      const system = this.byName.get(name);
+      const state = system && this.states.get(system);
+      return system?.snapshotState && state !== undefined ? system.snapshotState(state) : undefined;
+    };
+  }
+
+  /** The system's state, rebuilt from the store (or seeded) on first use. */
+  get(system: MountedSystem): unknown {
+    let state = this.states.get(system);
+    if (state === undefined) {
+      state = this.recover(system).state;
+      this.states.set(system, state);
+    }
+    return state;
+  }
+
+  /** Rebuilds every system's state now (at start-up, so that a log that cannot be replayed is found then). */
+  recoverAll(systems: readonly MountedSystem[]): ReplayReport[] {
+    return systems.map((system) => {
+      const { state, report } = this.recover(system);
+      this.states.set(system, state);
+      return report;
+    });
+  }
+
+  /**
+   * Runs a write: the handler (through `invoke`) with the clock pinned, then, when it was accepted, the log. The
+   * reply comes back once the write is committed (a promise, unless the store keeps nothing).
+   */
+  write(system: MountedSystem, exchange: Exchange, input: unknown, invoke: (state: unknown) => Reply | Promise<Reply>): Reply | Promise<Reply> {
+    const refusal = this.store.refusal();
+    if (refusal !== undefined) return unavailable(system, refusal);
+    const state = this.get(system);
+    const at = this.clock.base.now();
+    this.clock.pin(at);
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = invoke(state);
+    } finally {
+      this.clock.unpin();
+    }
+    const operation = exchange.operation!.id;
+    if (reply instanceof Promise) return reply.then((r) => this.log(system, exchange, operation, input, at, r));
+    return this.log(system, exchange, operation, input, at, reply);
+  }
+
+  /** Back to the seeded start at `epoch`: states are created afresh on next use. */
+  reset(epoch: number): void {
+    this.store.resetState(epoch);
+    this.epoch = epoch;
+    this.states.clear();
+  }
+
+  private log(system: MountedSystem, exchange: Exchange, operation: string, input: unknown, at: number, reply: Reply): Reply | Promise<Reply> {
+    // refusals change nothing (every handler checks before it writes): only accepted writes are logged
+    if (reply.status < 200 || reply.status >= 300) return reply;
+    const committed = this.store.logWrite(system.name, { operation, input, at, status: reply.status });
+    if (committed === undefined) return reply;
+    return committed.then(
+      () => reply,
+      (err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        // undo: the state in memory is ahead of the log; the next use rebuilds it from what was committed
+        this.states.delete(system);
+        exchange.effects.length = 0;
+        return unavailable(system, err.message);
+      },
+    );
+  }
+
+  private recover(system: MountedSystem): { state: unknown; report: ReplayReport } {
+    const { snapshot, writes } = this.store.recover(system.name);
+    const options = { seed: this.seed, clock: this.clock };
+    const report: ReplayReport = { system: system.name, snapshot: false, writes: writes.length, diverged: 0 };
+    this.clock.pin(this.epoch);
+    try {
+      let state: unknown;
+      if (snapshot !== undefined && system.restoreState) {
+        state = system.restoreState(snapshot, options);
+        report.snapshot = true;
+      } else state = system.createState(options);
+      if (writes.length && !system.engine.replayWrite) throw new Error(`${system.name} has logged writes but cannot replay them`);
+      for (const write of writes) {
+        this.clock.pin(write.at);
+        const status = system.engine.replayWrite!(write.operation, write.input, state, this.workspace);
+        if (status !== write.status) report.diverged++;
+      }
+      return { state, report };
+    } finally {
+      this.clock.unpin();
+    }
+  }
+}
+
+function unavailable(system: MountedSystem, why: string): Reply {
+  const reply = system.engine.errorReply(503, 'Service Unavailable', `The write was not made: ${why}.`);
+  reply.headers['retry-after'] = '1';
+  return reply;
+}

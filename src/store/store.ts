@@ -1,0 +1,128 @@
+/**
+ * Durable state (PRODUCT.md §1, "State is durable by default"): the interface every workspace persists through,
+ * and the memory-only store used with `--data-dir ''` / `dataDir: none` (and by tests and the bench).
+ *
+ * Every system's state is a function of (seed, the accepted writes in order, their clock times), so what is
+ * stored is not the state but the log of accepted writes, replayed at start-up, plus snapshots that bound the
+ * replay. A system never touches the store itself: its protocol engine says what a write's input was
+ * (ProtocolEngine.writeInput) and how to run it again (replayWrite), and the workspace's SystemStates logs it.
+ * Admin changes that are state (the active chaos profile and when it was activated, a reset) are stored here
+ * too; systems that arrive later (subscriptions, OAuth clients, rotated secrets) add their records the same way.
+ *
+ * A write is acknowledged only once its log row is committed: logWrite() resolves after the commit, which groups
+ * every write of one event-loop turn into one transaction (one WAL append, one fsync under `durability: power`).
+ */
+
+/** One accepted write, as logged and as replayed. */
+export interface LoggedWrite {
+  /** the system's operation (REST operationId ...) */
+  operation: string;
+  /** what the handler read, as the protocol engine normalised it (JSON-serialisable) */
+  input: unknown;
+  /** clock time (ms) the handler saw: replay pins the clock to it */
+  at: number;
+  /** what it produced: the status it answered (replay checks it gets the same) */
+  status: number;
+}
+
+/** What a system's state is rebuilt from: its latest snapshot, then the writes logged after it, oldest first. */
+export interface SystemRecovery {
+  snapshot?: Buffer;
+  writes: LoggedWrite[];
+}
+
+/** The chaos profile a workspace runs, and since when (its timeline counts from activatedAt). */
+export interface ChaosActivation {
+  /** the profile's YAML or JSON text */
+  text: string;
+  /** where it came from: a built-in name, a file, "admin API" */
+  source: string;
+  activatedAt: number;
+  /** activated by PUT /__admin/chaos (kept across restarts) rather than the server's --profile */
+  byAdmin: boolean;
+}
+
+/** A workspace as stored. */
+export interface StoredWorkspace {
+  name: string;
+  createdAt: number;
+  /** when its systems' states start: creation, or the latest state reset (the seeded start's clock time) */
+  stateEpoch: number;
+  /** the journal's next id (ids never repeat, so old cursors never point at new entries) */
+  journalNextId: number;
+  chaos: ChaosActivation | undefined;
+}
+
+/** Encoded journal entries as the journal recorded them, for persistence (journal-batches.ts). */
+export interface JournalSink {
+  recorded(id: number, startedAt: number, status: number, bytes: Buffer): void;
+}
+
+/** The journal's entries from disk, oldest first, as (id, start, status, encoded bytes). */
+export type StoredJournalEntry = { id: number; startedAt: number; status: number; bytes: Buffer };
+
+/** Thrown when a write cannot be stored (disk full, I/O error): the write is undone and answered 503. */
+export class StoreUnavailableError extends Error {}
+
+/** One workspace's part of the store: the seam systems persist through. */
+export interface WorkspaceStore {
+  /** why writes are refused right now (the disk was full a moment ago), or undefined when they are accepted */
+  refusal(): string | undefined;
+  /** logs an accepted write; resolves once committed, rejects with StoreUnavailableError when it cannot be */
+  logWrite(system: string, write: LoggedWrite): Promise<void> | undefined;
+  /**
+   * set by the workspace: the system's state as a snapshot, now. The store calls it when a system's log has grown
+   * long, at a moment when the state in memory is exactly what was committed, and drops the writes it covers.
+   */
+  snapshotter: ((system: string) => Buffer | undefined) | undefined;
+  recover(system: string): SystemRecovery;
+  saveChaos(activation: ChaosActivation): void;
+  /** the systems' states start over at `epoch`: their logs and snapshots are dropped */
+  resetState(epoch: number): void;
+  /** the journal starts over; ids continue from `nextId` */
+  clearJournal(nextId: number): void;
+  readonly journal: JournalSink | undefined;
+  journalEntries(): StoredJournalEntry[];
+  /** forget the workspace entirely */
+  delete(): void;
+}
+
+export interface StateStore {
+  /** the data directory, or null in memory-only mode */
+  readonly dataDir: string | null;
+  /** the workspaces stored, with what they were at the last stop */
+  workspaces(): StoredWorkspace[];
+  /** the store of a workspace; creates its row when it is new */
+  open(workspace: StoredWorkspace, journalOldestId: () => number): WorkspaceStore;
+  /** writes what is pending (journal batches) and closes */
+  close(): void;
+}
+
+/** Nothing is stored: state lives and dies with the process. */
+class MemoryWorkspaceStore implements WorkspaceStore {
+  readonly journal = undefined;
+  snapshotter = undefined;
+  refusal(): undefined {
+    return undefined;
+  }
+  logWrite(): undefined {
+    return undefined;
+  }
+  recover(): SystemRecovery {
+    return { writes: [] };
+  }
+  saveChaos(): void {}
+  resetState(): void {}
+  clearJournal(): void {}
+  journalEntries(): StoredJournalEntry[] {
+    return [];
+  }
+  delete(): void {}
+}
+
+export const memoryStore: StateStore = {
+  dataDir: null,
+  workspaces: () => [],
+  open: () => new MemoryWorkspaceStore(),
+  close: () => undefined,
+};
