@@ -45,6 +45,9 @@ interface LoggedRestInput {
 
 const READS = new Set(['GET', 'HEAD']);
 
+/** problem types of the refusals the engine itself makes */
+const ENGINE_PROBLEMS: Record<number, string> = { 413: 'body-too-large', 503: 'store-unavailable' };
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class RestEngine implements ProtocolEngine {
@@ -289,7 +292,7 @@ export class RestEngine implements ProtocolEngine {
   }
 
   errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>): Reply {
-    return problemReply(status, status === 413 ? 'body-too-large' : 'error', detail, extra);
+    return problemReply(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
   }
 
   private parseQuery(rawQuery: string, op: CompiledOperation): Record<string, unknown> {
