@@ -302,7 +302,7 @@ function buildStages(instructions, runRoot) {
         const name = (alias ?? String(stages.length)).toLowerCase();
         const root = path.join(runRoot, name);
         const parent = stages.find((s) => s.name === image.toLowerCase());
-        stage = { name, index: stages.length, root, workdir: '/', env: {}, user: 'root', expose: [], healthcheck: null, cmd: null };
+        stage = { name, index: stages.length, root, workdir: '/', env: {}, user: 'root', expose: [], volumes: [], healthcheck: null, cmd: null };
         fs.mkdirSync(root, { recursive: true });
         if (parent) {
           fs.cpSync(parent.root, root, { recursive: true, verbatimSymlinks: true });
@@ -421,6 +421,16 @@ function buildStages(instructions, runRoot) {
         log(`${where} ${stage.name} | EXPOSE ${stage.expose.join(' ')} (noted)`);
         break;
       }
+      case 'VOLUME': {
+        for (const word of expand(ins.args, env(), where).replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean)) {
+          const volume = word.replace(/^"|"$/g, '');
+          if (!volume.startsWith('/')) fail(`${where}: VOLUME ${volume} must be an absolute path`);
+          fs.mkdirSync(path.join(stage.root, volume), { recursive: true });
+          stage.volumes.push(volume);
+        }
+        log(`${where} ${stage.name} | VOLUME ${stage.volumes.join(' ')} (mapped into the stage root)`);
+        break;
+      }
       case 'HEALTHCHECK': {
         const { flags, rest } = takeFlags(ins, ['interval', 'timeout', 'start-period', 'start-interval', 'retries']);
         if (/^NONE$/i.test(rest)) {
@@ -442,7 +452,7 @@ function buildStages(instructions, runRoot) {
         break;
       }
       default:
-        fail(`${where}: instruction ${ins.keyword} is not understood by the dry run (it knows FROM, WORKDIR, COPY, RUN, ENV, USER, EXPOSE, HEALTHCHECK, CMD)`);
+        fail(`${where}: instruction ${ins.keyword} is not understood by the dry run (it knows FROM, WORKDIR, COPY, RUN, ENV, USER, EXPOSE, VOLUME, HEALTHCHECK, CMD)`);
     }
   }
   if (stages.length === 0) fail('Dockerfile has no FROM');
@@ -479,6 +489,11 @@ function checkConfiguration(stages, stage) {
   if (!stage.cmd) fail('final stage has no CMD');
   if (!stage.healthcheck) fail('final stage has no HEALTHCHECK');
   if (stage.user === 'root' || stage.user === '0') fail('final stage runs as root; add USER');
+  // durable state must live in a volume, or it dies with the container
+  const dataDir = stage.env.UNDERSTUDY_DATA_DIR;
+  if (!dataDir || !stage.volumes.includes(path.posix.resolve(stage.workdir, dataDir))) {
+    fail(`final stage: UNDERSTUDY_DATA_DIR=${dataDir ?? '(unset)'} is not one of its VOLUMEs (${stage.volumes.join(', ') || 'none'}): state would not outlive the container`);
+  }
   log(`check: no admin token baked in; EXPOSE ${port} matches UNDERSTUDY_PORT; USER ${stage.user}; CMD and HEALTHCHECK present`);
 }
 
@@ -577,7 +592,11 @@ async function stop(server, label) {
 
 async function runFinalStage(stage) {
   const identity = runIdentity(stage);
+  // paths inside the image's volumes point into the stage root, where the dry run keeps them
   const containerEnv = { ...baseEnv(), ...stage.env };
+  for (const [key, value] of Object.entries(containerEnv)) {
+    if (stage.volumes.some((v) => value === v || value.startsWith(`${v}/`))) containerEnv[key] = path.join(stage.root, value);
+  }
   log(`run: final stage "${stage.name}" in ${hostPath(stage, '.')} as ${identity ? identity.label : `the current user (USER ${stage.user} not applied: not running as root)`}`);
 
   // 1. The image carries no token and listens on 0.0.0.0: without a token from the environment it must refuse to start.
@@ -646,6 +665,9 @@ async function runFinalStage(stage) {
     const result = await stop(server, 'the server');
     if (result.code !== 0) fail(`the server exited with ${result.code ?? result.signal} after SIGTERM, expected 0`);
     log('check: exited 0 after SIGTERM');
+    const stateFile = path.join(containerEnv.UNDERSTUDY_DATA_DIR, 'state.db');
+    if (!fs.existsSync(stateFile)) fail(`the server kept no state in its volume (${stateFile} is missing)`);
+    log(`check: state stored in the volume (${path.relative(stage.root, stateFile)})`);
   } finally {
     if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
   }
