@@ -11,7 +11,9 @@
  * - an accepted (2xx) write is logged through the workspace's store, and its reply is released only once the log
  *   row is committed. When it cannot be committed (disk full) the state is dropped and rebuilt from the store on
  *   next use, so the write never happened, and the caller gets a 503;
- * - on first use after a restart, the state is rebuilt from its latest snapshot and the writes logged after it.
+ * - on first use after a restart, the state is rebuilt from its latest snapshot and the writes logged after it;
+ * - what a state does on its own whose outcome depends on when it ran (StateOptions.record) is logged as an event
+ *   (`event:NAME`) and replayed at its time among the writes.
  */
 import type { Clock } from '../util/clock.js';
 import type { Exchange, Reply } from './exchange.js';
@@ -37,6 +39,9 @@ export class StateClock implements Clock {
   }
 }
 
+/** operations in the log that are a state's recorded events, not writes */
+const EVENT = 'event:';
+
 export interface ReplayReport {
   system: string;
   snapshot: boolean;
@@ -49,6 +54,8 @@ export class SystemStates {
   readonly clock: StateClock;
   private readonly states = new Map<MountedSystem, unknown>();
   private readonly byName: Map<string, MountedSystem>;
+  /** rebuilding a state: the events it records are the log's own, already there */
+  private replaying = false;
 
   constructor(
     private readonly workspace: string,
@@ -134,9 +141,10 @@ export class SystemStates {
 
   private recover(system: MountedSystem): { state: unknown; report: ReplayReport } {
     const { snapshot, writes } = this.store.recover(system.name);
-    const options = { seed: this.seed, clock: this.clock };
+    const options = { seed: this.seed, clock: this.clock, record: (event: string, at: number) => this.record(system, event, at) };
     const report: ReplayReport = { system: system.name, snapshot: false, writes: writes.length, diverged: 0 };
     this.clock.pin(this.epoch);
+    this.replaying = true;
     try {
       let state: unknown;
       if (snapshot !== undefined && system.restoreState) {
@@ -146,13 +154,27 @@ export class SystemStates {
       if (writes.length && !system.engine.replayWrite) throw new Error(`${system.name} has logged writes but cannot replay them`);
       for (const write of writes) {
         this.clock.pin(write.at);
+        if (write.operation.startsWith(EVENT)) {
+          system.replayEvent?.(state, write.operation.slice(EVENT.length));
+          continue;
+        }
         const status = system.engine.replayWrite!(write.operation, write.input, state, this.workspace);
         if (status !== write.status) report.diverged++;
       }
       return { state, report };
     } finally {
+      this.replaying = false;
       this.clock.unpin();
     }
+  }
+
+  /**
+   * Logs an event a state recorded. Nothing waits for it: a write that follows is committed with it or after it,
+   * so no acknowledged write can depend on an event the log lacks.
+   */
+  private record(system: MountedSystem, event: string, at: number): void {
+    if (this.replaying) return;
+    this.store.logWrite(system.name, { operation: EVENT + event, input: null, at, status: 0 })?.catch(() => undefined);
   }
 }
 

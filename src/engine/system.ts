@@ -52,6 +52,13 @@ export interface ProtocolEngine {
 export interface StateOptions {
   seed: number;
   clock: import('../util/clock.js').Clock;
+  /**
+   * Records that the state did time-driven work whose outcome depends on *when* it ran, not only on the writes and
+   * their times (a stock simulation skipping changes after a long idle): the store logs it with `at`, the clock
+   * time the state read for it, and a restart replays it at that time (MountedSystem.replayEvent), so the rebuilt
+   * state takes the same turn.
+   */
+  record?(event: string, at: number): void;
 }
 
 export interface MountedSystem {
@@ -66,6 +73,8 @@ export interface MountedSystem {
   createState(options: StateOptions): unknown;
   /** the state as bytes, for the store's snapshots (without: start-up replays the whole log) */
   snapshotState?(state: unknown): Buffer;
+  /** runs again, on a state being rebuilt, an event the state recorded (StateOptions.record), at its time */
+  replayEvent?(state: unknown, event: string): void;
   /** a state from snapshotState's bytes; throws when they are not a snapshot of this system as configured */
   restoreState?(snapshot: Buffer, options: StateOptions): unknown;
   /**

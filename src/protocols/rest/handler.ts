@@ -56,6 +56,8 @@ export interface RestSystemDefinition<S> {
   /** the state as bytes for snapshots, and back (without them, start-up replays the whole log) */
   snapshotState?(state: S): Buffer;
   restoreState?(snapshot: Buffer, options: StateOptions): S;
+  /** replays an event the state recorded through StateOptions.record */
+  replayEvent?(state: S, event: string): void;
   /** the configuration the state depends on (besides seed and contract): a stored log replays only against the same */
   stateOptions?: Record<string, unknown>;
   /**

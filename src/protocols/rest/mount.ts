@@ -30,6 +30,7 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
     createState: (options) => definition.createState(options),
     snapshotState: definition.snapshotState as MountedSystem['snapshotState'],
     restoreState: definition.restoreState,
+    replayEvent: definition.replayEvent as MountedSystem['replayEvent'],
     fingerprint: { contract: contractDigest(contract.document), ...definition.stateOptions },
   };
 }
