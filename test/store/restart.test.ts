@@ -4,10 +4,12 @@
  * workspaces, the active chaos profile where its timeline stood, the journal and its cursors — and resets and
  * deletions stay done.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { readConfigFile, resolveConfig } from '../../src/config/config.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { call, json } from '../helpers.js';
@@ -160,6 +162,36 @@ describe('a restart on the same data directory', () => {
     const second = await serve(dir, clock);
     expect((await call(`${second.url}/wms/v1/reservations/RES-000001`)).status).toBe(200);
     await second.close();
+  });
+
+  it('with journal.sync: always, stores each exchange as soon as it is recorded (durability: power from the config file)', async () => {
+    const folder = dataDir();
+    const file = join(folder, 'understudy.yaml');
+    writeFileSync(file, 'dataDir: state\ndurability: power\njournal: { sync: always }\n');
+    const config = resolveConfig(readConfigFile(file), { port: 0 });
+    expect(config).toMatchObject({ dataDir: join(folder, 'state'), durability: 'power', journal: { sync: 'always' } });
+    const server = await startServer({ ...config, clock: new ManualClock() });
+    try {
+      expect((await call(`${server.url}/wms/v1/reservations`, order('SO-1', 'SKU-1', 1))).status).toBe(201);
+      // recorded at the end of the turn that wrote the reply, stored right after: no 250 ms batch to wait for
+      server.engine.flush();
+      await Promise.resolve();
+      const reader = new Database(join(folder, 'state', 'state.db'), { readonly: true });
+      const rows = reader.prepare('SELECT first_id, last_id FROM journal').all();
+      const writes = reader.prepare('SELECT operation, status FROM writes').all();
+      reader.close();
+      expect(rows).toEqual([{ first_id: 1, last_id: 1 }]);
+      expect(writes).toEqual([{ operation: 'createReservation', status: 201 }]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses unknown durability settings in the config file', () => {
+    const folder = dataDir();
+    const file = join(folder, 'understudy.yaml');
+    writeFileSync(file, 'durability: disk\njournal: { sync: sometimes }\n');
+    expect(() => readConfigFile(file)).toThrow(/durability[\s\S]*must be one of process, power[\s\S]*sync[\s\S]*must be one of batch, always/);
   });
 
   it('keeps memory-only mode with an empty data directory', async () => {
