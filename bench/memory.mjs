@@ -44,7 +44,8 @@ else await main();
 async function child(configFile) {
   const { readConfigFile, resolveConfig } = await import(pathToFileURL(path.join(DIST, 'config', 'config.js')).href);
   const { startServer } = await import(pathToFileURL(path.join(DIST, 'server.js')).href);
-  const config = resolveConfig(readConfigFile(configFile), { port: 0 });
+  // memory only: this measures memory, and must not leave a data directory behind
+  const config = resolveConfig(readConfigFile(configFile), { port: 0, dataDir: '' });
   const running = await startServer(config);
   await running.ready;
   const wms = running.engine.systems.find((s) => s.name === 'wms');

@@ -14,6 +14,7 @@
 // Results go to the console and to bench/results/soak-<UTC stamp>.json.
 //
 // Usage: npm run soak           Env: SOAK_DURATION=40 (s)  SOAK_CONNECTIONS=1000  SOAK_ARGS="--profile x" (extra serve args)
+//        State is in memory (--data-dir ''); SOAK_ARGS="--data-dir /tmp/soak" soaks the durable store instead.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -105,7 +106,7 @@ end
 async function main() {
   const port = await freePort();
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('UNDERSTUDY_')));
-  const argv = pinned(0, ['sh', '-c', `ulimit -n ${CONNECTIONS + 512} && exec "$@"`, 'sh', process.execPath, CLI, 'serve', '--port', String(port), '--seed', '42', ...EXTRA_ARGS]);
+  const argv = pinned(0, ['sh', '-c', `ulimit -n ${CONNECTIONS + 512} && exec "$@"`, 'sh', process.execPath, CLI, 'serve', '--port', String(port), '--seed', '42', '--data-dir', '', ...EXTRA_ARGS]);
   const server = spawn(argv[0], argv.slice(1), { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail = [];
   const keep = (c) => tail.push(...c.toString().split('\n').filter(Boolean).slice(-20));

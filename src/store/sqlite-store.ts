@@ -213,7 +213,8 @@ export class SqliteStore implements StateStore {
     for (const { workspace, system } of batch) {
       const n = (workspace.unsnapshotted.get(system) ?? 0) + 1;
       workspace.unsnapshotted.set(system, n);
-      if (n === this.options.snapshotEvery) due.push([workspace, system]);
+      // once per snapshotEvery writes (a system without snapshots, or a failed snapshot, waits for the next round)
+      if (n % this.options.snapshotEvery === 0) due.push([workspace, system]);
     }
     for (const [workspace, system] of due) workspace.snapshotNow(system);
     for (const p of batch) p.resolve();
