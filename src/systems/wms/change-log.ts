@@ -33,6 +33,24 @@ export type CurrentSeq = (entity: ChangeEntity, ref: number) => number;
 
 const COMPACT_AFTER_SUPERSEDED = 1024;
 
+/** Entities as numbers in ChangeLogData, by position. */
+const ENTITY_CODES: readonly ChangeEntity[] = ['inventory', 'reservation', 'shipment'];
+
+/**
+ * A ChangeLog as plain data (snapshot.ts): the appended part, dead entries not yet compacted included, and its
+ * counters. The seeded part is not in it: it follows from the seed template.
+ */
+export interface ChangeLogData {
+  seqs: Float64Array;
+  /** index into ENTITY_CODES */
+  entities: Uint8Array;
+  refs: Float64Array;
+  stamps: Float64Array;
+  superseded: number;
+  last: number;
+  prunedUpTo: number;
+}
+
 export class ChangeLog {
   private seqs: number[] = [];
   private entities: ChangeEntity[] = [];
@@ -51,6 +69,49 @@ export class ChangeLog {
     private readonly currentSeq: CurrentSeq,
   ) {
     this.last = seededCount;
+  }
+
+  toData(): ChangeLogData {
+    // a loop, not Array.from with a mapping function: the log may hold a million entries
+    const entities = new Uint8Array(this.entities.length);
+    for (let i = 0; i < entities.length; i++) entities[i] = ENTITY_CODES.indexOf(this.entities[i]);
+    return {
+      seqs: new Float64Array(this.seqs),
+      entities,
+      refs: new Float64Array(this.refs),
+      stamps: new Float64Array(this.stamps),
+      superseded: this.superseded,
+      last: this.last,
+      prunedUpTo: this.prunedUpTo,
+    };
+  }
+
+  /** The log toData() described, over the same seeded part; throws when the data contradicts itself. */
+  static fromData(data: ChangeLogData, seededCount: number, seededStamps: Float64Array, currentSeq: CurrentSeq): ChangeLog {
+    const { seqs, entities, refs, stamps, superseded, last, prunedUpTo } = data;
+    const n = seqs.length;
+    if (entities.length !== n || refs.length !== n || stamps.length !== n) throw new Error('change log: columns of different lengths');
+    if (!Number.isSafeInteger(last) || last < seededCount + n || (n > 0 && seqs[n - 1] > last)) {
+      throw new Error(`change log: bad last sequence number ${last}`);
+    }
+    if (!Number.isSafeInteger(superseded) || superseded < 0) throw new Error(`change log: bad superseded count ${superseded}`);
+    if (!Number.isSafeInteger(prunedUpTo) || prunedUpTo < 0 || prunedUpTo > last) throw new Error(`change log: bad horizon ${prunedUpTo}`);
+    for (let i = 0; i < n; i++) {
+      // page() binary-searches both columns
+      const ordered = seqs[i] > (i === 0 ? seededCount : seqs[i - 1]) && (i === 0 || stamps[i] >= stamps[i - 1]);
+      if (!ordered) throw new Error(`change log: entry ${i} out of order`);
+      if (entities[i] >= ENTITY_CODES.length) throw new Error(`change log: entry ${i} has no entity`);
+    }
+    const log = new ChangeLog(seededCount, seededStamps, currentSeq);
+    log.seqs = numbers(seqs);
+    log.entities = new Array(n);
+    for (let i = 0; i < n; i++) log.entities[i] = ENTITY_CODES[entities[i]];
+    log.refs = numbers(refs);
+    log.stamps = numbers(stamps);
+    log.superseded = superseded;
+    log.last = last;
+    log.prunedUpTo = prunedUpTo;
+    return log;
   }
 
   /** The highest sequence number issued so far. */
@@ -165,6 +226,13 @@ export class ChangeLog {
     this.stamps = stamps;
     this.superseded = 0;
   }
+}
+
+/** A typed array's values as a plain array (a loop: Array.from is slower at a million entries). */
+function numbers(values: Float64Array): number[] {
+  const list: number[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) list[i] = values[i];
+  return list;
 }
 
 /** Index of the first element >= value in an ascending list (its length when there is none). */

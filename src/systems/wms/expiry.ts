@@ -12,16 +12,36 @@
  * stays proportional to the holds that can still expire.
  */
 import { releaseStock } from './allocation.js';
-import { COMPACT_AFTER, PairQueue } from './record-table.js';
+import { COMPACT_AFTER, PairQueue, type PairQueueData } from './record-table.js';
 import type { StoredReservation, WmsState } from './state.js';
 
+/** The queue as plain data (snapshot.ts). */
+export interface ReservationExpiryData {
+  queue: PairQueueData;
+  abandoned: number;
+}
+
 export class ReservationExpiry {
-  /** (reservation number, deadline), deadlines non-decreasing */
-  private readonly queue = new PairQueue();
   /** entries in the queue whose hold has ended otherwise */
   private abandoned = 0;
 
-  constructor(private readonly state: WmsState) {}
+  constructor(
+    private readonly state: WmsState,
+    /** (reservation number, deadline), deadlines non-decreasing */
+    private readonly queue = new PairQueue(),
+  ) {}
+
+  toData(): ReservationExpiryData {
+    return { queue: this.queue.toData(), abandoned: this.abandoned };
+  }
+
+  /** The queue toData() described, for `state`; throws when the data contradicts itself. */
+  static fromData(state: WmsState, data: ReservationExpiryData): ReservationExpiry {
+    const expiry = new ReservationExpiry(state, PairQueue.fromData(data.queue));
+    if (!Number.isSafeInteger(data.abandoned) || data.abandoned < 0) throw new Error(`reservation expiry: bad abandoned count ${data.abandoned}`);
+    expiry.abandoned = data.abandoned;
+    return expiry;
+  }
 
   schedule(reservationIndex: number, deadline: number): void {
     this.queue.push(reservationIndex, deadline);

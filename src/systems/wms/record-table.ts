@@ -9,10 +9,28 @@
  *
  * PairQueue is a first-in first-out queue of number pairs (the expiry deadlines, the order in which records
  * finished) that forgets what it has handed out, so it too holds only what is still pending.
+ *
+ * Both turn into plain data and back for snapshots (snapshot.ts) exactly as they are, uncompacted parts included.
  */
 
 /** Removed or consumed entries are dropped once there are this many and they make up half the storage. */
 export const COMPACT_AFTER = 1024;
+
+/** A RecordTable as plain data (snapshot.ts). */
+export interface RecordTableData<T> {
+  /** the stored records, in number order: the live objects, not copies */
+  records: T[];
+  /** the numbers of stored records and of removed ones not yet compacted away, ascending */
+  order: Float64Array;
+  removedInOrder: number;
+  issued: number;
+}
+
+/** A PairQueue as plain data (snapshot.ts): its array, consumed head included, and where the head is. */
+export interface PairQueueData {
+  items: Float64Array;
+  head: number;
+}
 
 export class RecordTable<T extends { index: number }> {
   private readonly byIndex = new Map<number, T>();
@@ -55,6 +73,37 @@ export class RecordTable<T extends { index: number }> {
       this.order = this.order.filter((i) => this.byIndex.has(i));
       this.removedInOrder = 0;
     }
+  }
+
+  /** The table as plain data: shares the records themselves, so serialise it before the table changes again. */
+  toData(): RecordTableData<T> {
+    return {
+      records: [...this.byIndex.values()],
+      order: Float64Array.from(this.order),
+      removedInOrder: this.removedInOrder,
+      issued: this.issuedCount,
+    };
+  }
+
+  /** The table toData() described (adopting its records); throws when the data contradicts itself. */
+  static fromData<T extends { index: number }>(data: RecordTableData<T>): RecordTable<T> {
+    const { records, order, removedInOrder, issued } = data;
+    if (!Number.isSafeInteger(issued) || issued < 0) throw new Error(`record table: bad issued count ${issued}`);
+    // order ascends below `issued`, and the records are the numbers in it that were not removed, in order
+    let stored = 0;
+    for (let i = 0; i < order.length; i++) {
+      const n = order[i];
+      if (!Number.isInteger(n) || n < 0 || n >= issued || (i > 0 && n <= order[i - 1])) throw new Error(`record table: bad order at ${i}`);
+      if (stored < records.length && records[stored]?.index === n) stored++;
+    }
+    if (stored !== records.length) throw new Error(`record table: record ${stored} is not in the order`);
+    if (order.length - records.length !== removedInOrder) throw new Error('record table: removed count does not match the order');
+    const table = new RecordTable<T>();
+    for (const record of records) table.byIndex.set(record.index, record);
+    table.order = Array.from(order);
+    table.removedInOrder = removedInOrder;
+    table.issuedCount = issued;
+    return table;
   }
 
   /** Stored records numbered `from` or higher, in number order. */
@@ -106,6 +155,22 @@ export class PairQueue {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
+  }
+
+  toData(): PairQueueData {
+    return { items: Float64Array.from(this.items), head: this.head };
+  }
+
+  /** The queue toData() described; throws when the data contradicts itself. */
+  static fromData(data: PairQueueData): PairQueue {
+    const { items, head } = data;
+    if (items.length % 2 !== 0 || !Number.isInteger(head) || head % 2 !== 0 || head < 0 || head > items.length) {
+      throw new Error(`pair queue: head ${head} does not fit ${items.length} items`);
+    }
+    const queue = new PairQueue();
+    queue.items = Array.from(items);
+    queue.head = head;
+    return queue;
   }
 
   /** Keeps only the pairs `keep` accepts, in order. */

@@ -18,6 +18,13 @@ const MAX_CHANGES_PER_CATCH_UP = 5_000;
 const MIN_DELTA = -20;
 const MAX_DELTA = 30;
 
+/** The simulation's progress as plain data (snapshot.ts). */
+export interface StockSimulationData {
+  changesPerSecond: number;
+  startedAt: number;
+  applied: number;
+}
+
 export class StockSimulation {
   /** changes 0..applied-1 are done (or skipped) */
   private applied = 0;
@@ -27,6 +34,23 @@ export class StockSimulation {
     private readonly changesPerSecond: number,
     private readonly startedAt: number,
   ) {}
+
+  toData(): StockSimulationData {
+    return { changesPerSecond: this.changesPerSecond, startedAt: this.startedAt, applied: this.applied };
+  }
+
+  /** The simulation toData() described, for `state`; throws when the data contradicts itself. */
+  static fromData(state: WmsState, data: StockSimulationData): StockSimulation {
+    const { changesPerSecond, startedAt, applied } = data;
+    const valid =
+      changesPerSecond > 0 && Number.isFinite(changesPerSecond) && Number.isFinite(startedAt) && Number.isSafeInteger(applied) && applied >= 0;
+    if (!valid) {
+      throw new Error(`stock simulation: bad progress (rate ${changesPerSecond}, started ${startedAt}, applied ${applied})`);
+    }
+    const simulation = new StockSimulation(state, changesPerSecond, startedAt);
+    simulation.applied = applied;
+    return simulation;
+  }
 
   catchUp(now: number): void {
     const due = Math.floor(((now - this.startedAt) * this.changesPerSecond) / 1000);

@@ -19,11 +19,11 @@
 import type { StateOptions } from '../../engine/system.js';
 import type { Clock } from '../../util/clock.js';
 import { catalogueFor, type Catalogue } from './catalogue.js';
-import { ChangeLog, type ChangeEntity } from './change-log.js';
-import { ReservationExpiry } from './expiry.js';
-import { PairQueue, RecordTable } from './record-table.js';
-import { stockTemplate } from './seed.js';
-import { StockSimulation } from './simulation.js';
+import { ChangeLog, type ChangeEntity, type ChangeLogData, type CurrentSeq } from './change-log.js';
+import { ReservationExpiry, type ReservationExpiryData } from './expiry.js';
+import { PairQueue, RecordTable, type PairQueueData, type RecordTableData } from './record-table.js';
+import { stockTemplate, type StockTemplate } from './seed.js';
+import { StockSimulation, type StockSimulationData } from './simulation.js';
 import { warehousesFor, type Warehouse } from './warehouses.js';
 
 export interface WmsStateOptions extends StateOptions {
@@ -116,6 +116,47 @@ export interface StoredShipment {
   seq: number;
 }
 
+/** The stock columns of a WmsState. */
+export interface StockColumns {
+  onHand: Int32Array;
+  reserved: Int32Array;
+  updatedAt: Float64Array;
+  version: Uint32Array;
+  skuSeq: Float64Array;
+}
+
+/**
+ * Everything of a WmsState that does not follow from its options (snapshot.ts turns it into bytes and back). From
+ * toData() the stock columns and the records are the state's own, not copies: serialise it before the state
+ * changes again.
+ */
+export interface WmsStateData extends StockColumns {
+  changes: ChangeLogData;
+  reservations: RecordTableData<StoredReservation>;
+  shipments: RecordTableData<StoredShipment>;
+  /** the idempotency index: external order id to reservation number */
+  reservationByExternalOrder: Map<string, number>;
+  retired: PairQueueData;
+  /** null when reservations never expire */
+  expiry: ReservationExpiryData | null;
+  /** null when there is no background simulation */
+  simulation: StockSimulationData | null;
+  lastStamp: number;
+}
+
+/** The stock columns a workspace starts with: the template's stock, nothing reserved, version 1, feed position number + 1. */
+export function seededStock(template: StockTemplate, skuCount: number): StockColumns {
+  const skuSeq = new Float64Array(skuCount);
+  for (let i = 0; i < skuCount; i++) skuSeq[i] = i + 1;
+  return {
+    onHand: template.onHand.slice(),
+    reserved: new Int32Array(template.onHand.length),
+    updatedAt: template.updatedAt.slice(),
+    version: new Uint32Array(skuCount).fill(1),
+    skuSeq,
+  };
+}
+
 /** The largest on-hand quantity of one cell (keeps Int32 arithmetic safe). */
 export const MAX_ON_HAND = 1_000_000_000;
 export const MAX_SKUS = 1_000_000;
@@ -159,21 +200,25 @@ export class WmsState {
   readonly skuSeq: Float64Array;
 
   readonly changes: ChangeLog;
-  readonly reservations = new RecordTable<StoredReservation>();
-  readonly shipments = new RecordTable<StoredShipment>();
+  readonly reservations: RecordTable<StoredReservation>;
+  readonly shipments: RecordTable<StoredShipment>;
   /** 0: reservations never expire */
   readonly reservationTtlMs: number;
   readonly maxObjects: number;
-  private readonly reservationByExternalOrder = new Map<string, StoredReservation>();
+  private readonly reservationByExternalOrder: Map<string, StoredReservation>;
   private readonly warehouseIndexById: Map<string, number>;
   private readonly simulation: StockSimulation | undefined;
   private readonly expiry: ReservationExpiry | undefined;
   /** finished records not yet pruned, oldest first: (RESERVATION | SHIPMENT, number) */
-  private readonly retired = new PairQueue();
+  private readonly retired: PairQueue;
   /** the latest stamp handed out: stamps never go below it */
   private lastStamp: number;
 
-  constructor(options: WmsStateOptions) {
+  /**
+   * The seeded state for `options`, or with `restored` (restoreWms in snapshot.ts, which checks it against the
+   * options first) the state it describes, adopting its arrays and records: nothing is seeded then.
+   */
+  constructor(options: WmsStateOptions, restored?: WmsStateData) {
     checkSkuCount(options.skuCount);
     this.seed = options.seed;
     this.clock = options.clock;
@@ -182,22 +227,64 @@ export class WmsState {
     this.warehouses = warehousesFor(options.warehouseCount);
     this.warehouseCount = this.warehouses.length;
     this.warehouseIndexById = new Map(this.warehouses.map((w, i) => [w.warehouseId, i]));
+    this.reservationTtlMs = options.reservationTtlMs ?? 0;
+    this.maxObjects = options.maxObjects ?? Infinity;
 
     const template = stockTemplate(options.seed, this.skuCount, this.warehouseCount);
-    this.onHand = template.onHand.slice();
-    this.reserved = new Int32Array(this.onHand.length);
-    this.updatedAt = template.updatedAt.slice();
-    this.version = new Uint32Array(this.skuCount).fill(1);
-    this.skuSeq = new Float64Array(this.skuCount);
-    for (let i = 0; i < this.skuCount; i++) this.skuSeq[i] = i + 1;
-    this.changes = new ChangeLog(this.skuCount, template.updatedAt, (entity, ref) => this.currentSeq(entity, ref));
-    this.lastStamp = template.updatedAt[this.skuCount - 1];
+    const stock = restored ?? seededStock(template, this.skuCount);
+    this.onHand = stock.onHand;
+    this.reserved = stock.reserved;
+    this.updatedAt = stock.updatedAt;
+    this.version = stock.version;
+    this.skuSeq = stock.skuSeq;
+    const currentSeq: CurrentSeq = (entity, ref) => this.currentSeq(entity, ref);
 
-    const rate = options.changeRatePerSecond ?? 0;
-    this.simulation = rate > 0 ? new StockSimulation(this, rate, options.clock.now()) : undefined;
-    this.reservationTtlMs = options.reservationTtlMs ?? 0;
-    this.expiry = this.reservationTtlMs > 0 ? new ReservationExpiry(this) : undefined;
-    this.maxObjects = options.maxObjects ?? Infinity;
+    if (restored === undefined) {
+      this.changes = new ChangeLog(this.skuCount, template.updatedAt, currentSeq);
+      this.reservations = new RecordTable();
+      this.shipments = new RecordTable();
+      this.reservationByExternalOrder = new Map();
+      this.retired = new PairQueue();
+      this.lastStamp = template.updatedAt[this.skuCount - 1];
+      const rate = options.changeRatePerSecond ?? 0;
+      this.simulation = rate > 0 ? new StockSimulation(this, rate, options.clock.now()) : undefined;
+      this.expiry = this.reservationTtlMs > 0 ? new ReservationExpiry(this) : undefined;
+    } else {
+      this.changes = ChangeLog.fromData(restored.changes, this.skuCount, template.updatedAt, currentSeq);
+      this.reservations = RecordTable.fromData(restored.reservations);
+      this.shipments = RecordTable.fromData(restored.shipments);
+      this.reservationByExternalOrder = new Map();
+      for (const [externalOrderId, index] of restored.reservationByExternalOrder) {
+        const reservation = this.reservations.get(index);
+        if (reservation?.externalOrderId !== externalOrderId) {
+          throw new Error(`external order ${externalOrderId}: no reservation ${index} for it`);
+        }
+        this.reservationByExternalOrder.set(externalOrderId, reservation);
+      }
+      this.retired = PairQueue.fromData(restored.retired);
+      this.lastStamp = restored.lastStamp;
+      this.simulation = restored.simulation === null ? undefined : StockSimulation.fromData(this, restored.simulation);
+      this.expiry = restored.expiry === null ? undefined : ReservationExpiry.fromData(this, restored.expiry);
+    }
+  }
+
+  /** Everything snapshot.ts keeps of the state (see WmsStateData): shares the live arrays and records. */
+  toData(): WmsStateData {
+    return {
+      onHand: this.onHand,
+      reserved: this.reserved,
+      updatedAt: this.updatedAt,
+      version: this.version,
+      skuSeq: this.skuSeq,
+      changes: this.changes.toData(),
+      reservations: this.reservations.toData(),
+      shipments: this.shipments.toData(),
+      reservationByExternalOrder: new Map([...this.reservationByExternalOrder].map(([key, reservation]) => [key, reservation.index])),
+      retired: this.retired.toData(),
+      expiry: this.expiry?.toData() ?? null,
+      simulation: this.simulation?.toData() ?? null,
+      lastStamp: this.lastStamp,
+    };
   }
 
   /**
