@@ -20,18 +20,36 @@ import type { Exchange, Reply } from './exchange.js';
 import { StoreUnavailableError, type WorkspaceStore } from '../store/store.js';
 import type { MountedSystem } from './system.js';
 
-/** The clock a workspace's states read: the server's clock, or one instant while a write runs or replays. */
+/**
+ * The clock a workspace's states read: the server's clock, never going backwards, or one instant while a write
+ * runs or replays. Never backwards because states apply what fell due (expiries, simulated changes) up to the
+ * latest time they were asked at, reads included, and reads are not logged: were a write stamped earlier than a
+ * read before it (the wall clock stepped back), its replay would apply less than the live write saw.
+ */
 export class StateClock implements Clock {
   private pinned: number | undefined;
+  private latest = -Infinity;
 
   constructor(readonly base: Clock) {}
 
   now(): number {
-    return this.pinned ?? this.base.now();
+    if (this.pinned !== undefined) return this.pinned;
+    const now = this.base.now();
+    if (now > this.latest) this.latest = now;
+    return this.latest;
   }
 
+  /** Pins to the current time (as now() would answer) and returns it: a live write. */
+  pinNow(): number {
+    const at = this.now();
+    this.pinned = at;
+    return at;
+  }
+
+  /** Pins to a logged time: a replay (the latest time seen follows it). */
   pin(at: number): void {
     this.pinned = at;
+    if (at > this.latest) this.latest = at;
   }
 
   unpin(): void {
@@ -102,8 +120,7 @@ export class SystemStates {
     const refusal = this.store.refusal();
     if (refusal !== undefined) return unavailable(system, refusal);
     const state = this.get(system);
-    const at = this.clock.base.now();
-    this.clock.pin(at);
+    const at = this.clock.pinNow();
     let reply: Reply | Promise<Reply>;
     try {
       reply = invoke(state);

@@ -40,7 +40,7 @@ async function serve(dir: string, clock: ManualClock, extra: ServerOptions = {})
 async function changesAfter(url: string, cursor: string): Promise<Array<{ entity: string; id: string }>> {
   const all = [];
   for (;;) {
-    const page = await call(`${url}/wms/v1/changes?cursor=${cursor}&limit=200`);
+    const page = await call(`${url}/wms/v1/changes?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
     all.push(...page.body.changes);
     if (!page.body.hasMore) return all;
     cursor = page.body.nextCursor;
@@ -115,6 +115,53 @@ describe('a restart on the same data directory', () => {
       expect(before.changesFromCursor.length).toBeGreaterThan(100); // simulated stock changes among them
       expect(next.slice(0, -2)).toEqual(before.changesFromCursor.filter((c) => !(c.entity === 'inventory' && c.id === 'SKU-5')));
       expect(next.slice(-2).map((c) => `${c.entity}:${c.id}`).sort()).toEqual(['inventory:SKU-5', 'reservation:RES-000003']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('restores from a snapshot plus the writes after it', async () => {
+    const dir = dataDir();
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+    const first = await serve(dir, clock, { store: { snapshotEvery: 5 } });
+    for (let i = 1; i <= 12; i++) {
+      clock.advance(1_000);
+      expect((await call(`${first.url}/wms/v1/reservations`, order(`SO-${i}`, `SKU-${i}`, 1))).status).toBe(201);
+    }
+    const before = await changesAfter(first.url, '');
+    const stock = (await call(`${first.url}/wms/v1/inventory/SKU-12`)).body;
+    await first.close();
+
+    const second = await serve(dir, clock, { store: { snapshotEvery: 5 } });
+    try {
+      // two snapshots were taken (after writes 5 and 10); the restart restored the second and replayed 11 and 12
+      expect(second.restored.workspaces[0].systems).toEqual([{ system: 'wms', snapshot: true, writes: 2, diverged: 0 }]);
+      expect(await changesAfter(second.url, '')).toEqual(before);
+      expect((await call(`${second.url}/wms/v1/inventory/SKU-12`)).body).toEqual(stock);
+      expect((await call(`${second.url}/wms/v1/reservations/RES-000012`)).body.externalOrderId).toBe('SO-12');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('replays a catch-up that skipped simulated changes at the moment it ran, though only a read caused it', async () => {
+    const dir = dataDir();
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+    // 10 changes a second: an idle hour owes 36,000, more than one catch-up applies, so a read in the middle of it
+    // decides which are skipped
+    const options = { systems: { wms: { changeRatePerSecond: 10 } } };
+    const first = await serve(dir, clock, options);
+    expect((await call(`${first.url}/wms/v1/reservations`, order('SO-1', 'SKU-1', 1))).status).toBe(201);
+    clock.advance(3_600_000);
+    expect((await call(`${first.url}/wms/v1/inventory/SKU-2`)).status).toBe(200);
+    clock.advance(200_000);
+    expect((await call(`${first.url}/wms/v1/reservations`, order('SO-2', 'SKU-3', 1))).status).toBe(201);
+    const before = await changesAfter(first.url, '');
+    await first.close();
+
+    const second = await serve(dir, clock, options);
+    try {
+      expect(await changesAfter(second.url, '')).toEqual(before);
     } finally {
       await second.close();
     }

@@ -10,6 +10,7 @@ import { listChanges } from './change-handlers.js';
 import { exportInventory } from './export-handlers.js';
 import { createReservation, getReservation, listReservations, releaseReservation } from './reservation-handlers.js';
 import { createShipment, getShipment, updateShipmentStatus } from './shipment-handlers.js';
+import { restoreWms, snapshotWms } from './snapshot.js';
 import { checkSkuCount, WmsState } from './state.js';
 import { warehousesFor } from './warehouses.js';
 
@@ -101,8 +102,14 @@ export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsSt
         return state.changes.latestSeq;
       },
     },
-    createState: ({ seed, clock }) =>
-      new WmsState({ seed, clock, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }),
+    createState: (state) => new WmsState({ ...state, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }),
+    snapshotState: snapshotWms,
+    restoreState: (snapshot, state) =>
+      restoreWms(snapshot, { ...state, skuCount: skus, warehouseCount: warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }),
+    // a catch-up the state recorded (one that skipped changes after a long idle) runs again at its moment
+    replayEvent: (state, event) => {
+      if (event === 'catch-up') state.catchUp();
+    },
     // replaying a log against another catalogue or other timings would build another warehouse
     stateOptions: { skus, warehouses, changeRatePerSecond, reservationTtlMs, maxObjects: maxObjects ?? null },
   };

@@ -8,7 +8,9 @@
  *
  * A workspace left idle for long would owe millions of changes; applying them would stall the event loop, so at
  * most MAX_CHANGES_PER_CATCH_UP are applied at once and older due changes are skipped (the skipped ones are
- * those furthest in the past, whose effect later changes would have blurred anyway).
+ * those furthest in the past, whose effect later changes would have blurred anyway). Which ones depends on when
+ * the catch-up ran (a read in the middle of the idle changes it), so the state records such a catch-up
+ * (StateOptions.record) and a restart replays it at the same moment.
  */
 import { randomInt, seededRandom } from '../../util/seeded-random.js';
 import { MAX_ON_HAND, type WmsState } from './state.js';
@@ -52,12 +54,15 @@ export class StockSimulation {
     return simulation;
   }
 
-  catchUp(now: number): void {
+  /** Applies the changes due by `now`; true when it had to skip some (more than MAX_CHANGES_PER_CATCH_UP were due). */
+  catchUp(now: number): boolean {
     const due = Math.floor(((now - this.startedAt) * this.changesPerSecond) / 1000);
-    if (due <= this.applied) return;
+    if (due <= this.applied) return false;
     const first = Math.max(this.applied, due - MAX_CHANGES_PER_CATCH_UP);
     for (let k = first; k < due; k++) this.apply(k);
+    const skipped = first > this.applied;
     this.applied = due;
+    return skipped;
   }
 
   private apply(k: number): void {

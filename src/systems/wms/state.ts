@@ -208,6 +208,8 @@ export class WmsState {
   private readonly reservationByExternalOrder: Map<string, StoredReservation>;
   private readonly warehouseIndexById: Map<string, number>;
   private readonly simulation: StockSimulation | undefined;
+  /** StateOptions.record: for catch-ups whose outcome depends on when they ran */
+  private readonly record: StateOptions['record'];
   private readonly expiry: ReservationExpiry | undefined;
   /** finished records not yet pruned, oldest first: (RESERVATION | SHIPMENT, number) */
   private readonly retired: PairQueue;
@@ -238,6 +240,7 @@ export class WmsState {
     this.version = stock.version;
     this.skuSeq = stock.skuSeq;
     const currentSeq: CurrentSeq = (entity, ref) => this.currentSeq(entity, ref);
+    this.record = options.record;
 
     if (restored === undefined) {
       this.changes = new ChangeLog(this.skuCount, template.updatedAt, currentSeq);
@@ -294,13 +297,16 @@ export class WmsState {
    */
   catchUp(): void {
     const now = this.clock.now();
+    let skipped = false;
     if (this.expiry !== undefined) {
       for (let due = this.expiry.nextDue(); due !== undefined && due <= now; due = this.expiry.nextDue()) {
-        this.simulation?.catchUp(due);
+        if (this.simulation?.catchUp(due)) skipped = true;
         this.expiry.expireNext();
       }
     }
-    this.simulation?.catchUp(now);
+    if (this.simulation?.catchUp(now)) skipped = true;
+    // which changes a long idle skipped depends on when this ran: the log keeps the moment, to replay it then
+    if (skipped) this.record?.('catch-up', now);
   }
 
   /** A timestamp for a write: the clock's time, or the previous stamp when the clock is behind it. */
