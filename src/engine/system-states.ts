@@ -106,9 +106,16 @@ export class SystemStates {
   /** Rebuilds every system's state now (at start-up, so that a log that cannot be replayed is found then). */
   recoverAll(systems: readonly MountedSystem[]): ReplayReport[] {
     return systems.map((system) => {
-      const { state, report } = this.recover(system);
-      this.states.set(system, state);
-      return report;
+      let recovered;
+      try {
+        recovered = this.recover(system);
+      } catch (err) {
+        throw new Error(
+          `workspace ${this.workspace}: the stored ${system.name} state cannot be rebuilt (${err instanceof Error ? err.message : String(err)}); run the version of understudy that wrote it, or start over with --reset-state`,
+        );
+      }
+      this.states.set(system, recovered.state);
+      return recovered.report;
     });
   }
 

@@ -260,7 +260,7 @@ export class SqliteStore implements StateStore {
   /** Writes every workspace's pending journal batch and drops rows the in-memory journal no longer holds. */
   flushJournals(): void {
     const waiting = [...this.open_.values()].filter((ws) => !ws.batch.isEmpty);
-    if (waiting.length === 0 || this.closed && !this.db.open) return;
+    if (waiting.length === 0 || !this.db.open) return;
     try {
       this.db.transaction(() => {
         for (const ws of waiting) {

@@ -79,6 +79,17 @@ describe('the data directory refuses what it cannot read faithfully', () => {
     expect(statSync(file).size).toBeGreaterThan(0);
   });
 
+  it('refuses a stored state it cannot rebuild (a damaged snapshot), saying which and what to do', async () => {
+    const dir = dataDir();
+    const server = await serve(dir, { store: { snapshotEvery: 2 } });
+    for (let i = 1; i <= 3; i++) expect((await call(`${server.url}/wms/v1/reservations`, order(`SO-${i}`))).status).toBe(201);
+    await server.close();
+    const db = new Database(join(dir, STATE_FILE));
+    expect(db.prepare("UPDATE snapshots SET data = x'00112233' WHERE system = 'wms'").run().changes).toBe(1);
+    db.close();
+    await expect(serve(dir)).rejects.toThrow(/workspace default: the stored wms state cannot be rebuilt \(wms snapshot: .*\); .*--reset-state/);
+  });
+
   it('refuses another application\'s SQLite file and another format', async () => {
     const foreign = dataDir();
     const db = new Database(join(foreign, STATE_FILE));
