@@ -48,6 +48,8 @@ export interface RunningServer {
   workspaces: Workspaces;
   /** what was restored from the data directory at start-up */
   restored: Restored;
+  /** where state is stored (settled(): everything handed to it so far is stored) */
+  store: StateStore;
   /**
    * Resolves once the start-up work that runs after listening (compiling the validators no request has needed
    * yet) is done, with warnings about schemas that could not be compiled.
@@ -170,7 +172,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
     restored = { dataDir: store.dataDir, workspaces: store.dataDir === null ? [] : workspaces.recover() };
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   const chaos = {
@@ -194,17 +196,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const traffic = createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler });
   const server = createServer(traffic);
   server.on('connection', traffic.connection);
-  // the store's last journal batch is written once the last exchange is recorded
-  server.on('close', () => {
+  // once the last exchange is recorded, the store writes its last journal batch and closes
+  let stored: Promise<void> | undefined;
+  const closeStore = () => {
     engine.flush();
-    store.close();
-  });
+    return (stored ??= store.close());
+  };
+  server.on('close', closeStore);
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error) => {
-      store.close();
-      reject(err);
+      store.close().finally(() => reject(err));
     };
     server.once('error', failed);
     // the default backlog (511) overflows when a thousand clients connect at once, and the kernel's SYN retries
@@ -224,6 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     engine,
     workspaces,
     restored,
+    store,
     ready: warmUp(systems),
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
@@ -232,7 +236,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          resolve();
+          closeStore().then(resolve, resolve);
         });
         server.closeIdleConnections();
       }),

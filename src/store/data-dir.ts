@@ -6,12 +6,13 @@
  * - a database in another format (written by another version of understudy);
  * - a log written with another seed, or against another contract or configuration of a system (replaying it
  *   would build other states than the ones whose writes were acknowledged).
- * `--reset-state` deletes the stored state (under the lock) and starts over.
+ * `--reset-state` deletes the stored state and journal (under the lock) and starts over.
  */
 import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MountedSystem } from '../engine/system.js';
+import { JOURNAL_FILE } from './journal-store.js';
 import { DataDirLockedError, lockDataDir } from './lock.js';
 import { SCHEMA, SqliteStore, STORE_FORMAT, type SqliteStoreOptions } from './sqlite-store.js';
 
@@ -52,14 +53,24 @@ export function openDataDir(options: DataDirOptions): SqliteStore {
   }
   try {
     const file = join(dir, STATE_FILE);
-    if (options.resetState) for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    if (options.resetState) {
+      for (const name of [STATE_FILE, JOURNAL_FILE]) for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, name + suffix), { force: true });
+    }
     const db = openDatabase(file, options);
-    const store = new SqliteStore(db, dir, { ...DEFAULT_OPTIONS, warn: (m) => console.warn(`understudy: warning: ${m}`), ...definedOnly(options) });
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(db, dir, { ...DEFAULT_OPTIONS, warn: (m) => console.warn(`understudy: warning: ${m}`), ...definedOnly(options) });
+    } catch (err) {
+      db.close();
+      // the journal's file: state.db was fine, so this is journal.db
+      throw new DataDirError(
+        `${join(dir, JOURNAL_FILE)} cannot be used (${describe(err)}): move it away (the state does not depend on it) or start over with --reset-state`,
+      );
+    }
     const close = store.close.bind(store);
-    store.close = () => {
-      close();
-      lock.release();
-    };
+    let closed: Promise<void> | undefined;
+    // the lock is held until the journal's last batch is written
+    store.close = () => (closed ??= close().finally(() => lock.release()));
     return store;
   } catch (err) {
     lock.release();

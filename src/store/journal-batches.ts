@@ -1,6 +1,6 @@
 /**
- * The journal on disk: entries are stored exactly as the in-memory journal encoded them (entry-codec.ts), many
- * to a row. One row per workspace per batch (≤ 250 ms of traffic) costs one insert however busy the server is,
+ * The journal on disk (journal-store.ts): entries are stored exactly as the in-memory journal encoded them
+ * (entry-codec.ts), many to a row. One row per workspace per batch (≤ 250 ms of traffic) costs one insert however busy the server is,
  * where a row per entry would cost tens of thousands of inserts a second at full load.
  *
  * A batch is a run of records: u32 length of the entry's bytes, f64 id, f64 start time, u16 status, the bytes.
@@ -41,9 +41,14 @@ export class JournalBatch {
     this.lastId = id;
   }
 
-  /** The batch so far (copied out), and an empty batch from now on. */
-  take(): { firstId: number; lastId: number; data: Buffer } {
-    const taken = { firstId: this.firstId, lastId: this.lastId, data: Buffer.from(this.buffer.subarray(0, this.length)) };
+  /**
+   * The batch so far, copied into memory of its own (it is transferred to the writer thread: a Buffer from the
+   * shared pool must never be), and an empty batch from now on.
+   */
+  take(): { firstId: number; lastId: number; data: Uint8Array } {
+    const data = new Uint8Array(this.length);
+    data.set(this.buffer.subarray(0, this.length));
+    const taken = { firstId: this.firstId, lastId: this.lastId, data };
     this.length = 0;
     this.firstId = 0;
     this.lastId = 0;

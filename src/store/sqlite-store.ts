@@ -12,15 +12,14 @@
  * the state in memory is exactly the committed one (nothing else is pending), so the snapshot covers precisely
  * the log up to the write just committed, and those rows are dropped in the same transaction.
  *
- * The journal is written in batches (journal-batches.ts): at most 250 ms behind (`journal.sync: batch`) or right
- * after every recording (`always`); rows older than what the in-memory journal still holds are deleted, so the
- * journal on disk is bounded by the same limits as in memory.
+ * The journal is not in this database: a thread of its own writes it to `journal.db` (journal-store.ts), so that
+ * neither the event loop nor the write log's commits wait for it.
  *
  * When the disk is full (or any write fails), the failed writes are undone in memory by their workspaces and
  * answered 503; further writes are refused for `retryAfterMs`, then tried again.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { decodeJournalBatch, JournalBatch } from './journal-batches.js';
+import { JournalStore } from './journal-store.js';
 import {
   StoreUnavailableError,
   type ChaosActivation,
@@ -42,11 +41,9 @@ export interface SqliteStoreOptions {
   snapshotEvery: number;
   /** after a failed write, further writes are refused for this long (ms of wall time) */
   retryAfterMs: number;
-  /** warnings (a journal batch that could not be stored) */
+  /** warnings (a journal batch or a snapshot that could not be stored) */
   warn: (message: string) => void;
 }
-
-export const JOURNAL_BATCH_MS = 250;
 
 /** The database's format; a directory written in another is refused (data-dir.ts). */
 export const STORE_FORMAT = 1;
@@ -65,9 +62,6 @@ export const SCHEMA = `
   CREATE TABLE snapshots (
     workspace TEXT NOT NULL, system TEXT NOT NULL, position INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (workspace, system));
-  CREATE TABLE journal (
-    workspace TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (workspace, first_id));
 `;
 
 /** What a state store needs from the database: tables and statements (schema.ts creates the tables). */
@@ -83,11 +77,7 @@ interface Statements {
   deleteWrites: Statement;
   deleteSnapshots: Statement;
   clearJournal: Statement;
-  insertJournal: Statement;
-  deleteJournalBefore: Statement;
-  deleteJournal: Statement;
   deleteWorkspace: Statement;
-  selectJournal: Statement;
   countWrites: Statement;
   lastPosition: Statement;
 }
@@ -103,11 +93,9 @@ interface PendingWrite {
 export class SqliteStore implements StateStore {
   private readonly sql: Statements;
   private pending: PendingWrite[] = [];
-  private readonly open_ = new Map<string, SqliteWorkspaceStore>();
   private failedAt = -Infinity;
   private failure = '';
-  private journalTimer: NodeJS.Timeout | undefined;
-  private journalFlushQueued = false;
+  readonly journal: JournalStore;
   private closed = false;
 
   constructor(
@@ -128,18 +116,12 @@ export class SqliteStore implements StateStore {
       deleteWrites: p('DELETE FROM writes WHERE workspace = ?'),
       deleteSnapshots: p('DELETE FROM snapshots WHERE workspace = ?'),
       clearJournal: p('UPDATE workspaces SET journal_next_id = ? WHERE name = ?'),
-      insertJournal: p('INSERT OR REPLACE INTO journal (workspace, first_id, last_id, data) VALUES (?, ?, ?, ?)'),
-      deleteJournalBefore: p('DELETE FROM journal WHERE workspace = ? AND last_id < ?'),
-      deleteJournal: p('DELETE FROM journal WHERE workspace = ?'),
       deleteWorkspace: p('DELETE FROM workspaces WHERE name = ?'),
-      selectJournal: p('SELECT data FROM journal WHERE workspace = ? ORDER BY first_id'),
       countWrites: p('SELECT system, COUNT(*) AS n FROM writes WHERE workspace = ? GROUP BY system'),
       lastPosition: p('SELECT MAX(position) AS position FROM writes WHERE workspace = ? AND system = ?'),
     };
-    if (options.journalSync === 'batch') {
-      this.journalTimer = setInterval(() => this.flushJournals(), JOURNAL_BATCH_MS);
-      this.journalTimer.unref();
-    }
+    const known = new Map(this.workspaces().map((w) => [w.name, w.journalNextId]));
+    this.journal = new JournalStore(dataDir, known, options);
   }
 
   workspaces(): StoredWorkspace[] {
@@ -161,20 +143,22 @@ export class SqliteStore implements StateStore {
 
   open(workspace: StoredWorkspace, journalOldestId: () => number): WorkspaceStore {
     const store = new SqliteWorkspaceStore(this, workspace, journalOldestId);
-    this.open_.set(workspace.name, store);
     store.writeRow();
     const counts = this.sql.countWrites.all(workspace.name) as Array<{ system: string; n: number }>;
     for (const { system, n } of counts) store.unsnapshotted.set(system, n);
     return store;
   }
 
-  close(): void {
-    if (this.closed) return;
+  settled(): Promise<void> {
+    return this.journal.settled();
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return this.journal.close();
     this.closed = true;
-    if (this.journalTimer) clearInterval(this.journalTimer);
     if (this.pending.length) this.commitWrites();
-    this.flushJournals();
     this.db.close();
+    return this.journal.close();
   }
 
   // --- writes ----------------------------------------------------------------------------------------------
@@ -245,38 +229,6 @@ export class SqliteStore implements StateStore {
     return this.sql;
   }
 
-  // --- journal ---------------------------------------------------------------------------------------------
-
-  journalRecorded(): void {
-    if (this.options.journalSync !== 'always' || this.journalFlushQueued) return;
-    this.journalFlushQueued = true;
-    // after the engine's recording loop: everything it recorded in this pass goes in one transaction
-    queueMicrotask(() => {
-      this.journalFlushQueued = false;
-      this.flushJournals();
-    });
-  }
-
-  /** Writes every workspace's pending journal batch and drops rows the in-memory journal no longer holds. */
-  flushJournals(): void {
-    const waiting = [...this.open_.values()].filter((ws) => !ws.batch.isEmpty);
-    if (waiting.length === 0 || !this.db.open) return;
-    try {
-      this.db.transaction(() => {
-        for (const ws of waiting) {
-          if (!ws.rowWritten) ws.insertRow();
-          const { firstId, lastId, data } = ws.batch.take();
-          this.sql.insertJournal.run(ws.name, firstId, lastId, data);
-          this.sql.deleteJournalBefore.run(ws.name, ws.journalOldestId());
-        }
-      })();
-    } catch (err) {
-      // the journal is a record of traffic, not state: losing a batch is reported, never fatal
-      for (const ws of waiting) ws.batch.take();
-      this.options.warn(`journal entries could not be stored: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-
   /**
    * The workspace's writes still waiting for this turn's commit are not stored: its state was just reset or it was
    * deleted, so the log must not replay them on top. Their replies are released as they are (they were applied).
@@ -287,17 +239,12 @@ export class SqliteStore implements StateStore {
     this.pending = this.pending.filter((p) => p.workspace !== workspace);
     for (const p of dropped) p.resolve();
   }
-
-  forget(name: string): void {
-    this.open_.delete(name);
-  }
 }
 
 class SqliteWorkspaceStore implements WorkspaceStore {
   readonly name: string;
   /** writes logged per system since its latest snapshot */
   readonly unsnapshotted = new Map<string, number>();
-  readonly batch = new JournalBatch();
   rowWritten = false;
   /** set by the workspace's SystemStates: the system's state as a snapshot, right now */
   snapshotter: ((system: string) => Buffer | undefined) | undefined;
@@ -309,13 +256,7 @@ class SqliteWorkspaceStore implements WorkspaceStore {
     readonly journalOldestId: () => number,
   ) {
     this.name = row.name;
-    const batch = this.batch;
-    this.journal = {
-      recorded: (id, startedAt, status, bytes) => {
-        batch.add(id, startedAt, status, bytes);
-        store.journalRecorded();
-      },
-    };
+    this.journal = store.journal.sinkFor(row.name, journalOldestId);
   }
 
   /** Inserts the workspace's row if it is not there; on a full disk it is tried again with the next commit. */
@@ -392,17 +333,16 @@ class SqliteWorkspaceStore implements WorkspaceStore {
 
   clearJournal(nextId: number): void {
     const sql = this.store.statements;
+    // decided here, in state.db: entries below nextId are never restored, whenever the writer deletes them
     this.store.change(() => {
       if (!this.rowWritten) this.insertRow();
-      sql.deleteJournal.run(this.name);
       sql.clearJournal.run(nextId, this.name);
     });
-    this.batch.take();
+    this.store.journal.forget(this.name);
   }
 
   journalEntries(): StoredJournalEntry[] {
-    const rows = this.store.statements.selectJournal.all(this.name) as Array<{ data: Buffer }>;
-    return rows.flatMap((r) => decodeJournalBatch(r.data));
+    return this.store.journal.takeStored(this.name);
   }
 
   delete(): void {
@@ -410,11 +350,9 @@ class SqliteWorkspaceStore implements WorkspaceStore {
     this.store.change(() => {
       sql.deleteWrites.run(this.name);
       sql.deleteSnapshots.run(this.name);
-      sql.deleteJournal.run(this.name);
       sql.deleteWorkspace.run(this.name);
     });
     this.store.dropPending(this);
-    this.batch.take();
-    this.store.forget(this.name);
+    this.store.journal.forget(this.name);
   }
 }

@@ -94,8 +94,10 @@ export interface StateStore {
   workspaces(): StoredWorkspace[];
   /** the store of a workspace; creates its row when it is new */
   open(workspace: StoredWorkspace, journalOldestId: () => number): WorkspaceStore;
-  /** writes what is pending (journal batches) and closes */
-  close(): void;
+  /** resolves once everything handed to the store so far (journal batches included) is stored */
+  settled(): Promise<void>;
+  /** writes what is pending (journal batches) and closes; resolves once it is all stored */
+  close(): Promise<void>;
 }
 
 /** Nothing is stored: state lives and dies with the process. */
@@ -124,5 +126,6 @@ export const memoryStore: StateStore = {
   dataDir: null,
   workspaces: () => [],
   open: () => new MemoryWorkspaceStore(),
-  close: () => undefined,
+  settled: () => Promise.resolve(),
+  close: () => Promise.resolve(),
 };

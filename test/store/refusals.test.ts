@@ -45,15 +45,15 @@ describe('the data directory refuses what it cannot read faithfully', () => {
     await server.close();
   });
 
-  it('refuses a log written against another contract', () => {
+  it('refuses a log written against another contract', async () => {
     const dir = dataDir();
     const system = (contract: string) => ({ name: 'wms', fingerprint: { contract } }) as unknown as MountedSystem;
-    openDataDir({ dataDir: dir, seed: 1, systems: [system('aaaa')], version: 'test' }).close();
+    await openDataDir({ dataDir: dir, seed: 1, systems: [system('aaaa')], version: 'test' }).close();
     expect(() => openDataDir({ dataDir: dir, seed: 1, systems: [system('bbbb')], version: 'test' })).toThrow(/wms's contract changed/);
     expect(() => openDataDir({ dataDir: dir, seed: 1, systems: [], version: 'test' })).toThrow(/wms is no longer served/);
     // a system mounted since is fine: its log starts now
     const more = [system('aaaa'), { name: 'erp', fingerprint: { contract: 'cccc' } } as unknown as MountedSystem];
-    openDataDir({ dataDir: dir, seed: 1, systems: more, version: 'test' }).close();
+    await openDataDir({ dataDir: dir, seed: 1, systems: more, version: 'test' }).close();
   });
 
   it('starts over with --reset-state', async () => {
@@ -77,6 +77,14 @@ describe('the data directory refuses what it cannot read faithfully', () => {
     await expect(serve(dir)).rejects.toThrow(/state\.db (is damaged|is not a readable database)/);
     // the refused file is left as it was, for whoever wants to look at it
     expect(statSync(file).size).toBeGreaterThan(0);
+
+    // a damaged journal is refused too, and --reset-state gets past it
+    const journaled = await populated(1);
+    writeFileSync(join(journaled, 'journal.db'), Buffer.alloc(8192, 0x5a));
+    await expect(serve(journaled)).rejects.toThrow(/journal\.db cannot be used \(.*\): move it away .*--reset-state/);
+    const fresh = await serve(journaled, { resetState: true });
+    expect((await call(`${fresh.url}/wms/v1/reservations/RES-000001`)).status).toBe(404);
+    await fresh.close();
   });
 
   it('refuses a stored state it cannot rebuild (a damaged snapshot), saying which and what to do', async () => {

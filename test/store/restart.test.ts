@@ -220,13 +220,16 @@ describe('a restart on the same data directory', () => {
     const server = await startServer({ ...config, clock: new ManualClock() });
     try {
       expect((await call(`${server.url}/wms/v1/reservations`, order('SO-1', 'SKU-1', 1))).status).toBe(201);
-      // recorded at the end of the turn that wrote the reply, stored right after: no 250 ms batch to wait for
+      // recorded at the end of the turn that wrote the reply, handed to the writer at once: no 250 ms batch
       server.engine.flush();
       await Promise.resolve();
-      const reader = new Database(join(folder, 'state', 'state.db'), { readonly: true });
-      const rows = reader.prepare('SELECT first_id, last_id FROM journal').all();
-      const writes = reader.prepare('SELECT operation, status FROM writes').all();
-      reader.close();
+      await server.store.settled();
+      const journal = new Database(join(folder, 'state', 'journal.db'), { readonly: true });
+      const rows = journal.prepare('SELECT first_id, last_id FROM journal').all();
+      journal.close();
+      const state = new Database(join(folder, 'state', 'state.db'), { readonly: true });
+      const writes = state.prepare('SELECT operation, status FROM writes').all();
+      state.close();
       expect(rows).toEqual([{ first_id: 1, last_id: 1 }]);
       expect(writes).toEqual([{ operation: 'createReservation', status: 201 }]);
     } finally {
