@@ -126,6 +126,8 @@ export class SystemStates {
   write(system: MountedSystem, exchange: Exchange, input: unknown, invoke: (state: unknown) => Reply | Promise<Reply>): Reply | Promise<Reply> {
     const refusal = this.store.refusal();
     if (refusal !== undefined) return unavailable(system, refusal);
+    // as the request was, before the handler could change any of it
+    const logged = this.store.keepsWrites ? JSON.stringify(input) : '';
     const state = this.get(system);
     const at = this.clock.pinNow();
     let reply: Reply | Promise<Reply>;
@@ -135,8 +137,8 @@ export class SystemStates {
       this.clock.unpin();
     }
     const operation = exchange.operation!.id;
-    if (reply instanceof Promise) return reply.then((r) => this.log(system, exchange, operation, input, at, r));
-    return this.log(system, exchange, operation, input, at, reply);
+    if (reply instanceof Promise) return reply.then((r) => this.log(system, exchange, operation, logged, at, r));
+    return this.log(system, exchange, operation, logged, at, reply);
   }
 
   /** Back to the seeded start at `epoch`: states are created afresh on next use. */
@@ -146,7 +148,7 @@ export class SystemStates {
     this.states.clear();
   }
 
-  private log(system: MountedSystem, exchange: Exchange, operation: string, input: unknown, at: number, reply: Reply): Reply | Promise<Reply> {
+  private log(system: MountedSystem, exchange: Exchange, operation: string, input: string, at: number, reply: Reply): Reply | Promise<Reply> {
     // refusals change nothing (every handler checks before it writes): only accepted writes are logged
     if (reply.status < 200 || reply.status >= 300) return reply;
     const committed = this.store.logWrite(system.name, { operation, input, at, status: reply.status });
@@ -182,7 +184,7 @@ export class SystemStates {
           system.replayEvent?.(state, write.operation.slice(EVENT.length));
           continue;
         }
-        const status = system.engine.replayWrite!(write.operation, write.input, state, this.workspace);
+        const status = system.engine.replayWrite!(write.operation, JSON.parse(write.input), state, this.workspace);
         if (status !== write.status) report.diverged++;
       }
       return { state, report };
@@ -198,7 +200,7 @@ export class SystemStates {
    */
   private record(system: MountedSystem, event: string, at: number): void {
     if (this.replaying) return;
-    this.store.logWrite(system.name, { operation: EVENT + event, input: null, at, status: 0 })?.catch(() => undefined);
+    this.store.logWrite(system.name, { operation: EVENT + event, input: 'null', at, status: 0 })?.catch(() => undefined);
   }
 }
 

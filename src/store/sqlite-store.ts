@@ -1,7 +1,7 @@
 /**
- * The durable store: one SQLite database (better-sqlite3, WAL mode) in the data directory, holding per
- * workspace the log of accepted writes, the systems' latest snapshots, the admin changes that are state, and the
- * journal (store.ts says why a log and not the state itself).
+ * The durable store: one SQLite database (better-sqlite3, WAL mode), `state.db` in the data directory, holding
+ * per workspace the log of accepted writes, the systems' latest snapshots and the admin changes that are state
+ * (store.ts says why a log and not the state itself).
  *
  * Commits are grouped: every write logged during one turn of the event loop is inserted and committed together
  * at the end of the turn (setImmediate), and only then are the writes' replies released. One WAL append per turn
@@ -64,7 +64,7 @@ export const SCHEMA = `
     PRIMARY KEY (workspace, system));
 `;
 
-/** What a state store needs from the database: tables and statements (schema.ts creates the tables). */
+/** The statements the store runs, prepared once. */
 interface Statements {
   insertWorkspace: Statement;
   insertWrite: Statement;
@@ -186,7 +186,7 @@ export class SqliteStore implements StateStore {
       this.db.transaction(() => {
         for (const ws of new Set(batch.map((p) => p.workspace))) if (!ws.rowWritten) ws.insertRow();
         for (const { workspace, system, write } of batch) {
-          this.sql.insertWrite.run(workspace.name, system, write.at, write.operation, JSON.stringify(write.input), write.status);
+          this.sql.insertWrite.run(workspace.name, system, write.at, write.operation, write.input, write.status);
         }
       })();
     } catch (err) {
@@ -242,6 +242,7 @@ export class SqliteStore implements StateStore {
 }
 
 class SqliteWorkspaceStore implements WorkspaceStore {
+  readonly keepsWrites = true;
   readonly name: string;
   /** writes logged per system since its latest snapshot */
   readonly unsnapshotted = new Map<string, number>();
@@ -303,10 +304,10 @@ class SqliteWorkspaceStore implements WorkspaceStore {
   recover(system: string): SystemRecovery {
     const sql = this.store.statements;
     const snapshot = sql.selectSnapshot.get(this.name, system) as { position: number; data: Buffer } | undefined;
-    const rows = sql.selectWrites.all(this.name, system, snapshot?.position ?? 0) as Array<{ at: number; operation: string; input: string; status: number }>;
+    const rows = sql.selectWrites.all(this.name, system, snapshot?.position ?? 0) as LoggedWrite[];
     return {
       snapshot: snapshot?.data,
-      writes: rows.map((r) => ({ at: r.at, operation: r.operation, input: JSON.parse(r.input) as unknown, status: r.status })),
+      writes: rows,
     };
   }
 

@@ -17,8 +17,8 @@
 export interface LoggedWrite {
   /** the system's operation (REST operationId ...) */
   operation: string;
-  /** what the handler read, as the protocol engine normalised it (JSON-serialisable) */
-  input: unknown;
+  /** what the handler read, as the protocol engine normalised it, as JSON text (taken before the handler ran) */
+  input: string;
   /** clock time (ms) the handler saw: replay pins the clock to it */
   at: number;
   /** what it produced: the status it answered (replay checks it gets the same) */
@@ -66,6 +66,8 @@ export class StoreUnavailableError extends Error {}
 
 /** One workspace's part of the store: the seam systems persist through. */
 export interface WorkspaceStore {
+  /** false in memory-only mode: nothing is logged, so nothing need be prepared for it */
+  readonly keepsWrites: boolean;
   /** why writes are refused right now (the disk was full a moment ago), or undefined when they are accepted */
   refusal(): string | undefined;
   /** logs an accepted write; resolves once committed, rejects with StoreUnavailableError when it cannot be */
@@ -102,6 +104,7 @@ export interface StateStore {
 
 /** Nothing is stored: state lives and dies with the process. */
 class MemoryWorkspaceStore implements WorkspaceStore {
+  readonly keepsWrites = false;
   readonly journal = undefined;
   snapshotter = undefined;
   refusal(): undefined {
