@@ -6,15 +6,22 @@
 // validation, journaling) against the least a node:http server can do, on the same bytes. Modelled on the peers'
 // servers/node-http.js.
 //
-// Usage: node bench/baseline-server.mjs PORT ROUTE CONTENT_TYPE [DELAY_MS] < body
+// For a write scenario it answers METHOD (e.g. POST) on the route with STATUS (e.g. 201), once it has read the
+// request's body (any body: it does not look at it), so that a write's cost is compared with the least a node:http
+// server does to receive a body and answer.
+//
+// Usage: node bench/baseline-server.mjs PORT ROUTE CONTENT_TYPE [DELAY_MS [METHOD [STATUS]]] < body
 // Prints `listening on http://127.0.0.1:PORT` once it accepts connections.
 
 import http from 'node:http';
 
-const [port, route, contentType, delayArg] = process.argv.slice(2);
+const USAGE = 'usage: node bench/baseline-server.mjs PORT ROUTE CONTENT_TYPE [DELAY_MS [METHOD [STATUS]]] < body';
+const [port, route, contentType, delayArg, methodArg, statusArg] = process.argv.slice(2);
 const delayMs = Number(delayArg || 0);
-if (!port || !route || !contentType || !Number.isFinite(delayMs)) {
-  console.error('usage: node bench/baseline-server.mjs PORT ROUTE CONTENT_TYPE [DELAY_MS] < body');
+const method = (methodArg || 'GET').toUpperCase();
+const status = Number(statusArg || 200);
+if (!port || !route || !contentType || !Number.isFinite(delayMs) || !Number.isInteger(status)) {
+  console.error(USAGE);
   process.exit(2);
 }
 
@@ -24,14 +31,22 @@ const body = Buffer.concat(chunks);
 const headers = { 'content-type': contentType, 'content-length': body.length };
 
 function send(res) {
-  res.writeHead(200, headers);
+  res.writeHead(status, headers);
   res.end(body);
 }
 
+function answer(res) {
+  if (delayMs > 0) setTimeout(send, delayMs, res);
+  else send(res);
+}
+
 const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === route) {
-    if (delayMs > 0) setTimeout(send, delayMs, res);
-    else send(res);
+  if (req.method === method && req.url === route) {
+    if (method === 'GET') answer(res);
+    else {
+      req.on('data', () => {});
+      req.on('end', () => answer(res));
+    }
   } else {
     res.writeHead(404);
     res.end();

@@ -1,14 +1,37 @@
 #!/usr/bin/env node
 // `npm run bench`: how fast is understudy next to a bare node:http server, on this machine, in this run?
 //
-// For each scenario it starts the built server (`node dist/cli.js serve --port P --seed 42 ...`), measures the time
-// from spawn to the first successful response, takes the response body and content-type, then warms up and loads
-// the server. Next it starts bench/baseline-server.mjs serving exactly those bytes, and loads it the same way.
-// Only one server runs at a time; servers are pinned to cpu0 and the load generator to cpu1 (taskset) when the
-// machine allows it. The load generator is wrk when it is on PATH (exact percentiles through a small lua hook),
-// else autocannon, run as its own process. Reported per server: req/s, p50, p99, errors and non-2xx answers, peak
-// RSS (VmHWM, read after the load), server CPU; plus the understudy/baseline req/s ratio. Results go to the console
-// and to bench/results/<UTC stamp>.json.
+// For each scenario it starts the built server (`node dist/cli.js serve --port P --seed 42 --data-dir ...`),
+// measures the time from spawn to the first successful response, takes the response body and content-type, then
+// warms up and loads the server. Next it starts bench/baseline-server.mjs serving exactly those bytes, and loads it
+// the same way. Only one server runs at a time; servers are pinned to cpu0 and the load generator to cpu1 (taskset)
+// when the machine allows it. The load generator is wrk when it is on PATH (exact percentiles through a small lua
+// hook), else autocannon, run as its own process. Reported per server: req/s, p50, p99, errors and non-2xx answers,
+// peak RSS (VmHWM, read after the load), server CPU; plus the understudy/baseline req/s ratio. Results go to the
+// console and to bench/results/<UTC stamp>.json.
+//
+// Where state lives: every understudy run is given its data directory explicitly, so nothing is ever written to
+// the default `.understudy` in the current directory. The scenarios measured before durable state existed keep
+// state in memory only (`--data-dir ''`), so their numbers stay comparable with earlier runs; the durable ones get a
+// fresh temporary directory (under os.tmpdir(), removed after the run; its size after the load is recorded), with
+// `durability: process` (the default) or, from a generated config file, `durability: power` (fsync every commit).
+//
+// Scenarios (--list prints them):
+//   inventory                    GET /wms/v1/inventory/SKU-1, memory-only
+//   changes-50                   GET the change feed's 50-record page, memory-only
+//   delay-100ms, delay-100ms-c1000   GET under a chaos profile adding 100 ms, at 50 and 1,000 connections, memory-only
+//   inventory-durable            `inventory` with a durable data dir (the journal is persisted in 250 ms batches)
+//   reservations-memory          POST /wms/v1/reservations, a new externalOrderId per request, one line of one unit
+//                                of a random SKU-1..1000; memory-only. Needs wrk (a lua `request` function builds
+//                                each body); skipped with autocannon. Before the load the stock of every SKU in
+//                                WH-RTM-01 is raised by 100,000 (two stock-adjustment requests): the seeded stock
+//                                (about 524,000 units, 46 SKUs under 50) runs out within seconds and answers 409.
+//                                After the load the reserved units are compared with the 2xx answers counted.
+//   reservations-durable         the same with a durable data dir, durability: process
+//   reservations-durable-power   the same with durability: power
+// The baseline for the POST scenarios answers the POST (after reading its body) with the same fixed 201 body.
+// A "durability" section after the table compares each durable scenario with its memory-only twin from the same run
+// and placement (durable/memory req/s, p99, non-2xx) against the durable-state issue's targets.
 //
 // Two ways of placing a server (BENCH_PIN, both by default; each scenario runs once per way, the baseline too):
 //   all   every thread of the server on cpu0 (taskset at exec: V8's GC and compiler helper threads and libuv's
@@ -18,10 +41,13 @@
 // The load generator is always on cpu1. The threads' affinity is read back from /proc and recorded.
 //
 // Usage: npm run bench [-- --scenario NAME ...] [-- --list]
+//        e.g. npm run bench -- --scenario inventory --scenario inventory-durable   (durable vs memory GET)
+//             npm run bench -- --scenario reservations-memory --scenario reservations-durable --scenario reservations-durable-power
 // Env:   BENCH_DURATION=10 (s, measured)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=50 (scenarios without their own)
 //        BENCH_LOADGEN=wrk|autocannon (default: wrk if installed)
 //        BENCH_PIN=all,main (placements to run, in that order)
 //        BENCH_QUIET_WAIT=30 (s to wait for an idle machine before each load; 0 = do not wait)
+// Restarts with a long write log are measured by bench/restart.mjs (npm run bench:restart).
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,7 +78,14 @@ const STARTUP_DEADLINE_MS = 30_000;
 /**
  * What to measure. Add scenarios here; each runs understudy and the baseline back to back.
  *  name             --scenario NAME selects it
- *  route            GET path loaded on both servers (the baseline serves understudy's answer on it)
+ *  method           GET (default) or POST; a POST scenario needs `writes` and runs with wrk only
+ *  route            path loaded on both servers (the baseline serves understudy's answer on it)
+ *  readyRoute       GET path polled for the first 200 at start-up (default: route)
+ *  writes           POST scenarios: which request generator (WRITE_LOADS), what to prepare and check
+ *  store            'memory' (default: --data-dir ''), 'process' or 'power' (a fresh temporary data dir with that
+ *                   durability)
+ *  versus           durable scenarios: { scenario, minRatio, goal }: the memory-only scenario it is compared with
+ *                   (same run, same placement) in the durability section, and the issue's target for the ratio
  *  serverArgs       extra `understudy serve` arguments (e.g. a chaos profile)
  *  baselineDelayMs  delay the baseline adds before answering, to mirror a delay the profile injects
  *  connections      concurrent connections (default BENCH_CONNECTIONS)
@@ -93,7 +126,112 @@ const SCENARIOS = [
     connections: 1000,
     targets: { minRps: 9000, maxP99AboveBaselineMs: 5 }, // issue #6: at most 5 ms above bare node:http at 1,000
   },
+  // durable state: "GET throughput unchanged within noise", "journal persistence costing <= 10% of GET throughput"
+  {
+    name: 'inventory-durable',
+    route: '/wms/v1/inventory/SKU-1',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    store: 'process',
+    versus: { scenario: 'inventory', minRatio: 0.9, goal: 'GET throughput unchanged within noise; journal persistence costs <= 10%' },
+  },
+  // durable state: "reservation POST throughput with durability on >= 50% of memory-only"
+  {
+    name: 'reservations-memory',
+    method: 'POST',
+    route: '/wms/v1/reservations',
+    readyRoute: '/wms/v1/inventory/SKU-1',
+    writes: 'reservations',
+    serverArgs: [],
+    baselineDelayMs: 0,
+  },
+  {
+    name: 'reservations-durable',
+    method: 'POST',
+    route: '/wms/v1/reservations',
+    readyRoute: '/wms/v1/inventory/SKU-1',
+    writes: 'reservations',
+    store: 'process',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    versus: { scenario: 'reservations-memory', minRatio: 0.5, goal: 'reservation POST throughput with durability on >= 50% of memory-only' },
+  },
+  {
+    name: 'reservations-durable-power',
+    method: 'POST',
+    route: '/wms/v1/reservations',
+    readyRoute: '/wms/v1/inventory/SKU-1',
+    writes: 'reservations',
+    store: 'power',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    versus: { scenario: 'reservations-memory', minRatio: 0.5, goal: 'reservation POST throughput with durability on >= 50% of memory-only' },
+  },
 ];
+
+/** Units added to every SKU's stock in the first warehouse before a reservation load (see the header). */
+const RESERVATION_TOP_UP = 100_000;
+const SKUS = 1000;
+
+/**
+ * Write loads, by a scenario's `writes`:
+ *  lua       wrk's `request` side: a new request each time (wrk's first script argument is a tag unique to the
+ *            run, so that the warm-up, the measured run and the baseline never repeat an id)
+ *  sample    the one request made before the load; understudy's answer to it is what the baseline serves
+ *  status    the status that answer must have
+ *  prepare   run on understudy before the sample (e.g. stock top-up)
+ *  check     run on understudy after the load: { ..., note } where note says what looks wrong, if anything
+ */
+const WRITE_LOADS = {
+  reservations: {
+    lua: `
+-- POST a reservation with a new externalOrderId each time: <run tag>-<thread>-<counter>, one unit of a random SKU
+local threads = 0
+function setup(thread)
+  thread:set('tid', threads)
+  threads = threads + 1
+end
+local prefix = ''
+local counter = 0
+local headers = { ['content-type'] = 'application/json' }
+function init(args)
+  prefix = (args[1] or 'bench') .. '-' .. tid .. '-'
+  math.randomseed(os.time() * 100 + tid)
+end
+function request()
+  counter = counter + 1
+  return wrk.format('POST', nil, headers,
+    '{"externalOrderId":"' .. prefix .. counter .. '","lines":[{"sku":"SKU-' .. math.random(1, ${SKUS}) .. '","quantity":1}]}')
+end
+`,
+    sample: () => ({ externalOrderId: `bench-sample-${process.pid}`, lines: [{ sku: 'SKU-1', quantity: 1 }] }),
+    status: 201,
+    async prepare(base) {
+      const { body } = await request(`${base}/wms/v1/warehouses`);
+      const first = JSON.parse(body.toString()).warehouses[0].warehouseId;
+      for (let from = 1; from <= SKUS; from += 500) {
+        const adjustments = [];
+        for (let i = from; i < from + 500 && i <= SKUS; i++) adjustments.push({ sku: `SKU-${i}`, warehouseId: first, delta: RESERVATION_TOP_UP, reason: 'receipt' });
+        const r = await request(`${base}/wms/v1/stock-adjustments`, { method: 'POST', json: { adjustments } });
+        const applied = r.status === 200 ? JSON.parse(r.body.toString()).applied : 0;
+        if (applied !== adjustments.length) throw new BenchError(`stock top-up: ${r.status}, ${applied} of ${adjustments.length} applied: ${r.body.toString().slice(0, 300)}`);
+      }
+      return { topUp: `${RESERVATION_TOP_UP} units for each of ${SKUS} SKUs in ${first}` };
+    },
+    /** every 2xx reserved one unit: the units reserved, less the sample's, against the 2xx wrk counted */
+    async check(base, acknowledged, connections, runs) {
+      const csv = (await request(`${base}/wms/v1/exports/inventory?format=csv`, { timeoutMs: 30_000 })).body.toString().trim().split(/\r?\n/);
+      const column = csv[0].split(',').indexOf('reserved');
+      const reserved = csv.slice(1).reduce((sum, line) => sum + Number(line.split(',')[column]), 0) - 1;
+      // requests wrk sent but stopped waiting for are still made (at most one per connection per run)
+      const unseen = reserved - acknowledged;
+      const note = unseen < 0
+        ? `${-unseen} acknowledged reservations hold no stock`
+        : unseen > connections * runs ? `${unseen} more units reserved than 2xx answers counted (more than the ${connections * runs} in flight when wrk stopped)` : undefined;
+      return { reservedUnits: reserved, acknowledged2xx: acknowledged, note };
+    },
+  },
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // small helpers
@@ -143,18 +281,34 @@ function freePort() {
   });
 }
 
-/** One GET with a fresh connection; resolves { status, headers, body } or rejects on a socket error. */
-function get(url) {
+/**
+ * One request with a fresh connection (GET unless `method`; `json` is sent as an application/json body); resolves
+ * { status, headers, body } or rejects on a socket error or after `timeoutMs`.
+ */
+function request(url, { method = 'GET', json, timeoutMs = 2000 } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false }, (res) => {
+    const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    const headers = payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {};
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.setTimeout(2000, () => req.destroy(new Error('timeout')));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.end(payload);
   });
+}
+
+/** Total size in bytes of the files under `dir`. */
+function directoryBytes(dir) {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    total += entry.isDirectory() ? directoryBytes(file) : fs.statSync(file).size;
+  }
+  return total;
 }
 
 /** Peak resident set size of a live process in MB (Linux), or null. */
@@ -252,7 +406,19 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end
 `;
-const wrkScript = path.join(os.tmpdir(), `understudy-bench-${process.pid}.lua`);
+/** wrk scripts by write load ('' for GET): the load's `request` side and the report hook, in one file each */
+const wrkScripts = new Map();
+function wrkScriptFor(writes = '') {
+  let file = wrkScripts.get(writes);
+  if (file === undefined) {
+    file = path.join(os.tmpdir(), `understudy-bench-${process.pid}${writes ? `-${writes}` : ''}.lua`);
+    fs.writeFileSync(file, `${writes ? WRITE_LOADS[writes].lua : ''}${WRK_REPORT_LUA}`);
+    wrkScripts.set(writes, file);
+  }
+  return file;
+}
+/** loads run so far: each wrk run gets its own tag (first script argument), so generated ids never repeat */
+let loadRuns = 0;
 
 /**
  * CPU seconds the machine's processes have used so far (Linux), or null. Interrupt time is left out: on loopback
@@ -274,9 +440,10 @@ function machineBusySeconds() {
  * bytesPerResponse, loadgenCpuS }. The load generator's CPU time is sampled while it runs (its /proc entry is gone
  * once it exits), so it may miss the last quarter second.
  */
-function load(loadgen, url, connections, seconds) {
+function load(loadgen, url, connections, seconds, writes) {
+  if (writes && loadgen !== 'wrk') throw new Error('write loads need wrk');
   const argv = loadgen === 'wrk'
-    ? ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', wrkScript, url]
+    ? ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', wrkScriptFor(writes), url, '--', `${process.pid}-${++loadRuns}`]
     : [process.execPath, AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url];
   return new Promise((resolve, reject) => {
     const final = placed(argv, 1, connections + 64);
@@ -350,11 +517,17 @@ function startServer(label, argv, connections, { env = process.env, stdin = 'ign
   const spawnedAt = performance.now();
   const child = track(spawn(final[0], final.slice(1), { cwd: REPO, env, stdio: [stdin, 'pipe', 'pipe'] }));
   if (placement === 'main') pinMainThread(child.pid, 0);
-  const server = { label, child, spawnedAt, tail: [], outputBytes: 0 };
+  // warnings: lines that say something went wrong (kept apart from the tail, at most 20); state: where state lives
+  const server = { label, child, spawnedAt, tail: [], outputBytes: 0, warnings: [], state: undefined };
   const keep = (chunk) => {
     server.outputBytes += chunk.length;
-    server.tail.push(...chunk.toString().split('\n').filter(Boolean));
+    const lines = chunk.toString().split('\n').filter(Boolean);
+    server.tail.push(...lines);
     if (server.tail.length > 40) server.tail.splice(0, server.tail.length - 40);
+    for (const line of lines) {
+      if (/warning|error|fail/i.test(line) && server.warnings.length < 20) server.warnings.push(line);
+      if (/^understudy: state is /.test(line)) server.state = line.slice('understudy: '.length);
+    }
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
@@ -365,19 +538,22 @@ function startServer(label, argv, connections, { env = process.env, stdin = 'ign
   return server;
 }
 
-/** Polls `url` every STARTUP_POLL_MS until it answers 200; returns the response and ms since spawn. */
-async function firstSuccess(server, url) {
+/**
+ * Polls `url` every STARTUP_POLL_MS until it answers `status` (a GET unless `method`, with `json` as its body);
+ * returns the response and ms since spawn.
+ */
+async function firstSuccess(server, url, { method = 'GET', json, status = 200 } = {}) {
   for (;;) {
     const gone = await within(server.exited, 0);
     if (gone) throw new BenchError(`${server.label} exited (${gone.code ?? gone.signal}) before answering:\n  ${server.tail.join('\n  ')}`);
     try {
-      const response = await get(url);
-      if (response.status === 200) return { response, startupMs: performance.now() - server.spawnedAt };
+      const response = await request(url, { method, json });
+      if (response.status === status) return { response, startupMs: performance.now() - server.spawnedAt };
     } catch {
       // not listening yet
     }
     if (performance.now() - server.spawnedAt > STARTUP_DEADLINE_MS) {
-      throw new BenchError(`${server.label} gave no 200 on ${url} within ${STARTUP_DEADLINE_MS / 1000} s:\n  ${server.tail.join('\n  ')}`);
+      throw new BenchError(`${server.label} gave no ${status} on ${method} ${url} within ${STARTUP_DEADLINE_MS / 1000} s:\n  ${server.tail.join('\n  ')}`);
     }
     await sleep(STARTUP_POLL_MS);
   }
@@ -413,17 +589,19 @@ async function waitForQuiet() {
 }
 
 /** Warm-up, measured load, then peak RSS and CPU use of the server process. */
-async function measure(server, loadgen, url, connections) {
+async function measure(server, loadgen, url, connections, writes) {
   await waitForQuiet();
+  let warmup;
   if (WARMUP_S > 0) {
     log(`  ${server.label}: warm-up ${WARMUP_S} s at ${connections} connections`);
-    await load(loadgen, url, connections, WARMUP_S);
+    const w = await load(loadgen, url, connections, WARMUP_S, writes);
+    warmup = { requests: w.requests, errors: w.errors, non2xx: w.non2xx };
   }
   log(`  ${server.label}: measuring ${DURATION_S} s at ${connections} connections`);
   const cpuBefore = cpuSeconds(server.child.pid);
   const busyBefore = machineBusySeconds();
   const startedAt = performance.now();
-  const { loadgenCpuS, ...result } = await load(loadgen, url, connections, DURATION_S);
+  const { loadgenCpuS, ...result } = await load(loadgen, url, connections, DURATION_S, writes);
   const affinity = threadAffinity(server.child.pid);
   const cpuAfter = cpuSeconds(server.child.pid);
   const busyAfter = machineBusySeconds();
@@ -441,49 +619,116 @@ async function measure(server, loadgen, url, connections) {
     serverCpuPct: pct(serverCpuS),
     loadgenCpuPct: pct(loadgenCpuS),
     otherCpuPct: pct(otherCpuS),
+    warmup,
   };
+}
+
+/** Temporary data directories in use (removed after their run, or on the way out). */
+const tempDirs = new Set();
+function removeTempDirs() {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/**
+ * Where a scenario's understudy keeps its state: `--data-dir ''` (memory only), or a fresh temporary directory,
+ * with a generated config file for `durability: power`. Returns the extra serve arguments and the directories.
+ */
+function stateArgs(scenario) {
+  const store = scenario.store ?? 'memory';
+  if (store === 'memory') return { args: ['--data-dir', ''], store };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'understudy-bench-state-'));
+  tempDirs.add(tmp);
+  const dataDir = path.join(tmp, 'data');
+  const args = ['--data-dir', dataDir];
+  if (store === 'power') {
+    const config = path.join(tmp, 'understudy.yaml');
+    fs.writeFileSync(config, 'durability: power\n');
+    args.push('--config', config);
+  } else if (store !== 'process') die(`scenario ${scenario.name}: store ${store}? use memory, process or power`);
+  return { args, store, tmp, dataDir };
 }
 
 async function runScenario(scenario, loadgen, placement) {
   const connections = scenario.connections ?? DEFAULT_CONNECTIONS;
-  log(`scenario ${scenario.name} (placement ${placement}): GET ${scenario.route}, ${connections} connections${scenario.serverArgs.length ? `, serve ${scenario.serverArgs.join(' ')}` : ''}`);
+  const method = scenario.method ?? 'GET';
+  const writes = scenario.writes ? WRITE_LOADS[scenario.writes] : undefined;
+  if (method !== 'GET' && !writes) die(`scenario ${scenario.name}: a ${method} scenario needs a write load`);
+  const state = stateArgs(scenario);
+  log(`scenario ${scenario.name} (placement ${placement}): ${method} ${scenario.route}, ${connections} connections, state ${state.store === 'memory' ? 'in memory' : `in ${state.dataDir} (durability ${state.store})`}${scenario.serverArgs.length ? `, serve ${scenario.serverArgs.join(' ')}` : ''}`);
 
   // understudy, with a clean environment so UNDERSTUDY_* variables of the caller do not change what is measured
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('UNDERSTUDY_')));
   const port = await freePort();
-  const argv = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--seed', String(SEED), ...scenario.serverArgs];
+  const argv = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--seed', String(SEED), ...state.args, ...scenario.serverArgs];
   const understudy = startServer('understudy', argv, connections, { env, placement });
-  const url = `http://127.0.0.1:${port}${scenario.route}`;
-  const { response, startupMs } = await firstSuccess(understudy, url);
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}${scenario.route}`;
+  const first = await firstSuccess(understudy, `${base}${scenario.readyRoute ?? scenario.route}`);
+  const startupMs = first.startupMs;
+  let response = first.response;
+  let prepared;
+  if (writes) {
+    prepared = await writes.prepare?.(base);
+    response = await request(url, { method, json: writes.sample() });
+    if (response.status !== writes.status) throw new BenchError(`understudy answered the sample ${method} ${scenario.route} with ${response.status}, not ${writes.status}: ${response.body.toString().slice(0, 300)}`);
+  }
   const contentType = response.headers['content-type'] ?? 'application/octet-stream';
-  log(`  understudy: first 200 after ${startupMs.toFixed(0)} ms (${response.body.length} bytes, ${contentType})`);
-  const u = await measure(understudy, loadgen, url, connections);
+  log(`  understudy: first 200 after ${startupMs.toFixed(0)} ms${writes ? `; sample ${method} answered ${response.status}` : ''} (${response.body.length} bytes, ${contentType})`);
+  if (understudy.state) log(`  understudy: ${understudy.state}`);
+  const u = await measure(understudy, loadgen, url, connections, scenario.writes);
+  let checked;
+  if (writes?.check) {
+    const acknowledged = [u.warmup, u].filter(Boolean).reduce((sum, r) => sum + r.requests - r.non2xx, 0);
+    checked = await writes.check(base, acknowledged, connections, u.warmup ? 2 : 1);
+    if (checked.note) log(`  warning: ${checked.note}`);
+  }
   const uStop = await stopServer(understudy);
   if (uStop.exitCode !== 0) log(`  warning: understudy did not exit 0 on SIGTERM (${JSON.stringify(uStop)})`);
+  let dataDirBytes;
+  if (state.tmp) {
+    dataDirBytes = fs.existsSync(state.dataDir) ? directoryBytes(state.dataDir) : null;
+    fs.rmSync(state.tmp, { recursive: true, force: true });
+    tempDirs.delete(state.tmp);
+  }
+  for (const line of understudy.warnings) log(`  understudy said: ${line}`);
 
   // the baseline, serving the same bytes
   const basePort = await freePort();
-  const baseArgv = [process.execPath, BASELINE, String(basePort), scenario.route, contentType, String(scenario.baselineDelayMs ?? 0)];
+  const baseArgv = [process.execPath, BASELINE, String(basePort), scenario.route, contentType, String(scenario.baselineDelayMs ?? 0), method, String(response.status)];
   const baseline = startServer('node:http', baseArgv, connections, { stdin: 'pipe', placement });
   baseline.child.stdin.end(response.body);
   const baseUrl = `http://127.0.0.1:${basePort}${scenario.route}`;
-  const baseFirst = await firstSuccess(baseline, baseUrl);
+  const baseFirst = await firstSuccess(baseline, baseUrl, { method, json: writes?.sample(), status: response.status });
   if (!baseFirst.response.body.equals(response.body) || baseFirst.response.headers['content-type'] !== contentType) {
     throw new BenchError('the baseline does not return the same body and content-type as understudy');
   }
-  const b = await measure(baseline, loadgen, baseUrl, connections);
+  const b = await measure(baseline, loadgen, baseUrl, connections, scenario.writes);
   await stopServer(baseline);
 
   return {
     name: scenario.name,
     placement,
+    method,
     route: scenario.route,
     connections,
-    serverArgs: scenario.serverArgs,
+    store: state.store,
+    serverArgs: [...state.args, ...scenario.serverArgs],
     baselineDelayMs: scenario.baselineDelayMs ?? 0,
+    status: response.status,
     bodyBytes: response.body.length,
     contentType,
-    understudy: { ...u, startupMs: Math.round(startupMs), shutdown: uStop, outputBytes: understudy.outputBytes },
+    understudy: {
+      ...u,
+      startupMs: Math.round(startupMs),
+      shutdown: uStop,
+      outputBytes: understudy.outputBytes,
+      state: understudy.state,
+      warnings: understudy.warnings,
+      dataDirBytes,
+      prepared,
+      checked,
+    },
     baseline: { ...b, startupMs: Math.round(baseFirst.startupMs) },
     ratio: u.rps / b.rps,
     targets: scenario.targets && placement === 'all' ? checkTargets(scenario.targets, u, b, startupMs, u.rps / b.rps) : undefined,
@@ -528,6 +773,34 @@ function printTable(results) {
     const busiest = Math.max(r.understudy.otherCpuPct ?? 0, r.baseline.otherCpuPct ?? 0);
     if (busiest > 25) console.log(`  note: other processes used up to ${busiest.toFixed(0)}% of a core during the measured runs: the numbers are disturbed, rerun on a quiet machine`);
     if (r.understudy.shutdown.exitCode !== 0) console.log(`  note: understudy's exit on SIGTERM: ${JSON.stringify(r.understudy.shutdown)}`);
+    if (r.understudy.dataDirBytes != null) console.log(`  data dir after the run: ${fmt(r.understudy.dataDirBytes / 2 ** 20, 1)} MB`);
+    const u = r.understudy;
+    const non2xx = (u.warmup?.non2xx ?? 0) + u.non2xx;
+    const errors = (u.warmup?.errors ?? 0) + u.errors;
+    if (non2xx || errors) console.log(`  note: understudy answered ${fmt(non2xx)} non-2xx and had ${fmt(errors)} socket errors/timeouts (warm-up and measured run)`);
+    if (u.checked) console.log(`  ${u.checked.note ? 'MISS' : 'ok  '} units reserved ${fmt(u.checked.reservedUnits)} for ${fmt(u.checked.acknowledged2xx)} 2xx answers counted (warm-up and measured run)${u.checked.note ? `: ${u.checked.note}` : ''}`);
+    for (const line of u.warnings ?? []) console.log(`  note: understudy said: ${line}`);
+  }
+  printDurability(results, fmt);
+}
+
+/** Each durable scenario against its memory-only twin, same run and placement. */
+function printDurability(results, fmt) {
+  const durable = results.filter((r) => SCENARIOS.find((s) => s.name === r.name)?.versus);
+  if (durable.length === 0) return;
+  console.log('\ndurability (durable / memory-only understudy, same run, same placement):');
+  for (const r of durable) {
+    const versus = SCENARIOS.find((s) => s.name === r.name).versus;
+    const memory = results.find((m) => m.name === versus.scenario && m.placement === r.placement);
+    if (!memory) {
+      console.log(`  ${r.name} [${r.placement}]: no ${versus.scenario} in this run to compare with (add --scenario ${versus.scenario})`);
+      continue;
+    }
+    const ratio = r.understudy.rps / memory.understudy.rps;
+    r.versus = { scenario: versus.scenario, ratio, goal: versus.goal, minRatio: versus.minRatio, ok: ratio >= versus.minRatio };
+    console.log(`  ${r.name} / ${versus.scenario} [${r.placement}]: req/s ${fmt(r.understudy.rps)} / ${fmt(memory.understudy.rps)} = ${ratio.toFixed(2)}; ` +
+      `p99 ${fmt(r.understudy.p99Ms, 2)} / ${fmt(memory.understudy.p99Ms, 2)} ms; non-2xx ${fmt(r.understudy.non2xx)} / ${fmt(memory.understudy.non2xx)}`);
+    console.log(`    ${r.versus.ok ? 'ok  ' : 'MISS'} ratio >= ${versus.minRatio} (${versus.goal})`);
   }
 }
 
@@ -547,6 +820,8 @@ function machineInfo(loadgen) {
     gitCommit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout?.trim() || null,
     loadgen: loadgen === 'wrk' ? version(['wrk', '--version']) : `autocannon ${JSON.parse(fs.readFileSync(path.join(path.dirname(AUTOCANNON), 'package.json'), 'utf8')).version}`,
     pinning: machine.canPin ? `servers on cpu0 (placements: ${PLACEMENTS.join(', ')}), load generator on cpu1 (taskset)` : 'none (needs Linux, taskset and 2+ CPUs)',
+    // durable scenarios keep their data dirs here: a tmpfs would make every fsync free
+    tmpdir: `${os.tmpdir()} (${spawnSync('df', ['-T', os.tmpdir()], { encoding: 'utf8' }).stdout?.trim().split('\n')[1]?.split(/\s+/)[1] ?? 'filesystem unknown'})`,
     loadavgBefore: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
 }
@@ -560,7 +835,7 @@ function parseArgs(argv) {
     if (arg === '--scenario') names.push(argv[++i] ?? die('--scenario needs a name'));
     else if (arg.startsWith('--scenario=')) names.push(arg.slice('--scenario='.length));
     else if (arg === '--list') {
-      for (const s of SCENARIOS) console.log(`${s.name}\tGET ${s.route}\t${s.connections ?? DEFAULT_CONNECTIONS} connections\t${s.serverArgs.join(' ')}`);
+      for (const s of SCENARIOS) console.log(`${s.name}\t${s.method ?? 'GET'} ${s.route}\t${s.connections ?? DEFAULT_CONNECTIONS} connections\tstate ${s.store ?? 'memory'}\t${s.serverArgs.join(' ')}`);
       process.exit(0);
     } else if (arg === '--help' || arg === '-h') {
       console.log('usage: npm run bench [-- --scenario NAME ...] [-- --list]\nenv: BENCH_DURATION BENCH_WARMUP BENCH_CONNECTIONS BENCH_LOADGEN=wrk|autocannon BENCH_PIN=all,main BENCH_QUIET_WAIT');
@@ -576,22 +851,28 @@ async function main() {
   const scenarios = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(CLI)) die(`${path.relative(REPO, CLI)} is missing: run npm run build (npm run bench does)`);
   const loadgen = chooseLoadgen();
-  if (loadgen === 'wrk') fs.writeFileSync(wrkScript, WRK_REPORT_LUA);
-  process.on('exit', () => fs.rmSync(wrkScript, { force: true }));
+  process.on('exit', () => {
+    for (const file of wrkScripts.values()) fs.rmSync(file, { force: true });
+    removeTempDirs();
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => die(`interrupted (${signal})`));
+  const skipped = loadgen === 'wrk' ? [] : scenarios.filter((s) => s.writes).map((s) => s.name);
+  if (skipped.length) log(`skipping ${skipped.join(', ')}: write loads need wrk (a lua request function makes every request unique); install wrk (Debian/Ubuntu: apt-get install -y wrk)`);
 
   const startedAt = new Date();
   const info = machineInfo(loadgen);
-  log(`${info.loadgen}; ${info.pinning}; warm-up ${WARMUP_S} s, measured ${DURATION_S} s; load average ${info.loadavgBefore.join(' ')}`);
+  log(`${info.loadgen}; ${info.pinning}; warm-up ${WARMUP_S} s, measured ${DURATION_S} s; load average ${info.loadavgBefore.join(' ')}; temporary data dirs in ${info.tmpdir}`);
   const results = [];
-  for (const placement of PLACEMENTS) for (const scenario of scenarios) results.push(await runScenario(scenario, loadgen, placement));
+  for (const placement of PLACEMENTS) {
+    for (const scenario of scenarios) if (!skipped.includes(scenario.name)) results.push(await runScenario(scenario, loadgen, placement));
+  }
   info.loadavgAfter = os.loadavg().map((l) => Number(l.toFixed(2)));
 
   printTable(results);
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${stamp}.json`);
-  const report = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), settings: { durationS: DURATION_S, warmupS: WARMUP_S, seed: SEED, placements: PLACEMENTS }, machine: info, scenarios: results };
+  const report = { startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), settings: { durationS: DURATION_S, warmupS: WARMUP_S, seed: SEED, placements: PLACEMENTS }, machine: info, skipped, scenarios: results };
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
 }
