@@ -86,7 +86,6 @@ async function main() {
     configFile,
     [
       'seed: 42',
-      'dataDir: none', // state in memory only: what is measured is the memory, and nothing is written to the current directory
       `limits: { journalBytes: ${JOURNAL}, objects: ${OBJECTS} }`,
       `systems: { wms: { skus: 1000, warehouses: 3, reservationTtl: ${TTL_MS}ms } }`,
       '',

@@ -31,8 +31,6 @@ const RESULTS_DIR = path.join(REPO, 'bench', 'results');
 const DURATION_S = Number(process.env.SOAK_DURATION ?? 40);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 1000);
 const EXTRA_ARGS = (process.env.SOAK_ARGS ?? '').split(/\s+/).filter(Boolean);
-// state in memory only, as before durable state existed, unless SOAK_ARGS names a data dir (never `.understudy` here)
-if (!EXTRA_ARGS.some((a) => a === '--data-dir' || a.startsWith('--data-dir='))) EXTRA_ARGS.push('--data-dir', '');
 const PROBE_EVERY_MS = 50;
 const UNANSWERED_AFTER_S = 30;
 
