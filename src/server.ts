@@ -31,7 +31,7 @@ export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'sy
   /** delete the stored state and start over (--reset-state) */
   resetState?: boolean;
   /** the store's internals, for tests: snapshot interval, retry pause after a failed write, a database size cap */
-  store?: Pick<DataDirOptions, 'snapshotEvery' | 'retryAfterMs' | 'maxPages'>;
+  store?: Pick<DataDirOptions, 'snapshotEvery' | 'snapshotPause' | 'retryAfterMs' | 'maxPages'>;
 }
 
 /** What start-up found in the data directory. */

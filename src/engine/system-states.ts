@@ -168,7 +168,7 @@ export class SystemStates {
   private recover(system: MountedSystem): { state: unknown; report: ReplayReport } {
     const { snapshot, writes } = this.store.recover(system.name);
     const options = { seed: this.seed, clock: this.clock, record: (event: string, at: number) => this.record(system, event, at) };
-    const report: ReplayReport = { system: system.name, snapshot: false, writes: writes.length, diverged: 0 };
+    const report: ReplayReport = { system: system.name, snapshot: false, writes: 0, diverged: 0 };
     this.clock.pin(this.epoch);
     this.replaying = true;
     try {
@@ -177,14 +177,15 @@ export class SystemStates {
         state = system.restoreState(snapshot, options);
         report.snapshot = true;
       } else state = system.createState(options);
-      if (writes.length && !system.engine.replayWrite) throw new Error(`${system.name} has logged writes but cannot replay them`);
       for (const write of writes) {
+        report.writes++;
         this.clock.pin(write.at);
         if (write.operation.startsWith(EVENT)) {
           system.replayEvent?.(state, write.operation.slice(EVENT.length));
           continue;
         }
-        const status = system.engine.replayWrite!(write.operation, JSON.parse(write.input), state, this.workspace);
+        if (!system.engine.replayWrite) throw new Error(`${system.name} has logged writes but cannot replay them`);
+        const status = system.engine.replayWrite(write.operation, JSON.parse(write.input), state, this.workspace);
         if (status !== write.status) report.diverged++;
       }
       return { state, report };

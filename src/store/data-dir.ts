@@ -34,7 +34,7 @@ export interface DataDirOptions extends Partial<SqliteStoreOptions> {
   maxPages?: number;
 }
 
-const DEFAULT_OPTIONS = { durability: 'process', journalSync: 'batch', snapshotEvery: 10_000, retryAfterMs: 1000 } as const;
+const DEFAULT_OPTIONS = { durability: 'process', journalSync: 'batch', snapshotEvery: 10_000, snapshotPause: 19, retryAfterMs: 1000 } as const;
 
 export function openDataDir(options: DataDirOptions): SqliteStore {
   const dir = resolve(options.dataDir);
@@ -169,7 +169,7 @@ function describe(err: unknown): string {
 
 function definedOnly(options: DataDirOptions): Partial<SqliteStoreOptions> {
   const out: Partial<SqliteStoreOptions> = {};
-  for (const key of ['durability', 'journalSync', 'snapshotEvery', 'retryAfterMs', 'warn'] as const) {
+  for (const key of ['durability', 'journalSync', 'snapshotEvery', 'snapshotPause', 'retryAfterMs', 'warn'] as const) {
     if (options[key] !== undefined) (out as Record<string, unknown>)[key] = options[key];
   }
   return out;

@@ -10,7 +10,10 @@
  *
  * Snapshots are taken inside the commit that makes a system's log reach `snapshotEvery` writes: at that moment
  * the state in memory is exactly the committed one (nothing else is pending), so the snapshot covers precisely
- * the log up to the write just committed, and those rows are dropped in the same transaction.
+ * the log up to the write just committed, and those rows are dropped in the same transaction. A snapshot costs
+ * time proportional to the state, on the event loop; so that they never take more than about 5% of it, the next
+ * one waits at least 19 times as long as the last one took (a large state is snapshotted less often, and a
+ * restart replays more writes after it, each much cheaper than the snapshot was).
  *
  * The journal is not in this database: a thread of its own writes it to `journal.db` (journal-store.ts), so that
  * neither the event loop nor the write log's commits wait for it.
@@ -39,6 +42,8 @@ export interface SqliteStoreOptions {
   journalSync: 'batch' | 'always';
   /** a system's log is folded into a snapshot after this many writes (bounds the replay at start-up) */
   snapshotEvery: number;
+  /** after a snapshot that took T, the next waits this many times T (19: snapshots take at most ~5% of the time) */
+  snapshotPause: number;
   /** after a failed write, further writes are refused for this long (ms of wall time) */
   retryAfterMs: number;
   /** warnings (a journal batch or a snapshot that could not be stored) */
@@ -194,11 +199,14 @@ export class SqliteStore implements StateStore {
       for (const p of batch) p.reject(failure);
       return;
     }
+    const now = performance.now();
     for (const { workspace, system } of batch) {
       const n = (workspace.unsnapshotted.get(system) ?? 0) + 1;
       workspace.unsnapshotted.set(system, n);
-      // once per snapshotEvery writes (a system without snapshots, or a failed snapshot, waits for the next round)
-      if (n % this.options.snapshotEvery === 0) due.push([workspace, system]);
+      if (n >= this.options.snapshotEvery && now >= (workspace.snapshotNotBefore.get(system) ?? 0)) {
+        workspace.snapshotNotBefore.set(system, Infinity); // once in this batch
+        due.push([workspace, system]);
+      }
     }
     for (const [workspace, system] of due) workspace.snapshotNow(system);
     for (const p of batch) p.resolve();
@@ -246,6 +254,8 @@ class SqliteWorkspaceStore implements WorkspaceStore {
   readonly name: string;
   /** writes logged per system since its latest snapshot */
   readonly unsnapshotted = new Map<string, number>();
+  /** per system, the moment (performance.now()) before which no snapshot is taken: see the header */
+  readonly snapshotNotBefore = new Map<string, number>();
   rowWritten = false;
   /** set by the workspace's SystemStates: the system's state as a snapshot, right now */
   snapshotter: ((system: string) => Buffer | undefined) | undefined;
@@ -284,6 +294,16 @@ class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   snapshotNow(system: string): void {
+    const started = performance.now();
+    try {
+      this.snapshot(system);
+    } finally {
+      const now = performance.now();
+      this.snapshotNotBefore.set(system, now + this.store.options.snapshotPause * (now - started));
+    }
+  }
+
+  private snapshot(system: string): void {
     const data = this.snapshotter?.(system);
     if (data === undefined) return;
     const sql = this.store.statements;
@@ -304,7 +324,11 @@ class SqliteWorkspaceStore implements WorkspaceStore {
   recover(system: string): SystemRecovery {
     const sql = this.store.statements;
     const snapshot = sql.selectSnapshot.get(this.name, system) as { position: number; data: Buffer } | undefined;
-    const rows = sql.selectWrites.all(this.name, system, snapshot?.position ?? 0) as LoggedWrite[];
+    // opened when the replay starts reading (and closed by it, even when it throws): an open iterator keeps the
+    // connection busy
+    const rows: Iterable<LoggedWrite> = {
+      [Symbol.iterator]: () => sql.selectWrites.iterate(this.name, system, snapshot?.position ?? 0) as IterableIterator<LoggedWrite>,
+    };
     return {
       snapshot: snapshot?.data,
       writes: rows,

@@ -28,7 +28,8 @@ export interface LoggedWrite {
 /** What a system's state is rebuilt from: its latest snapshot, then the writes logged after it, oldest first. */
 export interface SystemRecovery {
   snapshot?: Buffer;
-  writes: LoggedWrite[];
+  /** read as they are replayed (a long log is never all in memory at once) */
+  writes: Iterable<LoggedWrite>;
 }
 
 /** The chaos profile a workspace runs, and since when (its timeline counts from activatedAt). */

@@ -89,7 +89,7 @@ describe('the data directory refuses what it cannot read faithfully', () => {
 
   it('refuses a stored state it cannot rebuild (a damaged snapshot), saying which and what to do', async () => {
     const dir = dataDir();
-    const server = await serve(dir, { store: { snapshotEvery: 2 } });
+    const server = await serve(dir, { store: { snapshotEvery: 2, snapshotPause: 0 } });
     for (let i = 1; i <= 3; i++) expect((await call(`${server.url}/wms/v1/reservations`, order(`SO-${i}`))).status).toBe(201);
     await server.close();
     const db = new Database(join(dir, STATE_FILE));

@@ -123,7 +123,7 @@ describe('a restart on the same data directory', () => {
   it('restores from a snapshot plus the writes after it', async () => {
     const dir = dataDir();
     const clock = new ManualClock(Date.UTC(2026, 5, 1, 8, 0, 0));
-    const first = await serve(dir, clock, { store: { snapshotEvery: 5 } });
+    const first = await serve(dir, clock, { store: { snapshotEvery: 5, snapshotPause: 0 } });
     for (let i = 1; i <= 12; i++) {
       clock.advance(1_000);
       expect((await call(`${first.url}/wms/v1/reservations`, order(`SO-${i}`, `SKU-${i}`, 1))).status).toBe(201);
@@ -132,7 +132,7 @@ describe('a restart on the same data directory', () => {
     const stock = (await call(`${first.url}/wms/v1/inventory/SKU-12`)).body;
     await first.close();
 
-    const second = await serve(dir, clock, { store: { snapshotEvery: 5 } });
+    const second = await serve(dir, clock, { store: { snapshotEvery: 5, snapshotPause: 0 } });
     try {
       // two snapshots were taken (after writes 5 and 10); the restart restored the second and replayed 11 and 12
       expect(second.restored.workspaces[0].systems).toEqual([{ system: 'wms', snapshot: true, writes: 2, diverged: 0 }]);
