@@ -17,6 +17,7 @@ import type { JournalSink, StoredJournalEntry } from './store.js';
 
 export const JOURNAL_FILE = 'journal.db';
 export const JOURNAL_BATCH_MS = 250;
+export const PAGE_SIZE = 65_536;
 const CLOSE_DEADLINE_MS = 5_000;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS journal (
@@ -63,7 +64,8 @@ export class JournalStore {
     const db = new Database(file, { timeout: 0 });
     let rows: Array<{ workspace: string; data: Buffer }>;
     try {
-      db.pragma('journal_mode = WAL');
+      // large pages: a batch is one blob of up to a few MB, which 4 KB pages would split into a thousand
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.exec(SCHEMA);
       rows = db.prepare('SELECT workspace, data FROM journal ORDER BY workspace, first_id').all() as typeof rows;
     } finally {
