@@ -292,8 +292,18 @@ function readDatabase(dataDir) {
       writesEverLogged: seq?.seq ?? 0,
       writesInLog: db.prepare('SELECT COUNT(*) AS n FROM writes').get().n,
       snapshots: db.prepare('SELECT workspace, system, position, length(data) AS bytes FROM snapshots').all(),
-      journalRows: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS bytes, MIN(first_id) AS firstId, MAX(last_id) AS lastId FROM journal').get(),
+      journalRows: readJournal(dataDir),
     };
+  } finally {
+    db.close();
+  }
+}
+
+/** The journal lives in its own file, journal.db. */
+function readJournal(dataDir) {
+  const db = new Database(path.join(dataDir, 'journal.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS bytes, MIN(first_id) AS firstId, MAX(last_id) AS lastId FROM journal').get();
   } finally {
     db.close();
   }
