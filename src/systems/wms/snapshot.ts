@@ -159,7 +159,7 @@ export function snapshotWms(state: WmsState): Buffer {
  */
 export function restoreWms(snapshot: Buffer, options: WmsStateOptions): WmsState {
   const bytes = checkedSnapshot(snapshot);
-  let input: PayloadReader<Document>;
+  let input: Reader;
   let taken: ShapingOptions;
   try {
     input = new PayloadReader<Document>(bytes, HEADER_BYTES);
@@ -176,11 +176,17 @@ export function restoreWms(snapshot: Buffer, options: WmsStateOptions): WmsState
     const shipments = readShipments(input, doc.shipTo, reservations, allocations);
     allocations.end();
     // the parts' fromData() (through the constructor) check their own consistency, and copy what they keep
+    const table = <T>(name: 'reservations' | 'shipments', records: T[]): RecordTableData<T> => ({
+      records,
+      order: input.column(`${name}.order`, 'f64'),
+      removedInOrder: doc[name].removedInOrder,
+      issued: doc[name].issued,
+    });
     return new WmsState(options, {
       ...stock,
       changes: readChanges(input, doc.changes),
-      reservations: { records: reservations, order: input.column('reservations.order', 'f64'), ...doc.reservations },
-      shipments: { records: shipments, order: input.column('shipments.order', 'f64'), ...doc.shipments },
+      reservations: table('reservations', reservations),
+      shipments: table('shipments', shipments),
       externalOrderIndex: input.column('externalOrderIndex', 'f64'),
       retired: { items: input.column('retired', 'f64'), head: doc.retiredHead },
       expiry: doc.expiry && { queue: { items: input.column('expiry', 'f64'), head: doc.expiry.head }, abandoned: doc.expiry.abandoned },
@@ -396,7 +402,9 @@ function readChanges(input: Reader, counters: Document['changes']): ChangeLogDat
     entities: input.column('changes.entities', 'u8', seqs.length),
     refs: input.column('changes.refs', 'f64', seqs.length),
     stamps: input.column('changes.stamps', 'f64', seqs.length),
-    ...counters,
+    superseded: counters.superseded,
+    last: counters.last,
+    prunedUpTo: counters.prunedUpTo,
   };
 }
 
@@ -668,9 +676,9 @@ function copyAll(columns: Record<string, Column<ColumnType>>, from: Record<strin
 }
 
 /**
- * Allocations (Allocation[][]: per line, the warehouses its units come from) of a sequence of owners, flattened:
- * per owner its number of lines (allocations.lines), per line its number of allocations (allocations.count),
- * then one column per field (allocation.*).
+ * Allocations (Allocation[][]: per line, the warehouses its units come from) of a sequence of owners (every
+ * reservation, then every shipment with allocations of its own), flattened: per owner its number of lines
+ * (allocations.lines), per line its number of allocations (allocations.perLine), then a column per field.
  */
 const ALLOCATION_COLUMNS = { skuIndex: 'u32', warehouseIndex: 'u8', quantity: 'f64' } as const;
 
@@ -692,11 +700,11 @@ class AllocationsWriter {
     out.column('allocations.lines', 'u32', owners.length, (counts) => {
       for (let o = 0; o < owners.length; o++) counts[o] = owners[o].length;
     });
-    out.column('allocations.count', 'u32', lineTotal, (counts) => {
+    out.column('allocations.perLine', 'u32', lineTotal, (counts) => {
       let l = 0;
       for (const allocations of owners) for (let j = 0; j < allocations.length; j++) counts[l++] = allocations[j].length;
     });
-    out.columns('allocation', total, ALLOCATION_COLUMNS, ({ skuIndex, warehouseIndex, quantity }) => {
+    out.columns('allocations', total, ALLOCATION_COLUMNS, ({ skuIndex, warehouseIndex, quantity }) => {
       let a = 0;
       for (const allocations of owners) {
         for (let j = 0; j < allocations.length; j++) {
@@ -722,9 +730,9 @@ class AllocationsReader {
 
   constructor(input: Reader, options: ShapingOptions) {
     this.lines = input.column('allocations.lines', 'u32');
-    this.counts = input.column('allocations.count', 'u32', total(this.lines));
+    this.counts = input.column('allocations.perLine', 'u32', total(this.lines));
     const n = total(this.counts);
-    this.values = input.columns('allocation', n, ALLOCATION_COLUMNS);
+    this.values = input.columns('allocations', n, ALLOCATION_COLUMNS);
     // releasing or shipping writes to these cells
     const { skuIndex, warehouseIndex } = this.values;
     for (let a = 0; a < n; a++) {

@@ -127,8 +127,8 @@ export interface StockColumns {
 
 /**
  * Everything of a WmsState that does not follow from its options (snapshot.ts turns it into bytes and back). From
- * toData() the stock columns and the records are the state's own, not copies: serialise it before the state
- * changes again.
+ * toData() the stock columns, the records and the parts' lists (change log, tables' order, queues) are the
+ * state's own, not copies: serialise it before the state changes again.
  */
 export interface WmsStateData extends StockColumns {
   changes: ChangeLogData;

@@ -392,7 +392,7 @@ describe('a restored state', () => {
   });
 
   it('keeps allocations shared between shipments when their reservation holds other ones', async () => {
-    // shipped, cancelled and shipped again: both shipments hold the reservation's allocations
+    // a shipment made, cancelled, and made again: both shipments hold the reservation's allocations
     const d = fresh();
     await call(d, 'createReservation', { body: { externalOrderId: 'SO-X', lines: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-2', quantity: 1 }] } });
     const reservation = d.state.reservationFor('SO-X')!;
@@ -417,6 +417,7 @@ describe('a restored state', () => {
     await run(original, 0, 120);
     const bytes = snapshotWms(original.state);
     const unaligned = Buffer.alloc(bytes.length + 1).subarray(1);
+    expect(unaligned.byteOffset % 8).not.toBe(0);
     bytes.copy(unaligned);
     const copy = restored(unaligned, original.clock.now());
     expect(snapshotWms(copy.state).equals(bytes)).toBe(true);
