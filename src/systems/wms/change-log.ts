@@ -38,14 +38,15 @@ const ENTITY_CODES: readonly ChangeEntity[] = ['inventory', 'reservation', 'ship
 
 /**
  * A ChangeLog as plain data (snapshot.ts): the appended part, dead entries not yet compacted included, and its
- * counters. The seeded part is not in it: it follows from the seed template.
+ * counters. The seeded part is not in it: it follows from the seed template. From toData() the number columns
+ * are the log's own lists, not copies: serialise them before the log changes again.
  */
 export interface ChangeLogData {
-  seqs: Float64Array;
+  seqs: ArrayLike<number>;
   /** index into ENTITY_CODES */
-  entities: Uint8Array;
-  refs: Float64Array;
-  stamps: Float64Array;
+  entities: ArrayLike<number>;
+  refs: ArrayLike<number>;
+  stamps: ArrayLike<number>;
   superseded: number;
   last: number;
   prunedUpTo: number;
@@ -76,10 +77,10 @@ export class ChangeLog {
     const entities = new Uint8Array(this.entities.length);
     for (let i = 0; i < entities.length; i++) entities[i] = ENTITY_CODES.indexOf(this.entities[i]);
     return {
-      seqs: new Float64Array(this.seqs),
+      seqs: this.seqs,
       entities,
-      refs: new Float64Array(this.refs),
-      stamps: new Float64Array(this.stamps),
+      refs: this.refs,
+      stamps: this.stamps,
       superseded: this.superseded,
       last: this.last,
       prunedUpTo: this.prunedUpTo,
@@ -229,7 +230,7 @@ export class ChangeLog {
 }
 
 /** A typed array's values as a plain array (a loop: Array.from is slower at a million entries). */
-function numbers(values: Float64Array): number[] {
+function numbers(values: ArrayLike<number>): number[] {
   const list: number[] = new Array(values.length);
   for (let i = 0; i < values.length; i++) list[i] = values[i];
   return list;

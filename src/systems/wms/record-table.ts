@@ -20,15 +20,15 @@ export const COMPACT_AFTER = 1024;
 export interface RecordTableData<T> {
   /** the stored records, in number order: the live objects, not copies */
   records: T[];
-  /** the numbers of stored records and of removed ones not yet compacted away, ascending */
-  order: Float64Array;
+  /** the numbers of stored records and of removed ones not yet compacted away, ascending (from toData(): the live list) */
+  order: ArrayLike<number>;
   removedInOrder: number;
   issued: number;
 }
 
-/** A PairQueue as plain data (snapshot.ts): its array, consumed head included, and where the head is. */
+/** A PairQueue as plain data (snapshot.ts): its array, consumed head included (from toData(): the live one), and where the head is. */
 export interface PairQueueData {
-  items: Float64Array;
+  items: ArrayLike<number>;
   head: number;
 }
 
@@ -75,11 +75,11 @@ export class RecordTable<T extends { index: number }> {
     }
   }
 
-  /** The table as plain data: shares the records themselves, so serialise it before the table changes again. */
+  /** The table as plain data: shares the records and the order, so serialise it before the table changes again. */
   toData(): RecordTableData<T> {
     return {
       records: [...this.byIndex.values()],
-      order: Float64Array.from(this.order),
+      order: this.order,
       removedInOrder: this.removedInOrder,
       issued: this.issuedCount,
     };
@@ -100,7 +100,7 @@ export class RecordTable<T extends { index: number }> {
     if (order.length - records.length !== removedInOrder) throw new Error('record table: removed count does not match the order');
     const table = new RecordTable<T>();
     for (const record of records) table.byIndex.set(record.index, record);
-    table.order = Array.from(order);
+    table.order = numberList(order);
     table.removedInOrder = removedInOrder;
     table.issuedCount = issued;
     return table;
@@ -157,8 +157,9 @@ export class PairQueue {
     }
   }
 
+  /** The queue as plain data: shares its array, so serialise it before the queue changes again. */
   toData(): PairQueueData {
-    return { items: Float64Array.from(this.items), head: this.head };
+    return { items: this.items, head: this.head };
   }
 
   /** The queue toData() described; throws when the data contradicts itself. */
@@ -168,7 +169,7 @@ export class PairQueue {
       throw new Error(`pair queue: head ${head} does not fit ${items.length} items`);
     }
     const queue = new PairQueue();
-    queue.items = Array.from(items);
+    queue.items = numberList(items);
     queue.head = head;
     return queue;
   }
@@ -182,4 +183,11 @@ export class PairQueue {
     this.items = kept;
     this.head = 0;
   }
+}
+
+/** The values as a plain array, in a loop (Array.from is slower with a typed array of a million values). */
+export function numberList(values: ArrayLike<number>): number[] {
+  const list: number[] = new Array(values.length);
+  for (let i = 0; i < values.length; i++) list[i] = values[i];
+  return list;
 }

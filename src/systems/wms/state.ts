@@ -127,15 +127,18 @@ export interface StockColumns {
 
 /**
  * Everything of a WmsState that does not follow from its options (snapshot.ts turns it into bytes and back). From
- * toData() the stock columns and the records are the state's own, not copies: serialise it before the state
- * changes again.
+ * toData() the stock columns, the records and the parts' lists (change log, tables' order, queues) are the
+ * state's own, not copies: serialise it before the state changes again.
  */
 export interface WmsStateData extends StockColumns {
   changes: ChangeLogData;
   reservations: RecordTableData<StoredReservation>;
   shipments: RecordTableData<StoredShipment>;
-  /** the idempotency index: external order id to reservation number */
-  reservationByExternalOrder: Map<string, number>;
+  /**
+   * the idempotency index (external order id to reservation): the numbers of the reservations in it, in its
+   * order; each one's key is its externalOrderId
+   */
+  externalOrderIndex: Float64Array;
   retired: PairQueueData;
   /** null when reservations never expire */
   expiry: ReservationExpiryData | null;
@@ -172,11 +175,22 @@ const RESERVATION_ID = /^RES-(\d{6,})$/;
 const SHIPMENT_ID = /^SHP-(\d{6,})$/;
 
 export function reservationIdOf(index: number): string {
-  return `RES-${String(index + 1).padStart(6, '0')}`;
+  return idOf(RESERVATION_PREFIXES, index + 1);
 }
 
 export function shipmentIdOf(index: number): string {
-  return `SHP-${String(index + 1).padStart(6, '0')}`;
+  return idOf(SHIPMENT_PREFIXES, index + 1);
+}
+
+/** An id's prefix by the number of digits of its number (0 to 6): enough zeros to make 6 digits. */
+const prefixes = (kind: string) => Array.from({ length: 7 }, (_, digits) => kind + '0'.repeat(6 - digits));
+const RESERVATION_PREFIXES = prefixes('RES-');
+const SHIPMENT_PREFIXES = prefixes('SHP-');
+
+/** `${kind}${number, zero-padded to 6 digits}`: by table, as padStart costs several times more (restores make 100,000s). */
+function idOf(prefixes: readonly string[], number: number): string {
+  const digits = String(number);
+  return prefixes[Math.min(digits.length, 6)] + digits;
 }
 
 /** Entity tags in the retirement queue. */
@@ -257,12 +271,13 @@ export class WmsState {
       this.reservations = RecordTable.fromData(restored.reservations);
       this.shipments = RecordTable.fromData(restored.shipments);
       this.reservationByExternalOrder = new Map();
-      for (const [externalOrderId, index] of restored.reservationByExternalOrder) {
+      for (const index of restored.externalOrderIndex) {
         const reservation = this.reservations.get(index);
-        if (reservation?.externalOrderId !== externalOrderId) {
-          throw new Error(`external order ${externalOrderId}: no reservation ${index} for it`);
-        }
-        this.reservationByExternalOrder.set(externalOrderId, reservation);
+        if (reservation === undefined) throw new Error(`external order index: no reservation ${index}`);
+        const size = this.reservationByExternalOrder.size;
+        // (a key listed twice does not grow the map)
+        this.reservationByExternalOrder.set(reservation.externalOrderId, reservation);
+        if (this.reservationByExternalOrder.size === size) throw new Error(`external order index: ${reservation.externalOrderId} listed twice`);
       }
       this.retired = PairQueue.fromData(restored.retired);
       this.lastStamp = restored.lastStamp;
@@ -282,7 +297,7 @@ export class WmsState {
       changes: this.changes.toData(),
       reservations: this.reservations.toData(),
       shipments: this.shipments.toData(),
-      reservationByExternalOrder: new Map([...this.reservationByExternalOrder].map(([key, reservation]) => [key, reservation.index])),
+      externalOrderIndex: externalOrderIndex(this.reservationByExternalOrder),
       retired: this.retired.toData(),
       expiry: this.expiry?.toData() ?? null,
       simulation: this.simulation?.toData() ?? null,
@@ -511,6 +526,13 @@ export class WmsState {
     if (entity === 'reservation') return this.reservations.get(ref)?.seq ?? 0;
     return this.shipments.get(ref)?.seq ?? 0;
   }
+}
+
+function externalOrderIndex(index: Map<string, StoredReservation>): Float64Array {
+  const numbers = new Float64Array(index.size);
+  let i = 0;
+  for (const reservation of index.values()) numbers[i++] = reservation.index;
+  return numbers;
 }
 
 /**
