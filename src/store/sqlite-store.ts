@@ -304,10 +304,10 @@ class SqliteWorkspaceStore implements WorkspaceStore {
   }
 
   private snapshot(system: string): void {
-    const data = this.snapshotter?.(system);
-    if (data === undefined) return;
     const sql = this.store.statements;
     try {
+      const data = this.snapshotter?.(system);
+      if (data === undefined) return;
       this.store.db.transaction(() => {
         const { position } = sql.lastPosition.get(this.name, system) as { position: number | null };
         if (position === null) return;
