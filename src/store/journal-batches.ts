@@ -10,8 +10,13 @@
 const HEAD = 4 + 8 + 8 + 2;
 const INITIAL_BYTES = 64 * 1024;
 
+/**
+ * Entries gathered for one row. The buffer is memory of its own (never from Buffer's shared pool), so that take()
+ * can hand it to the writer thread as it is, transferred rather than copied; the next batch starts in a new one,
+ * sized by the last (a busy workspace's batches are a few MB, an idle one's a few KB).
+ */
 export class JournalBatch {
-  private buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private buffer = ownBuffer(INITIAL_BYTES);
   private length = 0;
   private firstId = 0;
   private lastId = 0;
@@ -21,11 +26,11 @@ export class JournalBatch {
   }
 
   /** Copies one encoded entry in (the journal's chunk it came from is reused later). */
-  add(id: number, startedAt: number, status: number, bytes: Buffer): void {
+  add(id: number, startedAt: number, status: number, bytes: Uint8Array): void {
     const needed = this.length + HEAD + bytes.length;
     if (needed > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
-      this.buffer.copy(grown, 0, 0, this.length);
+      const grown = ownBuffer(Math.max(needed, this.buffer.length * 2));
+      grown.set(this.buffer.subarray(0, this.length));
       this.buffer = grown;
     }
     const b = this.buffer;
@@ -35,27 +40,25 @@ export class JournalBatch {
     b.writeDoubleLE(startedAt, at + 12);
     b.writeUInt16LE(status, at + 20);
     at += HEAD;
-    bytes.copy(b, at);
+    b.set(bytes, at);
     this.length = at + bytes.length;
     if (this.firstId === 0) this.firstId = id;
     this.lastId = id;
   }
 
-  /**
-   * The batch so far, copied into memory of its own (it is transferred to the writer thread: a Buffer from the
-   * shared pool must never be), and an empty batch from now on.
-   */
+  /** The batch so far (its memory, to be transferred: this batch no longer uses it), and an empty batch from now on. */
   take(): { firstId: number; lastId: number; data: Uint8Array } {
-    const data = new Uint8Array(this.length);
-    data.set(this.buffer.subarray(0, this.length));
-    const taken = { firstId: this.firstId, lastId: this.lastId, data };
+    const taken = { firstId: this.firstId, lastId: this.lastId, data: new Uint8Array(this.buffer.buffer, 0, this.length) };
+    this.buffer = ownBuffer(Math.max(INITIAL_BYTES, Math.ceil(this.length * 1.25)));
     this.length = 0;
     this.firstId = 0;
     this.lastId = 0;
-    // a burst may have grown the buffer a lot: do not keep it
-    if (this.buffer.length > 16 * INITIAL_BYTES) this.buffer = Buffer.allocUnsafe(INITIAL_BYTES);
     return taken;
   }
+}
+
+function ownBuffer(bytes: number): Buffer {
+  return Buffer.from(new ArrayBuffer(bytes));
 }
 
 /** The entries of a stored batch; a damaged tail (a torn row cannot be committed, but a bad file can) ends it. */
