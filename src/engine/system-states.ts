@@ -201,7 +201,8 @@ export class SystemStates {
    */
   private record(system: MountedSystem, event: string, at: number): void {
     if (this.replaying) return;
-    this.store.logWrite(system.name, { operation: EVENT + event, input: 'null', at, status: 0 })?.catch(() => undefined);
+    // not stored: the state has taken a turn the log cannot replay, so it is rebuilt from the log on next use
+    this.store.logWrite(system.name, { operation: EVENT + event, input: 'null', at, status: 0 })?.catch(() => this.states.delete(system));
   }
 }
 
