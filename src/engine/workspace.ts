@@ -77,11 +77,16 @@ export class Workspace {
   readonly store: WorkspaceStore;
   private activation: ChaosActivation | undefined;
 
-  /** `stored`: the workspace as it was at the last stop (its state, journal and chaos are resumed) */
+  /**
+   * `stored`: the workspace as it was at the last stop (its state, journal and chaos are resumed). `journalFrom`:
+   * the first journal id of a new workspace (one re-created under a deleted one's name continues its ids, so that
+   * nothing the old one left on disk can pass for the new one's)
+   */
   constructor(
     readonly name: string,
     private readonly options: WorkspaceOptions,
     stored?: StoredWorkspace,
+    journalFrom = 1,
   ) {
     const now = options.clock.now();
     this.createdAt = stored?.createdAt ?? now;
@@ -91,7 +96,7 @@ export class Workspace {
     this.activation = chosen.activation;
     const stateEpoch = stored?.stateEpoch ?? this.createdAt;
     this.store = options.store.open(
-      { name, createdAt: this.createdAt, stateEpoch, journalNextId: stored?.journalNextId ?? 1, chaos: this.activation },
+      { name, createdAt: this.createdAt, stateEpoch, journalNextId: stored?.journalNextId ?? journalFrom, chaos: this.activation },
       () => this.journal.oldestId,
     );
     if (stored) {
@@ -99,7 +104,7 @@ export class Workspace {
       this.journal.continueFrom(stored.journalNextId);
       // the stored activation was replaced (the server's profile changed since): store the one running now
       if (this.activation !== undefined && this.activation !== stored.chaos) this.store.saveChaos(this.activation);
-    }
+    } else this.journal.continueFrom(journalFrom);
     this.journal.sink = this.store.journal;
     this.states = new SystemStates(name, this.store, options.seed, options.clock, stateEpoch, options.systems);
   }
@@ -157,6 +162,8 @@ export type WorkspaceLookup = { workspace: Workspace } | { error: 'invalid-name'
 
 export class Workspaces {
   private readonly byName = new Map<string, Workspace>();
+  /** the next journal id of each workspace deleted in this run, for one re-created under its name */
+  private readonly deletedJournalIds = new Map<string, number>();
   readonly default: Workspace;
 
   constructor(
@@ -186,7 +193,7 @@ export class Workspaces {
     const known = this.byName.get(canonical);
     if (known) return { workspace: known };
     if (this.byName.size >= this.limit) return { error: 'limit-reached' };
-    const workspace = new Workspace(canonical, this.options);
+    const workspace = new Workspace(canonical, this.options, undefined, this.deletedJournalIds.get(canonical));
     this.byName.set(canonical, workspace);
     return { workspace };
   }
@@ -202,6 +209,7 @@ export class Workspaces {
     const workspace = this.byName.get(canonical);
     if (!workspace) return false;
     workspace.store.delete();
+    this.deletedJournalIds.set(canonical, workspace.journal.nextEntryId);
     workspace.journal.release();
     return this.byName.delete(canonical);
   }

@@ -189,6 +189,8 @@ describe('a restart on the same data directory', () => {
       const journal = await call(`${second.url}/w/b/__admin/journal`);
       expect(journal.body.entries.map((e: { path: string }) => e.path)).toEqual(['/wms/v1/reservations/RES-000001']);
       expect(journal.body.entries[0].id).toBeGreaterThan(1);
+      // c was deleted: a new c starts empty, its journal ids after the old one's (old rows can never pass for it)
+      expect((await call(`${second.url}/w/c/wms/v1/reservations/RES-000001`)).status).toBe(404);
     } finally {
       await second.close();
     }
@@ -250,5 +252,25 @@ describe('a restart on the same data directory', () => {
     expect(server.restored.dataDir).toBeNull();
     expect((await call(`${server.url}/__admin/health`)).body.store).toEqual({ dataDir: null });
     await server.close();
+  });
+});
+
+describe('a workspace deleted and made again under the same name', () => {
+  it('continues the deleted one\'s journal ids, in memory and after a restart', async () => {
+    const dir = dataDir();
+    const clock = new ManualClock();
+    const first = await serve(dir, clock);
+    for (let i = 0; i < 3; i++) expect((await call(`${first.url}/w/x/wms/v1/inventory/SKU-1`)).status).toBe(200);
+    expect((await call(`${first.url}/w/x/__admin/workspace`, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(`${first.url}/w/x/wms/v1/inventory/SKU-2`)).status).toBe(200);
+    const ids = async (url: string) => (await call(`${url}/w/x/__admin/journal`)).body.entries.map((e: { id: number; path: string }) => `${e.id} ${e.path}`);
+    expect(await ids(first.url)).toEqual(['4 /wms/v1/inventory/SKU-2']);
+    await first.close();
+    const second = await serve(dir, clock);
+    try {
+      expect((await ids(second.url)).slice(-1)).toEqual(['4 /wms/v1/inventory/SKU-2']);
+    } finally {
+      await second.close();
+    }
   });
 });
