@@ -93,10 +93,6 @@ export class ChaosEngine implements ChaosStage {
     this.restart(activatedAt);
   }
 
-  get activated(): number {
-    return this.activatedAt;
-  }
-
   restart(at: number = this.options.clock.now()): void {
     this.activatedAt = at;
     for (const rt of this.runtimes) {

@@ -17,7 +17,7 @@ import type { JournalSink, StoredJournalEntry } from './store.js';
 
 export const JOURNAL_FILE = 'journal.db';
 export const JOURNAL_BATCH_MS = 250;
-export const PAGE_SIZE = 65_536;
+const PAGE_SIZE = 65_536;
 const CLOSE_DEADLINE_MS = 5_000;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS journal (
