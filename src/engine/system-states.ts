@@ -59,6 +59,8 @@ export class StateClock implements Clock {
 
 /** operations in the log that are a state's recorded events, not writes */
 const EVENT = 'event:';
+/** operations in the log that are admin commands (MountedSystem.applyCommand) */
+const COMMAND = 'command:';
 
 export interface ReplayReport {
   system: string;
@@ -141,6 +143,34 @@ export class SystemStates {
     return this.log(system, exchange, operation, logged, at, reply);
   }
 
+  /**
+   * Runs an admin command on the system's state (MountedSystem.applyCommand) with the clock pinned, and logs it
+   * with its input; resolves with what the command returned once it is committed. A CommandError (bad input)
+   * changes nothing and is thrown before anything is logged; StoreUnavailableError when the store refuses.
+   */
+  async command(system: MountedSystem, name: string, input: unknown): Promise<unknown> {
+    if (!system.applyCommand) throw new Error(`${system.name} takes no commands`);
+    const refusal = this.store.refusal();
+    if (refusal !== undefined) throw new StoreUnavailableError(refusal);
+    const logged = JSON.stringify(input);
+    const state = this.get(system);
+    const at = this.clock.pinNow();
+    let result: unknown;
+    try {
+      result = system.applyCommand(state, name, input);
+    } finally {
+      this.clock.unpin();
+    }
+    try {
+      await this.store.logWrite(system.name, { operation: COMMAND + name, input: logged, at, status: 200 });
+    } catch (err) {
+      // undo, as for a write: rebuilt from what was committed on next use
+      this.states.delete(system);
+      throw err;
+    }
+    return result;
+  }
+
   /** Back to the seeded start at `epoch`: states are created afresh on next use. */
   reset(epoch: number): void {
     this.store.resetState(epoch);
@@ -182,6 +212,11 @@ export class SystemStates {
         this.clock.pin(write.at);
         if (write.operation.startsWith(EVENT)) {
           system.replayEvent?.(state, write.operation.slice(EVENT.length));
+          continue;
+        }
+        if (write.operation.startsWith(COMMAND)) {
+          if (!system.applyCommand) throw new Error(`${system.name} has logged commands but takes none`);
+          system.applyCommand(state, write.operation.slice(COMMAND.length), JSON.parse(write.input));
           continue;
         }
         if (!system.engine.replayWrite) throw new Error(`${system.name} has logged writes but cannot replay them`);

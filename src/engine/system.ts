@@ -61,6 +61,38 @@ export interface StateOptions {
   record?(event: string, at: number): void;
 }
 
+/** A change a system made, as a business event's type and data (events/event.ts adds id, created and system). */
+export interface SystemChange {
+  /** position of the change in the system's own order (the WMS change feed's sequence number) */
+  seq: number;
+  /** event type, one of SystemEvents.types (`inventory.changed` ...) */
+  type: string;
+  /** clock time of the change (ms) */
+  at: number;
+  /** the changed record exactly as the system's GET shows it after the change */
+  data: unknown;
+}
+
+/**
+ * The business events a system emits (issue #8). Events are derived from the system's own record of changes
+ * (the WMS change feed), so polling and push always agree. The workspace's event bus keeps a position per
+ * system and asks for what changed after it once an exchange or a tick is done.
+ */
+export interface SystemEvents {
+  /** every event type the system can emit */
+  readonly types: readonly string[];
+  /** the position after the latest change: where a new subscriber starts */
+  position(state: unknown): number;
+  /** the changes after position `from`, oldest first, as they stand now (a record changed twice shows once) */
+  since(state: unknown, from: number): SystemChange[];
+  /**
+   * time-driven work that has fallen due by now (stock simulation, reservation expiry), done on a timer while
+   * someone is subscribed, so that events flow when nobody calls; returns how soon (ms) it wants to run again,
+   * or undefined when nothing time-driven is configured
+   */
+  tick?(state: unknown): number | undefined;
+}
+
 export interface MountedSystem {
   /** short name used in journal entries, chaos `match.system` and config (`wms`, `payments`, `erp`, custom) */
   name: string;
@@ -77,9 +109,20 @@ export interface MountedSystem {
   replayEvent?(state: unknown, event: string): void;
   /** a state from snapshotState's bytes; throws when they are not a snapshot of this system as configured */
   restoreState?(snapshot: Buffer, options: StateOptions): unknown;
+  /** business events (issue #8), for systems that emit them */
+  events?: SystemEvents;
+  /**
+   * A state change made through the admin API (PUT /__admin/wms/simulation ...), not through the protocol: run
+   * live by SystemStates.command, with the clock pinned, logged with its input, and run again the same way when
+   * the state is rebuilt. Returns what the admin route shows; throws CommandError (a 400) on bad input.
+   */
+  applyCommand?(state: unknown, name: string, input: unknown): unknown;
   /**
    * what the system's state depends on besides the seed (its contract, its configuration), compared at start-up
    * with what the stored log was written with: a log replays only against the same
    */
   fingerprint?: Record<string, unknown>;
 }
+
+/** Thrown by MountedSystem.applyCommand for input it refuses (the admin route answers 400 with the message). */
+export class CommandError extends Error {}
