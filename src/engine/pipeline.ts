@@ -10,7 +10,8 @@
  *   4. validate         the request against the contract; a protocol-shaped 4xx when it is wrong
  *   5. handle           the system's handler on the workspace's state, or a response generated from the contract;
  *                       a write runs with the clock pinned, and once accepted it is logged: its reply waits until
- *                       the log row is committed (engine/system-states.ts), so nothing acknowledged is lost
+ *                       the log row is committed (engine/system-states.ts), so nothing acknowledged is lost; the
+ *                       business events of what it changed are queued for subscribers (events/event-bus.ts)
  *   6. chaos, after     faults that alter the reply (drift, malformed, lostAck ...)
  *   7. check            the reply against the contract (recorded, never enforced: drift is a feature)
  *   8. journal          once the transport has written the reply (complete()), always, whatever happened above
@@ -154,6 +155,9 @@ export class Engine {
         write === undefined
           ? engine.invoke(exchange, exchange.workspace.states.get(system))
           : exchange.workspace.states.write(system, exchange, write, (state) => engine.invoke(exchange, state));
+      // the events of what it changed (reads too: they apply what fell due), queued in the write's own commit
+      const events = exchange.workspace.events;
+      if (events.active) events.collect(system);
       if (invoked instanceof Promise) return invoked.then((reply) => this.alter(exchange, reply, true), (err) => this.failed(exchange, err));
       return this.alter(exchange, invoked, true);
     } catch (err) {

@@ -83,7 +83,7 @@ export class SystemStates {
     private readonly seed: number,
     baseClock: Clock,
     /** clock time the states start at (the workspace's creation or latest state reset) */
-    private epoch: number,
+    private epoch_: number,
     systems: readonly MountedSystem[],
   ) {
     this.clock = new StateClock(baseClock);
@@ -93,6 +93,14 @@ export class SystemStates {
       const state = system && this.states.get(system);
       return system?.snapshotState && state !== undefined ? system.snapshotState(state) : undefined;
     };
+  }
+
+  /** told after an admin command changed a system's state (the workspace's event bus listens) */
+  afterCommand: ((system: MountedSystem) => void) | undefined;
+
+  /** clock time the states started at: the workspace's creation or latest state reset */
+  get epoch(): number {
+    return this.epoch_;
   }
 
   /** The system's state, rebuilt from the store (or seeded) on first use. */
@@ -168,13 +176,14 @@ export class SystemStates {
       this.states.delete(system);
       throw err;
     }
+    this.afterCommand?.(system);
     return result;
   }
 
   /** Back to the seeded start at `epoch`: states are created afresh on next use. */
   reset(epoch: number): void {
     this.store.resetState(epoch);
-    this.epoch = epoch;
+    this.epoch_ = epoch;
     this.states.clear();
   }
 
@@ -199,7 +208,7 @@ export class SystemStates {
     const { snapshot, writes } = this.store.recover(system.name);
     const options = { seed: this.seed, clock: this.clock, record: (event: string, at: number) => this.record(system, event, at) };
     const report: ReplayReport = { system: system.name, snapshot: false, writes: 0, diverged: 0 };
-    this.clock.pin(this.epoch);
+    this.clock.pin(this.epoch_);
     this.replaying = true;
     try {
       let state: unknown;

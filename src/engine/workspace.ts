@@ -6,6 +6,9 @@
  * Names are case-insensitive, because Salesforce sandbox names (the natural workspace names) are often upper
  * case: /w/UAT and /w/uat are one workspace, known by its lower-case name in the admin API and the journal.
  */
+import { ChaosEngine } from '../chaos/chaos-stage.js';
+import { DELIVERIES } from '../deliveries/delivery-book.js';
+import { defaultDeliveriesConfig, WorkspaceDeliveries, type DeliveriesConfig } from '../deliveries/workspace-deliveries.js';
 import type { JournalBudget } from '../journal/budget.js';
 import { Journal } from '../journal/journal.js';
 import type { ChaosActivation, StateStore, StoredWorkspace, WorkspaceStore } from '../store/store.js';
@@ -18,7 +21,7 @@ import type { MountedSystem } from './system.js';
 export const WORKSPACE_NAME = /^[A-Za-z0-9-]{1,40}$/;
 export const DEFAULT_WORKSPACE = 'default';
 
-export type ResetScope = 'all' | 'state' | 'journal' | 'chaos';
+export type ResetScope = 'all' | 'state' | 'journal' | 'chaos' | 'deliveries';
 
 /** The chaos stage a workspace runs, and the activation to store for it. */
 export interface ChaosChoice {
@@ -43,6 +46,8 @@ export interface WorkspaceOptions {
    * server's profile from `now`
    */
   chaos?(stored: ChaosActivation | undefined, now: number): ChaosChoice;
+  /** subscriptions and deliveries (server-wide settings); absent: none are configured, webhooks go over HTTP */
+  deliveries?: DeliveriesConfig;
 }
 
 /** Request counts per system and status class, for the admin API and (later) the report card. */
@@ -75,6 +80,8 @@ export class Workspace {
   /** the systems' states, and the write path that keeps them durable */
   readonly states: SystemStates;
   readonly store: WorkspaceStore;
+  /** subscriptions, the deliveries of the events its systems emit, and the attempts making them */
+  readonly events: WorkspaceDeliveries;
   private activation: ChaosActivation | undefined;
 
   /**
@@ -107,6 +114,16 @@ export class Workspace {
     } else this.journal.continueFrom(journalFrom);
     this.journal.sink = this.store.journal;
     this.states = new SystemStates(name, this.store, options.seed, options.clock, stateEpoch, options.systems);
+    this.events = new WorkspaceDeliveries(name, options.clock, options.seed, this.store, options.systems, this.states, options.deliveries ?? defaultDeliveriesConfig(), () => {
+      const chaos = this.chaos;
+      return chaos instanceof ChaosEngine ? { rules: chaos.profile.deliveries, seed: chaos.profile.seed ?? options.seed } : { rules: [], seed: options.seed };
+    });
+    this.states.afterCommand = (system) => this.events.afterCommand(system);
+    // the store snapshots the delivery book as it does a system's state, when its log has grown long
+    const systemSnapshot = this.store.snapshotter;
+    this.store.snapshotter = (part) => (part === DELIVERIES ? this.events.book.snapshot() : systemSnapshot?.(part));
+    if (stored) this.events.recover();
+    else this.events.start();
   }
 
   get seed(): number {
@@ -122,9 +139,16 @@ export class Workspace {
     return this.states.get(system);
   }
 
-  /** Rebuilds every system's state from the store now (start-up), and says what was replayed. */
+  /** Rebuilds every system's state from the store now (start-up), says what was replayed, and starts sending. */
   recover(): ReplayReport[] {
-    return this.states.recoverAll(this.options.systems);
+    const reports = this.states.recoverAll(this.options.systems);
+    this.events.start();
+    return reports;
+  }
+
+  /** Stops sending (the workspace is deleted or the server stops). */
+  stop(): void {
+    this.events.stop();
   }
 
   /** Makes `stage` the active chaos, stored first (a StoreUnavailableError leaves the old one active). */
@@ -136,12 +160,21 @@ export class Workspace {
 
   /**
    * Back to the seeded start: state is rebuilt lazily on next use; the journal and counters start empty; the
-   * chaos profile restarts its timeline, counters and rate-limit windows. Stored before it is done in memory, so a
-   * store that cannot be written (StoreUnavailableError) leaves the workspace as it was.
+   * chaos profile restarts its timeline, counters and rate-limit windows. `state` also forgets deliveries and
+   * their pending retries, `all` also admin-made subscriptions; `deliveries` forgets only deliveries. Stored
+   * before it is done in memory, so a store that cannot be written (StoreUnavailableError) leaves the workspace
+   * as it was; the promise resolves once the deliveries' part is committed.
    */
-  reset(scope: ResetScope): void {
+  reset(scope: ResetScope): Promise<void> | undefined {
     const now = this.options.clock.now();
-    if (scope === 'all' || scope === 'state') this.states.reset(now);
+    let committed: Promise<void> | undefined;
+    if (scope === 'all' || scope === 'state') {
+      this.states.reset(now);
+      // the states' reset dropped the workspace's whole log, the book's too: the book starts over in it
+      committed = this.events.reset(scope);
+      this.events.statesReset();
+    }
+    if (scope === 'deliveries') committed = this.events.reset('deliveries');
     if (scope === 'all' || scope === 'journal') {
       this.store.clearJournal(this.journal.nextEntryId);
       this.journal.clear();
@@ -155,6 +188,7 @@ export class Workspace {
       }
       this.chaos.restart?.(now);
     }
+    return committed;
   }
 }
 
@@ -198,6 +232,11 @@ export class Workspaces {
     return { workspace };
   }
 
+  /** Stops every workspace's deliveries (the server is closing). */
+  stopAll(): void {
+    for (const w of this.byName.values()) w.stop();
+  }
+
   list(): Workspace[] {
     return [...this.byName.values()];
   }
@@ -208,6 +247,7 @@ export class Workspaces {
     if (canonical === DEFAULT_WORKSPACE) return false;
     const workspace = this.byName.get(canonical);
     if (!workspace) return false;
+    workspace.stop();
     workspace.store.delete();
     this.deletedJournalIds.set(canonical, workspace.journal.nextEntryId);
     workspace.journal.release();

@@ -1,0 +1,465 @@
+/**
+ * One workspace's subscriptions and deliveries: the durable record of who wants which events, every delivery
+ * (an event for one subscriber), its attempts, and what is due next.
+ *
+ * The book is a state like a system's: a function of (the accepted changes in order, their clock times), changed
+ * only through write(), which applies a change and logs it in the workspace's store (under the name
+ * `deliveries`); a restart rebuilds it from its latest snapshot and the changes logged after it. Nothing in it
+ * acts: the dispatcher (dispatcher.ts) makes attempts and decides what follows them (the retry policy's next
+ * time, with its jitter drawn), and logs the decision as a change. So replaying needs neither the policy nor
+ * the chaos profile of the time, only the log: a restart resumes every retry on the schedule it had.
+ *
+ * Changes (the log's operations):
+ * - subscribe / unsubscribe / rotate: admin-made subscriptions (config-file ones are not logged: the config says
+ *   what they are at every start);
+ * - enqueue: an event for the subscriptions it matched, each with its delivery plan (delivery chaos, decided once);
+ * - release: a reorder window is let go (full, or its wait ran out);
+ * - attempt: an attempt's outcome and what follows it (delivered, the next attempt's time, or dead);
+ * - redeliver: an admin asks for one more attempt;
+ * - clear: deliveries are forgotten (reset), keeping the subscriptions given.
+ *
+ * Finished deliveries (delivered, dead) are kept up to `maxFinished`, oldest dropped first, like the journal.
+ */
+import type { DeliveryPlan } from './chaos/delivery-fault.js';
+import { reorderRank } from './chaos/delivery-rules.js';
+import type { RetryPolicy } from './retry-policy.js';
+import type { SalesforceOptions } from './targets/salesforce-options.js';
+import type { WorkspaceStore } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+
+/** the name the book's changes are logged under in the workspace's store */
+export const DELIVERIES = 'deliveries';
+
+export type TargetKind = 'webhook' | 'salesforce-platform-event';
+
+export interface SubscriptionSecret {
+  secret: string;
+  /** when this (older) secret stops signing; null for the current one */
+  until: number | null;
+}
+
+export interface Subscription {
+  id: string;
+  target: TargetKind;
+  /** where deliveries go: the webhook URL, or the org's instance URL for Platform Events */
+  url: string;
+  events: string[];
+  /** newest first; empty for Platform Events */
+  secrets: SubscriptionSecret[];
+  /** its own retry policy, or null for the server's (deliveries.retry) */
+  retry: RetryPolicy | null;
+  timeoutMs: number | null;
+  concurrency: number | null;
+  salesforce: SalesforceOptions | null;
+  source: 'api' | 'config';
+  createdAt: number;
+}
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
+
+export interface Attempt {
+  at: number;
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+  faults: Array<Record<string, unknown>>;
+}
+
+export interface Delivery {
+  /** `dlv_` and n, zero-padded */
+  id: string;
+  n: number;
+  subscription: string;
+  eventId: string;
+  eventType: string;
+  system: string;
+  /** the event as JSON text, shared by every delivery of the event */
+  body: string;
+  queuedAt: number;
+  plan: DeliveryPlan | null;
+  status: DeliveryStatus;
+  /** when the next attempt (or duplicate copy) may start; null when nothing is due (finished, or held) */
+  nextAt: number | null;
+  /** held in a reorder window */
+  held: boolean;
+  /** the next attempt is a duplicate copy of a delivered event */
+  copiesLeft: number;
+  /** the next attempt was asked for by an admin: its failure does not start retries */
+  manual: boolean;
+  attempts: Attempt[];
+  /** extra copies sent after it was delivered */
+  duplicates: number;
+  ackedAt: number | null;
+}
+
+/** What follows an attempt, as the dispatcher decided it. */
+export type AttemptResult = 'delivered' | 'retry' | 'dead' | 'copy-sent';
+
+interface ReorderWindow {
+  /** delivery numbers, in the order they were queued */
+  members: number[];
+  size: number;
+  openedAt: number;
+  maxWaitMs: number;
+}
+
+/** Told when something becomes due: the dispatcher arms its timers from these. */
+export interface BookListener {
+  due(delivery: Delivery): void;
+  windowOpened(subscription: string, deadline: number): void;
+  unsubscribed(id: string): void;
+}
+
+export class DeliveryBook {
+  private readonly apiSubscriptions = new Map<string, Subscription>();
+  private readonly deliveries = new Map<number, Delivery>();
+  /** finished deliveries in the order they finished; beyond maxFinished the oldest is dropped */
+  private finished: number[] = [];
+  private finishedHead = 0;
+  private readonly windows = new Map<string, ReorderWindow>();
+  /** events queued per subscription so far (delivery chaos draws by it) */
+  private readonly ordinals = new Map<string, number>();
+  /** reorder windows released per subscription so far */
+  private readonly released = new Map<string, number>();
+  private nextDelivery = 1;
+  private nextSubscription = 1;
+  listener: BookListener | undefined;
+  /** while rebuilding from the log, changes are applied without being logged again */
+  private replaying = false;
+
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly clock: Clock,
+    private readonly seed: number,
+    private readonly configSubscriptions: readonly Subscription[],
+    private readonly maxFinished: number,
+  ) {}
+
+  // --- reading ---------------------------------------------------------------------------------------------
+
+  subscriptions(): Subscription[] {
+    return [...this.configSubscriptions, ...this.apiSubscriptions.values()];
+  }
+
+  subscription(id: string): Subscription | undefined {
+    return this.apiSubscriptions.get(id) ?? this.configSubscriptions.find((s) => s.id === id);
+  }
+
+  get hasSubscriptions(): boolean {
+    return this.configSubscriptions.length > 0 || this.apiSubscriptions.size > 0;
+  }
+
+  delivery(id: string): Delivery | undefined {
+    const m = /^dlv_(\d{1,15})$/.exec(id);
+    return m ? this.deliveries.get(Number(m[1])) : undefined;
+  }
+
+  /** every delivery kept, newest first */
+  *newestFirst(): IterableIterator<Delivery> {
+    const all = [...this.deliveries.values()];
+    for (let i = all.length - 1; i >= 0; i--) yield all[i];
+  }
+
+  /** deliveries with something due (for the dispatcher after a restart) */
+  *due(): IterableIterator<Delivery> {
+    for (const d of this.deliveries.values()) if (d.nextAt !== null) yield d;
+  }
+
+  /** open reorder windows and when they must be let go */
+  *openWindows(): IterableIterator<[string, number]> {
+    for (const [subscription, w] of this.windows) yield [subscription, w.openedAt + w.maxWaitMs];
+  }
+
+  ordinalOf(subscription: string): number {
+    return this.ordinals.get(subscription) ?? 0;
+  }
+
+  get size(): number {
+    return this.deliveries.size;
+  }
+
+  /** a fresh id for an admin-made subscription */
+  newSubscriptionId(): string {
+    return 'sub_' + String(this.nextSubscription).padStart(6, '0');
+  }
+
+  // --- changing --------------------------------------------------------------------------------------------
+
+  /**
+   * Applies a change now and logs it; the promise resolves once it is committed (undefined when the store keeps
+   * nothing). A change the book refuses throws before anything is logged.
+   */
+  write(operation: string, input: Record<string, unknown>): Promise<void> | undefined {
+    const at = this.clock.now();
+    this.apply(operation, input, at);
+    if (!this.store.keepsWrites) return undefined;
+    return this.store.logWrite(DELIVERIES, { operation, input: JSON.stringify(input), at, status: 200 });
+  }
+
+  /** Rebuilds the book from the store: its snapshot, then the changes logged after it. */
+  recover(): number {
+    const { snapshot, writes } = this.store.recover(DELIVERIES);
+    if (snapshot) this.restore(snapshot);
+    let n = 0;
+    this.replaying = true;
+    try {
+      for (const w of writes) {
+        this.apply(w.operation, JSON.parse(w.input) as Record<string, unknown>, w.at);
+        n++;
+      }
+    } finally {
+      this.replaying = false;
+    }
+    return n;
+  }
+
+  private apply(operation: string, input: Record<string, unknown>, at: number): void {
+    switch (operation) {
+      case 'subscribe':
+        return this.subscribe(input.subscription as Subscription);
+      case 'unsubscribe':
+        return this.unsubscribe(input.id as string, at);
+      case 'rotate':
+        return this.rotate(input.id as string, input.secret as string, input.until as number, at);
+      case 'enqueue':
+        return this.enqueue(input as unknown as EnqueueInput, at);
+      case 'release':
+        return this.release(input.subscription as string, at);
+      case 'attempt':
+        return this.attempted(input as unknown as AttemptInput);
+      case 'redeliver':
+        return this.redeliver(input.delivery as number, at);
+      case 'clear':
+        return this.clear(input.subscriptions as Subscription[], input.nextSubscription as number);
+      default:
+        throw new Error(`deliveries: unknown change ${operation}`);
+    }
+  }
+
+  private subscribe(subscription: Subscription): void {
+    this.apiSubscriptions.set(subscription.id, subscription);
+    const n = Number(subscription.id.slice(4));
+    if (Number.isSafeInteger(n) && n >= this.nextSubscription) this.nextSubscription = n + 1;
+  }
+
+  /** its deliveries still under way are dead: nobody to deliver to */
+  private unsubscribe(id: string, at: number): void {
+    this.apiSubscriptions.delete(id);
+    this.windows.delete(id);
+    for (const d of this.deliveries.values()) {
+      if (d.subscription !== id || (d.nextAt === null && !d.held)) continue;
+      if (d.status !== 'delivered') {
+        d.attempts.push({ at, status: null, latencyMs: 0, error: 'the subscription was deleted', faults: [] });
+        d.status = 'dead';
+        this.finish(d);
+      }
+      d.nextAt = null;
+      d.held = false;
+      d.copiesLeft = 0;
+    }
+    if (!this.replaying) this.listener?.unsubscribed(id);
+  }
+
+  /** `secret` signs from now on; the one it replaces goes on signing until `until` (none: stops now) */
+  private rotate(id: string, secret: string, until: number, at: number): void {
+    const subscription = this.subscription(id);
+    if (!subscription) return;
+    const older = subscription.secrets
+      .map((s) => (s.until === null ? { secret: s.secret, until } : s))
+      .filter((s) => s.until > at);
+    subscription.secrets = [{ secret, until: null }, ...older];
+  }
+
+  private enqueue(input: EnqueueInput, at: number): void {
+    for (const { subscription, plan } of input.deliveries) {
+      const n = this.nextDelivery++;
+      const d: Delivery = {
+        id: 'dlv_' + String(n).padStart(8, '0'),
+        n,
+        subscription,
+        eventId: input.event.id,
+        eventType: input.event.type,
+        system: input.event.system,
+        body: input.event.body,
+        queuedAt: at,
+        plan,
+        status: 'pending',
+        nextAt: at + (plan?.delayMs ?? 0),
+        held: false,
+        copiesLeft: 0,
+        manual: false,
+        attempts: [],
+        duplicates: 0,
+        ackedAt: null,
+      };
+      this.deliveries.set(n, d);
+      this.ordinals.set(subscription, this.ordinalOf(subscription) + 1);
+      if (plan?.reorder) {
+        d.held = true;
+        d.nextAt = null;
+        let window = this.windows.get(subscription);
+        if (!window) {
+          window = { members: [], size: plan.reorder.window, openedAt: at, maxWaitMs: plan.reorder.maxWaitMs };
+          this.windows.set(subscription, window);
+          if (!this.replaying) this.listener?.windowOpened(subscription, at + window.maxWaitMs);
+        }
+        window.members.push(n);
+        if (window.members.length >= window.size) this.release(subscription, at);
+      } else if (!this.replaying) this.listener?.due(d);
+    }
+  }
+
+  /** Lets a reorder window go: its deliveries become due one millisecond apart, in a seeded order that is not theirs. */
+  private release(subscription: string, at: number): void {
+    const window = this.windows.get(subscription);
+    if (!window) return;
+    this.windows.delete(subscription);
+    const index = this.released.get(subscription) ?? 0;
+    this.released.set(subscription, index + 1);
+    const members = window.members.map((n) => this.deliveries.get(n)).filter((d): d is Delivery => d !== undefined && d.held);
+    const rank = reorderRank(this.seed, subscription, index, members.length);
+    members.forEach((d, i) => {
+      d.held = false;
+      d.nextAt = Math.max(at + rank[i], d.queuedAt + (d.plan?.delayMs ?? 0));
+      if (!this.replaying) this.listener?.due(d);
+    });
+  }
+
+  private attempted(input: AttemptInput): void {
+    const d = this.deliveries.get(input.delivery);
+    if (!d) return;
+    d.attempts.push(input.attempt);
+    const wasFinished = d.status === 'delivered' || d.status === 'dead';
+    switch (input.result) {
+      case 'delivered':
+        d.status = 'delivered';
+        d.ackedAt ??= input.attempt.at + input.attempt.latencyMs;
+        d.copiesLeft = d.manual ? 0 : (d.plan?.duplicates ?? 0);
+        d.nextAt = d.copiesLeft > 0 ? input.nextAt : null;
+        break;
+      case 'copy-sent':
+        d.duplicates++;
+        d.copiesLeft = Math.max(0, d.copiesLeft - 1);
+        d.nextAt = d.copiesLeft > 0 ? input.nextAt : null;
+        break;
+      case 'retry':
+        d.status = 'retrying';
+        d.nextAt = input.nextAt;
+        break;
+      case 'dead':
+        // a manual redelivery of a delivered event that fails leaves it delivered
+        if (d.status !== 'delivered') d.status = 'dead';
+        d.nextAt = null;
+        break;
+    }
+    d.manual = false;
+    if (!wasFinished && (d.status === 'delivered' || d.status === 'dead')) this.finish(d);
+    if (d.nextAt !== null && !this.replaying) this.listener?.due(d);
+  }
+
+  private redeliver(n: number, at: number): void {
+    const d = this.deliveries.get(n);
+    if (!d) return;
+    d.manual = true;
+    d.copiesLeft = 0;
+    d.held = false;
+    d.nextAt = at;
+    if (!this.replaying) this.listener?.due(d);
+  }
+
+  private clear(subscriptions: Subscription[], nextSubscription: number): void {
+    this.apiSubscriptions.clear();
+    for (const s of subscriptions) this.apiSubscriptions.set(s.id, s);
+    this.nextSubscription = Math.max(this.nextSubscription, nextSubscription);
+    this.deliveries.clear();
+    this.finished = [];
+    this.finishedHead = 0;
+    this.windows.clear();
+    // delivery numbers and ordinals go on: an id never names two deliveries
+  }
+
+  private finish(d: Delivery): void {
+    this.finished.push(d.n);
+    while (this.finished.length - this.finishedHead > this.maxFinished) {
+      const oldest = this.finished[this.finishedHead++];
+      const gone = this.deliveries.get(oldest);
+      // a finished delivery sent back for another attempt is under way again: kept
+      if (gone && gone.nextAt === null) this.deliveries.delete(oldest);
+    }
+    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finished.length) {
+      this.finished = this.finished.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
+  }
+
+  // --- what resets and snapshots need ----------------------------------------------------------------------
+
+  /** the input of a `clear` that keeps admin-made subscriptions (or none) */
+  clearInput(keepSubscriptions: boolean): Record<string, unknown> {
+    return { subscriptions: keepSubscriptions ? [...this.apiSubscriptions.values()] : [], nextSubscription: this.nextSubscription };
+  }
+
+  snapshot(): Buffer {
+    return Buffer.from(
+      JSON.stringify({
+        format: 1,
+        subscriptions: [...this.apiSubscriptions.values()],
+        deliveries: [...this.deliveries.values()],
+        finished: this.finished.slice(this.finishedHead),
+        windows: [...this.windows],
+        ordinals: [...this.ordinals],
+        released: [...this.released],
+        nextDelivery: this.nextDelivery,
+        nextSubscription: this.nextSubscription,
+      }),
+    );
+  }
+
+  private restore(snapshot: Buffer): void {
+    const doc = JSON.parse(snapshot.toString()) as {
+      format: number;
+      subscriptions: Subscription[];
+      deliveries: Delivery[];
+      finished: number[];
+      windows: Array<[string, ReorderWindow]>;
+      ordinals: Array<[string, number]>;
+      released: Array<[string, number]>;
+      nextDelivery: number;
+      nextSubscription: number;
+    };
+    if (doc.format !== 1) throw new Error(`deliveries: snapshot format ${doc.format} is not one this version reads`);
+    for (const s of doc.subscriptions) this.apiSubscriptions.set(s.id, s);
+    // events shared one body string; JSON gave each delivery its own copy: share them again
+    const bodies = new Map<string, string>();
+    for (const d of doc.deliveries) {
+      const shared = bodies.get(d.eventId);
+      if (shared === undefined) bodies.set(d.eventId, d.body);
+      else d.body = shared;
+      this.deliveries.set(d.n, d);
+    }
+    this.finished = doc.finished;
+    for (const [k, v] of doc.windows) this.windows.set(k, v);
+    for (const [k, v] of doc.ordinals) this.ordinals.set(k, v);
+    for (const [k, v] of doc.released) this.released.set(k, v);
+    this.nextDelivery = doc.nextDelivery;
+    this.nextSubscription = doc.nextSubscription;
+  }
+}
+
+export interface EnqueueInput {
+  event: { id: string; type: string; system: string; body: string };
+  deliveries: Array<{ subscription: string; plan: DeliveryPlan | null }>;
+}
+
+export interface AttemptInput {
+  delivery: number;
+  attempt: Attempt;
+  result: AttemptResult;
+  /** the next attempt's (or copy's) time, for retry and for delivered/copy-sent with copies left */
+  nextAt: number | null;
+}
+
+/** The secrets that sign at `at`, newest first. */
+export function signingSecrets(subscription: Subscription, at: number): string[] {
+  return subscription.secrets.filter((s) => s.until === null || s.until > at).map((s) => s.secret);
+}

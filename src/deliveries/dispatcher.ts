@@ -1,0 +1,277 @@
+/**
+ * Makes the attempts the delivery book says are due, and decides what follows each one (PRODUCT.md §6,
+ * "Deliveries"): a 2xx within the timeout delivers; anything else is retried after the retry policy's wait
+ * (exponential backoff with equal jitter, seeded from the delivery and the attempt number, so the same traffic
+ * gives the same schedule), until `maxAttempts` or `maxAge`, then the delivery is dead. The decision is logged
+ * in the book with the outcome, so a restart resumes on the same schedule.
+ *
+ * Deliveries never block the request path that caused them: the book is written synchronously, attempts start on
+ * a timer. A subscriber that hangs, resets or answers slowly holds at most `concurrency` attempts (per
+ * subscription) and each for at most its timeout; what is due meanwhile waits its turn in memory, in due order.
+ *
+ * Delivery chaos acts here, as the plan decided when the event was queued: the first attempt lost (`drop`, recorded
+ * on that attempt), a forged signature on the first attempt that reaches the receiver, extra copies after a
+ * success (`duplicate`), each recorded on its attempt.
+ */
+import type { Clock } from '../util/clock.js';
+import { MinHeap } from '../util/min-heap.js';
+import type { Scheduler, Timer } from '../util/scheduler.js';
+import { seededRandom } from '../util/seeded-random.js';
+import { signingSecrets, type Attempt, type AttemptResult, type BookListener, type Delivery, type DeliveryBook, type Subscription } from './delivery-book.js';
+import { nextAttemptAt, type RetryPolicy } from './retry-policy.js';
+import type { SignatureFault } from './signature.js';
+import type { DeliveryTarget, SendOutcome } from './targets/target.js';
+
+export interface DeliveryDefaults {
+  /** an attempt without a complete answer after this long has failed ("timeout") */
+  timeoutMs: number;
+  /** most attempts in flight to one subscription */
+  concurrency: number;
+  retry: RetryPolicy;
+}
+
+export interface DispatcherOptions {
+  clock: Clock;
+  scheduler: Scheduler;
+  seed: number;
+  defaults: DeliveryDefaults;
+  /** the subscription's target (its own sockets, its own token) */
+  targetFor(subscription: Subscription): DeliveryTarget;
+  warn(message: string): void;
+}
+
+const DROPPED = 'dropped: the attempt never reached the receiver (delivery chaos)';
+
+export class Dispatcher implements BookListener {
+  private readonly queue = new MinHeap<Delivery>();
+  private timer: Timer | undefined;
+  private timerAt = Infinity;
+  /** attempts in flight per subscription */
+  private readonly inFlight = new Map<string, number>();
+  /** due deliveries waiting for one of their subscription's slots, oldest first */
+  private readonly waiting = new Map<string, Delivery[]>();
+  private readonly parked = new Set<number>();
+  private readonly attempting = new Set<number>();
+  private readonly targets = new Map<string, DeliveryTarget>();
+  private readonly windowTimers = new Map<string, Timer>();
+  private stopped = false;
+  private warned = false;
+  /** attempts started so far (for tests and the bench) */
+  started = 0;
+
+  constructor(
+    private readonly book: DeliveryBook,
+    private readonly options: DispatcherOptions,
+  ) {
+    book.listener = this;
+  }
+
+  /** After a restart: arms what the rebuilt book has due, and its open reorder windows. */
+  resume(): void {
+    for (const d of this.book.due()) this.due(d);
+    for (const [subscription, deadline] of this.book.openWindows()) this.windowOpened(subscription, deadline);
+  }
+
+  /** Stops making attempts (workspace deleted, server closing): timers cancelled, sockets closed. */
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    for (const t of this.windowTimers.values()) t.cancel();
+    this.windowTimers.clear();
+    for (const target of this.targets.values()) target.close();
+    this.targets.clear();
+    this.queue.clear();
+    this.waiting.clear();
+    this.parked.clear();
+  }
+
+  /** Forgets what was queued (the book was cleared): attempts in flight finish unrecorded. */
+  cleared(): void {
+    this.queue.clear();
+    this.waiting.clear();
+    this.parked.clear();
+    for (const t of this.windowTimers.values()) t.cancel();
+    this.windowTimers.clear();
+  }
+
+  /** whether an attempt of this delivery is under way */
+  inFlightFor(delivery: Delivery): boolean {
+    return this.attempting.has(delivery.n);
+  }
+
+  // --- BookListener ----------------------------------------------------------------------------------------
+
+  due(delivery: Delivery): void {
+    if (this.stopped || delivery.nextAt === null) return;
+    this.queue.push(delivery.nextAt, delivery);
+    this.arm();
+  }
+
+  windowOpened(subscription: string, deadline: number): void {
+    if (this.stopped) return;
+    this.windowTimers.get(subscription)?.cancel();
+    const timer = this.options.scheduler.after(Math.max(0, deadline - this.options.clock.now()), () => {
+      this.windowTimers.delete(subscription);
+      if (!this.stopped) this.log(this.book.write('release', { subscription }));
+    });
+    this.windowTimers.set(subscription, timer);
+  }
+
+  unsubscribed(id: string): void {
+    this.targets.get(id)?.close();
+    this.targets.delete(id);
+    for (const d of this.waiting.get(id) ?? []) this.parked.delete(d.n);
+    this.waiting.delete(id);
+    this.windowTimers.get(id)?.cancel();
+    this.windowTimers.delete(id);
+  }
+
+  // --- scheduling ------------------------------------------------------------------------------------------
+
+  private arm(): void {
+    const next = this.queue.peekKey();
+    if (next === undefined || next >= this.timerAt) return;
+    this.timer?.cancel();
+    this.timerAt = next;
+    this.timer = this.options.scheduler.after(Math.max(0, next - this.options.clock.now()), this.wake);
+  }
+
+  private readonly wake = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    const now = this.options.clock.now();
+    for (let key = this.queue.peekKey(); key !== undefined && key <= now; key = this.queue.peekKey()) {
+      const d = this.queue.pop()!;
+      // entries that no longer hold (rescheduled, finished, cleared) are skipped, not removed
+      if (d.nextAt !== key || !this.isCurrent(d)) continue;
+      this.offer(d);
+    }
+    this.arm();
+  };
+
+  private isCurrent(d: Delivery): boolean {
+    return !this.attempting.has(d.n) && !this.parked.has(d.n) && this.book.delivery(d.id) === d;
+  }
+
+  private offer(d: Delivery): void {
+    const subscription = this.book.subscription(d.subscription);
+    if (!subscription) {
+      // a config-file subscription that is no longer configured
+      this.settle(d, undefined, this.options.clock.now(), { status: null, latencyMs: 0, error: 'the subscription no longer exists' }, [], false, true);
+      return;
+    }
+    const limit = subscription.concurrency ?? this.options.defaults.concurrency;
+    if ((this.inFlight.get(subscription.id) ?? 0) >= limit) {
+      let queue = this.waiting.get(subscription.id);
+      if (!queue) this.waiting.set(subscription.id, (queue = []));
+      queue.push(d);
+      this.parked.add(d.n);
+      return;
+    }
+    this.start(d, subscription);
+  }
+
+  /** A slot of the subscription came free: the oldest waiting delivery that is still due takes it. */
+  private next(subscription: string): void {
+    const queue = this.waiting.get(subscription);
+    const sub = this.book.subscription(subscription);
+    while (queue && queue.length > 0 && sub) {
+      const limit = sub.concurrency ?? this.options.defaults.concurrency;
+      if ((this.inFlight.get(subscription) ?? 0) >= limit) return;
+      const d = queue.shift()!;
+      this.parked.delete(d.n);
+      if (d.nextAt === null || !this.isCurrent(d)) continue;
+      this.start(d, sub);
+    }
+    if (queue && queue.length === 0) this.waiting.delete(subscription);
+  }
+
+  // --- attempts --------------------------------------------------------------------------------------------
+
+  private start(d: Delivery, subscription: Subscription): void {
+    const { clock } = this.options;
+    const at = clock.now();
+    this.attempting.add(d.n);
+    this.inFlight.set(subscription.id, (this.inFlight.get(subscription.id) ?? 0) + 1);
+    this.started++;
+    const copy = d.status === 'delivered' && d.copiesLeft > 0 && !d.manual;
+    const faults: Array<Record<string, unknown>> = [];
+    const plan = d.plan;
+    const first = d.attempts.length === 0;
+    if (copy) faults.push({ kind: 'duplicate', copy: d.duplicates + 1 });
+    if (first && plan?.dropFirst) {
+      faults.push({ kind: 'drop' });
+      queueMicrotask(() => this.settle(d, subscription, at, { status: null, latencyMs: 0, error: DROPPED }, faults, false));
+      return;
+    }
+    // a forged signature on the first attempt that reaches the receiver
+    let signatureFault: SignatureFault | undefined;
+    if (plan?.signatureFault && !copy && d.attempts.every((a) => a.faults.some((f) => f.kind === 'drop'))) {
+      signatureFault = plan.signatureFault;
+      faults.push({ kind: signatureFault });
+    }
+    const target = this.targetOf(subscription);
+    const event = JSON.parse(d.body) as { id: string; type: string; created: string; system: string; data: unknown };
+    target
+      .send({
+        body: d.body,
+        event,
+        timeoutMs: subscription.timeoutMs ?? this.options.defaults.timeoutMs,
+        nowMs: at,
+        secrets: signingSecrets(subscription, at),
+        signatureFault,
+      })
+      .then(
+        (outcome) => this.settle(d, subscription, at, outcome, faults, copy),
+        (err: unknown) => this.settle(d, subscription, at, { status: null, latencyMs: 0, error: `target failed: ${err instanceof Error ? err.message : String(err)}` }, faults, copy),
+      );
+  }
+
+  /** Records an attempt's outcome with what follows it, and lets the next waiting delivery of the subscription go. */
+  private settle(d: Delivery, subscription: Subscription | undefined, at: number, outcome: SendOutcome, faults: Array<Record<string, unknown>>, copy: boolean, gone = false): void {
+    if (!gone && subscription) {
+      this.attempting.delete(d.n);
+      this.inFlight.set(subscription.id, (this.inFlight.get(subscription.id) ?? 1) - 1);
+    }
+    if (this.stopped) return;
+    // cleared or deleted meanwhile: nothing to record
+    if (this.book.delivery(d.id) === d) {
+      const attempt: Attempt = { at, status: outcome.status, latencyMs: Math.round(outcome.latencyMs), error: outcome.error ?? null, faults };
+      const { result, nextAt } = this.decide(d, subscription, attempt, outcome, copy, gone);
+      this.log(this.book.write('attempt', { delivery: d.n, attempt, result, nextAt }));
+    }
+    if (subscription && !gone) this.next(subscription.id);
+  }
+
+  private decide(d: Delivery, subscription: Subscription | undefined, attempt: Attempt, outcome: SendOutcome, copy: boolean, gone: boolean): { result: AttemptResult; nextAt: number | null } {
+    const now = this.options.clock.now();
+    const spacing = d.plan?.spacingMs ?? 0;
+    if (gone || !subscription) return { result: 'dead', nextAt: null };
+    if (copy) return { result: 'copy-sent', nextAt: d.copiesLeft > 1 ? now + spacing : null };
+    const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
+    if (ok) return { result: 'delivered', nextAt: !d.manual && (d.plan?.duplicates ?? 0) > 0 ? now + spacing : null };
+    if (d.manual) return { result: 'dead', nextAt: null };
+    const policy = subscription.retry ?? this.options.defaults.retry;
+    // attempts so far, this one included; duplicate copies are not tries
+    const made = d.attempts.filter((a) => !a.faults.some((f) => f.kind === 'duplicate')).length + 1;
+    const random = seededRandom(this.options.seed, 'retry', d.id, made);
+    const next = nextAttemptAt(policy, made, now, d.queuedAt, random, outcome.retryAfterMs);
+    return next === undefined ? { result: 'dead', nextAt: null } : { result: 'retry', nextAt: next };
+  }
+
+  private targetOf(subscription: Subscription): DeliveryTarget {
+    let target = this.targets.get(subscription.id);
+    if (!target) this.targets.set(subscription.id, (target = this.options.targetFor(subscription)));
+    return target;
+  }
+
+  /** A change the store could not keep is still applied: the worst a restart does is make that attempt again. */
+  private log(committed: Promise<void> | undefined): void {
+    committed?.catch((err: unknown) => {
+      if (this.warned) return;
+      this.warned = true;
+      this.options.warn(`a delivery record could not be stored (${err instanceof Error ? err.message : String(err)}); after a restart some attempts may be made again`);
+    });
+  }
+}
