@@ -4,13 +4,15 @@
  * expected; nothing of a broken profile is ever activated. Checked here so that a profile can never fail at
  * request time: unknown kinds, bad durations, probabilities outside 0..1, windows that can never be open,
  * dangerous regular expressions, duplicate rule ids, and (given what the server mounts) match values that name
- * no mounted system, operation or route.
+ * no mounted system, operation or route. The `deliveries:` section (webhook delivery chaos) is checked and
+ * compiled by deliveries/chaos/delivery-rules.ts, its problems reported here with the others.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { SourceError, YamlSource, type SourceProblem } from '../config/yaml-source.js';
+import { compileDeliveryRules, type CompiledDeliveryRule } from '../deliveries/chaos/delivery-rules.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
 import { FaultParamError, type FaultKind } from './faults/fault.js';
 import { FAULT_KINDS, LATER_KINDS } from './faults/index.js';
@@ -55,6 +57,8 @@ export interface CompiledProfile {
   /** rules that apply throughout */
   rules: CompiledRule[];
   phases: CompiledPhase[];
+  /** the `deliveries:` rules, applied when an event is queued for a subscriber (empty when absent) */
+  deliveries: CompiledDeliveryRule[];
   /** the profile's own text, for GET /__admin/chaos */
   text: string;
   notes: string[];
@@ -310,8 +314,8 @@ export function compileProfile(source: YamlSource, origin: string, catalogue?: M
       });
     }
   }
+  const deliveries = compileDeliveryRules(doc.deliveries, ['deliveries'], (path, message, at) => problems.add(path, message, at), catalogue);
   const notes: string[] = [];
-  if (doc.deliveries !== undefined) notes.push('deliveries rules are kept for the webhook engine, which is not built yet: they have no effect');
   if (problems.list.length) throw new SourceError(problems.list);
   return {
     name: name as string,
@@ -320,6 +324,7 @@ export function compileProfile(source: YamlSource, origin: string, catalogue?: M
     source: origin,
     rules,
     phases,
+    deliveries,
     text: source.text,
     notes,
   };

@@ -15,6 +15,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../src/chaos/faults/index.js';
+import { DELIVERY_FAULT_KINDS } from '../../src/deliveries/chaos/index.js';
 import { catalogueOf } from '../../src/chaos/match.js';
 import { builtInProfiles, loadProfile, profileFromText, PROFILES_DIR } from '../../src/chaos/profile.js';
 import { SourceError, type SourceProblem } from '../../src/config/yaml-source.js';
@@ -390,7 +391,7 @@ rules:
 });
 
 describe('valid profiles load', () => {
-  it('every fault kind, both policies, a timeline and deliveries (kept with a note)', () => {
+  it('every fault kind, both policies, a timeline and every delivery fault kind', () => {
     const profile = loadProfile(join(FIXTURES, 'every-kind.yaml'));
     expect(profile.name).toBe('every-kind');
     expect(profile.seed).toBe(1234);
@@ -405,7 +406,9 @@ describe('valid profiles load', () => {
     expect(limits[0].params.by).toEqual({ kind: 'header', name: 'x-api-key' });
     expect(profile.rules.find((r) => r.id === 'slow')).toMatchObject({ afterMs: 30_000, forMs: 120_000 });
     expect(profile.phases.map((p) => p.name)).toEqual(['calm', 'down', 'after']);
-    expect(profile.notes).toEqual([expect.stringMatching(/deliveries/)]);
+    expect(profile.notes).toEqual([]);
+    expect(profile.deliveries.map((r) => r.id)).toEqual(['deliveries-0', 'forged']);
+    expect([...new Set(profile.deliveries.flatMap((r) => r.faults.map((f) => f.kind.kind)))].sort()).toEqual([...DELIVERY_FAULT_KINDS.keys()].sort());
     expect(profile.rules.find((r) => r.id === 'slow')!.faults.find((f) => f.probability !== 1)!.probability).toBe(0.5);
   });
 

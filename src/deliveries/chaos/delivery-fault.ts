@@ -30,6 +30,12 @@ export function emptyPlan(): DeliveryPlan {
 
 export interface DeliveryFaultKind<P = any> {
   readonly kind: string;
+  /**
+   * The part of the plan the kind sets outright ('signature' for both forgeries), when it sets one: when two
+   * matching faults set the same aspect the later one wins, and the earlier one's record is taken out of
+   * plan.faults (it was not injected after all). Absent for a kind that adds up (delay).
+   */
+  readonly aspect?: string;
   /** JSON Schema of its parameters besides `probability` */
   readonly schema: object;
   /** validated raw parameters → ready ones (durations in ms); throws FaultParamError */
