@@ -8,6 +8,9 @@ import { DEFAULTS, type ServerConfig } from './config/config.js';
 import { ChaosEngine } from './chaos/chaos-stage.js';
 import { catalogueOf, type MountCatalogue } from './chaos/match.js';
 import { loadProfile, profileFromText, type CompiledProfile } from './chaos/profile.js';
+import type { Subscription } from './deliveries/delivery-book.js';
+import { createTarget } from './deliveries/targets/index.js';
+import type { DeliveriesConfig } from './deliveries/workspace-deliveries.js';
 import { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
 import { Workspaces, type ChaosChoice, type Workspace } from './engine/workspace.js';
@@ -21,7 +24,8 @@ import { systemClock, type Clock } from './util/clock.js';
 import { realScheduler, type Scheduler } from './util/scheduler.js';
 import { VERSION } from './version.js';
 
-export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems'>> {
+export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems' | 'deliveries'>> {
+  deliveries?: Partial<ServerConfig['deliveries']>;
   limits?: Partial<ServerConfig['limits']>;
   systems?: { wms?: Partial<ServerConfig['systems']['wms']> };
   /** a ManualClock in tests */
@@ -120,6 +124,24 @@ function openStore(options: ServerOptions, systems: MountedSystem[], seed: numbe
   });
 }
 
+/** Delivery settings every workspace shares: defaults, the config file's subscriptions, where attempts go. */
+function deliveriesConfig(options: ServerOptions, scheduler: Scheduler, maxFinished: number, now: number): DeliveriesConfig {
+  const defaults = { ...DEFAULTS.deliveries, ...options.deliveries };
+  const declared = options.subscriptions ?? [];
+  return {
+    defaults,
+    scheduler,
+    // copies: a rotation changes a subscription's secrets, and each workspace owns its own
+    configSubscriptions: (workspace) =>
+      declared
+        .filter((s) => s.workspace === workspace)
+        .map(({ workspace: _ws, ...s }): Subscription => ({ ...s, secrets: s.secrets.map((x) => ({ ...x })), source: 'config', createdAt: now })),
+    targetFor: (subscription) => createTarget(subscription, defaults.concurrency),
+    maxFinished,
+    warn: (message) => console.warn(`understudy: warning: ${message}`),
+  };
+}
+
 /** after listening, let the first requests in before compiling the validators nobody has asked for yet */
 const WARM_UP_AFTER_MS = 150;
 
@@ -153,6 +175,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     return { stage: new ChaosEngine(profile, chaosOptions, now), activation: activation(profile, now, false) };
   };
   const store = openStore(options, systems, seed);
+  const deliveries = deliveriesConfig(options, scheduler, limits.objects, clock.now());
   let workspaces: Workspaces;
   let restored: Restored;
   try {
@@ -167,10 +190,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         systems,
         store,
         chaos: chooseChaos,
+        deliveries,
       },
       limits.workspaces,
     );
     restored = { dataDir: store.dataDir, workspaces: store.dataDir === null ? [] : workspaces.recover() };
+    // a workspace named by a config-file subscription exists from the start, so its events flow from the start
+    for (const name of new Set((options.subscriptions ?? []).map((s) => s.workspace))) workspaces.lookup(name);
   } catch (err) {
     await store.close();
     throw err;
@@ -187,7 +213,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let adminApp: Promise<AdminListener> | undefined;
   const loadAdmin = () =>
     (adminApp ??= import('./admin/admin-app.js').then((m) =>
-      m.createAdminApp({ engine, workspaces, adminToken: options.adminToken, version: VERSION, startedAt, chaos, dataDir: store.dataDir }),
+      m.createAdminApp({
+        engine,
+        workspaces,
+        adminToken: options.adminToken,
+        version: VERSION,
+        startedAt,
+        chaos,
+        deliveries: { knownEvents: systems.flatMap((s) => s.events?.types ?? []), retry: deliveries.defaults.retry, now: () => clock.now() },
+        dataDir: store.dataDir,
+      }),
     ));
   const admin: AdminListener = (req, res, workspace) => {
     loadAdmin().then((listener) => listener(req, res, workspace));
@@ -199,6 +234,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // once the last exchange is recorded, the store writes its last journal batch and closes
   let stored: Promise<void> | undefined;
   const closeStore = () => {
+    workspaces.stopAll();
     engine.flush();
     return (stored ??= store.close());
   };

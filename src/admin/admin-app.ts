@@ -18,6 +18,7 @@ import type { ResetScope, Workspace, Workspaces } from '../engine/workspace.js';
 import { toFull, toSummary } from '../journal/views.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
+import { addDeliveryRoutes, type DeliveryControl } from './delivery-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 
 export interface AdminOptions {
@@ -27,11 +28,12 @@ export interface AdminOptions {
   version: string;
   startedAt: number;
   chaos: ChaosControl;
+  deliveries: DeliveryControl;
   /** where state is stored; null: in memory only */
   dataDir: string | null;
 }
 
-const RESET_SCOPES: ResetScope[] = ['all', 'state', 'journal', 'chaos'];
+const RESET_SCOPES: ResetScope[] = ['all', 'state', 'journal', 'chaos', 'deliveries'];
 
 type AdminRequest = Request & { workspace: Workspace };
 
@@ -144,10 +146,12 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
     res.json(toFull(entry));
   });
 
-  app.post('/__admin/reset', (req, res) => {
+  addDeliveryRoutes(app, options.deliveries, ws, sendProblem);
+
+  app.post('/__admin/reset', async (req, res) => {
     const asked = resetScopeOf(req);
     if ('problem' in asked) return sendProblem(res, 400, 'bad-reset-scope', `${asked.problem} Nothing was reset.`);
-    ws(req).reset(asked.scope);
+    await ws(req).reset(asked.scope);
     res.json({ workspace: ws(req).name, reset: asked.scope });
   });
 

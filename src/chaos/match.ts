@@ -71,6 +71,8 @@ export interface MountCatalogue {
     /** absent when the system's protocol engine cannot list them: its operations and paths are then not checked */
     operations?: Array<{ id: string; method?: string; template: string }>;
   }>;
+  /** event types by system, for the systems that emit events (delivery rules' `event` is checked against them) */
+  events?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function catalogueOf(systems: readonly MountedSystem[]): MountCatalogue {
@@ -80,6 +82,7 @@ export function catalogueOf(systems: readonly MountedSystem[]): MountCatalogue {
       mount: s.mount,
       operations: s.engine.operations?.map((op) => ({ id: op.id, method: op.method, template: op.template })),
     })),
+    events: Object.fromEntries(systems.filter((s) => s.events).map((s) => [s.name, s.events!.types])),
   };
 }
 

@@ -1,14 +1,17 @@
 /**
  * Server configuration (PRODUCT.md §1): defaults, then the --config file, then environment variables, then
  * command-line flags (yargs merges the last two, flags first). The file is validated against a schema; unknown
- * keys are errors that name the file and line. Keys of capabilities this version does not have yet (auth,
- * deliveries, subscriptions, tls, the payment gateway and the ERP) are accepted and reported as ignored, so a
+ * keys are errors that name the file and line. Keys of capabilities this version does not have yet (auth, tls,
+ * the payment gateway and the ERP) are accepted and reported as ignored, so a
  * config written for the documented shape keeps working as those arrive. Relative paths in the file resolve
  * against the file's folder, so a config works from whatever directory the server is started in.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isBuiltInProfile } from '../chaos/profile.js';
+import { DEFAULT_RETRY, parseRetryPolicy, type RetryPolicy } from '../deliveries/retry-policy.js';
+import { CONFIG_FIELDS, MAX_CONCURRENCY, parseSubscription, type SubscriptionFields } from '../deliveries/subscriptions.js';
+import { BUILT_IN_EVENT_TYPES } from '../systems/event-types.js';
 import { DURATION_FORMAT, parseBytes, parseDuration } from '../util/units.js';
 import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
@@ -19,6 +22,20 @@ export interface WmsConfig {
   changeRatePerSecond: number;
   /** active reservations older than this are released by the WMS itself (0: never) */
   reservationTtlMs: number;
+}
+
+/** A subscription declared in the config file (PRODUCT.md §1 `subscriptions:`). */
+export interface ConfigSubscription extends SubscriptionFields {
+  id: string;
+  /** the workspace it belongs to (default: default) */
+  workspace: string;
+}
+
+/** Delivery defaults (`deliveries:`), which a subscription's own retry/timeout/concurrency override. */
+export interface DeliverySettings {
+  timeoutMs: number;
+  concurrency: number;
+  retry: RetryPolicy;
 }
 
 export interface ServerConfig {
@@ -53,6 +70,8 @@ export interface ServerConfig {
     objects: number;
   };
   systems: { wms: WmsConfig };
+  deliveries: DeliverySettings;
+  subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
   contracts: string[];
   /** things the config asked for that this version ignores */
@@ -71,6 +90,8 @@ export const DEFAULTS: ServerConfig = {
   backlog: 4096,
   limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalTotalBytes: 256 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
   systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 } },
+  deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
+  subscriptions: [],
   contracts: [],
   warnings: [],
 };
@@ -90,7 +111,7 @@ export interface ConfigOverrides {
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
 const size = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(b|kb|mb|gb)$' }] };
-const NOT_YET = ['auth', 'deliveries', 'subscriptions', 'tls'];
+const NOT_YET = ['auth', 'tls'];
 
 const FILE_SCHEMA = {
   type: 'object',
@@ -148,6 +169,13 @@ const FILE_SCHEMA = {
         },
       },
     },
+    deliveries: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { timeout: duration, concurrency: { type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY }, retry: { type: 'object' } },
+    },
+    // each item is checked by parseSubscription (deliveries/subscriptions.ts), as the admin API checks it
+    subscriptions: { type: 'array', maxItems: 1000, items: { type: 'object' } },
     ...Object.fromEntries(NOT_YET.map((k) => [k, {}])),
   },
 } as const;
@@ -174,6 +202,10 @@ type FileConfig = {
     erp?: object;
     custom?: Array<{ contract: string; mount?: string }>;
   };
+  deliveries?: { timeout?: string; concurrency?: number; retry?: Record<string, unknown> };
+  subscriptions?: Array<Record<string, unknown>>;
+  /** the file's subscriptions and retry policy as checked by readConfigFile */
+  checked?: { retry: RetryPolicy; subscriptions: ConfigSubscription[] };
 } & Record<string, unknown>;
 
 /** Reads and validates a config file; throws SourceError listing every problem with file:line:column. */
@@ -204,8 +236,50 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
       problems.push(source.problemAt(errorPath(e), describe(e), e.keyword === 'additionalProperties' ? 'key' : 'value'));
     }
   }
+  const config = data as FileConfig;
+  if (problems.length === 0) config.checked = checkDeliveries(config, source, problems);
   if (problems.length) throw new SourceError(dedupe(problems));
-  return relativeTo(dirname(resolve(file)), data as FileConfig);
+  return relativeTo(dirname(resolve(file)), config);
+}
+
+const WORKSPACE = /^[A-Za-z0-9-]{1,40}$/;
+const SUBSCRIPTION_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The file's delivery retry policy and subscriptions, checked the way the admin API checks them, with lines. */
+function checkDeliveries(config: FileConfig, source: YamlSource, problems: SourceProblem[]): { retry: RetryPolicy; subscriptions: ConfigSubscription[] } {
+  const at = (prefix: Array<string | number>, dotted: string) => [...prefix, ...(dotted ? dotted.split('.').map((t) => (/^\d+$/.test(t) ? Number(t) : t)) : [])];
+  let retry = DEFAULT_RETRY;
+  if (config.deliveries?.retry !== undefined) {
+    const parsed = parseRetryPolicy(config.deliveries.retry, DEFAULT_RETRY);
+    if ('errors' in parsed) for (const e of parsed.errors) problems.push(source.problemAt(at(['deliveries', 'retry'], e.path.replace(/^retry\.?/, '')), e.message));
+    else retry = parsed.value;
+  }
+  const subscriptions: ConfigSubscription[] = [];
+  const ids = new Set<string>();
+  (config.subscriptions ?? []).forEach((raw, i) => {
+    const parsed = parseSubscription(raw, BUILT_IN_EVENT_TYPES, { retry }, CONFIG_FIELDS);
+    if ('errors' in parsed) {
+      for (const e of parsed.errors) problems.push(source.problemAt(at(['subscriptions', i], e.path), e.message, e.message.startsWith('unknown field') ? 'key' : 'value'));
+      return;
+    }
+    const workspace = raw.workspace ?? 'default';
+    if (typeof workspace !== 'string' || !WORKSPACE.test(workspace)) {
+      problems.push(source.problemAt(['subscriptions', i, 'workspace'], 'a workspace name is 1-40 letters, digits and -'));
+      return;
+    }
+    const id = raw.id ?? `config-${i + 1}`;
+    if (typeof id !== 'string' || !SUBSCRIPTION_ID.test(id) || id.startsWith('sub_')) {
+      problems.push(source.problemAt(['subscriptions', i, 'id'], 'an id is 1-64 of A-Z a-z 0-9 . _ - and does not start with sub_ (the admin API\'s ids)'));
+      return;
+    }
+    if (ids.has(`${workspace.toLowerCase()}/${id}`)) {
+      problems.push(source.problemAt(['subscriptions', i, 'id'], `the id ${id} is used twice in workspace ${workspace}`));
+      return;
+    }
+    ids.add(`${workspace.toLowerCase()}/${id}`);
+    subscriptions.push({ ...parsed.value, id, workspace: workspace.toLowerCase() });
+  });
+  return { retry, subscriptions };
 }
 
 /**
@@ -300,6 +374,12 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
           wms.reservationTtl === undefined ? DEFAULTS.systems.wms.reservationTtlMs : String(wms.reservationTtl) === '0' ? 0 : parseDuration(String(wms.reservationTtl)),
       },
     },
+    deliveries: {
+      timeoutMs: f.deliveries?.timeout !== undefined ? parseDuration(f.deliveries.timeout) : DEFAULTS.deliveries.timeoutMs,
+      concurrency: f.deliveries?.concurrency ?? DEFAULTS.deliveries.concurrency,
+      retry: f.checked?.retry ?? DEFAULTS.deliveries.retry,
+    },
+    subscriptions: f.checked?.subscriptions ?? [],
     contracts: [...(f.systems?.custom ?? []).map((c) => (c.mount ? `${c.contract}@${c.mount}` : c.contract)), ...(overrides.contract ?? [])],
     warnings,
   };

@@ -318,9 +318,11 @@ export class DeliveryBook {
     this.released.set(subscription, index + 1);
     const members = window.members.map((n) => this.deliveries.get(n)).filter((d): d is Delivery => d !== undefined && d.held);
     const rank = reorderRank(this.seed, subscription, index, members.length);
-    members.forEach((d, i) => {
+    // rank[k] is the member released k-th
+    rank.forEach((member, k) => {
+      const d = members[member];
       d.held = false;
-      d.nextAt = Math.max(at + rank[i], d.queuedAt + (d.plan?.delayMs ?? 0));
+      d.nextAt = Math.max(at + k, d.queuedAt + (d.plan?.delayMs ?? 0));
       if (!this.replaying) this.listener?.due(d);
     });
   }

@@ -1,0 +1,110 @@
+/**
+ * Deliveries are durable: subscriptions, events not yet delivered, attempts and dead letters live in the
+ * workspace's store. A server killed with SIGKILL in the middle of a retry delivers the event after it restarts,
+ * and a graceful restart (with the book folded into snapshots along the way) shows the same records.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { startServer } from '../../src/server.js';
+import { call, json } from '../helpers.js';
+import { Sink } from './sink.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const sinks: Sink[] = [];
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await Promise.all(sinks.map((s) => s.close()));
+});
+
+function serve(dir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dir, '--seed', '11'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: tmpdir() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += c));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1], exited });
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
+  });
+}
+
+describe('durable deliveries', () => {
+  it('a server killed mid-retry delivers the event after it restarts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-deliveries-'));
+    const hooks = await Sink.start();
+    sinks.push(hooks);
+    let healthy = false;
+    hooks.answer = () => (healthy ? 200 : 503);
+
+    const first = await serve(dir);
+    // the retry waits 2-4 s: long enough that the kill lands before it, short enough for the test
+    const sub = await call(`${first.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 'k9', retry: { base: '4s' } }));
+    expect(sub.status).toBe(201);
+    expect((await call(`${first.url}/wms/v1/reservations`, json({ externalOrderId: 'K-1', lines: [{ sku: 'SKU-1', quantity: 2 }] }))).status).toBe(201);
+    await hooks.waitFor((got) => got.length === 1, 'the first attempt');
+    const eventId = hooks.received[0].event.id;
+    // the failed attempt is on record before the kill
+    await vi.waitFor(async () => {
+      const [d] = (await call(`${first.url}/__admin/deliveries`)).body.deliveries;
+      expect(d.status).toBe('retrying');
+    });
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    healthy = true;
+    const second = await serve(dir);
+    expect((await call(`${second.url}/__admin/subscriptions`)).body.subscriptions.map((s: any) => s.id)).toEqual([sub.body.id]);
+    await hooks.waitFor((got) => got.length === 2, 'the retry after the restart');
+    expect(hooks.received[1].event.id).toBe(eventId);
+    const [delivered] = await vi.waitFor(async () => {
+      const list = (await call(`${second.url}/__admin/deliveries`)).body.deliveries;
+      expect(list[0].status).toBe('delivered');
+      return list;
+    });
+    expect(delivered.attempts.map((a: any) => a.status)).toEqual([503, 200]);
+    // on the schedule it had: no earlier than the backoff's lower bound (base/2) after the first answer
+    expect(Date.parse(delivered.attempts[1].at) - Date.parse(delivered.attempts[0].at)).toBeGreaterThanOrEqual(2000 - 5);
+    second.child.kill('SIGKILL');
+    await second.exited;
+  });
+
+  it('a graceful restart shows the same subscriptions and deliveries, from snapshots and the log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-deliveries-'));
+    const hooks = await Sink.start();
+    sinks.push(hooks);
+    hooks.answer = (r) => (['G-3', 'G-7'].includes(r.event.data?.externalOrderId) ? 500 : 200);
+    const options = { port: 0, dataDir: dir, seed: 12, store: { snapshotEvery: 7, snapshotPause: 0 } };
+    const first = await startServer(options);
+    await call(`${first.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 'g', retry: { base: '1h', maxAttempts: 2 } }));
+    for (let i = 1; i <= 12; i++) await call(`${first.url}/wms/v1/reservations`, json({ externalOrderId: `G-${i}`, lines: [{ sku: `SKU-${i}`, quantity: 1 }] }));
+    await hooks.waitFor((got) => got.length === 12);
+    const before = await vi.waitFor(async () => {
+      const list = (await call(`${first.url}/__admin/deliveries`)).body.deliveries;
+      expect(list.filter((d: any) => d.status === 'delivered')).toHaveLength(10);
+      return list;
+    });
+    await first.close();
+
+    const second = await startServer(options);
+    try {
+      const after = (await call(`${second.url}/__admin/deliveries`)).body.deliveries;
+      expect(after).toEqual(before);
+      expect(after.filter((d: any) => d.status === 'retrying')).toHaveLength(2);
+    } finally {
+      await second.close();
+    }
+  });
+});
