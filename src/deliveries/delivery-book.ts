@@ -265,7 +265,7 @@ export class DeliveryBook {
     const subscription = this.subscription(id);
     if (!subscription) return;
     const older = subscription.secrets
-      .map((s) => (s.until === null ? { secret: s.secret, until } : s))
+      .map((s) => ({ secret: s.secret, until: s.until ?? until }))
       .filter((s) => s.until > at);
     subscription.secrets = [{ secret, until: null }, ...older];
   }

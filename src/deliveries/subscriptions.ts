@@ -93,11 +93,9 @@ export function parseSubscription(
   }
   let timeoutMs: number | null = null;
   if (raw.timeout !== undefined) {
-    timeoutMs = durationOf(raw.timeout);
-    if (timeoutMs === undefined || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-      errors.push({ path: 'timeout', message: `must be ${DURATION_FORMAT}, from 1ms to 10m` });
-      timeoutMs = null;
-    }
+    const ms = durationOf(raw.timeout);
+    if (ms === undefined || ms < 1 || ms > MAX_TIMEOUT_MS) errors.push({ path: 'timeout', message: `must be ${DURATION_FORMAT}, from 1ms to 10m` });
+    else timeoutMs = ms;
   }
   let concurrency: number | null = null;
   if (raw.concurrency !== undefined) {
