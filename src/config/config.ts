@@ -9,6 +9,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isBuiltInProfile } from '../chaos/profile.js';
+import { ChangeRateError, parseChangeRate } from '../systems/wms/change-rate.js';
 import { DURATION_FORMAT, parseBytes, parseDuration } from '../util/units.js';
 import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
@@ -16,6 +17,7 @@ export interface WmsConfig {
   enabled: boolean;
   skus: number;
   warehouses: number;
+  /** background stock changes per second a workspace starts with (admins change it at runtime, per workspace) */
   changeRatePerSecond: number;
   /** active reservations older than this are released by the WMS itself (0: never) */
   reservationTtlMs: number;
@@ -86,6 +88,8 @@ export interface ConfigOverrides {
   adminToken?: string;
   backlog?: number;
   contract?: string[];
+  /** --wms-change-rate / UNDERSTUDY_WMS_CHANGE_RATE, already read as changes per second */
+  wmsChangeRatePerSecond?: number;
 }
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
@@ -204,6 +208,16 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
       problems.push(source.problemAt(errorPath(e), describe(e), e.keyword === 'additionalProperties' ? 'key' : 'value'));
     }
   }
+  const changeRate = (data as FileConfig).systems?.wms?.changeRate;
+  // the schema checked the form (N/s, N/m, N/h); this is the ceiling, which a pattern cannot say
+  if (typeof changeRate === 'string' && !problems.some((p) => p.path === 'systems.wms.changeRate')) {
+    try {
+      parseChangeRate(changeRate);
+    } catch (err) {
+      if (!(err instanceof ChangeRateError)) throw err;
+      problems.push(source.problemAt(['systems', 'wms', 'changeRate'], err.message));
+    }
+  }
   if (problems.length) throw new SourceError(dedupe(problems));
   return relativeTo(dirname(resolve(file)), data as FileConfig);
 }
@@ -256,11 +270,6 @@ function dedupe(problems: SourceProblem[]): SourceProblem[] {
   });
 }
 
-function perSecond(rate: string): number {
-  const [n, unit] = rate.split('/');
-  return Number(n) / ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[unit];
-}
-
 /** Defaults < file < environment < flags. */
 export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOverrides): ServerConfig {
   const f = file ?? {};
@@ -295,7 +304,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         enabled: wms.enabled ?? DEFAULTS.systems.wms.enabled,
         skus: wms.skus ?? DEFAULTS.systems.wms.skus,
         warehouses: wms.warehouses ?? DEFAULTS.systems.wms.warehouses,
-        changeRatePerSecond: wms.changeRate !== undefined ? perSecond(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond,
+        changeRatePerSecond: overrides.wmsChangeRatePerSecond ?? (wms.changeRate !== undefined ? fileChangeRate(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond),
         reservationTtlMs:
           wms.reservationTtl === undefined ? DEFAULTS.systems.wms.reservationTtlMs : String(wms.reservationTtl) === '0' ? 0 : parseDuration(String(wms.reservationTtl)),
       },
@@ -308,6 +317,16 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
 }
 
 export class ConfigError extends Error {}
+
+/** systems.wms.changeRate as changes per second (readConfigFile has checked it; a config built in code may not be) */
+function fileChangeRate(rate: string): number {
+  try {
+    return parseChangeRate(rate).perSecond;
+  } catch (err) {
+    if (!(err instanceof ChangeRateError)) throw err;
+    throw new ConfigError(`systems.wms.changeRate ${JSON.stringify(rate)} ${err.message}`);
+  }
+}
 
 function checkConfig(c: ServerConfig): void {
   const problems: string[] = [];
