@@ -38,6 +38,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     adminToken: given('admin-token'),
     backlog: given('backlog'),
     contract: given('contract'),
+    wmsChangeRatePerSecond: given('wms-change-rate'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
   const running = await startServer({ ...config, resetState: given<boolean>('reset-state') ?? false });

@@ -61,17 +61,24 @@ describe('understudy CLI', () => {
   });
 
   it('names the variable or flag behind a bad value, and refuses unknown UNDERSTUDY_* variables', async () => {
-    const env = await finished(cli(['serve'], { UNDERSTUDY_PORT: 'abc', UNDERSTUDY_PROFIL: 'brownout', UNDERSTUDY_FAULT_HEADER: 'maybe', UNDERSTUDY_BACKLOG: '' }));
+    const env = await finished(
+      cli(['serve'], { UNDERSTUDY_PORT: 'abc', UNDERSTUDY_PROFIL: 'brownout', UNDERSTUDY_FAULT_HEADER: 'maybe', UNDERSTUDY_BACKLOG: '', UNDERSTUDY_WMS_CHANGE_RATE: '5/x' }),
+    );
     expect(env.code).toBe(2);
     expect(env.stderr.split('\n').filter(Boolean).sort()).toEqual([
       'understudy: UNDERSTUDY_FAULT_HEADER=maybe is not a boolean: use true, false, 1, 0, yes, no, on or off',
       'understudy: UNDERSTUDY_PORT=abc is not a port (0-65535)',
+      'understudy: UNDERSTUDY_WMS_CHANGE_RATE=5/x is not a rate: write N/s, N/m or N/h, such as 0/s, 5/s or 120/m',
       'understudy: unknown environment variable UNDERSTUDY_PROFIL (did you mean UNDERSTUDY_PROFILE?)',
     ]);
 
     const flag = await finished(cli(['serve', '--seed', 'x']));
     expect(flag.code).toBe(2);
     expect(flag.stderr).toBe('understudy: --seed x is not a seed (an integer from 0 to 4294967295)\n');
+
+    const rate = await finished(cli(['serve', '--port', '0', '--wms-change-rate', '1e9/s']));
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toBe('understudy: --wms-change-rate 1e9/s is not a rate: write N/s, N/m or N/h, such as 0/s, 5/s or 120/m\n');
   });
 
   it('says what is wrong with a --contract mount', async () => {
@@ -105,10 +112,13 @@ describe('understudy CLI', () => {
     const profile = join(dir, 'sku-2-down.yaml');
     writeFileSync(profile, 'rules:\n  - id: down\n    match: { path: /wms/v1/inventory/SKU-2 }\n    faults: [ { status: { code: 503 } } ]\n');
     const dataDir = join(dir, 'state');
-    const child = cli(['serve'], { UNDERSTUDY_PORT: '0', UNDERSTUDY_SEED: '9', UNDERSTUDY_FAULT_HEADER: 'On', UNDERSTUDY_PROFILE: profile, UNDERSTUDY_DATA_DIR: dataDir });
+    // the change rate from the variable and from the flag, which wins
+    const env = { UNDERSTUDY_PORT: '0', UNDERSTUDY_SEED: '9', UNDERSTUDY_PROFILE: profile, UNDERSTUDY_DATA_DIR: dataDir, UNDERSTUDY_WMS_CHANGE_RATE: '5/s' };
+    const child = cli(['serve', '--wms-change-rate', '0/s'], { ...env, UNDERSTUDY_FAULT_HEADER: 'On' });
     const exit = finished(child);
     const url = await listening(child);
     const { port } = new URL(url);
+    expect(await (await fetch(`${url}/__admin/wms/simulation`)).json()).toEqual({ running: false, rate: '0/s' });
 
     // UNDERSTUDY_FAULT_HEADER=On is on
     const faulted = await fetch(`${url}/wms/v1/inventory/SKU-2`);
@@ -134,7 +144,8 @@ describe('understudy CLI', () => {
     expect(stdout).toContain(`state is stored in ${dataDir} (nothing to restore)`);
 
     // UNDERSTUDY_DATA_DIR holds what was acknowledged, the reservation made while draining included
-    const again = cli(['serve'], { UNDERSTUDY_PORT: '0', UNDERSTUDY_SEED: '9', UNDERSTUDY_PROFILE: profile, UNDERSTUDY_DATA_DIR: dataDir });
+    // the same configuration as before (the rate now from the variable: 5/s would be another WMS, refused)
+    const again = cli(['serve'], { ...env, UNDERSTUDY_WMS_CHANGE_RATE: '0/m' });
     const restarted = finished(again);
     const second = await listening(again);
     const reservation = await fetch(`${second}/wms/v1/reservations/RES-000001`);

@@ -12,6 +12,7 @@ import { isBuiltInProfile } from '../chaos/profile.js';
 import { DEFAULT_RETRY, parseRetryPolicy, type RetryPolicy } from '../deliveries/retry-policy.js';
 import { CONFIG_FIELDS, MAX_CONCURRENCY, parseSubscription, type SubscriptionFields } from '../deliveries/subscriptions.js';
 import { BUILT_IN_EVENT_TYPES } from '../systems/event-types.js';
+import { ChangeRateError, parseChangeRate } from '../systems/wms/change-rate.js';
 import { DURATION_FORMAT, parseBytes, parseDuration } from '../util/units.js';
 import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
@@ -19,6 +20,7 @@ export interface WmsConfig {
   enabled: boolean;
   skus: number;
   warehouses: number;
+  /** background stock changes per second a workspace starts with (admins change it at runtime, per workspace) */
   changeRatePerSecond: number;
   /** active reservations older than this are released by the WMS itself (0: never) */
   reservationTtlMs: number;
@@ -107,6 +109,8 @@ export interface ConfigOverrides {
   adminToken?: string;
   backlog?: number;
   contract?: string[];
+  /** --wms-change-rate / UNDERSTUDY_WMS_CHANGE_RATE, already read as changes per second */
+  wmsChangeRatePerSecond?: number;
 }
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
@@ -238,6 +242,16 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   }
   const config = data as FileConfig;
   if (problems.length === 0) config.checked = checkDeliveries(config, source, problems);
+  const changeRate = (data as FileConfig).systems?.wms?.changeRate;
+  // the schema checked the form (N/s, N/m, N/h); this is the ceiling, which a pattern cannot say
+  if (typeof changeRate === 'string' && !problems.some((p) => p.path === 'systems.wms.changeRate')) {
+    try {
+      parseChangeRate(changeRate);
+    } catch (err) {
+      if (!(err instanceof ChangeRateError)) throw err;
+      problems.push(source.problemAt(['systems', 'wms', 'changeRate'], err.message));
+    }
+  }
   if (problems.length) throw new SourceError(dedupe(problems));
   return relativeTo(dirname(resolve(file)), config);
 }
@@ -330,11 +344,6 @@ function dedupe(problems: SourceProblem[]): SourceProblem[] {
   });
 }
 
-function perSecond(rate: string): number {
-  const [n, unit] = rate.split('/');
-  return Number(n) / ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[unit];
-}
-
 /** Defaults < file < environment < flags. */
 export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOverrides): ServerConfig {
   const f = file ?? {};
@@ -369,7 +378,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         enabled: wms.enabled ?? DEFAULTS.systems.wms.enabled,
         skus: wms.skus ?? DEFAULTS.systems.wms.skus,
         warehouses: wms.warehouses ?? DEFAULTS.systems.wms.warehouses,
-        changeRatePerSecond: wms.changeRate !== undefined ? perSecond(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond,
+        changeRatePerSecond: overrides.wmsChangeRatePerSecond ?? (wms.changeRate !== undefined ? fileChangeRate(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond),
         reservationTtlMs:
           wms.reservationTtl === undefined ? DEFAULTS.systems.wms.reservationTtlMs : String(wms.reservationTtl) === '0' ? 0 : parseDuration(String(wms.reservationTtl)),
       },
@@ -388,6 +397,16 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
 }
 
 export class ConfigError extends Error {}
+
+/** systems.wms.changeRate as changes per second (readConfigFile has checked it; a config built in code may not be) */
+function fileChangeRate(rate: string): number {
+  try {
+    return parseChangeRate(rate).perSecond;
+  } catch (err) {
+    if (!(err instanceof ChangeRateError)) throw err;
+    throw new ConfigError(`systems.wms.changeRate ${JSON.stringify(rate)} ${err.message}`);
+  }
+}
 
 function checkConfig(c: ServerConfig): void {
   const problems: string[] = [];

@@ -4,6 +4,7 @@
  * every message names what the user actually wrote (`UNDERSTUDY_PORT=abc is not a port (0-65535)`).
  */
 import { readFileSync } from 'node:fs';
+import { ChangeRateError, parseChangeRate } from '../systems/wms/change-rate.js';
 import { closest } from '../util/did-you-mean.js';
 
 /** A mistake in how understudy was invoked (flag or environment variable): exit 2, no usage dump. */
@@ -29,6 +30,16 @@ function integer(min: number, max: number, what: string): Reader {
   };
 }
 
+/** A stock simulation rate (`5/s`, `120/m`), read as changes per second. */
+const changeRate: Reader = (raw, label) => {
+  try {
+    return parseChangeRate(raw.trim()).perSecond;
+  } catch (err) {
+    if (!(err instanceof ChangeRateError)) throw err;
+    throw new UsageError(`${label} ${err.message}`);
+  }
+};
+
 /**
  * serve's options, each with its environment twin (UNDERSTUDY_ + the name in upper snake case). One table, so a
  * flag and its variable are read the same way and every message can name what the user actually wrote. yargs
@@ -48,6 +59,7 @@ export const SERVE_OPTIONS: Record<string, { read: Reader; list?: boolean; flag?
   'admin-token': { read: text, describe: 'bearer token required by /__admin (at least 8 characters); mandatory off loopback' },
   backlog: { read: integer(1, 65535, 'a backlog (an integer from 1 to 65535)'), describe: 'listen backlog: connections queued before accept (default 4096)' },
   contract: { read: text, list: true, describe: 'also serve an OpenAPI contract: FILE or FILE@/mount (repeatable)' },
+  'wms-change-rate': { read: changeRate, describe: 'background WMS stock changes each workspace starts with: N/s, N/m or N/h (default 0/s; at most 1000/s)' },
 };
 
 const ENV_PREFIX = 'UNDERSTUDY_';

@@ -6,7 +6,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readConfigFile, resolveConfig, SourceError } from '../../src/config/config.js';
+import { ConfigError, readConfigFile, resolveConfig, SourceError } from '../../src/config/config.js';
+import { coerceFlag, readEnvironment, UsageError } from '../../src/config/serve-options.js';
 import { call, start, VENDOR_CONTRACT } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'understudy-config-'));
@@ -65,6 +66,37 @@ describe('config file', () => {
     expect(problems).toContainEqual(expect.stringMatching(/systems.wms.reservationTtl: must be a duration such as 250ms.*or 0 for never/));
     const budgetBelowOne = file('budget.yaml', 'limits: { journalBytes: 32mb, journalTotalBytes: 16mb }\n');
     expect(() => resolveConfig(readConfigFile(budgetBelowOne), {})).toThrow(/journalTotalBytes must be at least limits.journalBytes/);
+  });
+
+  it('reads the WMS change rate from the file, UNDERSTUDY_WMS_CHANGE_RATE and --wms-change-rate, in that order of weight', () => {
+    const path = file('rate.yaml', 'systems:\n  wms: { changeRate: 6/m }\n');
+    expect(resolveConfig(readConfigFile(path), {}).systems.wms.changeRatePerSecond).toBe(0.1);
+
+    const env = readEnvironment({ UNDERSTUDY_WMS_CHANGE_RATE: '120/m' });
+    expect(env).toEqual({ values: { 'wms-change-rate': 2 }, unknown: [], problems: [] });
+    expect(resolveConfig(readConfigFile(path), { wmsChangeRatePerSecond: env.values['wms-change-rate'] as number }).systems.wms.changeRatePerSecond).toBe(2);
+    // the flag as yargs hands it over (given twice: the last counts), then preferred over the variable by the CLI
+    expect(coerceFlag('wms-change-rate')(['1/s', '0.5/s'])).toBe(0.5);
+    expect(coerceFlag('wms-change-rate')('0/s')).toBe(0);
+    expect(resolveConfig(undefined, {}).systems.wms.changeRatePerSecond).toBe(0);
+  });
+
+  it('refuses a bad change rate, naming the flag, the variable or the file and line', () => {
+    expect(readEnvironment({ UNDERSTUDY_WMS_CHANGE_RATE: 'fast' }).problems).toEqual([
+      'UNDERSTUDY_WMS_CHANGE_RATE=fast is not a rate: write N/s, N/m or N/h, such as 0/s, 5/s or 120/m',
+    ]);
+    expect(() => coerceFlag('wms-change-rate')('5/x')).toThrow(UsageError);
+    expect(() => coerceFlag('wms-change-rate')('5/x')).toThrow('--wms-change-rate 5/x is not a rate: write N/s, N/m or N/h, such as 0/s, 5/s or 120/m');
+    expect(() => coerceFlag('wms-change-rate')('2000/s')).toThrow('--wms-change-rate 2000/s is more than 1000 changes per second (the most is 1000/s, 60000/m)');
+
+    const tooFast = file('too-fast.yaml', 'seed: 1\nsystems:\n  wms: { changeRate: 61000/m }\n');
+    expect(problemsOf(() => readConfigFile(tooFast))).toEqual([
+      `${tooFast}:3:22: systems.wms.changeRate: is more than 1000 changes per second (the most is 1000/s, 60000/m)`,
+    ]);
+    const notRate = file('not-rate.yaml', 'systems:\n  wms: { changeRate: fast }\n');
+    expect(problemsOf(() => readConfigFile(notRate))).toEqual([`${notRate}:2:22: systems.wms.changeRate: must be a rate such as 0/s, 5/s or 120/m`]);
+    // a configuration built in code, not read from a file, is checked too
+    expect(() => resolveConfig({ systems: { wms: { changeRate: '1e3/s' } } }, {})).toThrow(ConfigError);
   });
 
   it('reports YAML syntax errors and unset environment variables with their line', () => {

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Effect } from '../../engine/exchange.js';
 import { PROBLEM_JSON, problemType, statusTitle } from '../../engine/problem.js';
-import type { StateOptions } from '../../engine/system.js';
+import type { StateOptions, SystemChange } from '../../engine/system.js';
 
 export interface RestRequest {
   operationId: string;
@@ -67,6 +67,21 @@ export interface RestSystemDefinition<S> {
    * returns a number that changes with every write.
    */
   replyCache?: { operations: string[]; revision(state: S): number };
+  /** the business events the system emits (engine/system.ts SystemEvents), over its own state type */
+  events?: RestSystemEvents<S>;
+  /**
+   * an admin command on the state (PUT /__admin/wms/simulation ...), run and logged by SystemStates.command:
+   * returns what the admin route shows; throws CommandError, before changing anything, on input it refuses
+   */
+  applyCommand?(state: S, name: string, input: unknown): unknown;
+}
+
+/** SystemEvents (engine/system.ts) for a state of type S. */
+export interface RestSystemEvents<S> {
+  readonly types: readonly string[];
+  position(state: S): number;
+  since(state: S, from: number): SystemChange[];
+  tick?(state: S): number | undefined;
 }
 
 /** A problem+json result (RFC 9457) for handlers: `problem(409, 'insufficient-stock', 'SKU-1 has 3 available')`. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { MountedSystem } from '../../engine/system.js';
+import type { MountedSystem, SystemEvents } from '../../engine/system.js';
 import { loadContract } from './contract.js';
 import type { RestSystemDefinition } from './handler.js';
 import { RestEngine } from './rest-engine.js';
@@ -31,6 +31,9 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
     snapshotState: definition.snapshotState as MountedSystem['snapshotState'],
     restoreState: definition.restoreState,
     replayEvent: definition.replayEvent as MountedSystem['replayEvent'],
+    // the engine hands every system's functions the state that system's createState made
+    events: definition.events as SystemEvents | undefined,
+    applyCommand: definition.applyCommand as MountedSystem['applyCommand'],
     fingerprint: { contract: contractDigest(contract.document), ...definition.stateOptions },
   };
 }

@@ -12,7 +12,7 @@ import type { ChangeRef } from './change-log.js';
 import { encodeCursor } from './cursor.js';
 import { cursorPosition, pageSize } from './handler-support.js';
 import type { WmsState } from './state.js';
-import { inventoryView, iso, reservationView, shipmentView } from './views.js';
+import { changedRecordView, iso } from './views.js';
 
 export const listChanges: RestHandler<WmsState> = (req, state): RestResult => {
   const latestSeq = state.changes.latestSeq;
@@ -27,7 +27,7 @@ export const listChanges: RestHandler<WmsState> = (req, state): RestResult => {
     entity: entry.entity,
     id: idOf(state, entry),
     updatedAt: iso(entry.updatedAt),
-    data: dataOf(state, entry),
+    data: changedRecordView(state, entry),
   }));
   // When the feed is drained every entry up to latestSeq has been considered, so the caller can resume from
   // there: the cursor is never null, and polling with it later returns exactly what changed since.
@@ -49,12 +49,4 @@ function idOf(state: WmsState, entry: ChangeRef): string {
   if (entry.entity === 'inventory') return skuOf(entry.ref);
   if (entry.entity === 'reservation') return state.reservations.get(entry.ref)!.id;
   return state.shipments.get(entry.ref)!.id;
-}
-
-function dataOf(state: WmsState, entry: ChangeRef): object {
-  // item, not peek: polling clients re-read recently changed SKUs, and every workspace of a seed shares the cache;
-  // a full sync of a huge catalogue churns it, but the cache is bounded (catalogue.ts)
-  if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.item(entry.ref));
-  if (entry.entity === 'reservation') return reservationView(state, state.reservations.get(entry.ref)!);
-  return shipmentView(state, state.shipments.get(entry.ref)!);
 }

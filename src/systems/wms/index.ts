@@ -4,24 +4,41 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { RestHandler, RestSystemDefinition } from '../../protocols/rest/handler.js';
+import { MAX_CHANGES_PER_SECOND } from './change-rate.js';
 import { adjustStock } from './adjustment-handlers.js';
 import { getInventory, getItem, getWarehouse, listItems, listWarehouses, listWarehouseStock } from './catalogue-handlers.js';
 import { listChanges } from './change-handlers.js';
+import { wmsEvents } from './events.js';
 import { exportInventory } from './export-handlers.js';
 import { createReservation, getReservation, listReservations, releaseReservation } from './reservation-handlers.js';
 import { createShipment, getShipment, updateShipmentStatus } from './shipment-handlers.js';
+import { parseSimulationChange, type SimulationSettings } from './simulation.js';
 import { restoreWms, snapshotWms } from './snapshot.js';
 import { checkSkuCount, WmsState } from './state.js';
 import { warehousesFor } from './warehouses.js';
 
 export { WmsState } from './state.js';
+export { WMS_EVENT_TYPES } from './events.js';
+export type { SimulationSettings } from './simulation.js';
+
+/** The admin command that changes the background simulation (PUT /__admin/wms/simulation). */
+export const SIMULATION_COMMAND = 'simulation';
+
+/** GET /__admin/wms/simulation: whether the simulation is running, and at what rate (as last given). */
+export function simulationSettings(state: WmsState): SimulationSettings {
+  return state.simulationSettings();
+}
 
 export interface WmsOptions {
   /** catalogue size: SKU-1 ... SKU-N (1 ... 1,000,000) */
   skus: number;
   /** how many of the built-in warehouses to use (1 ... 10) */
   warehouses: number;
-  /** background stock changes per second of clock time; default 0 (none) */
+  /**
+   * background stock changes per second of clock time at the start (at most 1000); default 0 (none). An admin can
+   * change the running rate (PUT /__admin/wms/simulation); this stays what a state starts at, and is part of the
+   * configuration a stored log is replayed only against.
+   */
   changeRatePerSecond?: number;
   /**
    * an active reservation without a shipment under way expires this long (ms of clock time) after its hold
@@ -68,8 +85,8 @@ export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsSt
   // configuration errors surface at start-up, not on the first request of some workspace
   checkSkuCount(skus);
   warehousesFor(warehouses);
-  if (!Number.isFinite(changeRatePerSecond) || changeRatePerSecond < 0) {
-    throw new Error(`wms: changeRatePerSecond must be a number >= 0, got ${changeRatePerSecond}`);
+  if (!Number.isFinite(changeRatePerSecond) || changeRatePerSecond < 0 || changeRatePerSecond > MAX_CHANGES_PER_SECOND) {
+    throw new Error(`wms: changeRatePerSecond must be a number from 0 to ${MAX_CHANGES_PER_SECOND}, got ${changeRatePerSecond}`);
   }
   if (!Number.isFinite(reservationTtlMs) || reservationTtlMs < 0) {
     throw new Error(`wms: reservationTtlMs must be a number >= 0, got ${reservationTtlMs}`);
@@ -109,6 +126,12 @@ export function createWmsSystem(options: WmsOptions): RestSystemDefinition<WmsSt
     // a catch-up the state recorded (one that skipped changes after a long idle) runs again at its moment
     replayEvent: (state, event) => {
       if (event === 'catch-up') state.catchUp();
+    },
+    events: wmsEvents,
+    // PUT /__admin/wms/simulation, live and when the log is replayed (same input, same clock time)
+    applyCommand: (state, name, input) => {
+      if (name !== SIMULATION_COMMAND) throw new Error(`wms: no command ${name}`);
+      return state.configureSimulation(parseSimulationChange(input));
     },
     // replaying a log against another catalogue or other timings would build another warehouse
     stateOptions: { skus, warehouses, changeRatePerSecond, reservationTtlMs, maxObjects: maxObjects ?? null },

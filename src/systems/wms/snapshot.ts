@@ -10,7 +10,9 @@
  *   sequence number and the pruned horizon;
  * - the reservations and shipments tables (records, number order, removed and issued counts), the external
  *   order index, the retirement queue (what is pruned next), the expiry queue and how many of its entries are dead;
- * - the simulation's progress (changes applied, when it started, its rate) and the last stamp handed out.
+ * - the simulation's progress (its current segment's rate, as a number and as the admin wrote it, whether an admin
+ *   paused it, when the segment started, the changes applied in it, and how many the segments before made) and
+ *   the last stamp handed out.
  * Not in it: the catalogue, the warehouses and the seeded template, which are pure functions of the options,
  * and the clock, which is the caller's (restoreWms uses options.clock).
  *
@@ -69,8 +71,13 @@ import {
 } from './state.js';
 
 const KIND = Buffer.from('USWMSNAP', 'latin1');
-/** Bump when the payload's shape changes; restoreWms reads this version only. (1 was v8.serialize of the state.) */
-export const FORMAT_VERSION = 2;
+/**
+ * Bump when the payload's shape changes; restoreWms reads this version only. (1 was v8.serialize of the state; 2
+ * kept a simulation of one rate, the configured one. 3 adds what an admin can change at runtime: the rate as
+ * written, a pause, and the changes earlier segments made, without which a restored simulation would repeat
+ * changes already made and forget a pause.)
+ */
+export const FORMAT_VERSION = 3;
 const HEADER_BYTES = 20;
 
 type Reader = PayloadReader<Document>;
@@ -130,7 +137,8 @@ export function snapshotWms(state: WmsState): Buffer {
       seed: state.seed,
       skuCount: state.skuCount,
       warehouseCount: state.warehouseCount,
-      changeRatePerSecond: data.simulation?.changesPerSecond ?? 0,
+      // the configured rate, which the log was written with; the simulation's own may have been changed since
+      changeRatePerSecond: state.changeRatePerSecond,
       reservationTtlMs: state.reservationTtlMs,
       maxObjects: Number.isFinite(state.maxObjects) ? state.maxObjects : null,
     },
@@ -772,13 +780,12 @@ function checkedDocument(doc: Partial<Document>, options: ShapingOptions): Docum
   if (!Array.isArray(doc.shipTo)) throw new Error('the addresses are missing');
   if (doc.expiry === undefined || (doc.expiry !== null) !== options.reservationTtlMs > 0) throw new Error('expiry queue present without a TTL, or missing with one');
   if (doc.expiry !== null) expectObject(doc.expiry, 'expiry');
-  if (doc.simulation === undefined || (doc.simulation !== null) !== options.changeRatePerSecond > 0) {
-    throw new Error('simulation present without a rate, or missing with one');
+  // a configured rate starts a simulation with the state; without one, an admin may have started one since (at
+  // any rate: the simulation's own progress is checked by StockSimulation.fromData)
+  if (doc.simulation === undefined || (doc.simulation === null && options.changeRatePerSecond > 0)) {
+    throw new Error('simulation missing although a rate is configured');
   }
-  if (doc.simulation !== null) {
-    expectObject(doc.simulation, 'simulation');
-    if (doc.simulation.changesPerSecond !== options.changeRatePerSecond) throw new Error('the simulation runs at another rate than the options say');
-  }
+  if (doc.simulation !== null) expectObject(doc.simulation, 'simulation');
   return doc as Document;
 }
 

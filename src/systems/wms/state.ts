@@ -19,17 +19,18 @@
 import type { StateOptions } from '../../engine/system.js';
 import type { Clock } from '../../util/clock.js';
 import { catalogueFor, type Catalogue } from './catalogue.js';
+import { describeChangeRate } from './change-rate.js';
 import { ChangeLog, type ChangeEntity, type ChangeLogData, type CurrentSeq } from './change-log.js';
 import { ReservationExpiry, type ReservationExpiryData } from './expiry.js';
 import { PairQueue, RecordTable, type PairQueueData, type RecordTableData } from './record-table.js';
 import { stockTemplate, type StockTemplate } from './seed.js';
-import { StockSimulation, type StockSimulationData } from './simulation.js';
+import { StockSimulation, type SimulationChange, type SimulationSettings, type StockSimulationData } from './simulation.js';
 import { warehousesFor, type Warehouse } from './warehouses.js';
 
 export interface WmsStateOptions extends StateOptions {
   skuCount: number;
   warehouseCount: number;
-  /** background stock changes per second of clock time (0: none) */
+  /** background stock changes per second of clock time at the start (0: none, until an admin sets a rate) */
   changeRatePerSecond?: number;
   /** an active reservation without a shipment under way expires this long after it was made; 0 or absent: never */
   reservationTtlMs?: number;
@@ -142,7 +143,7 @@ export interface WmsStateData extends StockColumns {
   retired: PairQueueData;
   /** null when reservations never expire */
   expiry: ReservationExpiryData | null;
-  /** null when there is no background simulation */
+  /** null while there is no background simulation (none configured, and no admin has set one) */
   simulation: StockSimulationData | null;
   lastStamp: number;
 }
@@ -219,9 +220,12 @@ export class WmsState {
   /** 0: reservations never expire */
   readonly reservationTtlMs: number;
   readonly maxObjects: number;
+  /** the configured rate the simulation starts at (an admin may change the running one: configureSimulation) */
+  readonly changeRatePerSecond: number;
   private readonly reservationByExternalOrder: Map<string, StoredReservation>;
   private readonly warehouseIndexById: Map<string, number>;
-  private readonly simulation: StockSimulation | undefined;
+  /** created at the start when a rate is configured, else by the first admin change (configureSimulation) */
+  private simulation: StockSimulation | undefined;
   /** StateOptions.record: for catch-ups whose outcome depends on when they ran */
   private readonly record: StateOptions['record'];
   private readonly expiry: ReservationExpiry | undefined;
@@ -245,6 +249,7 @@ export class WmsState {
     this.warehouseIndexById = new Map(this.warehouses.map((w, i) => [w.warehouseId, i]));
     this.reservationTtlMs = options.reservationTtlMs ?? 0;
     this.maxObjects = options.maxObjects ?? Infinity;
+    this.changeRatePerSecond = options.changeRatePerSecond ?? 0;
 
     const template = stockTemplate(options.seed, this.skuCount, this.warehouseCount);
     const stock = restored ?? seededStock(template, this.skuCount);
@@ -263,8 +268,8 @@ export class WmsState {
       this.reservationByExternalOrder = new Map();
       this.retired = new PairQueue();
       this.lastStamp = template.updatedAt[this.skuCount - 1];
-      const rate = options.changeRatePerSecond ?? 0;
-      this.simulation = rate > 0 ? new StockSimulation(this, rate, options.clock.now()) : undefined;
+      const rate = this.changeRatePerSecond;
+      this.simulation = rate > 0 ? new StockSimulation(this, { perSecond: rate, text: describeChangeRate(rate) }, options.clock.now()) : undefined;
       this.expiry = this.reservationTtlMs > 0 ? new ReservationExpiry(this) : undefined;
     } else {
       this.changes = ChangeLog.fromData(restored.changes, this.skuCount, template.updatedAt, currentSeq);
@@ -322,6 +327,36 @@ export class WmsState {
     if (this.simulation?.catchUp(now)) skipped = true;
     // which changes a long idle skipped depends on when this ran: the log keeps the moment, to replay it then
     if (skipped) this.record?.('catch-up', now);
+  }
+
+  /** The background simulation as GET /__admin/wms/simulation shows it. */
+  simulationSettings(): SimulationSettings {
+    return this.simulation?.settings() ?? { running: false, rate: describeChangeRate(this.changeRatePerSecond) };
+  }
+
+  /** Simulated changes per second right now: 0 when there is no simulation, or it is paused or at rate 0. */
+  get simulationRate(): number {
+    return this.simulation?.activeRate ?? 0;
+  }
+
+  /**
+   * An admin's change to the simulation (PUT /__admin/wms/simulation), now: throws CommandError, changing
+   * nothing, when it cannot be made; else applies what fell due by now at the old rate, then switches.
+   */
+  configureSimulation(change: SimulationChange): SimulationSettings {
+    const now = this.clock.now();
+    // none yet (no rate configured): one at rate 0 from now, which has made no changes
+    const simulation = this.simulation ?? new StockSimulation(this, { perSecond: 0, text: describeChangeRate(this.changeRatePerSecond) }, now);
+    simulation.check(change);
+    this.catchUp();
+    simulation.reconfigure(change, now);
+    this.simulation = simulation;
+    return simulation.settings();
+  }
+
+  /** When the earliest pending reservation expiry falls due (ms), or undefined when none is pending. */
+  nextExpiryDue(): number | undefined {
+    return this.expiry?.nextDue();
   }
 
   /** A timestamp for a write: the clock's time, or the previous stamp when the clock is behind it. */

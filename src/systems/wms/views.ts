@@ -4,6 +4,7 @@
  * engine checks responses against the contract, and test/wms-contract.test.ts checks these builders).
  */
 import { skuOf, type ItemDescriptor } from './catalogue.js';
+import type { ChangeRef } from './change-log.js';
 import { allowedTransitions } from './shipment-lifecycle.js';
 import { shipmentIdOf, type Address, type ReservationStatus, type ShipmentStatus, type StoredReservation, type StoredShipment, type WmsState } from './state.js';
 
@@ -172,4 +173,17 @@ export function shipmentView(state: WmsState, shipment: StoredShipment): Shipmen
     updatedAt: iso(shipment.updatedAt),
     version: shipment.version,
   };
+}
+
+/**
+ * The record a live change-feed entry names, exactly as its GET shows it now: the `data` of the change feed's
+ * entries (GET /changes) and of the WMS's business events (events.ts), built here once so that the two cannot
+ * differ. A live entry's record is stored (pruning kills its entry), hence the assertions.
+ */
+export function changedRecordView(state: WmsState, entry: ChangeRef): InventoryView | ReservationView | ShipmentView {
+  // item, not peek: polling clients re-read recently changed SKUs, and every workspace of a seed shares the cache;
+  // a full sync of a huge catalogue churns it, but the cache is bounded (catalogue.ts)
+  if (entry.entity === 'inventory') return inventoryView(state, entry.ref, state.catalogue.item(entry.ref));
+  if (entry.entity === 'reservation') return reservationView(state, state.reservations.get(entry.ref)!);
+  return shipmentView(state, state.shipments.get(entry.ref)!);
 }

@@ -205,6 +205,7 @@ async function readAll(d: Driver): Promise<Map<string, unknown>> {
   for (const warehouseId of WAREHOUSES) await read(`listWarehouseStock ${warehouseId}`, 'listWarehouseStock', { params: { warehouseId }, query: { limit: 1000 } });
   await read('exportInventory', 'exportInventory', { query: { format: 'csv' } });
 
+  reads.set('simulation', state.simulationSettings());
   reads.set('counts', {
     latestSeq: state.changes.latestSeq,
     horizon: state.changes.horizon,
@@ -347,6 +348,37 @@ describe('a restored state', () => {
     expect(copy.changes.latestSeq).toBeGreaterThan(before);
   });
 
+  it('keeps a simulation an admin changed: its rate as written, a pause, and the changes made before', async () => {
+    const original = fresh();
+    const command = (input: unknown) => (d: Driver) => system.applyCommand!(d.state, 'simulation', input);
+    const copies: Driver[] = [];
+    let k = 0;
+    // the configured 0.2/s, then faster (as written), paused, and running again at another rate
+    for (const [until, change] of [[40, { rate: '90/m' }], [80, { running: false }], [120, { rate: '3/s', running: true }], [160, { rate: '0.5/s' }]] as const) {
+      expect(await continueAndCompare(original, copies, k, until, 20_000)).toEqual([]);
+      k = until;
+      for (const d of [original, ...copies]) command(change)(d);
+      copies.push(restored(snapshotWms(original.state), original.clock.now()));
+    }
+    expect(original.state.simulationSettings()).toEqual({ running: true, rate: '0.5/s' });
+    expect(await continueAndCompare(original, copies, k, k + 40, 50_000)).toEqual([]);
+  });
+
+  it('keeps a simulation an admin started where none was configured', async () => {
+    const options = (clock: ManualClock) => stateOptions(clock, { changeRatePerSecond: undefined });
+    const clock = new ManualClock(START);
+    const original = { state: new WmsState(options(clock)), clock };
+    expect(original.state.simulationSettings()).toEqual({ running: false, rate: '0/s' });
+    clock.advance(1_000);
+    original.state.configureSimulation({ rate: { perSecond: 2, text: '2/s' } });
+    clock.advance(30_000);
+    const bytes = snapshotWms(original.state);
+    const copyClock = new ManualClock(clock.now());
+    const copy = { state: restoreWms(bytes, options(copyClock)), clock: copyClock };
+    expect(copy.state.simulationSettings()).toEqual({ running: true, rate: '2/s' });
+    expect(await continueAndCompare(original, [copy], 0, 40, 30_000)).toEqual([]);
+  });
+
   it('shares nothing with the snapshot buffer or with another state restored from it', async () => {
     const original = fresh();
     await run(original, 0, 120);
@@ -472,6 +504,9 @@ describe('refusing what it cannot restore', () => {
       [(doc) => (doc.shipTo = []), 'addresses for'],
       [(doc) => (doc.reservations.issued = 1), 'record table: bad order'],
       [(doc) => (doc.options.skuCount = 'forty'), 'the options are not recorded'],
+      [(doc) => (doc.simulation = null), 'simulation missing although a rate is configured'],
+      [(doc) => (doc.simulation.offset = -1), 'stock simulation: bad progress'],
+      [(doc) => (doc.simulation.rate = 'fast'), 'stock simulation: bad progress'],
     ];
     for (const [change, says] of cases) {
       expect(() => restoreWms(withDocument(bytes, change), options()), says).toThrow(`wms snapshot: corrupt (`);
@@ -498,8 +533,8 @@ describe('refusing what it cannot restore', () => {
     v1.writeUInt32LE(1, 8);
     v1.writeUInt32LE(payload.length, 12);
     v1.writeUInt32LE(crc32(payload), 16);
-    expect(FORMAT_VERSION).toBe(2);
-    expect(() => restoreWms(v1, options())).toThrow('wms snapshot: format version 1, this build reads version 2 only');
+    expect(FORMAT_VERSION).toBe(3);
+    expect(() => restoreWms(v1, options())).toThrow('wms snapshot: format version 1, this build reads version 3 only');
   });
 
   it.each([
@@ -583,6 +618,10 @@ describe('the comparison notices a snapshot that lost a part', () => {
     ['the expiry queue', () => tamper(ReservationExpiry.prototype, (d) => ({ ...d, queue: emptyQueue }))],
     ['the simulation progress', () => tamper(StockSimulation.prototype, (d) => ({ ...d, applied: 0 }))],
     ['the simulation start', () => tamper(StockSimulation.prototype, (d) => ({ ...d, startedAt: d.startedAt + 2_500 }))],
+    ['the simulation offset', () => tamper(StockSimulation.prototype, (d) => ({ ...d, offset: d.offset + 1 }))],
+    ['the simulation pause', () => tamper(StockSimulation.prototype, (d) => ({ ...d, paused: true }))],
+    ['the simulation rate', () => tamper(StockSimulation.prototype, (d) => ({ ...d, changesPerSecond: d.changesPerSecond * 2 }))],
+    ['the simulation rate as written', () => tamper(StockSimulation.prototype, (d) => ({ ...d, rate: '5/h' }))],
     [
       'the change feed entries',
       () => tamper(ChangeLog.prototype, (d) => ({ ...d, seqs: new Float64Array(0), entities: new Uint8Array(0), refs: new Float64Array(0), stamps: new Float64Array(0) })),
