@@ -92,7 +92,7 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
     res.json(subscriptionView(subscription, control.now()));
   });
 
-  app.get('/__admin/deliveries', (req, res) => {
+  app.get('/__admin/deliveries', async (req, res) => {
     const query = req.query as Record<string, unknown>;
     const errors: Array<{ name: string; message: string }> = [];
     for (const name of Object.keys(query)) if (!QUERY.includes(name)) errors.push({ name, message: `unknown filter; use ${QUERY.join(', ')}` });
@@ -115,6 +115,8 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
     if (errors.length) {
       return sendProblem(res, 400, 'bad-deliveries-query', errors.map((e) => `${e.name}: ${e.message}`).join('; '), { errors });
     }
+    // what is shown is on disk: an attempt made a moment ago is listed once its record is committed
+    await workspaceOf(req).store.whenCommitted();
     const book = workspaceOf(req).events.book;
     const page: Delivery[] = [];
     let nextCursor: string | null = null;

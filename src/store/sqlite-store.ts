@@ -98,6 +98,8 @@ interface PendingWrite {
 export class SqliteStore implements StateStore {
   private readonly sql: Statements;
   private pending: PendingWrite[] = [];
+  /** told once the batch pending now is committed (or failed) */
+  private afterCommit: Array<() => void> = [];
   private failedAt = -Infinity;
   private failure = '';
   readonly journal: JournalStore;
@@ -181,9 +183,24 @@ export class SqliteStore implements StateStore {
     });
   }
 
+  whenCommitted(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.afterCommit.push(resolve));
+  }
+
   /** Commits every write logged this turn in one transaction, snapshots what is due, then releases the replies. */
   private readonly commitWrites = (): void => {
     const batch = this.pending;
+    const waiting = this.afterCommit;
+    this.afterCommit = [];
+    try {
+      this.commitBatch(batch);
+    } finally {
+      for (const resolve of waiting) resolve();
+    }
+  };
+
+  private commitBatch(batch: PendingWrite[]): void {
     if (batch.length === 0) return;
     this.pending = [];
     const due: Array<[SqliteWorkspaceStore, string]> = [];
@@ -210,7 +227,7 @@ export class SqliteStore implements StateStore {
     }
     for (const [workspace, system] of due) workspace.snapshotNow(system);
     for (const p of batch) p.resolve();
-  };
+  }
 
   /** Records a failed write to the database: writes are refused for a while, and the error says why. */
   failed(err: unknown): StoreUnavailableError {
@@ -291,6 +308,10 @@ class SqliteWorkspaceStore implements WorkspaceStore {
 
   logWrite(system: string, write: LoggedWrite): Promise<void> {
     return this.store.logWrite(this, system, write);
+  }
+
+  whenCommitted(): Promise<void> {
+    return this.store.whenCommitted();
   }
 
   snapshotNow(system: string): void {

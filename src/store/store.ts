@@ -74,6 +74,11 @@ export interface WorkspaceStore {
   /** logs an accepted write; resolves once committed, rejects with StoreUnavailableError when it cannot be */
   logWrite(system: string, write: LoggedWrite): Promise<void> | undefined;
   /**
+   * resolves once every write logged so far has been committed (or has failed): an admin read that waits for it
+   * shows nothing a restart could take back
+   */
+  whenCommitted(): Promise<void>;
+  /**
    * set by the workspace: the system's state as a snapshot, now. The store calls it when a system's log has grown
    * long, at a moment when the state in memory is exactly what was committed, and drops the writes it covers.
    */
@@ -113,6 +118,9 @@ class MemoryWorkspaceStore implements WorkspaceStore {
   }
   logWrite(): undefined {
     return undefined;
+  }
+  whenCommitted(): Promise<void> {
+    return Promise.resolve();
   }
   recover(): SystemRecovery {
     return { writes: [] };

@@ -3,17 +3,17 @@
  * into a local fake org as Platform Events, with the fields the subscription maps, after a client-credentials
  * token; an org over its API limit (403 REQUEST_LIMIT_EXCEEDED) is retried per the policy, not given up on.
  */
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, json, start } from '../helpers.js';
-import { startFakeOrg, type FakeOrg } from './targets/fake-org.js';
+import { startFakeOrg } from './targets/fake-org.js';
 
-const orgs: FakeOrg[] = [];
-afterAll(() => Promise.all(orgs.map((o) => o.sink.close())));
+
+// the fake orgs' servers are closed by sinks.ts after the file
 
 describe('Platform Events into a fake org', () => {
   it('publishes mapped fields, and backs off on REQUEST_LIMIT_EXCEEDED until the org accepts', async () => {
     const org = await startFakeOrg({ clientId: 'understudy-app', clientSecret: 'app-secret' });
-    orgs.push(org);
+
     let limited = 2;
     org.onPublish = () => (limited-- > 0 ? { status: 403, body: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }] } : undefined);
     const server = await start({ seed: 21 });
