@@ -111,7 +111,9 @@ async function checkProfiles(files: string[], contracts: string[]): Promise<void
   for (const file of files) {
     try {
       const profile = loadProfile(file, catalogue);
-      console.log(`ok    ${file} (${profile.name}: ${profile.rules.length + profile.phases.reduce((n, p) => n + p.rules.length, 0)} rules)`);
+      const rules = profile.rules.length + profile.phases.reduce((n, p) => n + p.rules.length, 0);
+      const deliveries = profile.deliveries.length ? `, ${profile.deliveries.length} delivery rule${profile.deliveries.length === 1 ? '' : 's'}` : '';
+      console.log(`ok    ${file} (${profile.name}: ${rules} rules${deliveries})`);
       for (const note of profile.notes) console.log(`      note: ${note}`);
     } catch (err) {
       if (!(err instanceof SourceError)) throw err;

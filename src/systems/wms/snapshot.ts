@@ -52,6 +52,7 @@ import { crc32 } from 'node:zlib';
 import type { ChangeLogData } from './change-log.js';
 import type { RecordTableData } from './record-table.js';
 import { stockTemplate, type StockTemplate } from './seed.js';
+import { describeChangeRate } from './change-rate.js';
 import type { StockSimulationData } from './simulation.js';
 import { PayloadReader, PayloadWriter, type Column, type ColumnType, type Columns } from './snapshot-payload.js';
 import {
@@ -172,6 +173,9 @@ export function restoreWms(snapshot: Buffer, options: WmsStateOptions): WmsState
   let taken: ShapingOptions;
   try {
     input = new PayloadReader<Document>(bytes, HEADER_BYTES);
+    // format 2 (written before the simulation could be changed at runtime) differs only there: its one segment ran
+    // at the configured rate from the start, unpaused
+    if (bytes.readUInt32LE(8) === 2) upgradeFormat2(input.document);
     taken = takenOptions(input.document.options);
   } catch (error) {
     throw corrupt(error);
@@ -217,7 +221,7 @@ function checkedSnapshot(snapshot: Buffer): Buffer {
   const bytes = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
   if (bytes.length < HEADER_BYTES) throw new Error(`wms snapshot: truncated (${bytes.length} bytes, the header alone is ${HEADER_BYTES})`);
   const format = bytes.readUInt32LE(8);
-  if (format !== FORMAT_VERSION) throw new Error(`wms snapshot: format version ${format}, this build reads version ${FORMAT_VERSION} only`);
+  if (format !== FORMAT_VERSION && format !== 2) throw new Error(`wms snapshot: format version ${format}, this build reads versions 2 and ${FORMAT_VERSION}`);
   const length = bytes.readUInt32LE(12);
   const actual = bytes.length - HEADER_BYTES;
   if (actual < length) throw new Error(`wms snapshot: truncated (${actual} of ${length} payload bytes)`);
@@ -772,6 +776,14 @@ class AllocationsReader {
 }
 
 // --- the document's shape (the parts' fromData() check their own consistency) --------------------------------
+
+function upgradeFormat2(doc: Partial<Document>): void {
+  const simulation = doc.simulation as Partial<StockSimulationData> | null | undefined;
+  if (!isObject(simulation) || typeof simulation.changesPerSecond !== 'number') return;
+  simulation.rate ??= describeChangeRate(simulation.changesPerSecond);
+  simulation.paused ??= false;
+  simulation.offset ??= 0;
+}
 
 function checkedDocument(doc: Partial<Document>, options: ShapingOptions): Document {
   if (typeof doc.stockPatch !== 'boolean') throw new Error('the stock is neither whole nor a patch');

@@ -7,6 +7,7 @@
  * every read and every write's answer of the original and of its restored copies. The last describe block
  * proves those checks can fail: it takes snapshots that lost one part and expects the comparison to notice.
  */
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { serialize } from 'node:v8';
 import { crc32 } from 'node:zlib';
@@ -523,7 +524,29 @@ describe('refusing what it cannot restore', () => {
   it('refuses another format version', async () => {
     const bytes = Buffer.from(await aSnapshot());
     bytes.writeUInt32LE(FORMAT_VERSION + 1, 8);
-    expect(() => restoreWms(bytes, options())).toThrow(`wms snapshot: format version ${FORMAT_VERSION + 1}, this build reads version ${FORMAT_VERSION} only`);
+    expect(() => restoreWms(bytes, options())).toThrow(`wms snapshot: format version ${FORMAT_VERSION + 1}, this build reads versions 2 and ${FORMAT_VERSION}`);
+  });
+
+  it('reads a format 2 snapshot (the version before runtime simulation changes) and goes on as if never stopped', () => {
+    // written by the previous release: seed 9, 20 SKUs, 2 warehouses, 2 changes a second, 10 s after its start
+    const bytes = readFileSync(new URL('../../fixtures/wms-snapshot-format-2.bin', import.meta.url));
+    expect(bytes.readUInt32LE(8)).toBe(2);
+    const started = Date.UTC(2026, 5, 1);
+    const shape = { seed: 9, skuCount: 20, warehouseCount: 2, changeRatePerSecond: 2, reservationTtlMs: 0, maxObjects: 100 };
+    const restoredClock = new ManualClock(started + 10_000);
+    const restored = restoreWms(bytes, { ...shape, clock: restoredClock });
+    const liveClock = new ManualClock(started);
+    const live = new WmsState({ ...shape, clock: liveClock });
+    liveClock.advance(10_000);
+    live.catchUp();
+    expect(Array.from(restored.onHand)).toEqual(Array.from(live.onHand));
+    expect(restored.changes.latestSeq).toBe(39);
+    expect(restored.simulationSettings()).toEqual({ running: true, rate: '2/s' });
+    for (const clock of [restoredClock, liveClock]) clock.advance(30_000);
+    restored.catchUp();
+    live.catchUp();
+    expect(Array.from(restored.onHand)).toEqual(Array.from(live.onHand));
+    expect(restored.changes.latestSeq).toBe(live.changes.latestSeq);
   });
 
   it('refuses a format 1 snapshot (v8.serialize of the state) with the version message', () => {
@@ -534,7 +557,7 @@ describe('refusing what it cannot restore', () => {
     v1.writeUInt32LE(payload.length, 12);
     v1.writeUInt32LE(crc32(payload), 16);
     expect(FORMAT_VERSION).toBe(3);
-    expect(() => restoreWms(v1, options())).toThrow('wms snapshot: format version 1, this build reads version 3 only');
+    expect(() => restoreWms(v1, options())).toThrow('wms snapshot: format version 1, this build reads versions 2 and 3');
   });
 
   it.each([
