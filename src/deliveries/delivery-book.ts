@@ -352,6 +352,7 @@ export class DeliveryBook {
         // a manual redelivery of a delivered event that fails leaves it delivered
         if (d.status !== 'delivered') d.status = 'dead';
         d.nextAt = null;
+        d.copiesLeft = 0;
         break;
     }
     d.manual = false;

@@ -20,7 +20,7 @@ import { seededRandom } from '../util/seeded-random.js';
 import { signingSecrets, type Attempt, type AttemptResult, type BookListener, type Delivery, type DeliveryBook, type Subscription } from './delivery-book.js';
 import { nextAttemptAt, type RetryPolicy } from './retry-policy.js';
 import type { SignatureFault } from './signature.js';
-import type { DeliveryTarget, SendOutcome } from './targets/target.js';
+import type { DeliveryTarget, SendOutcome, SendRequest } from './targets/target.js';
 
 export interface DeliveryDefaults {
   /** an attempt without a complete answer after this long has failed ("timeout") */
@@ -212,11 +212,14 @@ export class Dispatcher implements BookListener {
       faults.push({ kind: signatureFault });
     }
     const target = this.targetOf(subscription);
-    const event = JSON.parse(d.body) as { id: string; type: string; created: string; system: string; data: unknown };
+    const body = d.body;
     target
       .send({
-        body: d.body,
-        event,
+        body,
+        // parsed only by targets that map fields (a webhook sends the text as it is)
+        get event() {
+          return JSON.parse(body) as SendRequest['event'];
+        },
         timeoutMs: subscription.timeoutMs ?? this.options.defaults.timeoutMs,
         nowMs: at,
         secrets: signingSecrets(subscription, at),
@@ -238,7 +241,9 @@ export class Dispatcher implements BookListener {
     // cleared or deleted meanwhile: nothing to record
     if (this.book.delivery(d.id) === d) {
       const attempt: Attempt = { at, status: outcome.status, latencyMs: Math.round(outcome.latencyMs), error: outcome.error ?? null, faults };
-      const { result, nextAt } = this.decide(d, subscription, attempt, outcome, copy, gone);
+      // unsubscribed while the attempt was under way: recorded, and nothing follows it
+      const current = gone ? undefined : this.book.subscription(d.subscription);
+      const { result, nextAt } = this.decide(d, current, attempt, outcome, copy, current === undefined);
       this.log(this.book.write('attempt', { delivery: d.n, attempt, result, nextAt }));
     }
     if (subscription && !gone) this.next(subscription.id);

@@ -111,6 +111,21 @@ describe('subscription admin routes', () => {
     expect(signedWith(hooks.received[1], ['old-secret', 'new-secret', 'newest'])).toEqual(['newest', 'old-secret']);
   });
 
+  it('deleting a subscription ends its deliveries under way: dead, saying why, and no more attempts', async () => {
+    const server = await start();
+    const hooks = await Sink.start();
+    sinks.push(hooks);
+    hooks.answer = () => 503;
+    const { body } = await call(`${server.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 's', retry: { base: '1h' } }));
+    await call(`${server.url}/wms/v1/reservations`, json({ externalOrderId: 'DEL-1', lines: [{ sku: 'SKU-1', quantity: 1 }] }));
+    await vi.waitFor(async () => expect((await call(`${server.url}/__admin/deliveries?status=retrying`)).body.deliveries).toHaveLength(1));
+    expect((await call(`${server.url}/__admin/subscriptions/${body.id}`, { method: 'DELETE' })).status).toBe(200);
+    const [d] = (await call(`${server.url}/__admin/deliveries`)).body.deliveries;
+    expect(d).toMatchObject({ status: 'dead', nextAttemptAt: null });
+    expect(d.attempts.at(-1)).toMatchObject({ status: null, error: 'the subscription was deleted' });
+    expect((await call(`${server.url}/__admin/deliveries/${d.id}/redeliver`, { method: 'POST' })).status).toBe(409);
+  });
+
   it('the query of GET /__admin/deliveries is checked', async () => {
     const server = await start();
     for (const q of ['status=lost', 'limit=0', 'limit=5000', 'cursor=nope!', 'colour=red', 'status=dead&status=pending']) {
