@@ -1,5 +1,7 @@
 /** Shared test plumbing: servers on port 0 (real sockets), closed after each test file. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import { afterAll } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
 
@@ -70,5 +72,37 @@ export function rawRequest(
     });
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<unknown>;
+}
+
+/**
+ * `understudy serve` as its own process on a data directory (for kill -9 tests): resolves once it listens, with
+ * its URL. The caller kills it.
+ */
+export function serveProcess(dir: string, seed: number): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dir, '--seed', String(seed)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: tmpdir() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let stderr = '';
+  child.stderr!.on('data', (c) => (stderr += c));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1], exited });
+    });
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
   });
 }

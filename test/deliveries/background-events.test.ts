@@ -3,21 +3,15 @@
  * someone is subscribed, on a ManualClock and ManualScheduler (time moves only when the test says), and what
  * arrives matches the change feed. Config-file subscriptions deliver from the start, in their own workspace.
  */
-import { describe, expect, it, afterAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { call, json, start } from '../helpers.js';
 import { Sink } from './sink.js';
 
-const sinks: Sink[] = [];
-afterAll(() => Promise.all(sinks.map((s) => s.close())));
 const START = Date.UTC(2026, 6, 1, 9, 0, 0);
 
-async function sink(): Promise<Sink> {
-  const s = await Sink.start();
-  sinks.push(s);
-  return s;
-}
+const sink = (): Promise<Sink> => Sink.start();
 
 /** moves time on in steps, letting the attempts the timers started reach the sink between steps */
 async function advance(scheduler: ManualScheduler, ms: number, step = 100): Promise<void> {

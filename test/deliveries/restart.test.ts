@@ -3,53 +3,29 @@
  * workspace's store. A server killed with SIGKILL in the middle of a retry delivers the event after it restarts,
  * and a graceful restart (with the book folded into snapshots along the way) shows the same records.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startServer } from '../../src/server.js';
-import { call, json } from '../helpers.js';
+import { call, json, serveProcess } from '../helpers.js';
 import { Sink } from './sink.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const sinks: Sink[] = [];
 const children: ChildProcess[] = [];
-afterAll(async () => {
+afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
-  await Promise.all(sinks.map((s) => s.close()));
 });
-
-function serve(dir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dir, '--seed', '11'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: tmpdir() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1], exited });
-    });
-    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
-  });
-}
 
 describe('durable deliveries', () => {
   it('a server killed mid-retry delivers the event after it restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'understudy-deliveries-'));
     const hooks = await Sink.start();
-    sinks.push(hooks);
     let healthy = false;
     hooks.answer = () => (healthy ? 200 : 503);
 
-    const first = await serve(dir);
+    const first = await serveProcess(dir, 11);
+    children.push(first.child);
     // the retry waits 2-4 s: long enough that the kill lands before it, short enough for the test
     const sub = await call(`${first.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 'k9', retry: { base: '4s' } }));
     expect(sub.status).toBe(201);
@@ -65,7 +41,8 @@ describe('durable deliveries', () => {
     await first.exited;
 
     healthy = true;
-    const second = await serve(dir);
+    const second = await serveProcess(dir, 11);
+    children.push(second.child);
     expect((await call(`${second.url}/__admin/subscriptions`)).body.subscriptions.map((s: any) => s.id)).toEqual([sub.body.id]);
     await hooks.waitFor((got) => got.length === 2, 'the retry after the restart');
     expect(hooks.received[1].event.id).toBe(eventId);
@@ -84,7 +61,6 @@ describe('durable deliveries', () => {
   it('a graceful restart shows the same subscriptions and deliveries, from snapshots and the log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'understudy-deliveries-'));
     const hooks = await Sink.start();
-    sinks.push(hooks);
     hooks.answer = (r) => (['G-3', 'G-7'].includes(r.event.data?.externalOrderId) ? 500 : 200);
     const options = { port: 0, dataDir: dir, seed: 12, store: { snapshotEvery: 7, snapshotPause: 0 } };
     const first = await startServer(options);

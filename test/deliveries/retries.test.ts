@@ -3,18 +3,12 @@
  * recorded attempt times, with a shortened policy: base 40 ms, factor 2), one that always fails ends in the
  * dead-letter list, and a dead letter can be redelivered.
  */
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, json, start } from '../helpers.js';
 import { Sink } from './sink.js';
 
-const sinks: Sink[] = [];
-afterAll(() => Promise.all(sinks.map((s) => s.close())));
 
-async function sink(): Promise<Sink> {
-  const s = await Sink.start();
-  sinks.push(s);
-  return s;
-}
+const sink = (): Promise<Sink> => Sink.start();
 
 async function deliveriesOf(url: string, query = ''): Promise<any[]> {
   const r = await call(`${url}/__admin/deliveries?limit=1000${query}`);

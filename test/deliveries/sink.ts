@@ -1,10 +1,15 @@
 /**
  * A webhook receiver for tests: a real HTTP server on port 0 that records every request (raw body, headers, the
  * time it arrived) and answers what the test says. Tests wait for what they expect to arrive (waitFor), never for
- * time to pass.
+ * time to pass. Sinks close after the test file.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll } from 'vitest';
+
+/** every sink a test file started, closed after the file */
+const started: Sink[] = [];
+afterAll(() => Promise.all(started.splice(0).map((s) => s.close())));
 
 export interface Received {
   path: string;
@@ -56,6 +61,7 @@ export class Sink {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     sink = new Sink(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`);
+    started.push(sink);
     return sink;
   }
 

@@ -3,12 +3,10 @@
  * secret rotation, deletion, config-file subscriptions, and the reset scopes that touch deliveries.
  */
 import { createHmac } from 'node:crypto';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, json, start } from '../helpers.js';
 import { Sink } from './sink.js';
 
-const sinks: Sink[] = [];
-afterAll(() => Promise.all(sinks.map((s) => s.close())));
 
 /** which of `secrets` a delivery's Stripe-Signature verifies with, in header order */
 function signedWith(received: { headers: Record<string, unknown>; body: string }, secrets: string[]): string[] {
@@ -98,7 +96,6 @@ describe('subscription admin routes', () => {
   it('during a rotation both secrets sign; after the grace only the new one', async () => {
     const server = await start();
     const hooks = await Sink.start();
-    sinks.push(hooks);
     const { body } = await call(`${server.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 'old-secret' }));
     await call(`${server.url}/__admin/subscriptions/${body.id}/rotate-secret`, json({ secret: 'new-secret', grace: '1h' }));
     await call(`${server.url}/wms/v1/reservations`, json({ externalOrderId: 'ROT-1', lines: [{ sku: 'SKU-1', quantity: 1 }] }));
@@ -114,7 +111,6 @@ describe('subscription admin routes', () => {
   it('deleting a subscription ends its deliveries under way: dead, saying why, and no more attempts', async () => {
     const server = await start();
     const hooks = await Sink.start();
-    sinks.push(hooks);
     hooks.answer = () => 503;
     const { body } = await call(`${server.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 's', retry: { base: '1h' } }));
     await call(`${server.url}/wms/v1/reservations`, json({ externalOrderId: 'DEL-1', lines: [{ sku: 'SKU-1', quantity: 1 }] }));
@@ -139,7 +135,6 @@ describe('subscription admin routes', () => {
 
   it('reset: deliveries forgets deliveries only, state also cancels retries, all also removes admin-made subscriptions', async () => {
     const hooks = await Sink.start();
-    sinks.push(hooks);
     hooks.answer = () => 500;
     const server = await start({
       subscriptions: [

@@ -4,20 +4,14 @@
  * event at least once, duplicates exactly as the profile asks, and the same changes the change feed shows.
  */
 import Stripe from 'stripe';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, json, start } from '../helpers.js';
 import { Sink } from './sink.js';
 
 const stripe = new Stripe('sk_test_understudy');
 const SECRET = 'whsec_test_secret';
-const sinks: Sink[] = [];
-afterAll(() => Promise.all(sinks.map((s) => s.close())));
 
-async function sink(): Promise<Sink> {
-  const s = await Sink.start();
-  sinks.push(s);
-  return s;
-}
+const sink = (): Promise<Sink> => Sink.start();
 
 /** every change feed entry after `cursor`, all pages */
 async function feedSince(url: string, cursor: string): Promise<{ changes: any[]; cursor: string }> {

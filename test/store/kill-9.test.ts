@@ -11,15 +11,14 @@
  * The kill moment is not a sleep: each round runs traffic until a seeded share of a second has passed since its
  * first acknowledgement (at least the journal window), and kills mid-traffic.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/util/seeded-random.js';
+import { serveProcess } from '../helpers.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const ROUNDS = 4;
 const WORKERS = 12;
 const SKUS = 100;
@@ -38,25 +37,6 @@ interface Acknowledged {
   round: number;
 }
 
-function serve(dir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dir, '--seed', '5'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: tmpdir() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1], exited });
-    });
-    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
-  });
-}
 
 async function getJson(url: string): Promise<any> {
   const r = await fetch(url);
@@ -86,7 +66,7 @@ describe('kill -9 under concurrent writes', () => {
     const killedAt: number[] = [];
 
     for (let round = 0; round <= ROUNDS; round++) {
-      const server = await serve(dir);
+      const server = await serveProcess(dir, 5);
       const base = server.url;
 
       // --- what the previous rounds acknowledged is all there --------------------------------------------
