@@ -159,7 +159,14 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
 
   app.get('/__admin/workspace', (req, res) => {
     const w = ws(req);
-    res.json({ name: w.name, seed: w.seed, createdAt: new Date(w.createdAt).toISOString(), counters: w.counters, journal: { entries: w.journal.length, capacity: w.journal.capacity } });
+    res.json({
+      name: w.name,
+      seed: w.seed,
+      createdAt: new Date(w.createdAt).toISOString(),
+      counters: w.counters,
+      journal: { entries: w.journal.length, capacity: w.journal.capacity },
+      deliveries: w.events.book.summary(),
+    });
   });
 
   app.get('/__admin/workspaces', (_req, res) => {

@@ -170,6 +170,13 @@ export class DeliveryBook {
     for (const [subscription, w] of this.windows) yield [subscription, w.openedAt + w.maxWaitMs];
   }
 
+  /** how many subscriptions, and deliveries by status (GET /__admin/workspace) */
+  summary(): Record<string, number> {
+    const counts: Record<string, number> = { subscriptions: this.configSubscriptions.length + this.apiSubscriptions.size, pending: 0, retrying: 0, delivered: 0, dead: 0 };
+    for (const d of this.deliveries.values()) counts[d.status]++;
+    return counts;
+  }
+
   ordinalOf(subscription: string): number {
     return this.ordinals.get(subscription) ?? 0;
   }

@@ -75,6 +75,7 @@ describe('retries', () => {
     expect(dead.timeToAckMs).toBeNull();
     expect(await deliveriesOf(server.url, '&status=dead')).toHaveLength(1);
     expect(await deliveriesOf(server.url, '&status=delivered')).toHaveLength(0);
+    expect((await call(`${server.url}/__admin/workspace`)).body.deliveries).toEqual({ subscriptions: 1, pending: 0, retrying: 0, delivered: 0, dead: 1 });
 
     healthy = true;
     const redelivered = await call(`${server.url}/__admin/deliveries/${dead.id}/redeliver`, { method: 'POST' });
