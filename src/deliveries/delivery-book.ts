@@ -24,7 +24,7 @@ import type { DeliveryPlan } from './chaos/delivery-fault.js';
 import { reorderRank } from './chaos/delivery-rules.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { SalesforceOptions } from './targets/salesforce-options.js';
-import type { WorkspaceStore } from '../store/store.js';
+import { StoreUnavailableError, type WorkspaceStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 
 /** the name the book's changes are logged under in the workspace's store */
@@ -108,6 +108,8 @@ export interface BookListener {
   due(delivery: Delivery): void;
   windowOpened(subscription: string, deadline: number): void;
   unsubscribed(id: string): void;
+  /** the book was read again from the store (a commit failed): everything due is to be armed afresh */
+  rebuilt(): void;
 }
 
 export class DeliveryBook {
@@ -126,6 +128,7 @@ export class DeliveryBook {
   listener: BookListener | undefined;
   /** while rebuilding from the log, changes are applied without being logged again */
   private replaying = false;
+  private rebuilding = false;
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -194,13 +197,44 @@ export class DeliveryBook {
 
   /**
    * Applies a change now and logs it; the promise resolves once it is committed (undefined when the store keeps
-   * nothing). A change the book refuses throws before anything is logged.
+   * nothing). A store that refuses writes (a full disk) throws StoreUnavailableError before anything changes; one
+   * that fails to commit rejects the promise, and the book is rebuilt from what was committed, as a system's state
+   * is after a failed write.
    */
   write(operation: string, input: Record<string, unknown>): Promise<void> | undefined {
+    const refusal = this.store.refusal();
+    if (refusal !== undefined) throw new StoreUnavailableError(refusal);
     const at = this.clock.now();
     this.apply(operation, input, at);
     if (!this.store.keepsWrites) return undefined;
-    return this.store.logWrite(DELIVERIES, { operation, input: JSON.stringify(input), at, status: 200 });
+    const committed = this.store.logWrite(DELIVERIES, { operation, input: JSON.stringify(input), at, status: 200 });
+    committed?.catch(() => this.rebuild());
+    return committed;
+  }
+
+  /** Forgets what is in memory and reads the book again from the store; the listener re-arms what is due. */
+  private rebuild(): void {
+    if (this.rebuilding) return;
+    this.rebuilding = true;
+    // after the failed commit's turn: every change of that turn failed with it
+    setImmediate(() => {
+      this.rebuilding = false;
+      this.apiSubscriptions.clear();
+      this.deliveries.clear();
+      this.finished = [];
+      this.finishedHead = 0;
+      this.windows.clear();
+      this.ordinals.clear();
+      this.released.clear();
+      this.nextDelivery = 1;
+      this.nextSubscription = 1;
+      try {
+        this.recover();
+      } catch {
+        // the store cannot even be read: what is in memory now is empty, and stays so until it can
+      }
+      this.listener?.rebuilt();
+    });
   }
 
   /** Rebuilds the book from the store: its snapshot, then the changes logged after it. */
@@ -370,8 +404,9 @@ export class DeliveryBook {
   private redeliver(n: number, at: number): void {
     const d = this.deliveries.get(n);
     if (!d) return;
-    d.manual = true;
-    d.copiesLeft = 0;
+    // a finished delivery gets one more attempt; one still being retried is tried now, and its retries go on
+    d.manual = d.status === 'delivered' || d.status === 'dead';
+    if (d.manual) d.copiesLeft = 0;
     d.held = false;
     d.nextAt = at;
     if (!this.replaying) this.listener?.due(d);

@@ -112,9 +112,14 @@ export class Dispatcher implements BookListener {
     this.windowTimers.get(subscription)?.cancel();
     const timer = this.options.scheduler.after(Math.max(0, deadline - this.options.clock.now()), () => {
       this.windowTimers.delete(subscription);
-      if (!this.stopped) this.log(this.book.write('release', { subscription }));
+      if (!this.stopped) this.log(() => this.book.write('release', { subscription }));
     });
     this.windowTimers.set(subscription, timer);
+  }
+
+  rebuilt(): void {
+    this.cleared();
+    this.resume();
   }
 
   unsubscribed(id: string): void {
@@ -182,6 +187,11 @@ export class Dispatcher implements BookListener {
       const d = queue.shift()!;
       this.parked.delete(d.n);
       if (d.nextAt === null || !this.isCurrent(d)) continue;
+      // rescheduled while it waited (a redelivery, say)
+      if (d.nextAt > this.options.clock.now()) {
+        this.due(d);
+        continue;
+      }
       this.start(d, sub);
     }
     if (queue && queue.length === 0) this.waiting.delete(subscription);
@@ -244,7 +254,7 @@ export class Dispatcher implements BookListener {
       // unsubscribed while the attempt was under way: recorded, and nothing follows it
       const current = gone ? undefined : this.book.subscription(d.subscription);
       const { result, nextAt } = this.decide(d, current, attempt, outcome, copy, current === undefined);
-      this.log(this.book.write('attempt', { delivery: d.n, attempt, result, nextAt }));
+      this.log(() => this.book.write('attempt', { delivery: d.n, attempt, result, nextAt }));
     }
     if (subscription && !gone) this.next(subscription.id);
   }
@@ -271,12 +281,20 @@ export class Dispatcher implements BookListener {
     return target;
   }
 
-  /** A change the store could not keep is still applied: the worst a restart does is make that attempt again. */
-  private log(committed: Promise<void> | undefined): void {
-    committed?.catch((err: unknown) => {
+  /**
+   * Records a change; one the store refuses or cannot commit is not kept (the book is rebuilt from what was): the
+   * worst a restart, or the rebuild, does is make that attempt again.
+   */
+  private log(change: () => Promise<void> | undefined): void {
+    const warn = (err: unknown) => {
       if (this.warned) return;
       this.warned = true;
-      this.options.warn(`a delivery record could not be stored (${err instanceof Error ? err.message : String(err)}); after a restart some attempts may be made again`);
-    });
+      this.options.warn(`a delivery record could not be stored (${err instanceof Error ? err.message : String(err)}); some attempts may be made again`);
+    };
+    try {
+      change()?.catch(warn);
+    } catch (err) {
+      warn(err);
+    }
   }
 }

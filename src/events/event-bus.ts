@@ -112,9 +112,12 @@ export class EventBus {
       const plan = rules.length === 0 ? null : planDelivery(rules, { system, eventType: event.type, subscription: s.id, ordinal: book.ordinalOf(s.id) }, seed);
       return { subscription: s.id, plan: plan && isEmpty(plan) ? null : plan };
     });
-    book.write('enqueue', { event: { ...event, system }, deliveries })?.catch((err: unknown) => {
-      this.options.warn(`events of ${system} could not be stored: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    const lost = (err: unknown) => this.options.warn(`an event of ${system} (${event.type}) could not be stored, and is not delivered: ${err instanceof Error ? err.message : String(err)}`);
+    try {
+      book.write('enqueue', { event: { ...event, system }, deliveries })?.catch(lost);
+    } catch (err) {
+      lost(err);
+    }
   }
 
   /** time-driven changes (stock simulation, expiries) while anyone listens */

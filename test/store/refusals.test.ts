@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { MountedSystem } from '../../src/engine/system.js';
 import { openDataDir, STATE_FILE } from '../../src/store/data-dir.js';
 import { startServer, type ServerOptions } from '../../src/server.js';
@@ -140,6 +140,33 @@ describe('the data directory refuses what it cannot read faithfully', () => {
     const all = await call(`${again.url}/wms/v1/reservations?limit=100`);
     expect(all.body.reservations.map((r: { externalOrderId: string }) => r.externalOrderId)).toEqual(acknowledged.slice(0, 100));
     expect((await call(`${again.url}/wms/v1/inventory/SKU-1`)).body.reserved).toBe(2 * acknowledged.length);
+    await again.close();
+  });
+
+  it('on a full disk, a subscription is refused with 503 and not kept; one that fits survives the restart', async () => {
+    const dir = dataDir();
+    const server = await serve(dir, { store: { maxPages: 12, retryAfterMs: 0 } });
+    const hook = (n: number) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // a long URL fills the pages faster than reservations do
+      body: JSON.stringify({ url: `http://127.0.0.1:9/${'x'.repeat(1500)}/${n}`, events: ['inventory.*'], secret: 's' }),
+    });
+    const kept: string[] = [];
+    let refused: { status: number; body: any } | undefined;
+    for (let n = 1; n <= 500 && !refused; n++) {
+      const r = await call(`${server.url}/__admin/subscriptions`, hook(n));
+      if (r.status === 201) kept.push(r.body.id);
+      else refused = r;
+    }
+    expect(refused?.status).toBe(503);
+    expect(refused?.body.detail).toMatch(/full/);
+    expect(kept.length).toBeGreaterThan(0);
+    // the refused one is not listed, now (the book was rebuilt from what was committed) or after a restart
+    await vi.waitFor(async () => expect((await call(`${server.url}/__admin/subscriptions`)).body.subscriptions.map((x: any) => x.id)).toEqual(kept));
+    await server.close();
+    const again = await serve(dir);
+    expect((await call(`${again.url}/__admin/subscriptions`)).body.subscriptions.map((x: any) => x.id)).toEqual(kept);
     await again.close();
   });
 
