@@ -40,7 +40,9 @@
 // 3. Memory, pinned only, per store: the sink answers after BENCH_SLOW_MS; the same profile and subscription;
 //    RSS (VmRSS from /proc/<pid>/status) is read before the events, BENCH_MEMORY_EVENTS events are queued the same
 //    way (RSS right after), then RSS is sampled every second for BENCH_MEMORY_S s while deliveries trickle (at most
-//    10 in flight x 1/BENCH_SLOW_MS): min, max, last, and the least-squares slope in MB per minute.
+//    10 in flight x 1/BENCH_SLOW_MS): min, max, last, and the least-squares slope in MB per minute. A major GC
+//    may or may not fall inside 30 s (it moves RSS by tens of MB either way): to judge growth, sample longer
+//    (BENCH_PARTS=memory BENCH_MEMORY_S=180).
 //
 // The chaos profile (PUT before subscribing):
 //   name: bench-deliveries
