@@ -120,8 +120,7 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
     const book = workspaceOf(req).events.book;
     const page: Delivery[] = [];
     let nextCursor: string | null = null;
-    for (const d of book.newestFirst()) {
-      if (d.n >= before!) continue;
+    for (const d of book.newestFirst(before)) {
       if (subscription !== undefined && d.subscription !== subscription) continue;
       if (event !== undefined && d.eventId !== event) continue;
       if (status !== undefined && d.status !== status) continue;

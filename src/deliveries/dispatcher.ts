@@ -49,7 +49,7 @@ export class Dispatcher implements BookListener {
   /** attempts in flight per subscription */
   private readonly inFlight = new Map<string, number>();
   /** due deliveries waiting for one of their subscription's slots, oldest first */
-  private readonly waiting = new Map<string, Delivery[]>();
+  private readonly waiting = new Map<string, WaitingLine>();
   private readonly parked = new Set<number>();
   private readonly attempting = new Set<number>();
   private readonly targets = new Map<string, DeliveryTarget>();
@@ -125,7 +125,8 @@ export class Dispatcher implements BookListener {
   unsubscribed(id: string): void {
     this.targets.get(id)?.close();
     this.targets.delete(id);
-    for (const d of this.waiting.get(id) ?? []) this.parked.delete(d.n);
+    const line = this.waiting.get(id);
+    for (let d = line?.shift(); d !== undefined; d = line!.shift()) this.parked.delete(d.n);
     this.waiting.delete(id);
     this.windowTimers.get(id)?.cancel();
     this.windowTimers.delete(id);
@@ -168,9 +169,9 @@ export class Dispatcher implements BookListener {
     }
     const limit = subscription.concurrency ?? this.options.defaults.concurrency;
     if ((this.inFlight.get(subscription.id) ?? 0) >= limit) {
-      let queue = this.waiting.get(subscription.id);
-      if (!queue) this.waiting.set(subscription.id, (queue = []));
-      queue.push(d);
+      let line = this.waiting.get(subscription.id);
+      if (!line) this.waiting.set(subscription.id, (line = new WaitingLine()));
+      line.push(d);
       this.parked.add(d.n);
       return;
     }
@@ -179,12 +180,13 @@ export class Dispatcher implements BookListener {
 
   /** A slot of the subscription came free: the oldest waiting delivery that is still due takes it. */
   private next(subscription: string): void {
-    const queue = this.waiting.get(subscription);
+    const line = this.waiting.get(subscription);
     const sub = this.book.subscription(subscription);
-    while (queue && queue.length > 0 && sub) {
+    if (!line) return;
+    while (sub && line.length > 0) {
       const limit = sub.concurrency ?? this.options.defaults.concurrency;
       if ((this.inFlight.get(subscription) ?? 0) >= limit) return;
-      const d = queue.shift()!;
+      const d = line.shift()!;
       this.parked.delete(d.n);
       if (d.nextAt === null || !this.isCurrent(d)) continue;
       // rescheduled while it waited (a redelivery, say)
@@ -194,7 +196,7 @@ export class Dispatcher implements BookListener {
       }
       this.start(d, sub);
     }
-    if (queue && queue.length === 0) this.waiting.delete(subscription);
+    if (line.length === 0) this.waiting.delete(subscription);
   }
 
   // --- attempts --------------------------------------------------------------------------------------------
@@ -296,5 +298,31 @@ export class Dispatcher implements BookListener {
     } catch (err) {
       warn(err);
     }
+  }
+}
+
+/** A first-in first-out line of deliveries: Array.shift is linear in the length, and lines grow to 100,000s. */
+class WaitingLine {
+  private items: Delivery[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(d: Delivery): void {
+    this.items.push(d);
+  }
+
+  shift(): Delivery | undefined {
+    if (this.head === this.items.length) return undefined;
+    const d = this.items[this.head];
+    this.items[this.head++] = undefined as unknown as Delivery;
+    // drop the consumed front once it is most of the array
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return d;
   }
 }

@@ -120,6 +120,7 @@ export class Workspace {
     });
     this.states.afterCommand = (system) => this.events.afterCommand(system);
     // the store snapshots the delivery book as it does a system's state, when its log has grown long
+    // (the book declines while its log is still short next to it: see DeliveryBook.snapshot)
     const systemSnapshot = this.store.snapshotter;
     this.store.snapshotter = (part) => (part === DELIVERIES ? this.events.book.snapshot() : systemSnapshot?.(part));
     if (stored) this.events.recover();
