@@ -15,7 +15,6 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { Agent } from 'node:http';
-import { SignJWT } from 'jose';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { createAgent, postJson, type PostResult } from './http-post.js';
 import type { SalesforceOptions } from './salesforce-options.js';
@@ -89,6 +88,8 @@ export function createPlatformEventTarget(options: SalesforceOptions, settings: 
       form.set('client_secret', auth.clientSecret);
     } else {
       const nowS = Math.floor(clock.now() / 1000);
+      // loaded on first use: most servers never sign an assertion, and jose costs ~70 ms of start-up
+      const { SignJWT } = await import('jose');
       const assertion = await new SignJWT({})
         .setProtectedHeader({ alg: 'RS256' })
         .setIssuer(auth.clientId)
