@@ -181,6 +181,8 @@ export class ChaosEngine implements ChaosStage {
         injected: Object.fromEntries(rt.injected),
         skipped: rt.skipped,
       })),
+      // delivery chaos acts when an event is queued; what it injected is on each delivery (GET /__admin/deliveries)
+      deliveries: this.profile.deliveries.map((r) => ({ id: r.id, faults: r.faults.map((f) => f.kind.kind) })),
       text: this.profile.text,
     };
   }

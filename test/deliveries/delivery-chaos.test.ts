@@ -58,6 +58,7 @@ async function settled(url: string, count: number): Promise<any[]> {
 describe('delivery chaos', () => {
   it('drop: the first attempt is lost, recorded as such, and the retry delivers', async () => {
     const server = await serverWith('name: drops\ndeliveries:\n  - id: lossy\n    drop: {}\n');
+    expect((await call(`${server.url}/__admin/chaos`)).body.deliveries).toEqual([{ id: 'lossy', faults: ['drop'] }]);
     const hooks = await verifyingSink();
     await subscribe(server.url, hooks);
     await reserve(server.url, 2, 'DROP');
