@@ -578,7 +578,7 @@ describe('understudy profiles check', () => {
     const r = await cli(['profiles', 'check', good, three, broken]);
     expect(r.code, r.stderr).toBe(1);
     const lines = r.stdout.split('\n').map((l) => l.trim());
-    expect(lines).toContain(`ok    ${good} (every-kind: 4 rules)`.trim());
+    expect(lines).toContain(`ok    ${good} (every-kind: 4 rules, 2 delivery rules)`.trim());
     expect(lines).toContain(`FAIL  ${three}`);
     expect(lines).toContain(`FAIL  ${broken}`);
     expect(lines).toContain(`${three}:7:9: rules.0.faults.0.explode: unknown fault kind "explode"; known: ${KNOWN_KINDS.join(', ')}`);
