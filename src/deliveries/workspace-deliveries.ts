@@ -53,7 +53,7 @@ export class WorkspaceDeliveries {
   private readonly bus: EventBus;
 
   constructor(
-    workspace: string,
+    private readonly workspace: string,
     private readonly clock: Clock,
     seed: number,
     store: WorkspaceStore,
@@ -74,7 +74,13 @@ export class WorkspaceDeliveries {
 
   /** Rebuilds the book from the store (a stored workspace, at start-up); returns the changes replayed. */
   recover(): number {
-    return this.book.recover();
+    try {
+      return this.book.recover();
+    } catch (err) {
+      throw new Error(
+        `workspace ${this.workspace}: the stored subscriptions and deliveries cannot be rebuilt (${err instanceof Error ? err.message : String(err)}); run the version of understudy that wrote them, or start over with --reset-state`,
+      );
+    }
   }
 
   /** Starts sending: what the book has due, and events from now on. */

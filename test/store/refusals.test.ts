@@ -98,6 +98,17 @@ describe('the data directory refuses what it cannot read faithfully', () => {
     await expect(serve(dir)).rejects.toThrow(/workspace default: the stored wms state cannot be rebuilt \(wms snapshot: .*\); .*--reset-state/);
   });
 
+  it('refuses stored deliveries it cannot rebuild, saying which and what to do', async () => {
+    const dir = dataDir();
+    const server = await serve(dir, { store: { snapshotEvery: 1, snapshotPause: 0 } });
+    expect((await call(`${server.url}/__admin/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/h', events: ['*'], secret: 's' }) })).status).toBe(201);
+    await server.close();
+    const db = new Database(join(dir, STATE_FILE));
+    expect(db.prepare("UPDATE snapshots SET data = x'7b7b7b' WHERE system = 'deliveries'").run().changes).toBe(1);
+    db.close();
+    await expect(serve(dir)).rejects.toThrow(/workspace default: the stored subscriptions and deliveries cannot be rebuilt \(.*\); .*--reset-state/);
+  });
+
   it('refuses another application\'s SQLite file and another format', async () => {
     const foreign = dataDir();
     const db = new Database(join(foreign, STATE_FILE));
