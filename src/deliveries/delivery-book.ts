@@ -138,7 +138,12 @@ export class DeliveryBook {
     private readonly seed: number,
     private readonly configSubscriptions: readonly Subscription[],
     private readonly maxFinished: number,
-  ) {}
+  ) {
+    this.configuredSecrets = configSubscriptions.map((s) => [s.id, s.secrets]);
+  }
+
+  /** the config subscriptions' secrets as configured, which a rebuild starts from again */
+  private readonly configuredSecrets: Array<[string, SubscriptionSecret[]]>;
 
   // --- reading ---------------------------------------------------------------------------------------------
 
@@ -224,8 +229,9 @@ export class DeliveryBook {
   private rebuild(): void {
     if (this.rebuilding) return;
     this.rebuilding = true;
-    // after the failed commit's turn: every change of that turn failed with it
-    setImmediate(() => {
+    // once every change of the failed batch has been told (their rejections are queued microtasks), and before
+    // any timer can start an attempt of a delivery that was never stored
+    queueMicrotask(() => {
       this.rebuilding = false;
       this.apiSubscriptions.clear();
       this.deliveries.clear();
@@ -236,6 +242,7 @@ export class DeliveryBook {
       this.released.clear();
       this.nextDelivery = 1;
       this.nextSubscription = 1;
+      this.adoptConfigSecrets(this.configuredSecrets);
       try {
         this.recover();
       } catch {
@@ -280,7 +287,7 @@ export class DeliveryBook {
       case 'redeliver':
         return this.redeliver(input.delivery as number, at);
       case 'clear':
-        return this.clear(input.subscriptions as Subscription[], input.nextSubscription as number);
+        return this.clear(input as unknown as ClearInput);
       default:
         throw new Error(`deliveries: unknown change ${operation}`);
     }
@@ -421,15 +428,35 @@ export class DeliveryBook {
     if (!this.replaying) this.listener?.due(d);
   }
 
-  private clear(subscriptions: Subscription[], nextSubscription: number): void {
+  /** Deliveries are forgotten; the subscriptions given stay. Counters go on: an id never names two deliveries. */
+  private clear(input: ClearInput): void {
     this.apiSubscriptions.clear();
-    for (const s of subscriptions) this.apiSubscriptions.set(s.id, s);
-    this.nextSubscription = Math.max(this.nextSubscription, nextSubscription);
+    for (const s of input.subscriptions) this.apiSubscriptions.set(s.id, s);
+    this.adoptConfigSecrets(input.configSecrets ?? []);
+    this.nextSubscription = Math.max(this.nextSubscription, input.nextSubscription);
+    this.nextDelivery = Math.max(this.nextDelivery, input.nextDelivery ?? 1);
+    for (const [k, v] of input.ordinals ?? []) this.ordinals.set(k, v);
+    for (const [k, v] of input.released ?? []) this.released.set(k, v);
     this.deliveries.clear();
     this.finished = [];
     this.finishedHead = 0;
     this.windows.clear();
-    // delivery numbers and ordinals go on: an id never names two deliveries
+  }
+
+  /**
+   * Config-file subscriptions come from the config at every start, but their secrets may have been rotated since
+   * (rotate-secret): the rotated secrets a snapshot or a clear carries replace the config's, for the ones that are
+   * still configured.
+   */
+  private adoptConfigSecrets(secrets: ReadonlyArray<[string, SubscriptionSecret[]]>): void {
+    for (const [id, list] of secrets) {
+      const configured = this.configSubscriptions.find((s) => s.id === id);
+      if (configured) configured.secrets = list;
+    }
+  }
+
+  private configSecrets(): Array<[string, SubscriptionSecret[]]> {
+    return this.configSubscriptions.map((s) => [s.id, s.secrets]);
   }
 
   private finish(d: Delivery): void {
@@ -450,7 +477,15 @@ export class DeliveryBook {
 
   /** the input of a `clear` that keeps admin-made subscriptions (or none) */
   clearInput(keepSubscriptions: boolean): Record<string, unknown> {
-    return { subscriptions: keepSubscriptions ? [...this.apiSubscriptions.values()] : [], nextSubscription: this.nextSubscription };
+    const input: ClearInput = {
+      subscriptions: keepSubscriptions ? [...this.apiSubscriptions.values()] : [],
+      configSecrets: this.configSecrets(),
+      nextSubscription: this.nextSubscription,
+      nextDelivery: this.nextDelivery,
+      ordinals: [...this.ordinals],
+      released: [...this.released],
+    };
+    return input as unknown as Record<string, unknown>;
   }
 
   /**
@@ -477,6 +512,7 @@ export class DeliveryBook {
     const meta = JSON.stringify({
       format: SNAPSHOT_FORMAT,
       subscriptions: [...this.apiSubscriptions.values()],
+      configSecrets: this.configSecrets(),
       deliveries,
       finished: this.finished.slice(this.finishedHead),
       windows: [...this.windows],
@@ -494,6 +530,7 @@ export class DeliveryBook {
     const doc = JSON.parse(lines[0]) as {
       format: number;
       subscriptions: Subscription[];
+      configSecrets: Array<[string, SubscriptionSecret[]]>;
       deliveries: Array<Omit<Delivery, 'body'> & { body: number }>;
       finished: number[];
       windows: Array<[string, ReorderWindow]>;
@@ -504,6 +541,7 @@ export class DeliveryBook {
     };
     if (doc.format !== SNAPSHOT_FORMAT) throw new Error(`deliveries: snapshot format ${doc.format} is not one this version reads`);
     for (const s of doc.subscriptions) this.apiSubscriptions.set(s.id, s);
+    this.adoptConfigSecrets(doc.configSecrets);
     for (const d of doc.deliveries) {
       const body = lines[d.body + 1];
       if (body === undefined) throw new Error(`deliveries: snapshot names body ${d.body}, which it lacks`);
@@ -524,6 +562,16 @@ const SNAPSHOT_FORMAT = 1;
 export interface EnqueueInput {
   event: { id: string; type: string; system: string; body: string };
   deliveries: Array<{ subscription: string; plan: DeliveryPlan | null }>;
+}
+
+/** what a `clear` keeps: the subscriptions given, rotated config secrets, and the counters */
+interface ClearInput {
+  subscriptions: Subscription[];
+  configSecrets?: Array<[string, SubscriptionSecret[]]>;
+  nextSubscription: number;
+  nextDelivery?: number;
+  ordinals?: Array<[string, number]>;
+  released?: Array<[string, number]>;
 }
 
 export interface AttemptInput {

@@ -4,6 +4,7 @@
  * and a graceful restart (with the book folded into snapshots along the way) shows the same records.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,39 @@ describe('durable deliveries', () => {
       const after = (await call(`${second.url}/__admin/deliveries`)).body.deliveries;
       expect(after).toEqual(before);
       expect(after.filter((d: any) => d.status === 'retrying')).toHaveLength(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a rotated secret of a config-file subscription survives a reset of the state, snapshots and a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-deliveries-'));
+    const hooks = await Sink.start();
+    const options = {
+      port: 0,
+      dataDir: dir,
+      seed: 13,
+      store: { snapshotEvery: 2, snapshotPause: 0 },
+      subscriptions: [
+        { id: 'cfg', workspace: 'default', target: 'webhook' as const, url: hooks.url, events: ['reservation.created'], secrets: [{ secret: 'from-config', until: null }], retry: null, timeoutMs: null, concurrency: null, salesforce: null },
+      ],
+    };
+    const first = await startServer(options);
+    expect((await call(`${first.url}/__admin/subscriptions/cfg/rotate-secret`, json({ secret: 'rotated', grace: '0s' }))).status).toBe(200);
+    expect((await call(`${first.url}/__admin/reset`, json({ scope: 'state' }))).status).toBe(200);
+    for (let i = 1; i <= 4; i++) await call(`${first.url}/wms/v1/reservations`, json({ externalOrderId: `RS-${i}`, lines: [{ sku: 'SKU-1', quantity: 1 }] }));
+    await hooks.waitFor((got) => got.length === 4);
+    await first.close();
+    const second = await startServer(options);
+    try {
+      await call(`${second.url}/wms/v1/reservations`, json({ externalOrderId: 'RS-5', lines: [{ sku: 'SKU-1', quantity: 1 }] }));
+      await hooks.waitFor((got) => got.length === 5);
+      for (const r of hooks.received) {
+        const header = String(r.headers['stripe-signature']);
+        const t = /t=(\d+)/.exec(header)![1];
+        expect(header).toContain(`v1=${createHmac('sha256', 'rotated').update(`${t}.${r.body}`).digest('hex')}`);
+        expect(header.match(/v1=/g)).toHaveLength(1);
+      }
     } finally {
       await second.close();
     }
