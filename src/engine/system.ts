@@ -69,8 +69,8 @@ export interface SystemChange {
   type: string;
   /** clock time of the change (ms) */
   at: number;
-  /** the changed record exactly as the system's GET shows it after the change */
-  data: unknown;
+  /** the changed record exactly as the system's GET shows it after the change (may be a getter: read it at once) */
+  readonly data: unknown;
 }
 
 /**

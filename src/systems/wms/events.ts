@@ -37,10 +37,11 @@ export type WmsEventType = (typeof WMS_EVENT_TYPES)[number];
  */
 export const MAX_CHANGES_PER_CALL = 10_000;
 
-/** Bounds of tick()'s answer: a busy simulation is looked at at most 20 times a second, an idle expiry queue once a minute. */
+/** Bounds of tick()'s answer: a busy simulation is looked at at most 20 times a second, an expiry queue at least every second. */
 const MIN_TICK_MS = 50;
 const MAX_SIMULATION_TICK_MS = 1_000;
-const MAX_EXPIRY_TICK_MS = 60_000;
+/** with no simulation, expiries are looked for at least every second: a hold made since is noticed in time */
+const MAX_EXPIRY_TICK_MS = 1_000;
 
 export const wmsEvents: RestSystemEvents<WmsState> = {
   types: WMS_EVENT_TYPES,
@@ -53,10 +54,15 @@ export const wmsEvents: RestSystemEvents<WmsState> = {
     // the bus asks after every exchange, mostly reads that changed nothing: no search, no allocation
     if (from >= state.changes.latestSeq) return [];
     const { entries } = state.changes.page(from, undefined, MAX_CHANGES_PER_CALL);
-    return entries.map((entry) => {
-      const data = changedRecordView(state, entry);
-      return { seq: entry.seq, type: typeOf(state, entry), at: entry.updatedAt, data };
-    });
+    return entries.map((entry) => ({
+      seq: entry.seq,
+      type: typeOf(state, entry),
+      at: entry.updatedAt,
+      // built only for the changes someone subscribed to (the bus reads it at once, before anything else changes)
+      get data() {
+        return changedRecordView(state, entry);
+      },
+    }));
   },
 
   tick(state) {
@@ -66,7 +72,6 @@ export const wmsEvents: RestSystemEvents<WmsState> = {
     if (rate > 0) return clamp(1000 / rate, MIN_TICK_MS, MAX_SIMULATION_TICK_MS);
     if (state.reservationTtlMs > 0) {
       const due = state.nextExpiryDue();
-      // nothing pending: a new hold comes with a request, after which the bus asks anyway; look again in a minute
       return due === undefined ? MAX_EXPIRY_TICK_MS : clamp(due - state.clock.now(), MIN_TICK_MS, MAX_EXPIRY_TICK_MS);
     }
     return undefined;
