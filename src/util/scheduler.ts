@@ -16,11 +16,19 @@ export interface Scheduler {
   sleep(ms: number): Promise<void>;
 }
 
+/** the longest delay setTimeout keeps (a longer one fires at once, with a warning) */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const realScheduler: Scheduler = {
   now: () => performance.now(),
   after(ms, fn) {
-    // node truncates fractional delays; round up so a delay never ends early
-    const handle = setTimeout(fn, Math.ceil(ms));
+    // node truncates fractional delays; round up so a delay never ends early. A retry policy or a chaos delay may
+    // ask for weeks: such a wait is a chain of the longest timeouts
+    let handle: ReturnType<typeof setTimeout>;
+    const wait = (left: number): void => {
+      handle = setTimeout(() => (left > MAX_TIMEOUT_MS ? wait(left - MAX_TIMEOUT_MS) : fn()), Math.min(Math.ceil(left), MAX_TIMEOUT_MS));
+    };
+    wait(ms);
     return { cancel: () => clearTimeout(handle) };
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
