@@ -56,8 +56,6 @@ export class Dispatcher implements BookListener {
   private readonly windowTimers = new Map<string, Timer>();
   private stopped = false;
   private warned = false;
-  /** attempts started so far (for tests and the bench) */
-  started = 0;
 
   constructor(
     private readonly book: DeliveryBook,
@@ -206,7 +204,6 @@ export class Dispatcher implements BookListener {
     const at = clock.now();
     this.attempting.add(d.n);
     this.inFlight.set(subscription.id, (this.inFlight.get(subscription.id) ?? 0) + 1);
-    this.started++;
     const copy = d.status === 'delivered' && d.copiesLeft > 0 && !d.manual;
     const faults: Array<Record<string, unknown>> = [];
     const plan = d.plan;
