@@ -52,11 +52,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { canPin, commandExists, cpuSeconds, directoryBytes, freePort, machineBusySeconds, peakRssMb, threadAffinity } from './lib/proc.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -266,20 +266,7 @@ async function within(promise, ms) {
 }
 const log = (message) => console.log(`bench: ${message}`);
 
-function commandExists(name) {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * One request with a fresh connection (GET unless `method`; `json` is sent as an application/json body); resolves
@@ -301,45 +288,15 @@ function request(url, { method = 'GET', json, timeoutMs = 2000 } = {}) {
   });
 }
 
-/** Total size in bytes of the files under `dir`. */
-function directoryBytes(dir) {
-  let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    total += entry.isDirectory() ? directoryBytes(file) : fs.statSync(file).size;
-  }
-  return total;
-}
 
-/** Peak resident set size of a live process in MB (Linux), or null. */
-function peakRssMb(pid) {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 /** CPU seconds (user + system) a live process has used (Linux), or null. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-function cpuSeconds(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
-  } catch {
-    return null;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // the machine: CPU pinning, file descriptors, load generator
 
 const machine = (() => {
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
-  const canPin = process.platform === 'linux' && cpus >= 2 && commandExists('taskset') &&
-    ['0', '1'].every((cpu) => spawnSync('taskset', ['-c', cpu, 'true']).status === 0);
   const limits = spawnSync('sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).stdout.trim().split('\n');
   const toLimit = (v) => (v === 'unlimited' ? Infinity : Number(v));
   return { cpus, canPin, fdSoft: toLimit(limits[0]), fdHard: toLimit(limits[1]) };
@@ -382,19 +339,6 @@ function pinMainThread(pid, cpu) {
   if (machine.canPin) spawnSync('taskset', ['-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
-/** The CPU lists the server's threads may run on, e.g. { "0": 9, "0-1": 2 } (threads per list), read from /proc. */
-function threadAffinity(pid) {
-  const counts = {};
-  try {
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      const m = /^Cpus_allowed_list:\s+(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
-      if (m) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
-    }
-  } catch {
-    return null;
-  }
-  return counts;
-}
 
 // wrk prints its summary through this hook as one JSON line (latencies in microseconds)
 const WRK_REPORT_LUA = `
@@ -420,20 +364,6 @@ function wrkScriptFor(writes = '') {
 /** loads run so far: each wrk run gets its own tag (first script argument), so generated ids never repeat */
 let loadRuns = 0;
 
-/**
- * CPU seconds the machine's processes have used so far (Linux), or null. Interrupt time is left out: on loopback
- * most of it is the kernel moving our own load's packets, which no process is charged for. Steal time (the
- * hypervisor running someone else) counts as busy.
- */
-function machineBusySeconds() {
-  try {
-    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , , , steal] = fields;
-    return (user + nice + system + steal) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Runs the load generator for `seconds`; resolves to { rps, p50Ms, p99Ms, requests, errors, non2xx,

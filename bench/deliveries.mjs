@@ -68,11 +68,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { canPin, cpuSeconds, directoryBytes, freePort, machineBusySeconds, peakRssMb, rssMb, threadAffinity } from './lib/proc.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const REPO = path.resolve(path.dirname(SELF), '..');
@@ -395,54 +395,10 @@ async function conductor() {
 
   // --- the machine ---------------------------------------------------------------------------------------------
 
-  const commandExists = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
-  const canPin = process.platform === 'linux' && cpus >= 2 && commandExists('taskset') &&
-    ['0', '1'].every((cpu) => spawnSync('taskset', ['-c', cpu, 'true']).status === 0);
   /** argv run on `cpu` (taskset at exec: every thread) when pinning is possible and wanted */
   const placed = (argv, cpu, pin = true) => (canPin && pin ? ['taskset', '-c', String(cpu), ...argv] : argv);
-  const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
-  const procStatus = (pid, field) => {
-    try {
-      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return m ? Number(m[1]) / 1024 : null;
-    } catch {
-      return null;
-    }
-  };
-  const rssMb = (pid) => procStatus(pid, 'VmRSS');
-  const peakRssMb = (pid) => procStatus(pid, 'VmHWM');
-  function cpuSeconds(pid) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      return null;
-    }
-  }
-  function machineBusySeconds() {
-    try {
-      const [user, nice, system, , , , , steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-      return (user + nice + system + steal) / CLOCK_TICKS;
-    } catch {
-      return null;
-    }
-  }
-  /** CPU lists the process's threads may run on, e.g. { "0": 11 } (threads per list) */
-  function threadAffinity(pid) {
-    const counts = {};
-    try {
-      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-        const m = /^Cpus_allowed_list:\s+(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
-        if (m) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
-      }
-    } catch {
-      return null;
-    }
-    return counts;
-  }
   /** CPU use of the processes given and of everything else, as % of one core, between two readings */
   function cpuMeter(pids) {
     const read = () => ({ at: performance.now(), machine: machineBusySeconds(), own: pids.map(cpuSeconds) });
@@ -472,16 +428,6 @@ async function conductor() {
     return busy;
   }
 
-  function freePort() {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address();
-        server.close(() => resolve(port));
-      });
-    });
-  }
 
   /** One request on a fresh connection; resolves { status, body (text) }. */
   function request(url, { method = 'GET', body, contentType, timeoutMs = 60_000 } = {}) {
@@ -612,18 +558,6 @@ async function conductor() {
       }
     }
     return stop;
-  }
-  function directoryBytes(dir) {
-    let total = 0;
-    try {
-      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const file = path.join(dir, entry.name);
-        total += entry.isDirectory() ? directoryBytes(file) : fs.statSync(file).size;
-      }
-    } catch {
-      return null;
-    }
-    return total;
   }
 
   /** The chaos profile, then the sink's subscription. */

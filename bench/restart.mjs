@@ -24,11 +24,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { canPin, commandExists, freePort, peakRssMb, pinned } from './lib/proc.mjs';
 import Database from 'better-sqlite3';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,24 +72,8 @@ function die(message) {
 }
 class BenchError extends Error {}
 
-function commandExists(name) {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
 
-const canPin = process.platform === 'linux' && (os.availableParallelism?.() ?? os.cpus().length) >= 2 && commandExists('taskset') &&
-  ['0', '1'].every((cpu) => spawnSync('taskset', ['-c', cpu, 'true']).status === 0);
-const pinned = (cpu, argv) => (canPin ? ['taskset', '-c', String(cpu), ...argv] : argv);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function get(url, timeoutMs = 2000) {
   return new Promise((resolve, reject) => {
@@ -104,14 +88,6 @@ function get(url, timeoutMs = 2000) {
   });
 }
 
-/** Peak resident set size of a live process in MB (Linux), or null. */
-function peakRssMb(pid) {
-  try {
-    return Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-  } catch {
-    return null;
-  }
-}
 
 /** Sizes of the files in the data dir, and their total. */
 function dirSize(dir) {

@@ -19,11 +19,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { canPin, freePort, pinned } from './lib/proc.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -43,21 +43,9 @@ function die(message) {
 
 if (!fs.existsSync(CLI)) die('dist/cli.js is missing: run npm run build (npm run soak does)');
 if (spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status !== 0) die('wrk is not on PATH (Debian/Ubuntu: apt-get install -y wrk)');
-const canPin = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0 && os.cpus().length >= 2;
-const pinned = (cpu, argv) => (canPin ? ['taskset', '-c', String(cpu), ...argv] : argv);
 // the probe runs in this process: keep it with the load generator, off the server's core
 if (canPin) spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function rssMb(pid, field = 'VmRSS') {
   try {
