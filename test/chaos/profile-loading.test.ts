@@ -23,6 +23,7 @@ import { buildSystems } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { call, start } from '../helpers.js';
+import { at, summary } from './source-problems.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIXTURES = new URL('../fixtures/chaos/', import.meta.url).pathname;
@@ -53,20 +54,7 @@ function faultProblems(...faults: string[]): SourceProblem[] {
   return refused(`rules:\n  - id: r\n    faults:\n${faults.map((f) => `      - ${f}\n`).join('')}`);
 }
 
-/** line, column, path and message of each problem, in document order */
-const summary = (ps: SourceProblem[]) =>
-  ps.map((p) => ({ line: p.line, column: p.column, path: p.path, message: p.message })).sort((a, b) => a.line - b.line || a.column - b.column);
 
-/** 1-based line and column of the `nth` occurrence of `needle` in `text` (counted by hand, independently of the code under test) */
-function at(text: string, needle: string, nth = 0): { line: number; column: number } {
-  let index = -1;
-  for (let i = 0; i <= nth; i++) {
-    index = text.indexOf(needle, index + 1);
-    if (index < 0) throw new Error(`${needle} not found`);
-  }
-  const before = text.slice(0, index).split('\n');
-  return { line: before.length, column: before[before.length - 1].length + 1 };
-}
 
 describe('profileFromText refuses bad input with line, column and a clear message', () => {
   it('an unknown fault kind, listing the known kinds; protocol kinds say what they arrive with', () => {

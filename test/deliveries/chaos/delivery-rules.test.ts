@@ -23,6 +23,7 @@ import {
 } from '../../../src/deliveries/chaos/delivery-rules.js';
 import { buildSystems } from '../../../src/server.js';
 import { call, start } from '../../helpers.js';
+import { at, summary } from '../../chaos/source-problems.js';
 
 const DURATION = 'must be a duration such as 250ms, 5s, 2m, 1h or 1d';
 
@@ -37,20 +38,7 @@ function refused(text: string, catalogue?: DeliveryCatalogue): SourceProblem[] {
   throw new Error(`accepted:\n${text}`);
 }
 
-/** line, column, path and message of each problem, in document order */
-const summary = (ps: SourceProblem[]) =>
-  ps.map((p) => ({ line: p.line, column: p.column, path: p.path, message: p.message })).sort((a, b) => a.line - b.line || a.column - b.column);
 
-/** 1-based line and column of the `nth` occurrence of `needle` in `text`, counted independently of the code under test */
-function at(text: string, needle: string, nth = 0): { line: number; column: number } {
-  let index = -1;
-  for (let i = 0; i <= nth; i++) {
-    index = text.indexOf(needle, index + 1);
-    if (index < 0) throw new Error(`${needle} not found`);
-  }
-  const before = text.slice(0, index).split('\n');
-  return { line: before.length, column: before[before.length - 1].length + 1 };
-}
 
 /** the single problem of a profile with one delivery rule whose body is `lines` (YAML, indented 4) */
 function oneProblem(...lines: string[]): { line: number; column: number; path: string; message: string } & { text: string } {
