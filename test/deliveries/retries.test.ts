@@ -1,12 +1,13 @@
 /**
  * At least once: a receiver that fails is retried with exponential backoff and equal jitter (checked on the
- * recorded attempt times, with a shortened policy: base 40 ms, factor 2), one that always fails ends in the
+ * recorded attempt times, on a ManualClock: base 1 s, factor 2), one that always fails ends in the
  * dead-letter list, and a dead letter can be redelivered.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { call, json, start } from '../helpers.js';
 import { Sink } from './sink.js';
-
 
 const sink = (): Promise<Sink> => Sink.start();
 
@@ -30,7 +31,11 @@ function until(url: string, test: (d: any[]) => boolean): Promise<any[]> {
 
 describe('retries', () => {
   it('a receiver failing the first 3 attempts gets the event on the 4th, after backoff with equal jitter', async () => {
-    const server = await start({ seed: 3 });
+    // time moves only when the test says: each retry fires exactly when it is due, and an attempt is answered at
+    // the clock time it started, so the waits on record are exactly the policy's draws
+    const clock = new ManualClock(Date.UTC(2026, 7, 1));
+    const scheduler = new ManualScheduler(clock);
+    const server = await start({ seed: 3, clock, scheduler, systems: { wms: { reservationTtlMs: 0 } } });
     const hooks = await sink();
     const failures = new Map<string, number>();
     hooks.answer = (r) => {
@@ -38,26 +43,34 @@ describe('retries', () => {
       failures.set(r.event.id, n + 1);
       return n < 3 ? 503 : 200;
     };
-    const base = 40;
+    const base = 1000;
     const sub = await call(`${server.url}/__admin/subscriptions`, json({ url: hooks.url, events: ['reservation.created'], secret: 's3cret', retry: { base: `${base}ms`, factor: 2, maxAttempts: 10 } }));
     expect(sub.status).toBe(201);
-    expect(sub.body.retry).toMatchObject({ base: '40ms', factor: 2, maxAttempts: 10 });
+    expect(sub.body.retry).toMatchObject({ base: '1s', factor: 2, maxAttempts: 10 });
     const made = await call(`${server.url}/wms/v1/reservations`, json({ externalOrderId: 'R-1', lines: [{ sku: 'SKU-1', quantity: 1 }] }));
     expect(made.status).toBe(201);
 
-    const [delivery] = await until(server.url, (all) => all.length === 1 && all[0].status === 'delivered');
-    expect(delivery.attempts.map((a: any) => a.status)).toEqual([503, 503, 503, 200]);
-    expect(hooks.received).toHaveLength(4);
-    expect(new Set(hooks.received.map((r) => r.event.id)).size).toBe(1); // the same event id every time
-    for (let n = 1; n < delivery.attempts.length; n++) {
-      const previous = delivery.attempts[n - 1];
-      const answeredAt = Date.parse(previous.at) + previous.latencyMs;
-      const waited = Date.parse(delivery.attempts[n].at) - answeredAt;
-      const d = base * 2 ** (n - 1);
-      // uniform in [d/2, d] after the previous answer (ms rounding on both ends; timers may run late, never early)
-      expect(waited, `wait before attempt ${n + 1}`).toBeGreaterThanOrEqual(d / 2 - 2);
-      expect(waited, `wait before attempt ${n + 1}`).toBeLessThanOrEqual(d + 250);
+    // attempt by attempt: fire the one timer pending (the next attempt), then wait for its outcome on record
+    for (let n = 1; n <= 4; n++) {
+      await scheduler.whenPending(1);
+      expect(scheduler.pending).toHaveLength(1);
+      scheduler.advance(scheduler.pending[0]);
+      await hooks.waitFor((got) => got.length === n, `attempt ${n}`);
+      await until(server.url, (all) => all[0]?.attempts.length === n);
     }
+    const [delivery] = await deliveriesOf(server.url);
+    expect(delivery.status).toBe('delivered');
+    expect(delivery.attempts.map((a: any) => a.status)).toEqual([503, 503, 503, 200]);
+    expect(new Set(hooks.received.map((r) => r.event.id)).size).toBe(1); // the same event id every time
+    const waits = delivery.attempts.slice(1).map((a: any, i: number) => Date.parse(a.at) - Date.parse(delivery.attempts[i].at));
+    waits.forEach((waited: number, i: number) => {
+      const d = base * 2 ** i;
+      // uniform in [d/2, d] after the previous answer
+      expect(waited, `wait before attempt ${i + 2}`).toBeGreaterThanOrEqual(d / 2);
+      expect(waited, `wait before attempt ${i + 2}`).toBeLessThanOrEqual(d);
+    });
+    // jittered: not simply d/2 or d every time
+    expect(waits.some((w: number, i: number) => w !== base * 2 ** i && w !== (base * 2 ** i) / 2)).toBe(true);
   });
 
   it('a receiver that always fails ends in the dead-letter list; redeliver makes a new attempt with the same event id', async () => {
