@@ -45,6 +45,12 @@ export interface Reply {
   disruption?: Disruption;
   /** the protocol engine's own note on where a reply came from (a reused stored reply, see reply-cache.ts) */
   memo?: unknown;
+  /**
+   * For a write: whether it changed the system's state, and must therefore be logged (engine/system-states.ts).
+   * Absent: a 2xx did and anything else did not. A system sets it where that rule is wrong: a declined payment
+   * (402) keeps a failed charge and stores its idempotency key; a replayed idempotent 201 changes nothing.
+   */
+  changedState?: boolean;
 }
 
 /** One contract violation, in the request or in the response. */
@@ -94,6 +100,11 @@ export interface Exchange {
   rawHeaders: string[];
   body: Buffer | undefined;
   bodyProblem?: BodyProblem;
+  /**
+   * the request body as the journal may keep it, when that is not `body`: card numbers and CVCs masked (set by the
+   * protocol engine as soon as the operation is known, so that a request chaos answers is masked too)
+   */
+  journalBody?: Buffer;
   remoteAddress: string;
 
   // filled in by the pipeline:

@@ -188,8 +188,9 @@ export class SystemStates {
   }
 
   private log(system: MountedSystem, exchange: Exchange, operation: string, input: string, at: number, reply: Reply): Reply | Promise<Reply> {
-    // refusals change nothing (every handler checks before it writes): only accepted writes are logged
-    if (reply.status < 200 || reply.status >= 300) return reply;
+    // refusals change nothing (every handler checks before it writes): only accepted writes are logged, unless
+    // the system says otherwise (a declined charge is kept; a replayed answer changes nothing)
+    if (!(reply.changedState ?? (reply.status >= 200 && reply.status < 300))) return reply;
     const committed = this.store.logWrite(system.name, { operation, input, at, status: reply.status });
     if (committed === undefined) return reply;
     return committed.then(

@@ -91,6 +91,11 @@ export interface SystemEvents {
    * or undefined when nothing time-driven is configured
    */
   tick?(state: unknown): number | undefined;
+  /**
+   * The webhook body of one event, for a system whose events have their own shape (the payment gateway's are
+   * Stripe event objects). Absent: `{ id, type, created (ISO 8601), system, data }`. `created` is in ms.
+   */
+  envelope?(event: { id: string; type: string; created: number; system: string }, data: unknown): unknown;
 }
 
 export interface MountedSystem {

@@ -92,7 +92,11 @@ export class EventBus {
         const matching = subscriptions.filter((s) => s.events.some((p) => matchesEvent(p, change.type)));
         from = change.seq;
         if (matching.length === 0) continue;
-        const body = JSON.stringify({ id, type: change.type, created: new Date(change.at).toISOString(), system: system.name, data: change.data });
+        const body = JSON.stringify(
+          events.envelope
+            ? events.envelope({ id, type: change.type, created: change.at, system: system.name }, change.data)
+            : { id, type: change.type, created: new Date(change.at).toISOString(), system: system.name, data: change.data },
+        );
         this.queue(system.name, { id, type: change.type, body }, matching, rules, seed);
       }
       this.positions.set(system, from);

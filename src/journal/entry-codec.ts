@@ -123,7 +123,7 @@ export class RecordEncoder {
           } satisfies EntryExtras)
         : EMPTY,
     );
-    this.setBody(12, ex.body, bodyLimit);
+    this.setBody(12, ex.journalBody ?? ex.body, bodyLimit);
     this.setBody(13, outcome.responseBody, bodyLimit);
     return this.length;
   }

@@ -5,9 +5,9 @@
  * generated from the contract.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Effect } from '../../engine/exchange.js';
+import type { ContractError, Effect } from '../../engine/exchange.js';
 import { PROBLEM_JSON, problemType, statusTitle } from '../../engine/problem.js';
-import type { StateOptions, SystemChange } from '../../engine/system.js';
+import type { StateOptions, SystemChange, SystemEvents } from '../../engine/system.js';
 
 export interface RestRequest {
   operationId: string;
@@ -36,6 +36,36 @@ export interface RestResult {
   effects?: Effect[];
   /** the idempotency key or external key this call used (external order number, Idempotency-Key ...) */
   key?: string;
+  /**
+   * For a write: whether it changed the state (and so is logged and replayed). Absent: a 2xx did, nothing else
+   * did. Set it when that rule is wrong: a declined charge answered 402 is kept, a replayed 201 changes nothing.
+   */
+  changedState?: boolean;
+  /**
+   * How long the operation takes to execute, in ms: the reply is delivered no earlier than that after the request
+   * arrived (on top of any injected latency). The state changes now; the caller waits (a slow payment holding its
+   * idempotency key). Never a timer inside a handler: the transport holds the reply as it does for latency.
+   */
+  holdMs?: number;
+}
+
+/**
+ * An error the engine itself answers (routing, validation, body limits, chaos faults, the store refusing a write),
+ * for a system that words its errors in its own shape (RestSystemDefinition.errorShape).
+ */
+export interface EngineError {
+  /**
+   * what kind of error, as the problem type's slug would say: request-validation, no-such-operation,
+   * method-not-allowed, bad-path, unsupported-media-type, body-too-large, store-unavailable, error (chaos
+   * faults, rate limits, 500s)
+   */
+  code: string;
+  /** a sentence saying what is wrong (already worded for people) */
+  detail: string;
+  /** request-validation: every violation found, first first */
+  errors?: ContractError[];
+  /** the operation, when the request got as far as one */
+  operationId?: string;
 }
 
 /**
@@ -70,6 +100,23 @@ export interface RestSystemDefinition<S> {
   /** the business events the system emits (engine/system.ts SystemEvents), over its own state type */
   events?: RestSystemEvents<S>;
   /**
+   * The system's own error shape for the errors the engine answers (default: problem+json, RFC 9457): the body,
+   * serialised as JSON with `contentType` (default application/json). Status and headers stay the engine's.
+   */
+  errorShape?(status: number, error: EngineError): { body: unknown; contentType?: string };
+  /**
+   * Makes the validated request body what the handler and the write log get, for operations whose bodies carry
+   * what must never be stored (a card number becomes its brand, last four digits and a keyed digest). Called
+   * with the validated body, live; the handler and a replay see only its result. Return the body unchanged for
+   * other operations.
+   */
+  sanitizeBody?(operationId: string, body: unknown): unknown;
+  /**
+   * Operations whose request bodies the journal keeps with card numbers and CVCs masked (journal/redact.ts
+   * maskCardData), from the moment the operation is known: a request chaos answers is masked too.
+   */
+  maskedOperations?: string[];
+  /**
    * an admin command on the state (PUT /__admin/wms/simulation ...), run and logged by SystemStates.command:
    * returns what the admin route shows; throws CommandError, before changing anything, on input it refuses
    */
@@ -82,6 +129,7 @@ export interface RestSystemEvents<S> {
   position(state: S): number;
   since(state: S, from: number): SystemChange[];
   tick?(state: S): number | undefined;
+  envelope?: SystemEvents['envelope'];
 }
 
 /** A problem+json result (RFC 9457) for handlers: `problem(409, 'insufficient-stock', 'SKU-1 has 3 available')`. */
