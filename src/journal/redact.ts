@@ -76,3 +76,30 @@ function decodeURIComponentSafe(s: string): string {
     return s;
   }
 }
+
+/** digits of a card number (13-19, single spaces or dashes between groups), not part of a longer run of digits */
+const CARD_DIGITS = /(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])/g;
+/** a CVC or CVV as JSON (`"cvc": "123"`), form (`card[cvc]=123`) or XML (`<cvc>123</cvc>`) writes it */
+const CARD_CODE = /(cv[cv]2?["'\]]?\s*(?:[:=]|>)\s*["']?)(\d{3,4})/gi;
+
+/**
+ * Masks card data in a request body before the journal keeps it (RestSystemDefinition.maskedOperations): every
+ * digit of a card number but the last four becomes `*`, and a CVC becomes `***`. Length-preserving, and done on
+ * the bytes (latin1), so the kept body has the size the request had and anything that was not card data is kept
+ * byte for byte, whatever its encoding.
+ */
+export function maskCardData(body: Buffer): Buffer {
+  const text = body.toString('latin1');
+  let masked = text.replace(CARD_DIGITS, (run) => {
+    let keep = 4;
+    const chars = run.split('');
+    for (let i = chars.length - 1; i >= 0; i--) {
+      if (chars[i] < '0' || chars[i] > '9') continue;
+      if (keep > 0) keep--;
+      else chars[i] = '*';
+    }
+    return chars.join('');
+  });
+  masked = masked.replace(CARD_CODE, (_whole, lead: string, code: string) => lead + '*'.repeat(code.length));
+  return masked === text ? body : Buffer.from(masked, 'latin1');
+}

@@ -25,7 +25,12 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
       contract,
       mount,
       definition.handlers as RestSystemDefinition<unknown>['handlers'],
-      definition.replyCache as RestSystemDefinition<unknown>['replyCache'],
+      {
+        replyCache: definition.replyCache as RestSystemDefinition<unknown>['replyCache'],
+        errorShape: definition.errorShape,
+        sanitizeBody: definition.sanitizeBody,
+        maskedOperations: definition.maskedOperations,
+      },
     ),
     createState: (options) => definition.createState(options),
     snapshotState: definition.snapshotState as MountedSystem['snapshotState'],

@@ -9,6 +9,7 @@ import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { problemReply } from '../../engine/problem.js';
 import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { LoadedContract } from './contract.js';
+import { maskCardData } from '../../journal/redact.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
 import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
@@ -45,6 +46,9 @@ interface LoggedRestInput {
 
 const READS = new Set(['GET', 'HEAD']);
 
+/** What a system may add to how the engine serves its contract (RestSystemDefinition documents each). */
+export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'maskedOperations'>;
+
 /** problem types of the refusals the engine itself makes */
 const ENGINE_PROBLEMS: Record<number, string> = { 413: 'body-too-large', 503: 'store-unavailable' };
 
@@ -63,6 +67,8 @@ export class RestEngine implements ProtocolEngine {
   private readonly replies = new ReplyCache();
   /** operations whose contract names their external key (x-understudy-key) */
   private readonly keyReaders: Map<CompiledOperation, KeyReader>;
+  /** operations whose request bodies the journal keeps with card data masked */
+  private readonly masked: ReadonlySet<string>;
 
   /** use create(): the response generator, when needed, loads asynchronously */
   private constructor(
@@ -70,8 +76,9 @@ export class RestEngine implements ProtocolEngine {
     readonly mount: string,
     private readonly handlers: Record<string, RestHandler<any>>,
     private readonly generator: ResponseGenerator | undefined,
-    replyCache: RestSystemDefinition<any>['replyCache'],
+    private readonly options: RestEngineOptions,
   ) {
+    const replyCache = options.replyCache;
     this.compiler = new SchemaCompiler(contract);
     this.operations = compileOperations(contract, mount, this.compiler);
     this.warnings = this.compiler.warnings;
@@ -95,18 +102,21 @@ export class RestEngine implements ProtocolEngine {
     if (notReads.length) throw new Error(`only GET operations of the contract can have cached replies, not ${notReads.join(', ')}`);
     this.cacheable = new Set(replyCache?.operations ?? []);
     this.revisionOf = replyCache?.revision;
+    const unmaskable = (options.maskedOperations ?? []).filter((id) => !this.operations.some((op) => op.id === id));
+    if (unmaskable.length) throw new Error(`masked operations the contract does not have: ${unmaskable.join(', ')}`);
+    this.masked = new Set(options.maskedOperations ?? []);
   }
 
   static async create(
     contract: LoadedContract,
     mount: string,
     handlers: Record<string, RestHandler<any>>,
-    replyCache?: RestSystemDefinition<any>['replyCache'],
+    options: RestEngineOptions = {},
   ): Promise<RestEngine> {
     const paths = Object.values(contract.document.paths ?? {}) as Array<Record<string, { operationId?: string }>>;
     const unhandled = paths.some((item) => Object.values(item ?? {}).some((op) => typeof op === 'object' && op !== null && 'responses' in op && !handlers[op.operationId ?? '']));
     const generator = unhandled ? await ResponseGenerator.create(contract.document) : undefined;
-    return new RestEngine(contract, mount, handlers, generator, replyCache);
+    return new RestEngine(contract, mount, handlers, generator, options);
   }
 
   /** Compiles every validator not compiled yet, a few at a time, without blocking requests for long. */
@@ -120,18 +130,20 @@ export class RestEngine implements ProtocolEngine {
     try {
       found = this.router.find('GET', exchange.path);
     } catch {
-      return { reply: problemReply(400, 'bad-path', `The path ${exchange.path} is not validly percent-encoded.`) };
+      return { reply: this.refusal(400, 'bad-path', `The path ${exchange.path} is not validly percent-encoded.`) };
     }
     if (!found) {
-      return { reply: problemReply(404, 'no-such-operation', `No operation of this API matches ${exchange.method} ${exchange.path}.`) };
+      return { reply: this.refusal(404, 'no-such-operation', `No operation of this API matches ${exchange.method} ${exchange.path}.`) };
     }
     const entry = found.store as PathEntry;
     const op = entry.byMethod.get(exchange.method);
     if (!op) {
       return {
-        reply: problemReply(405, 'method-not-allowed', `${exchange.method} is not allowed on ${exchange.path}; allowed: ${entry.allow}.`, {}, { allow: entry.allow }),
+        reply: this.refusal(405, 'method-not-allowed', `${exchange.method} is not allowed on ${exchange.path}; allowed: ${entry.allow}.`, {}, { allow: entry.allow }),
       };
     }
+    // masked now, before chaos can answer: whoever answers, the journal never keeps the card number
+    if (this.masked.size !== 0 && this.masked.has(op.id) && exchange.body !== undefined) exchange.journalBody = maskCardData(exchange.body);
     return { operation: op, params: found.params as Record<string, string> };
   }
 
@@ -169,11 +181,13 @@ export class RestEngine implements ProtocolEngine {
     if (errors.length) {
       exchange.contractErrors.push(...errors);
       const where = [...new Set(errors.map((e) => e.in))].join(', ');
-      return problemReply(400, 'request-validation', `The request does not match the contract (${errors.length} problem${errors.length > 1 ? 's' : ''} in ${where}).`, {
+      return this.refusal(400, 'request-validation', `The request does not match the contract (${errors.length} problem${errors.length > 1 ? 's' : ''} in ${where}).`, {
         operation: op.id,
         errors,
       });
     }
+    // what must never be stored (a card number) leaves the request here: the handler and the write log get the rest
+    if (body !== undefined && this.options.sanitizeBody !== undefined) body = this.options.sanitizeBody(op.id, body);
     exchange.parsed = { params, query, body } satisfies ParsedRequest;
     return undefined;
   }
@@ -254,7 +268,11 @@ export class RestEngine implements ProtocolEngine {
     // the key the request carried (keyOf, before chaos) wins, so every attempt of a retry has the same one; the
     // handler's fills in for requests that name their order only by the system's own id
     if (exchange.key === undefined) exchange.key = result.key;
-    return toReply(result);
+    // execution time: the transport holds the reply as it does for injected latency
+    if (result.holdMs !== undefined && result.holdMs > 0) exchange.delayMs += result.holdMs;
+    const reply = toReply(result);
+    if (result.changedState !== undefined) reply.changedState = result.changedState;
+    return reply;
   }
 
   checkResponse(exchange: Exchange, reply: Reply): void {
@@ -292,7 +310,21 @@ export class RestEngine implements ProtocolEngine {
   }
 
   errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>): Reply {
-    return problemReply(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
+    return this.refusal(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
+  }
+
+  /** An error the engine answers: problem+json, or the system's own shape (RestSystemDefinition.errorShape). */
+  private refusal(status: number, code: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Reply {
+    const shape = this.options.errorShape;
+    if (shape === undefined) return problemReply(status, code, detail, extra, headers);
+    const { body, contentType = 'application/json' } = shape(status, {
+      code,
+      detail,
+      errors: extra.errors as ContractError[] | undefined,
+      operationId: extra.operation as string | undefined,
+    });
+    const text = JSON.stringify(body);
+    return { status, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers }, body: text };
   }
 
   private parseQuery(rawQuery: string, op: CompiledOperation): Record<string, unknown> {
@@ -323,7 +355,7 @@ export class RestEngine implements ProtocolEngine {
       const acceptedTypes = accepted.map((m) => m.type);
       errors.push({ in: 'content-type', message: `${contentType || 'no content type'} is not accepted; send ${acceptedTypes.join(' or ')}` });
       return {
-        reply: problemReply(415, 'unsupported-media-type', `This operation takes ${acceptedTypes.join(' or ')}, not ${contentType || 'a body without a Content-Type'}.`, {
+        reply: this.refusal(415, 'unsupported-media-type', `This operation takes ${acceptedTypes.join(' or ')}, not ${contentType || 'a body without a Content-Type'}.`, {
           accepted: acceptedTypes,
         }),
       };
