@@ -12,7 +12,7 @@ import { amountPrecheck, captureCharge, createCharge, getCharge, listCharges } f
 import { createCustomer, getCustomer } from './customer-handlers.js';
 import { createErrorShape } from './errors.js';
 import { paymentsEvents } from './events.js';
-import { idempotent, type SyncHandler } from './idempotency.js';
+import { idempotent, type Precheck, type SyncHandler } from './idempotency.js';
 import { listLedgerEntries } from './ledger-handlers.js';
 import { createPaymentMethod } from './payment-method-handlers.js';
 import { createRefund } from './refund-handlers.js';
@@ -48,7 +48,7 @@ export const DEFAULT_SLOW_MS = 2_000;
 const DEFAULT_CONTRACT = fileURLToPath(new URL('../../../contracts/payments.openapi.yaml', import.meta.url));
 
 /** POST operations: each wrapped by the idempotency rules, with its validation-like precheck. */
-const writes: Record<string, { handler: SyncHandler; precheck?: typeof amountPrecheck }> = {
+const writes: Record<string, { handler: SyncHandler; precheck?: Precheck }> = {
   createCustomer: { handler: createCustomer },
   createPaymentMethod: { handler: createPaymentMethod },
   createCharge: { handler: createCharge, precheck: amountPrecheck },

@@ -18,7 +18,7 @@ import type { Clock } from '../../util/clock.js';
 import type { Brand, Decline } from './cards.js';
 import { ChangeList, type ChangeKind } from './change-list.js';
 import { IdempotencyKeys } from './idempotency.js';
-import { ID_KINDS, objectId, seededUnit, type IdKind } from './ids.js';
+import { objectId, seededUnit, type IdKind } from './ids.js';
 
 export interface PaymentsStateOptions extends StateOptions {
   captureDelayMs: number;
@@ -267,4 +267,3 @@ export function configOf(options: Omit<PaymentsStateOptions, keyof StateOptions>
   };
 }
 
-export { ID_KINDS };

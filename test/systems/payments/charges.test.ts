@@ -308,3 +308,42 @@ describe('ledger', () => {
     expect(f.call('listLedgerEntries', { query: { starting_after: 'txn_nothing' } }).body.error).toMatchObject({ code: 'resource_missing', param: 'starting_after' });
   });
 });
+
+describe('absurd input the handlers decide on', () => {
+  it('metadata keys that name Object.prototype members are kept as plain data', () => {
+    const f = payments();
+    const metadata = JSON.parse('{"__proto__":"x","constructor":"y","order_id":"SO-9"}');
+    const made = f.call('createCharge', { body: charge({ metadata }) });
+    expect(Object.keys(made.body.metadata).sort()).toEqual(['__proto__', 'constructor', 'order_id']);
+    expect(JSON.stringify(f.call('getCharge', { params: { id: made.body.id } }).body.metadata)).toBe(JSON.stringify(made.body.metadata));
+  });
+
+  it('ids that name Object.prototype members name nothing', () => {
+    const f = payments();
+    expect(f.call('getCustomer', { params: { id: 'cus_constructor' } }).status).toBe(404);
+    expect(f.call('getCharge', { params: { id: 'ch_toString' } }).status).toBe(404);
+    expect(f.call('createCharge', { body: charge({ payment_method: 'pm_card_hasOwnProperty' }) }).status).toBe(404);
+    expect(f.call('createRefund', { body: { charge: 'ch_constructor' } }).status).toBe(404);
+  });
+
+  it('the cap itself is allowed, one more is refused; starting_after the oldest charge is an empty last page', () => {
+    const f = payments({ maxAmount: 99_999_999 });
+    const max = f.call('createCharge', { body: charge({ amount: 99_999_999 }) });
+    expect(max.status).toBe(201);
+    expect(f.call('createRefund', { body: { charge: max.body.id, amount: 99_999_999 } }).status).toBe(201);
+    expect(f.call('listCharges', { query: { starting_after: max.body.id } }).body).toMatchObject({ data: [], has_more: false });
+    const low = payments({ maxAmount: 1 });
+    expect(low.call('createCharge', { body: charge({ amount: 1 }) }).status).toBe(201);
+    expect(low.call('createCharge', { body: charge({ amount: 2 }) }).body.error.param).toBe('amount');
+  });
+
+  it('a refund of exactly what is left refunds the charge; the same once more is refused, changing nothing', () => {
+    const f = payments();
+    const ch = f.call('createCharge', { body: charge({ amount: 300 }) }).body;
+    f.call('createRefund', { body: { charge: ch.id, amount: 100 } });
+    expect(f.call('createRefund', { body: { charge: ch.id, amount: 200 } }).status).toBe(201);
+    const refused = f.call('createRefund', { body: { charge: ch.id, amount: 200 } });
+    expect(refused.body.error.code).toBe('charge_already_refunded');
+    expect(f.state.ledger.map((e) => e.amount)).toEqual([300, -100, -200]);
+  });
+});
