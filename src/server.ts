@@ -18,6 +18,7 @@ import { JournalBudget } from './journal/budget.js';
 import { openDataDir, type DataDirOptions } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
+import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -27,7 +28,7 @@ import { VERSION } from './version.js';
 export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems' | 'deliveries'>> {
   deliveries?: Partial<ServerConfig['deliveries']>;
   limits?: Partial<ServerConfig['limits']>;
-  systems?: { wms?: Partial<ServerConfig['systems']['wms']> };
+  systems?: { wms?: Partial<ServerConfig['systems']['wms']>; payments?: Partial<ServerConfig['systems']['payments']> };
   /** a ManualClock in tests */
   clock?: Clock;
   /** a ManualScheduler in tests: injected latency and held connections then wait for advance() */
@@ -69,23 +70,41 @@ export interface RunningServer {
  */
 export async function buildSystems(options: ServerOptions, { validateContracts = true } = {}): Promise<MountedSystem[]> {
   const wms = { ...DEFAULTS.systems.wms, ...options.systems?.wms };
+  const payments = { ...DEFAULTS.systems.payments, ...options.systems?.payments };
+  const maxObjects = options.limits?.objects ?? DEFAULTS.limits.objects;
   const systems: MountedSystem[] = [];
   /** where each system comes from, for messages: "the WMS" or the contract file */
   const origin = new Map<MountedSystem, string>();
+  /** what turns a built-in system off, for messages */
+  const disable = new Map<MountedSystem, string>();
   if (wms.enabled) {
-    systems.push(
-      await mountRestSystem(
-        createWmsSystem({
-          skus: wms.skus,
-          warehouses: wms.warehouses,
-          changeRatePerSecond: wms.changeRatePerSecond,
-          reservationTtlMs: wms.reservationTtlMs,
-          maxObjects: options.limits?.objects ?? DEFAULTS.limits.objects,
-        }),
-      ),
+    const system = await mountRestSystem(
+      createWmsSystem({
+        skus: wms.skus,
+        warehouses: wms.warehouses,
+        changeRatePerSecond: wms.changeRatePerSecond,
+        reservationTtlMs: wms.reservationTtlMs,
+        maxObjects,
+      }),
     );
+    systems.push(system);
+    origin.set(system, 'the WMS');
+    disable.set(system, 'disable the WMS (systems.wms.enabled: false in a config file)');
   }
-  if (systems.length) origin.set(systems[0], 'the WMS');
+  if (payments.enabled) {
+    const system = await mountRestSystem(
+      createPaymentsSystem({
+        captureDelayMs: payments.captureDelayMs,
+        captureFailureRate: payments.captureFailureRate,
+        idempotencyKeyTtlMs: payments.idempotencyKeyTtlMs,
+        maxAmount: payments.maxAmount,
+        maxObjects,
+      }),
+    );
+    systems.push(system);
+    origin.set(system, 'the payment gateway');
+    disable.set(system, 'disable the payment gateway (systems.payments.enabled: false in a config file)');
+  }
   for (const contract of options.contracts ?? []) {
     const system = await mountCustomContract(contract, { validate: validateContracts });
     origin.set(system, parseContractOption(contract).file);
@@ -97,11 +116,8 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     if (first) {
       const file = origin.get(s);
       const fix = `pick another mount: --contract ${file}@/other (or mount: in systems.custom)`;
-      throw new Error(
-        origin.get(first) === 'the WMS'
-          ? `${file} wants the mount ${s.mount}, where the WMS already serves: disable the WMS (systems.wms.enabled: false in a config file) or ${fix}`
-          : `${file} wants the mount ${s.mount}, where ${origin.get(first)} already serves: ${fix}`,
-      );
+      const off = disable.get(first);
+      throw new Error(`${file} wants the mount ${s.mount}, where ${origin.get(first)} already serves: ${off ? `${off} or ${fix}` : fix}`);
     }
     seen.set(s.mount, s);
   }

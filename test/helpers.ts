@@ -85,10 +85,10 @@ export interface ServerProcess {
 
 /**
  * `understudy serve` as its own process on a data directory (for kill -9 tests): resolves once it listens, with
- * its URL. The caller kills it.
+ * its URL. `args` are more command-line options (`--config FILE`). The caller kills it.
  */
-export function serveProcess(dir: string, seed: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dir, '--seed', String(seed)], {
+export function serveProcess(dir: string, seed: number, args: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dir, '--seed', String(seed), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: tmpdir() },
     stdio: ['ignore', 'pipe', 'pipe'],

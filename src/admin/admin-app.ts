@@ -20,6 +20,7 @@ import { StoreUnavailableError } from '../store/store.js';
 import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
 import { addDeliveryRoutes, type DeliveryControl } from './delivery-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
+import { addPaymentsRoutes } from './payments-routes.js';
 import { addSimulationRoutes } from './simulation-routes.js';
 
 export interface AdminOptions {
@@ -117,6 +118,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   // not strict: "all" or 5 parse, and the route says what shape it wanted instead of a parser message
   app.use(express.json({ limit: '1mb', type: JSON_TYPES, strict: false, verify: checkUtf8 }));
   addSimulationRoutes(app, ws, sendProblem, engine.systems);
+  addPaymentsRoutes(app, ws, sendProblem, engine.systems);
 
   app.get('/__admin/health', (req, res) => {
     res.json({

@@ -26,6 +26,18 @@ export interface WmsConfig {
   reservationTtlMs: number;
 }
 
+export interface PaymentsConfig {
+  enabled: boolean;
+  /** how long after `POST /charges/{id}/capture` a capture settles */
+  captureDelayMs: number;
+  /** share of captures that fail (0..1), drawn from the seed */
+  captureFailureRate: number;
+  /** how long an Idempotency-Key and its stored response are kept after first use */
+  idempotencyKeyTtlMs: number;
+  /** largest charge or refund amount, in minor units (at most 99999999, the contract's cap) */
+  maxAmount: number;
+}
+
 /** A subscription declared in the config file (PRODUCT.md §1 `subscriptions:`). */
 export interface ConfigSubscription extends SubscriptionFields {
   id: string;
@@ -71,7 +83,7 @@ export interface ServerConfig {
     /** per workspace and system: most terminal objects and change-feed history kept (oldest pruned first) */
     objects: number;
   };
-  systems: { wms: WmsConfig };
+  systems: { wms: WmsConfig; payments: PaymentsConfig };
   deliveries: DeliverySettings;
   subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
@@ -91,7 +103,10 @@ export const DEFAULTS: ServerConfig = {
   journal: { sync: 'batch' },
   backlog: 4096,
   limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalTotalBytes: 256 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
-  systems: { wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 } },
+  systems: {
+    wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 },
+    payments: { enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 24 * 3_600_000, maxAmount: 99_999_999 },
+  },
   deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
   subscriptions: [],
   contracts: [],
@@ -160,7 +175,18 @@ const FILE_SCHEMA = {
             auth: { enum: ['none'] },
           },
         },
-        payments: { type: 'object' },
+        payments: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            captureDelay: { anyOf: [duration, { const: 0 }, { const: '0' }] },
+            captureFailureRate: { type: 'number', minimum: 0, maximum: 1 },
+            idempotencyKeyTtl: duration,
+            maxAmount: { type: 'integer', minimum: 1, maximum: 99_999_999 },
+            auth: { enum: ['none'] },
+          },
+        },
         erp: { type: 'object' },
         custom: {
           type: 'array',
@@ -202,7 +228,7 @@ type FileConfig = {
   limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalTotalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
   systems?: {
     wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
-    payments?: object;
+    payments?: { enabled?: boolean; captureDelay?: string | number; captureFailureRate?: number; idempotencyKeyTtl?: string; maxAmount?: number };
     erp?: object;
     custom?: Array<{ contract: string; mount?: string }>;
   };
@@ -349,10 +375,10 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
   const f = file ?? {};
   const warnings: string[] = [];
   for (const key of NOT_YET) if (f[key] !== undefined) warnings.push(`"${key}" is not implemented in this version and is ignored`);
-  for (const key of ['payments', 'erp'] as const) {
-    if (f.systems?.[key] !== undefined) warnings.push(`systems.${key}: this system is not built yet and is ignored`);
-  }
+  if (f.systems?.erp !== undefined) warnings.push('systems.erp: this system is not built yet and is ignored');
   const wms = f.systems?.wms ?? {};
+  const payments = f.systems?.payments ?? {};
+  const paymentDefaults = DEFAULTS.systems.payments;
   const config: ServerConfig = {
     port: overrides.port ?? f.port ?? DEFAULTS.port,
     host: overrides.host ?? f.host ?? DEFAULTS.host,
@@ -381,6 +407,14 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         changeRatePerSecond: overrides.wmsChangeRatePerSecond ?? (wms.changeRate !== undefined ? fileChangeRate(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond),
         reservationTtlMs:
           wms.reservationTtl === undefined ? DEFAULTS.systems.wms.reservationTtlMs : String(wms.reservationTtl) === '0' ? 0 : parseDuration(String(wms.reservationTtl)),
+      },
+      payments: {
+        enabled: payments.enabled ?? paymentDefaults.enabled,
+        captureDelayMs:
+          payments.captureDelay === undefined ? paymentDefaults.captureDelayMs : String(payments.captureDelay) === '0' ? 0 : parseDuration(String(payments.captureDelay)),
+        captureFailureRate: payments.captureFailureRate ?? paymentDefaults.captureFailureRate,
+        idempotencyKeyTtlMs: payments.idempotencyKeyTtl !== undefined ? parseDuration(payments.idempotencyKeyTtl) : paymentDefaults.idempotencyKeyTtlMs,
+        maxAmount: payments.maxAmount ?? paymentDefaults.maxAmount,
       },
     },
     deliveries: {

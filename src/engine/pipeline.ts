@@ -178,8 +178,8 @@ export class Engine {
   }
 
   private check(exchange: Exchange, reply: Reply, handled: boolean): Reply {
-    // 7. check
-    if (handled) exchange.system!.engine.checkResponse(exchange, reply);
+    // 7. check (status 0: chaos sent no HTTP response at all, a reset or a hang, so there is nothing to check)
+    if (handled && reply.status !== 0) exchange.system!.engine.checkResponse(exchange, reply);
     // what only the handler and the check needed: a reply held for injected latency should not pin it
     exchange.parsed = undefined;
     exchange.params = undefined;

@@ -36,6 +36,8 @@ export class EventBus {
   private readonly positions = new Map<MountedSystem, number>();
   private readonly tickers = new Map<MountedSystem, Timer>();
   private stopped = false;
+  /** inside a tick: collect() must not arm another */
+  private ticking = false;
 
   constructor(private readonly options: EventBusOptions) {}
 
@@ -102,6 +104,9 @@ export class EventBus {
       this.positions.set(system, from);
       if (changes.length < BATCH) break;
     }
+    // a system whose time-driven work had nothing due sleeps; what this exchange did may have given it some (a
+    // capture started), so it is asked again (not from inside a tick, which re-arms itself)
+    if (events.tick !== undefined && !this.ticking && !this.tickers.has(system)) this.tick(system);
   }
 
   private queue(
@@ -124,7 +129,11 @@ export class EventBus {
     }
   }
 
-  /** time-driven changes (stock simulation, expiries) while anyone listens */
+  /**
+   * Time-driven changes (stock simulation, expiries, settling captures) while anyone listens: the system's tick
+   * does what fell due and says when it wants to run again; undefined means nothing is due, and the ticker sleeps
+   * until an exchange's collect() asks again.
+   */
   private tick(system: MountedSystem): void {
     this.tickers.get(system)?.cancel();
     this.tickers.delete(system);
@@ -134,11 +143,14 @@ export class EventBus {
       this.tickers.delete(system);
       if (this.stopped || !this.active) return;
       let again: number | undefined;
+      this.ticking = true;
       try {
         again = tick(this.options.states.get(system));
         this.collect(system);
       } catch (err) {
         this.options.warn(`${system.name}: background changes failed: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.ticking = false;
       }
       if (again !== undefined) this.tickers.set(system, this.options.scheduler.after(again, run));
     };

@@ -77,8 +77,11 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** digits of a card number (13-19, single spaces or dashes between groups), not part of a longer run of digits */
-const CARD_DIGITS = /(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])/g;
+/**
+ * digits of what may be a card number: 13 or more (card numbers have 13-19; a longer run is a mistyped one, and
+ * no less sensitive), single spaces or dashes allowed between groups
+ */
+const CARD_DIGITS = /(?<![\d])(?:\d[ -]?){12,}\d(?![\d])/g;
 /** a CVC or CVV as JSON (`"cvc": "123"`), form (`card[cvc]=123`) or XML (`<cvc>123</cvc>`) writes it */
 const CARD_CODE = /(cv[cv]2?["'\]]?\s*(?:[:=]|>)\s*["']?)(\d{3,4})/gi;
 

@@ -109,9 +109,34 @@ describe('config file', () => {
   });
 
   it('accepts the documented keys of later capabilities and says they are ignored', () => {
-    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  payments: { enabled: true }\n');
+    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  erp: { enabled: true }\n');
     const config = resolveConfig(readConfigFile(path), {});
-    expect(config.warnings).toEqual(['"auth" is not implemented in this version and is ignored', 'systems.payments: this system is not built yet and is ignored']);
+    expect(config.warnings).toEqual(['"auth" is not implemented in this version and is ignored', 'systems.erp: this system is not built yet and is ignored']);
+  });
+
+  it('reads the payment gateway settings, and refuses bad ones with the line', () => {
+    const path = file('payments.yaml', 'systems:\n  payments: { captureDelay: 500ms, captureFailureRate: 0.25, idempotencyKeyTtl: 1h, maxAmount: 1000 }\n');
+    expect(resolveConfig(readConfigFile(path), {}).systems.payments).toEqual({
+      enabled: true,
+      captureDelayMs: 500,
+      captureFailureRate: 0.25,
+      idempotencyKeyTtlMs: 3_600_000,
+      maxAmount: 1000,
+    });
+    expect(resolveConfig(undefined, {}).systems.payments).toEqual({ enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 86_400_000, maxAmount: 99_999_999 });
+    expect(resolveConfig(readConfigFile(file('now.yaml', 'systems:\n  payments: { captureDelay: 0, enabled: false }\n')), {}).systems.payments).toMatchObject({ enabled: false, captureDelayMs: 0 });
+    for (const [setting, field] of [
+      ['captureFailureRate: 2', 'captureFailureRate'],
+      ['maxAmount: 100000000', 'maxAmount'],
+      ['maxAmount: 0', 'maxAmount'],
+      ['idempotencyKeyTtl: forever', 'idempotencyKeyTtl'],
+      ['captureDelay: -1s', 'captureDelay'],
+      ['currency: usd', 'currency'],
+    ]) {
+      const bad = file('bad-payments.yaml', `systems:\n  payments:\n    ${setting}\n`);
+      const problems = problemsOf(() => readConfigFile(bad, {}));
+      expect(problems.join(), setting).toMatch(new RegExp(`bad-payments\\.yaml:3:\\d+: systems\\.payments(\\.${field})?`));
+    }
   });
 
   it('resolves its relative paths against its own folder, whatever the working directory; a built-in profile stays a name', async () => {
@@ -168,7 +193,7 @@ describe('deliveries and subscriptions in the config file', () => {
         '  retry: { base: never }',
         'subscriptions:',
         '  - { url: "ftp://x", events: ["inventory.*"], secret: s }',
-        '  - { url: "http://x", events: ["charge.*"], secret: s }',
+        '  - { url: "http://x", events: ["invoice.*"], secret: s }',
         '  - { url: "http://x", events: ["inventory.*"] }',
         '  - { url: "http://x", events: ["inventory.*"], secret: s, workspace: "no/slashes" }',
         '  - { url: "http://x", events: ["inventory.*"], secret: s, colour: red }',
@@ -185,7 +210,7 @@ describe('deliveries and subscriptions in the config file', () => {
     const line = (n: number) => more.filter((p) => p.includes(`bad2.yaml:${n}:`)).join(' | ');
     expect(line(3)).toMatch(/retry/);
     expect(line(5)).toMatch(/http or https/);
-    expect(line(6)).toMatch(/charge\.\*.*matches no event/);
+    expect(line(6)).toMatch(/invoice\.\*.*matches no event/);
     expect(line(7)).toMatch(/secret/);
     expect(line(8)).toMatch(/workspace name/);
     expect(line(9)).toMatch(/unknown field/);

@@ -30,7 +30,7 @@ describe('subscription admin routes', () => {
       [{ ...good, events: [] }, 'events'],
       [{ ...good, events: 'inventory.*' }, 'events'],
       [{ ...good, events: ['inventroy.*'] }, 'events.0'],
-      [{ ...good, events: ['inventory.changed', 'charge.*'] }, 'events.1'],
+      [{ ...good, events: ['inventory.changed', 'invoice.*'] }, 'events.1'],
       [{ ...good, events: ['../../etc'] }, 'events.0'],
       [{ ...good, secret: undefined }, 'secret'],
       [{ ...good, secret: '' }, 'secret'],

@@ -135,7 +135,10 @@ describe('a restart on the same data directory', () => {
     const second = await serve(dir, clock, { store: { snapshotEvery: 5, snapshotPause: 0 } });
     try {
       // two snapshots were taken (after writes 5 and 10); the restart restored the second and replayed 11 and 12
-      expect(second.restored.workspaces[0].systems).toEqual([{ system: 'wms', snapshot: true, writes: 2, diverged: 0 }]);
+      expect(second.restored.workspaces[0].systems).toEqual([
+        { system: 'wms', snapshot: true, writes: 2, diverged: 0 },
+        { system: 'payments', snapshot: false, writes: 0, diverged: 0 },
+      ]);
       expect(await changesAfter(second.url, '')).toEqual(before);
       expect((await call(`${second.url}/wms/v1/inventory/SKU-12`)).body).toEqual(stock);
       expect((await call(`${second.url}/wms/v1/reservations/RES-000012`)).body.externalOrderId).toBe('SO-12');

@@ -20,7 +20,6 @@ export const PAYMENTS_EVENT_TYPES: readonly string[] = ['charge.succeeded', 'cha
 export const MAX_CHANGES_PER_CALL = 10_000;
 
 const MIN_TICK_MS = 1;
-const MAX_TICK_MS = 1_000;
 
 export const paymentsEvents: RestSystemEvents<PaymentsState> = {
   types: PAYMENTS_EVENT_TYPES,
@@ -41,11 +40,13 @@ export const paymentsEvents: RestSystemEvents<PaymentsState> = {
     }));
   },
 
+  // settles what fell due and sleeps until the next capture is due; with none pending it sleeps until an
+  // exchange wakes it (the event bus asks again after every exchange), so an idle workspace has no timer
   tick(state) {
     state.catchUp();
     const due = state.nextCaptureDue();
-    if (due === undefined) return MAX_TICK_MS;
-    return Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, due - state.now()));
+    if (due === undefined) return undefined;
+    return Math.max(MIN_TICK_MS, due - state.now());
   },
 
   // Stripe's event object (the contract's WebhookEvent); `created` in seconds as everywhere in this API
