@@ -5,6 +5,8 @@
  * serving; card numbers never come back, in answers or in the journal.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/util/clock.js';
+import { ManualScheduler } from '../../../src/util/scheduler.js';
 import { call, rawRequest, start } from '../../helpers.js';
 import { charges, expectConforms, expectJournalConforms, get, ledger, order, pay, post } from './http-support.js';
 
@@ -216,5 +218,33 @@ describe('requests that are not what the gateway takes', () => {
       expect(text).not.toContain('"987"');
       expect(full.request.body.text).toMatch(/\*{4}/);
     }
+  });
+});
+
+describe('the built-in rate-limited profile', () => {
+  it('admits 25 gateway requests a second per client, then 429 with Retry-After and Stripe\'s rate_limit error; the key is journaled on every attempt', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 2, 9, 0, 0));
+    const url = await server({ profile: 'rate-limited', clock, scheduler: new ManualScheduler(clock) });
+    const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => post(url, '/charges', order(i), { key: `burst-${i}`, client: 'apex-batch' })));
+    const refused = burst.filter((r) => r.status === 429);
+    expect(burst.filter((r) => r.status === 201)).toHaveLength(25);
+    expect(refused).toHaveLength(15);
+    for (const r of refused) {
+      expect(r.body.error).toMatchObject({ type: 'invalid_request_error', code: 'rate_limit' });
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // another client has its own bucket; a refused request executed nothing and stored nothing under its key
+    expect((await post(url, '/charges', order(99), { client: 'someone-else' })).status).toBe(201);
+    expect(await charges(url)).toHaveLength(26);
+    const limited = (await call(`${url}/__admin/journal?status=429&limit=100`)).body.entries;
+    expect(limited).toHaveLength(15);
+    expect(limited.every((e: any) => /^burst-\d+$/.test(e.key) && e.effects.length === 0)).toBe(true);
+    // a second later the bucket has refilled: the refused ones go through with their keys, executed once
+    clock.advance(1000);
+    const key: string = limited[0].key;
+    const retried = await post(url, '/charges', order(Number(key.slice('burst-'.length))), { key, client: 'apex-batch' });
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(await charges(url)).toHaveLength(27);
   });
 });
