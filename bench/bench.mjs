@@ -29,6 +29,20 @@
 //                                After the load the reserved units are compared with the 2xx answers counted.
 //   reservations-durable         the same with a durable data dir, durability: process
 //   reservations-durable-power   the same with durability: power
+//   charge-get                   GET /payments/v1/charges/{id} of the one charge made before the load (by the sample
+//                                POST below, with an Idempotency-Key), memory-only
+//   charges-memory               POST /payments/v1/charges {"amount":4999,"currency":"usd","payment_method":"pm_card_visa",
+//                                "metadata":{"order_id":"<n>"}} with a fresh Idempotency-Key (and order id) per request,
+//                                so every request makes a charge, a ledger line and a stored first answer; memory-only;
+//                                wrk only. After the load the ledger (GET /payments/v1/ledger, paged by 100) is counted:
+//                                its charge lines, less the sample's, against the 2xx answers counted, and no key twice.
+//                                Keys beyond limits.objects (100,000 by default) are dropped oldest first; charges and
+//                                ledger lines are not.
+//   charges-durable              the same with a durable data dir, durability: process
+//   charges-replay               POST /payments/v1/charges with the sample's Idempotency-Key and body on every request:
+//                                the replay path (201, Idempotent-Replayed: true, the first answer again); memory-only;
+//                                wrk only. After the load the ledger must still hold the sample's one line, and one more
+//                                replay must carry Idempotent-Replayed: true and the sample's body.
 // The baseline for the POST scenarios answers the POST (after reading its body) with the same fixed 201 body.
 // A "durability" section after the table compares each durable scenario with its memory-only twin from the same run
 // and placement (durable/memory req/s, p99, non-2xx) against the durable-state issue's targets.
@@ -43,11 +57,13 @@
 // Usage: npm run bench [-- --scenario NAME ...] [-- --list]
 //        e.g. npm run bench -- --scenario inventory --scenario inventory-durable   (durable vs memory GET)
 //             npm run bench -- --scenario reservations-memory --scenario reservations-durable --scenario reservations-durable-power
+//             npm run bench -- --scenario charge-get --scenario charges-memory --scenario charges-durable --scenario charges-replay
 // Env:   BENCH_DURATION=10 (s, measured)  BENCH_WARMUP=3 (s)  BENCH_CONNECTIONS=50 (scenarios without their own)
 //        BENCH_LOADGEN=wrk|autocannon (default: wrk if installed)
 //        BENCH_PIN=all,main (placements to run, in that order)
 //        BENCH_QUIET_WAIT=30 (s to wait for an idle machine before each load; 0 = do not wait)
-// Restarts with a long write log are measured by bench/restart.mjs (npm run bench:restart).
+// Restarts with a long write log are measured by bench/restart.mjs (npm run bench:restart); memory per kept
+// reservation by bench/memory.mjs, per kept charge by bench/payments-memory.mjs.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -81,6 +97,8 @@ const STARTUP_DEADLINE_MS = 30_000;
  *  method           GET (default) or POST; a POST scenario needs `writes` and runs with wrk only
  *  route            path loaded on both servers (the baseline serves understudy's answer on it)
  *  readyRoute       GET path polled for the first 200 at start-up (default: route)
+ *  before           GET scenarios: a write load (WRITE_LOADS) whose prepare and sample run before the load; the
+ *                   route may then use `{sampleId}`, the id in the sample's answer (e.g. the charge it made)
  *  writes           POST scenarios: which request generator (WRITE_LOADS), what to prepare and check
  *  store            'memory' (default: --data-dir ''), 'process' or 'power' (a fresh temporary data dir with that
  *                   durability)
@@ -167,20 +185,63 @@ const SCENARIOS = [
     baselineDelayMs: 0,
     versus: { scenario: 'reservations-memory', minRatio: 0.5, goal: 'reservation POST throughput with durability on >= 50% of memory-only' },
   },
+  // issue #9: the payment gateway. No performance targets were set; the durable pair is held to the reservations' bar
+  {
+    name: 'charge-get',
+    route: '/payments/v1/charges/{sampleId}',
+    readyRoute: '/payments/v1/ledger?limit=1',
+    before: 'charges',
+    serverArgs: [],
+    baselineDelayMs: 0,
+  },
+  {
+    name: 'charges-memory',
+    method: 'POST',
+    route: '/payments/v1/charges',
+    readyRoute: '/payments/v1/ledger?limit=1',
+    writes: 'charges',
+    serverArgs: [],
+    baselineDelayMs: 0,
+  },
+  {
+    name: 'charges-durable',
+    method: 'POST',
+    route: '/payments/v1/charges',
+    readyRoute: '/payments/v1/ledger?limit=1',
+    writes: 'charges',
+    store: 'process',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    versus: { scenario: 'charges-memory', minRatio: 0.5, goal: 'the reservations\' bar, durable POST >= 50% of memory-only; issue #9 set none for charges' },
+  },
+  {
+    name: 'charges-replay',
+    method: 'POST',
+    route: '/payments/v1/charges',
+    readyRoute: '/payments/v1/ledger?limit=1',
+    writes: 'charge-replays',
+    serverArgs: [],
+    baselineDelayMs: 0,
+  },
 ];
 
 /** Units added to every SKU's stock in the first warehouse before a reservation load (see the header). */
 const RESERVATION_TOP_UP = 100_000;
 const SKUS = 1000;
 
+/** charges-replay: the key of the sample, sent again on every request */
+const REPLAY_KEY = 'bench-replay';
+
 /**
  * Write loads, by a scenario's `writes`:
  *  lua       wrk's `request` side: a new request each time (wrk's first script argument is a tag unique to the
  *            run, so that the warm-up, the measured run and the baseline never repeat an id)
  *  sample    the one request made before the load; understudy's answer to it is what the baseline serves
+ *  sampleHeaders  headers sent with the sample (e.g. its Idempotency-Key)
  *  status    the status that answer must have
  *  prepare   run on understudy before the sample (e.g. stock top-up)
- *  check     run on understudy after the load: { ..., note } where note says what looks wrong, if anything
+ *  check     run on understudy after the load, given (base, 2xx counted, connections, runs, the sample's answer):
+ *            { ..., summary, note } where summary says what was checked and note what looks wrong, if anything
  */
 const WRITE_LOADS = {
   reservations: {
@@ -228,10 +289,123 @@ end
       const note = unseen < 0
         ? `${-unseen} acknowledged reservations hold no stock`
         : unseen > connections * runs ? `${unseen} more units reserved than 2xx answers counted (more than the ${connections * runs} in flight when wrk stopped)` : undefined;
-      return { reservedUnits: reserved, acknowledged2xx: acknowledged, note };
+      return { reservedUnits: reserved, acknowledged2xx: acknowledged, summary: `units reserved ${reserved.toLocaleString('en-US')} for ${acknowledged.toLocaleString('en-US')} 2xx answers counted (warm-up and measured run)`, note };
+    },
+  },
+  charges: {
+    lua: `
+-- POST a charge with a new Idempotency-Key and order id each time: <run tag>-<thread>-<counter>
+local threads = 0
+function setup(thread)
+  thread:set('tid', threads)
+  threads = threads + 1
+end
+local prefix = ''
+local counter = 0
+function init(args)
+  prefix = (args[1] or 'bench') .. '-' .. tid .. '-'
+end
+function request()
+  counter = counter + 1
+  local n = prefix .. counter
+  return wrk.format('POST', nil, { ['content-type'] = 'application/json', ['idempotency-key'] = n },
+    '{"amount":4999,"currency":"usd","payment_method":"pm_card_visa","metadata":{"order_id":"' .. n .. '"}}')
+end
+`,
+    sample: () => chargeBody('sample'),
+    sampleHeaders: () => ({ 'idempotency-key': `bench-sample-${process.pid}` }),
+    status: 201,
+    /** every 2xx made one charge and its ledger line: the ledger's charge lines, less the sample's, against the 2xx counted */
+    async check(base, acknowledged, connections, runs) {
+      const ledger = await readLedger(base);
+      const charged = ledger.charges - 1;
+      const unseen = charged - acknowledged;
+      const notes = [];
+      if (unseen < 0) notes.push(`${-unseen} acknowledged charges have no ledger line`);
+      else if (unseen > connections * runs) notes.push(`${unseen} more ledger lines than 2xx answers counted (more than the ${connections * runs} in flight when wrk stopped)`);
+      if (ledger.repeatedKeys > 0) notes.push(`${ledger.repeatedKeys} Idempotency-Keys charged more than once`);
+      if (ledger.other > 0) notes.push(`${ledger.other} ledger lines that are not charges`);
+      return {
+        ledgerCharges: charged,
+        acknowledged2xx: acknowledged,
+        ledgerPages: ledger.pages,
+        ledgerReadMs: ledger.ms,
+        summary: `ledger charge lines ${charged.toLocaleString('en-US')} (sample excluded; ${ledger.pages.toLocaleString('en-US')} pages read in ${(ledger.ms / 1000).toFixed(1)} s) for ${acknowledged.toLocaleString('en-US')} 2xx answers counted (warm-up and measured run)`,
+        note: notes.join('; ') || undefined,
+      };
+    },
+  },
+  'charge-replays': {
+    // the same key and body every time: wrk builds the request once
+    lua: `
+wrk.method = 'POST'
+wrk.body = '${JSON.stringify(chargeBody('replayed'))}'
+wrk.headers['content-type'] = 'application/json'
+wrk.headers['idempotency-key'] = '${REPLAY_KEY}'
+`,
+    sample: () => chargeBody('replayed'),
+    sampleHeaders: () => ({ 'idempotency-key': REPLAY_KEY }),
+    status: 201,
+    /** replays make nothing: the ledger still holds the sample's line alone, and a replay is marked and identical */
+    async check(base, acknowledged, _connections, _runs, sample) {
+      const ledger = await readLedger(base);
+      const again = await request(`${base}/payments/v1/charges`, { method: 'POST', json: chargeBody('replayed'), headers: { 'idempotency-key': REPLAY_KEY } });
+      const notes = [];
+      if (ledger.charges !== 1 || ledger.other !== 0) notes.push(`the ledger holds ${ledger.charges} charge lines and ${ledger.other} others, not the sample's one`);
+      if (again.status !== 201 || again.headers['idempotent-replayed'] !== 'true') notes.push(`a replay after the load answered ${again.status} with Idempotent-Replayed: ${again.headers['idempotent-replayed']}`);
+      if (!again.body.equals(sample.body)) notes.push('a replay after the load differs from the first answer');
+      return {
+        ledgerCharges: ledger.charges,
+        acknowledged2xx: acknowledged,
+        summary: `ledger charge lines ${ledger.charges} after ${acknowledged.toLocaleString('en-US')} 2xx replays counted (warm-up and measured run); a replay after the load: ${again.status}, Idempotent-Replayed: ${again.headers['idempotent-replayed']}, ${again.body.equals(sample.body) ? 'the first answer\'s bytes' : 'other bytes'}`,
+        note: notes.join('; ') || undefined,
+      };
     },
   },
 };
+
+/** The bench's charge (the README's example), `orderId` in its metadata. */
+function chargeBody(orderId) {
+  return { amount: 4999, currency: 'usd', payment_method: 'pm_card_visa', metadata: { order_id: orderId } };
+}
+/**
+ * Reads the whole payment ledger, 100 lines a page over one kept-alive connection: { charges, other, repeatedKeys,
+ * pages, ms } (charge lines, lines of other types, keys found on more than one charge line).
+ */
+async function readLedger(base) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const started = performance.now();
+  const keys = new Set();
+  let charges = 0;
+  let other = 0;
+  let repeatedKeys = 0;
+  let pages = 0;
+  let after;
+  try {
+    for (;;) {
+      const r = await request(`${base}/payments/v1/ledger?limit=100${after ? `&starting_after=${after}` : ''}`, { agent, timeoutMs: 30_000 });
+      if (r.status !== 200) throw new BenchError(`reading the ledger: ${r.status} ${r.body.toString().slice(0, 300)}`);
+      const page = JSON.parse(r.body.toString());
+      pages++;
+      for (const line of page.data) {
+        if (line.type !== 'charge') {
+          other++;
+          continue;
+        }
+        charges++;
+        if (line.idempotency_key !== null) {
+          if (keys.has(line.idempotency_key)) repeatedKeys++;
+          keys.add(line.idempotency_key);
+        }
+      }
+      if (!page.has_more || page.data.length === 0) break;
+      after = page.data.at(-1).id;
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { charges, other, repeatedKeys, pages, ms: performance.now() - started };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // small helpers
@@ -269,14 +443,14 @@ const log = (message) => console.log(`bench: ${message}`);
 
 
 /**
- * One request with a fresh connection (GET unless `method`; `json` is sent as an application/json body); resolves
- * { status, headers, body } or rejects on a socket error or after `timeoutMs`.
+ * One request with a fresh connection unless `agent` (GET unless `method`; `json` is sent as an application/json body,
+ * `headers` added); resolves { status, headers, body } or rejects on a socket error or after `timeoutMs`.
  */
-function request(url, { method = 'GET', json, timeoutMs = 2000 } = {}) {
+function request(url, { method = 'GET', json, headers: extra = {}, agent = false, timeoutMs = 2000 } = {}) {
   return new Promise((resolve, reject) => {
     const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
-    const headers = payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {};
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
+    const headers = { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...extra };
+    const req = http.request(url, { method, headers, agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -593,24 +767,35 @@ async function runScenario(scenario, loadgen, placement) {
   const argv = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--seed', String(SEED), ...state.args, ...scenario.serverArgs];
   const understudy = startServer('understudy', argv, connections, { env, placement });
   const base = `http://127.0.0.1:${port}`;
-  const url = `${base}${scenario.route}`;
   const first = await firstSuccess(understudy, `${base}${scenario.readyRoute ?? scenario.route}`);
   const startupMs = first.startupMs;
   let response = first.response;
   let prepared;
-  if (writes) {
-    prepared = await writes.prepare?.(base);
-    response = await request(url, { method, json: writes.sample() });
-    if (response.status !== writes.status) throw new BenchError(`understudy answered the sample ${method} ${scenario.route} with ${response.status}, not ${writes.status}: ${response.body.toString().slice(0, 300)}`);
+  let sample;
+  let route = scenario.route;
+  const sampler = writes ?? (scenario.before ? WRITE_LOADS[scenario.before] : undefined);
+  if (sampler) {
+    // the write scenario's own route, or the before-load's (which must be the POST whose answer names the object)
+    const sampleRoute = writes ? scenario.route : SCENARIOS.find((s) => s.writes === scenario.before).route;
+    prepared = await sampler.prepare?.(base);
+    sample = await request(`${base}${sampleRoute}`, { method: 'POST', json: sampler.sample(), headers: sampler.sampleHeaders?.() });
+    if (sample.status !== sampler.status) throw new BenchError(`understudy answered the sample POST ${sampleRoute} with ${sample.status}, not ${sampler.status}: ${sample.body.toString().slice(0, 300)}`);
+    if (writes) response = sample;
+    else {
+      route = scenario.route.replace('{sampleId}', JSON.parse(sample.body.toString()).id);
+      response = await request(`${base}${route}`);
+      if (response.status !== 200) throw new BenchError(`understudy answered GET ${route} with ${response.status}: ${response.body.toString().slice(0, 300)}`);
+    }
   }
   const contentType = response.headers['content-type'] ?? 'application/octet-stream';
-  log(`  understudy: first 200 after ${startupMs.toFixed(0)} ms${writes ? `; sample ${method} answered ${response.status}` : ''} (${response.body.length} bytes, ${contentType})`);
+  const url = `${base}${route}`;
+  log(`  understudy: first 200 after ${startupMs.toFixed(0)} ms${sampler ? `; sample POST answered ${sample.status}` : ''}; ${method} ${route} answers ${response.status} (${response.body.length} bytes, ${contentType})`);
   if (understudy.state) log(`  understudy: ${understudy.state}`);
   const u = await measure(understudy, loadgen, url, connections, scenario.writes);
   let checked;
   if (writes?.check) {
     const acknowledged = [u.warmup, u].filter(Boolean).reduce((sum, r) => sum + r.requests - r.non2xx, 0);
-    checked = await writes.check(base, acknowledged, connections, u.warmup ? 2 : 1);
+    checked = await writes.check(base, acknowledged, connections, u.warmup ? 2 : 1, sample);
     if (checked.note) log(`  warning: ${checked.note}`);
   }
   const uStop = await stopServer(understudy);
@@ -625,10 +810,10 @@ async function runScenario(scenario, loadgen, placement) {
 
   // the baseline, serving the same bytes
   const basePort = await freePort();
-  const baseArgv = [process.execPath, BASELINE, String(basePort), scenario.route, contentType, String(scenario.baselineDelayMs ?? 0), method, String(response.status)];
+  const baseArgv = [process.execPath, BASELINE, String(basePort), route, contentType, String(scenario.baselineDelayMs ?? 0), method, String(response.status)];
   const baseline = startServer('node:http', baseArgv, connections, { stdin: 'pipe', placement });
   baseline.child.stdin.end(response.body);
-  const baseUrl = `http://127.0.0.1:${basePort}${scenario.route}`;
+  const baseUrl = `http://127.0.0.1:${basePort}${route}`;
   const baseFirst = await firstSuccess(baseline, baseUrl, { method, json: writes?.sample(), status: response.status });
   if (!baseFirst.response.body.equals(response.body) || baseFirst.response.headers['content-type'] !== contentType) {
     throw new BenchError('the baseline does not return the same body and content-type as understudy');
@@ -640,7 +825,7 @@ async function runScenario(scenario, loadgen, placement) {
     name: scenario.name,
     placement,
     method,
-    route: scenario.route,
+    route,
     connections,
     store: state.store,
     serverArgs: [...state.args, ...scenario.serverArgs],
@@ -708,7 +893,7 @@ function printTable(results) {
     const non2xx = (u.warmup?.non2xx ?? 0) + u.non2xx;
     const errors = (u.warmup?.errors ?? 0) + u.errors;
     if (non2xx || errors) console.log(`  note: understudy answered ${fmt(non2xx)} non-2xx and had ${fmt(errors)} socket errors/timeouts (warm-up and measured run)`);
-    if (u.checked) console.log(`  ${u.checked.note ? 'MISS' : 'ok  '} units reserved ${fmt(u.checked.reservedUnits)} for ${fmt(u.checked.acknowledged2xx)} 2xx answers counted (warm-up and measured run)${u.checked.note ? `: ${u.checked.note}` : ''}`);
+    if (u.checked) console.log(`  ${u.checked.note ? 'MISS' : 'ok  '} ${u.checked.summary}${u.checked.note ? `: ${u.checked.note}` : ''}`);
     for (const line of u.warnings ?? []) console.log(`  note: understudy said: ${line}`);
   }
   printDurability(results, fmt);
