@@ -27,8 +27,13 @@ export interface RestRequest {
 
 export interface RestResult {
   status: number;
-  /** serialized as JSON unless `stream` is given */
+  /** serialized as JSON unless `stream` or `json` is given */
   body?: unknown;
+  /**
+   * the body already serialized as JSON (a stored answer replayed as it was sent, byte for byte): sent as it is;
+   * `body`, when given too, must be the value it was made from (the response check reads it instead of parsing)
+   */
+  json?: string;
   headers?: Record<string, string>;
   /** a streamed body (exports); headers must carry the content-type */
   stream?: AsyncIterable<string>;

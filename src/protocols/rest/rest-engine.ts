@@ -395,8 +395,8 @@ function isStream(body: Reply['body']): body is AsyncIterable<string | Buffer> {
 function toReply(result: RestResult): Reply {
   const headers: Reply['headers'] = { ...result.headers };
   if (result.stream) return { status: result.status, headers, body: result.stream };
-  if (result.body === undefined) return { status: result.status, headers };
-  const body = JSON.stringify(result.body);
+  if (result.json === undefined && result.body === undefined) return { status: result.status, headers };
+  const body = result.json ?? JSON.stringify(result.body);
   if (!headers['content-type']) headers['content-type'] = 'application/json';
   headers['content-length'] = Buffer.byteLength(body);
   return { status: result.status, headers, body, source: result.body };

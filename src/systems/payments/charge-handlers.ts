@@ -92,7 +92,7 @@ export function createCharge(req: RestRequest, state: PaymentsState): RestResult
     amountCaptured: capture ? body.amount : 0,
     failureCode: null,
     failureMessage: null,
-    outcome: { ...APPROVED },
+    outcome: APPROVED,
   });
   if (capture) {
     state.addLedgerEntry({

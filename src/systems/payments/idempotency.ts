@@ -29,11 +29,14 @@ export interface StoredKey {
   key: string;
   /** operationId and path parameters of the first request */
   endpoint: string;
-  /** sha256 of the canonical JSON of the first request's (sanitized) body */
+  /** sha256 (base64) of the canonical JSON of the first request's (sanitized) body */
   digest: string;
   status: number;
-  /** a deep copy of the first answer's body: the charge as it was then */
-  body: unknown;
+  /**
+   * the first answer's body as it was sent (the charge as it was then), serialized: replayed byte for byte, and
+   * about half the memory of the object it was made from
+   */
+  json: string;
   createdAt: number;
   expiresAt: number;
   /** until when the first request is still executing (pm_card_slow): a request with the key meanwhile gets 409 */
@@ -88,7 +91,7 @@ export class IdempotencyKeys {
   static fromEntries(entries: StoredKey[], ttlMs: number, maxKeys: number | undefined): IdempotencyKeys {
     const keys = new IdempotencyKeys(ttlMs, maxKeys);
     for (const e of entries) {
-      if (typeof e.client !== 'string' || typeof e.key !== 'string' || typeof e.digest !== 'string' || !Number.isInteger(e.status)) {
+      if (typeof e.client !== 'string' || typeof e.key !== 'string' || typeof e.digest !== 'string' || typeof e.json !== 'string' || !Number.isInteger(e.status)) {
         throw new Error('idempotency keys: malformed entry');
       }
       keys.byKey.set(mapKey(e.client, e.key), e);
@@ -122,7 +125,7 @@ export function canonicalJson(value: unknown): string {
 export function parametersDigest(body: unknown): string {
   return createHash('sha256')
     .update(canonicalJson(body ?? {}))
-    .digest('hex');
+    .digest('base64');
 }
 
 function endpointOf(req: RestRequest): string {
@@ -180,20 +183,22 @@ export function idempotent(handler: SyncHandler, precheck?: Precheck): SyncHandl
           changedState: false,
         });
       }
-      return { status: stored.status, body: structuredClone(stored.body), headers: { [REPLAYED_HEADER]: 'true' }, key, changedState: false };
+      return { status: stored.status, json: stored.json, headers: { [REPLAYED_HEADER]: 'true' }, key, changedState: false };
     }
 
     const result = handler(req, state);
+    // serialized once: stored, and sent as the same bytes (the handler's body is a fresh view, kept for the check)
+    const json = JSON.stringify(result.body);
     state.keys.store({
       client: req.client,
       key,
       endpoint,
       digest,
       status: result.status,
-      body: structuredClone(result.body),
+      json,
       createdAt: now,
       executingUntil: now + (result.holdMs ?? 0),
     });
-    return { ...result, key, changedState: true };
+    return { ...result, json, key, changedState: true };
   };
 }

@@ -18,13 +18,21 @@ const ID_LENGTH = 24;
 
 export function objectId(seed: number, kind: IdKind, counter: number): string {
   const digest = createHash('sha256').update(`understudy-payments/${seed}/${kind}/${counter}`).digest();
-  let n = BigInt('0x' + digest.toString('hex'));
-  let out = '';
-  while (out.length < ID_LENGTH) {
-    out += BASE62[Number(n % 62n)];
-    n /= 62n;
+  // the digest as a 256-bit number, written in base62 least significant digit first: long division by 62 over
+  // eight 32-bit limbs (a remainder times 2^32 plus a limb stays below 2^38, exact in a double), which is what a
+  // BigInt would do, without allocating one per step (ids are made on every charge: this is the traffic path)
+  const limbs = [0, 4, 8, 12, 16, 20, 24, 28].map((at) => digest.readUInt32BE(at));
+  let out = `${kind}_`;
+  for (let digit = 0; digit < ID_LENGTH; digit++) {
+    let remainder = 0;
+    for (let i = 0; i < limbs.length; i++) {
+      const value = remainder * 0x1_0000_0000 + limbs[i];
+      limbs[i] = Math.floor(value / 62);
+      remainder = value - limbs[i] * 62;
+    }
+    out += BASE62[remainder];
   }
-  return `${kind}_${out}`;
+  return out;
 }
 
 /**
