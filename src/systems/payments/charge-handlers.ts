@@ -7,11 +7,11 @@
  * answers 500; pm_card_slow is an ordinary success whose answer the transport holds for `slowMs`.
  */
 import type { RestRequest, RestResult } from '../../protocols/rest/handler.js';
-import { testCardOfMethod, type TestCard } from './cards.js';
+import { testCardOfMethod, type Decline, type TestCard } from './cards.js';
 import { apiError, errorResult, invalidAmount, invalidRequest, resourceMissing } from './errors.js';
 import { idempotencyKeyOf } from './idempotency.js';
 import { limitOf, listEnvelope, pageOf } from './lists.js';
-import { APPROVED, declinedOutcome, type PaymentsState } from './state.js';
+import { APPROVED, declinedOutcome, type PaymentsState, type StoredCharge } from './state.js';
 import { chargeView } from './views.js';
 
 interface CreateChargeBody {
@@ -50,31 +50,32 @@ export function createCharge(req: RestRequest, state: PaymentsState): RestResult
 
   const now = state.now();
   const key = idempotencyKeyOf(req) ?? null;
-  const common = {
+  const capture = body.capture ?? true;
+  // one literal for both outcomes (one object shape for every charge, nothing copied on the traffic path)
+  const record = (declined: Decline | undefined): Omit<StoredCharge, 'index' | 'id'> => ({
     amount: body.amount,
     currency: body.currency,
     customer,
     description: body.description ?? null,
-    metadata: { ...(body.metadata ?? {}) },
+    // the validated body is this request's own: its metadata object can be kept as it is
+    metadata: body.metadata ?? {},
     paymentMethod: body.payment_method,
+    status: declined ? 'failed' : 'succeeded',
+    captured: !declined && capture,
+    amountCaptured: !declined && capture ? body.amount : 0,
     amountRefunded: 0,
+    failureCode: declined ? declined.code : null,
+    failureMessage: declined ? declined.message : null,
+    outcome: declined ? declinedOutcome(declined) : APPROVED,
     created: now,
     client: req.client,
     idempotencyKey: key,
     capture: null,
-  };
+  });
 
   if (card.behaviour.kind === 'decline') {
     const { decline } = card.behaviour;
-    const charge = state.addCharge({
-      ...common,
-      status: 'failed',
-      captured: false,
-      amountCaptured: 0,
-      failureCode: decline.code,
-      failureMessage: decline.message,
-      outcome: declinedOutcome(decline),
-    });
+    const charge = state.addCharge(record(decline));
     state.recordChange('charge.failed', 'charge', charge.id, now);
     return {
       ...errorResult(402, { type: 'card_error', code: decline.code, decline_code: decline.declineCode, message: decline.message, charge: charge.id }),
@@ -84,16 +85,7 @@ export function createCharge(req: RestRequest, state: PaymentsState): RestResult
     };
   }
 
-  const capture = body.capture ?? true;
-  const charge = state.addCharge({
-    ...common,
-    status: 'succeeded',
-    captured: capture,
-    amountCaptured: capture ? body.amount : 0,
-    failureCode: null,
-    failureMessage: null,
-    outcome: APPROVED,
-  });
+  const charge = state.addCharge(record(undefined));
   if (capture) {
     state.addLedgerEntry({
       type: 'charge',

@@ -19,7 +19,7 @@
  * retry with a dropped key executes anew, as after expiry. Keys are kept in a Map in the order they were first
  * used; with one TTL for all that is also the order they expire in, so expiry drops from the front.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RestRequest, RestResult } from '../../protocols/rest/handler.js';
 import { errorResult } from './errors.js';
 import type { PaymentsState } from './state.js';
@@ -123,9 +123,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function parametersDigest(body: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson(body ?? {}))
-    .digest('base64');
+  return hash('sha256', canonicalJson(body ?? {}), 'base64');
 }
 
 function endpointOf(req: RestRequest): string {

@@ -6,7 +6,7 @@
  * (`^ch_[A-Za-z0-9]+$`); `pm_` ids therefore never contain `_` after the prefix and cannot collide with the test
  * payment method ids (`pm_card_visa`).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type IdKind = 'cus' | 'pm' | 'ch' | 're' | 'txn';
 
@@ -17,7 +17,8 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const ID_LENGTH = 24;
 
 export function objectId(seed: number, kind: IdKind, counter: number): string {
-  const digest = createHash('sha256').update(`understudy-payments/${seed}/${kind}/${counter}`).digest();
+  // crypto.hash: the one-shot digest, without a Hash object per id (ids are made on every charge)
+  const digest = hash('sha256', `understudy-payments/${seed}/${kind}/${counter}`, 'buffer');
   // the digest as a 256-bit number, written in base62 least significant digit first: long division by 62 over
   // eight 32-bit limbs (a remainder times 2^32 plus a limb stays below 2^38, exact in a double), which is what a
   // BigInt would do, without allocating one per step (ids are made on every charge: this is the traffic path)
@@ -40,7 +41,7 @@ export function objectId(seed: number, kind: IdKind, counter: number): string {
  * function so that a capture's outcome is the same live and on replay, whenever it is settled.
  */
 export function seededUnit(seed: number, purpose: string, subject: string): number {
-  const digest = createHash('sha256').update(`understudy-payments/${seed}/${purpose}/${subject}`).digest();
+  const digest = hash('sha256', `understudy-payments/${seed}/${purpose}/${subject}`, 'buffer');
   // 48 bits: exact in a double
   return digest.readUIntBE(0, 6) / 2 ** 48;
 }

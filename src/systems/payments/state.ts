@@ -194,15 +194,21 @@ export class PaymentsState {
     return this.pendingCaptures[0]?.capture!.dueAt;
   }
 
+  /** Keeps a new charge, giving it its index and id (the object given becomes the record: no copy per charge). */
   addCharge(fields: Omit<StoredCharge, 'index' | 'id'>): StoredCharge {
-    const charge: StoredCharge = { index: this.charges.length, id: this.nextId('ch'), ...fields };
+    const charge = fields as StoredCharge;
+    charge.index = this.charges.length;
+    charge.id = this.nextId('ch');
     this.charges.push(charge);
     this.chargeById.set(charge.id, charge);
     return charge;
   }
 
+  /** Keeps a new ledger entry, giving it its index and id (the object given becomes the record). */
   addLedgerEntry(fields: Omit<LedgerRecord, 'index' | 'id'>): LedgerRecord {
-    const entry: LedgerRecord = { index: this.ledger.length, id: this.nextId('txn'), ...fields };
+    const entry = fields as LedgerRecord;
+    entry.index = this.ledger.length;
+    entry.id = this.nextId('txn');
     this.ledger.push(entry);
     this.ledgerById.set(entry.id, entry);
     return entry;
