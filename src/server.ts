@@ -18,6 +18,7 @@ import { JournalBudget } from './journal/budget.js';
 import { openDataDir, type DataDirOptions } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
+import type { RestSystemDefinition } from './protocols/rest/handler.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
@@ -77,33 +78,19 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   const origin = new Map<MountedSystem, string>();
   /** what turns a built-in system off, for messages */
   const disable = new Map<MountedSystem, string>();
-  if (wms.enabled) {
-    const system = await mountRestSystem(
-      createWmsSystem({
-        skus: wms.skus,
-        warehouses: wms.warehouses,
-        changeRatePerSecond: wms.changeRatePerSecond,
-        reservationTtlMs: wms.reservationTtlMs,
-        maxObjects,
-      }),
-    );
+  const builtIn = async <S>(definition: RestSystemDefinition<S>, name: string, key: string) => {
+    const system = await mountRestSystem(definition);
     systems.push(system);
-    origin.set(system, 'the WMS');
-    disable.set(system, 'disable the WMS (systems.wms.enabled: false in a config file)');
+    origin.set(system, name);
+    disable.set(system, `disable ${name} (systems.${key}.enabled: false in a config file)`);
+  };
+  if (wms.enabled) {
+    const { skus, warehouses, changeRatePerSecond, reservationTtlMs } = wms;
+    await builtIn(createWmsSystem({ skus, warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }), 'the WMS', 'wms');
   }
   if (payments.enabled) {
-    const system = await mountRestSystem(
-      createPaymentsSystem({
-        captureDelayMs: payments.captureDelayMs,
-        captureFailureRate: payments.captureFailureRate,
-        idempotencyKeyTtlMs: payments.idempotencyKeyTtlMs,
-        maxAmount: payments.maxAmount,
-        maxObjects,
-      }),
-    );
-    systems.push(system);
-    origin.set(system, 'the payment gateway');
-    disable.set(system, 'disable the payment gateway (systems.payments.enabled: false in a config file)');
+    const { captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount } = payments;
+    await builtIn(createPaymentsSystem({ captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount, maxObjects }), 'the payment gateway', 'payments');
   }
   for (const contract of options.contracts ?? []) {
     const system = await mountCustomContract(contract, { validate: validateContracts });

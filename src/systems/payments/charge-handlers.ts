@@ -86,20 +86,7 @@ export function createCharge(req: RestRequest, state: PaymentsState): RestResult
   }
 
   const charge = state.addCharge(record(undefined));
-  if (capture) {
-    state.addLedgerEntry({
-      type: 'charge',
-      amount: charge.amount,
-      currency: charge.currency,
-      charge: charge.id,
-      refund: null,
-      customer: charge.customer,
-      description: charge.description,
-      client: req.client,
-      idempotencyKey: key,
-      created: now,
-    });
-  }
+  if (capture) state.moveMoney(charge, 'charge', charge.amount, null, req.client, key, now);
   state.recordChange('charge.succeeded', 'charge', charge.id, now);
   const result: RestResult = { status: 201, body: chargeView(charge), effects: [{ entity: 'charge', id: charge.id, action: 'created' }] };
   // the charge is made now; the caller waits as if execution took slowMs (the transport holds the reply)

@@ -153,34 +153,16 @@ export function idempotent(handler: SyncHandler, precheck?: Precheck): SyncHandl
     const digest = parametersDigest(req.body);
     const stored = state.keys.find(req.client, key, now);
     if (stored !== undefined) {
+      // refusals of a used key: answered before anything executes, so nothing is stored and nothing changes
+      const refuse = (status: number, message: string, code?: string): RestResult =>
+        withKey({ ...errorResult(status, { type: 'idempotency_error', ...(code ? { code } : {}), message }), changedState: false });
       if (now < stored.executingUntil) {
-        return withKey({
-          ...errorResult(409, {
-            type: 'idempotency_error',
-            code: 'idempotency_key_in_use',
-            message: `Another request with the Idempotency-Key ${key} is still being executed. Retry once it has finished.`,
-          }),
-          changedState: false,
-        });
+        return refuse(409, `Another request with the Idempotency-Key ${key} is still being executed. Retry once it has finished.`, 'idempotency_key_in_use');
       }
-      if (stored.endpoint !== endpoint) {
-        return withKey({
-          ...errorResult(400, {
-            type: 'idempotency_error',
-            message: `Keys for idempotent requests can only be used for the same endpoint they were first used for. The Idempotency-Key ${key} was first used for another endpoint; try using a key other than it if you meant to execute a different request.`,
-          }),
-          changedState: false,
-        });
-      }
-      if (stored.digest !== digest) {
-        return withKey({
-          ...errorResult(400, {
-            type: 'idempotency_error',
-            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. The Idempotency-Key ${key} was first used with other parameters; try using a key other than it if you meant to execute a different request.`,
-          }),
-          changedState: false,
-        });
-      }
+      const reuse = (what: string, firstUsed: string) =>
+        `Keys for idempotent requests can only be used ${what}. The Idempotency-Key ${key} was first used ${firstUsed}; try using a key other than it if you meant to execute a different request.`;
+      if (stored.endpoint !== endpoint) return refuse(400, reuse('for the same endpoint they were first used for', 'for another endpoint'));
+      if (stored.digest !== digest) return refuse(400, reuse('with the same parameters they were first used with', 'with other parameters'));
       return { status: stored.status, json: stored.json, headers: { [REPLAYED_HEADER]: 'true' }, key, changedState: false };
     }
 

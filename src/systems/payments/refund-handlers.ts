@@ -49,18 +49,7 @@ export function createRefund(req: RestRequest, state: PaymentsState): RestResult
   };
   state.refunds.set(refund.id, refund);
   charge.amountRefunded += amount;
-  state.addLedgerEntry({
-    type: 'refund',
-    amount: -amount,
-    currency: charge.currency,
-    charge: charge.id,
-    refund: refund.id,
-    customer: charge.customer,
-    description: charge.description,
-    client: req.client,
-    idempotencyKey: idempotencyKeyOf(req) ?? null,
-    created: now,
-  });
+  state.moveMoney(charge, 'refund', -amount, refund.id, req.client, idempotencyKeyOf(req) ?? null, now);
   state.recordChange('refund.succeeded', 'refund', refund.id, now);
   state.recordChange('charge.refunded', 'charge', charge.id, now);
   return {

@@ -214,6 +214,25 @@ export class PaymentsState {
     return entry;
   }
 
+  /**
+   * A money movement of `charge` (its currency, customer and description): `amount` positive for a charge or a
+   * capture, negative for a refund; who asked and under which key.
+   */
+  moveMoney(charge: StoredCharge, type: LedgerType, amount: number, refund: string | null, client: string, idempotencyKey: string | null, at: number): LedgerRecord {
+    return this.addLedgerEntry({
+      type,
+      amount,
+      currency: charge.currency,
+      charge: charge.id,
+      refund,
+      customer: charge.customer,
+      description: charge.description,
+      client,
+      idempotencyKey,
+      created: at,
+    });
+  }
+
   recordChange(type: string, kind: ChangeKind, id: string, at: number): void {
     this.changes.add(type, kind, id, at);
   }
@@ -247,18 +266,7 @@ export class PaymentsState {
     charge.status = 'succeeded';
     charge.captured = true;
     charge.amountCaptured = charge.amount;
-    this.addLedgerEntry({
-      type: 'capture',
-      amount: charge.amount,
-      currency: charge.currency,
-      charge: charge.id,
-      refund: null,
-      customer: charge.customer,
-      description: charge.description,
-      client,
-      idempotencyKey,
-      created: dueAt,
-    });
+    this.moveMoney(charge, 'capture', charge.amount, null, client, idempotencyKey, dueAt);
     this.recordChange('charge.succeeded', 'charge', charge.id, dueAt);
   }
 }

@@ -70,12 +70,12 @@ export async function expectJournalConforms(base: string): Promise<void> {
   expect(off, 'journal entries whose response broke the contract').toEqual([]);
 }
 
-/** The ledger, all of it (newest first). */
-export async function ledger(base: string, query = ''): Promise<any[]> {
+/** Every object of a list operation, all pages (newest first). */
+async function everything(base: string, path: string, query: string): Promise<any[]> {
   const all: any[] = [];
   let after = '';
   for (;;) {
-    const page = await get(base, `/ledger?limit=100${query}${after ? `&starting_after=${after}` : ''}`);
+    const page = await get(base, `${path}?limit=100${query}${after ? `&starting_after=${after}` : ''}`);
     expect(page.status).toBe(200);
     all.push(...page.body.data);
     if (!page.body.has_more) return all;
@@ -83,18 +83,11 @@ export async function ledger(base: string, query = ''): Promise<any[]> {
   }
 }
 
+/** The ledger, all of it (newest first); `query` adds filters (`&customer=cus_…`). */
+export const ledger = (base: string, query = '') => everything(base, '/ledger', query);
+
 /** Every charge (newest first). */
-export async function charges(base: string, query = ''): Promise<any[]> {
-  const all: any[] = [];
-  let after = '';
-  for (;;) {
-    const page = await get(base, `/charges?limit=100${query}${after ? `&starting_after=${after}` : ''}`);
-    expect(page.status).toBe(200);
-    all.push(...page.body.data);
-    if (!page.body.has_more) return all;
-    after = page.body.data.at(-1).id;
-  }
-}
+export const charges = (base: string, query = '') => everything(base, '/charges', query);
 
 /** A charge body the tests send, with what varies between them. */
 export const order = (n: number | string, extra: Record<string, unknown> = {}) => ({
