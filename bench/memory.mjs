@@ -18,6 +18,7 @@
 // Env:   MEMORY_OBJECTS=10000 (limits.objects)  MEMORY_JOURNAL=8mb (limits.journalBytes)  MEMORY_CONCURRENCY=4
 // Keep it light: it is meant to run once on a shared machine, not in a loop.
 
+import { mb, pad, runConcurrent, send } from './lib/memory-probe.mjs';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -179,7 +180,7 @@ async function readUntilFlat(url, agent, prefix, workspace, measure, print) {
   let requests = 0;
   let fullSince = -1;
   for (let round = 1; round <= 40; round++) {
-    await runConcurrent(READ_ROUND, (i) => get(url, agent, i % 5 === 0 ? `${prefix}/wms/v1/items?limit=20` : `${prefix}/wms/v1/inventory/SKU-${((requests + i) % 1000) + 1}`));
+    await runConcurrent(READ_ROUND, CONCURRENCY, (i) => get(url, agent, i % 5 === 0 ? `${prefix}/wms/v1/items?limit=20` : `${prefix}/wms/v1/inventory/SKU-${((requests + i) % 1000) + 1}`));
     requests += READ_ROUND;
     const row = { round, requests, ...(await measure(workspace)) };
     if (fullSince < 0 && rows.length > 0 && row.journalEntries <= rows.at(-1).journalEntries) fullSince = rows.length - 1;
@@ -193,7 +194,7 @@ async function readUntilFlat(url, agent, prefix, workspace, measure, print) {
 
 /** Orders first..first+count-1: reserve two lines; release three in four, leave the fourth to expire. */
 async function writeOrders(url, agent, prefix, first, count) {
-  await runConcurrent(count, async (i) => {
+  await runConcurrent(count, CONCURRENCY, async (i) => {
     const n = first + i;
     const lines = [
       { sku: `SKU-${(n % 1000) + 1}`, quantity: 1 },
@@ -204,52 +205,14 @@ async function writeOrders(url, agent, prefix, first, count) {
   });
 }
 
-async function runConcurrent(count, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
 function get(url, agent, route) {
   return send(url, agent, 'GET', route);
-}
-
-function send(url, agent, method, route, body) {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${route}`, { method, agent, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = text;
-        }
-        resolve({ status: res.statusCode, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 function printWriteRow(row, base) {
   const objects = row.reservations + row.shipments;
   const perObject = objects === 0 ? '-' : String(Math.round((row.heapUsed + row.arrayBuffers - base.heapUsed - base.arrayBuffers) / objects));
   console.log(`  ${pad(row.orders, 6)}  ${pad(objects, 12)}  ${pad(row.finished, 8)}  ${pad(row.feedAppended, 12)}  ${mb(row.rss, 6)}  ${mb(row.heapUsed, 7)}  ${pad(perObject, 21)}`);
-}
-
-function pad(value, width) {
-  return String(value).padStart(width);
-}
-
-function mb(bytes, width) {
-  return pad((bytes / MB).toFixed(1), width);
 }
 
 function round(n) {

@@ -23,6 +23,7 @@
 // Env:   CHARGES=30000 (per phase)  MEMORY_JOURNAL=8mb (limits.journalBytes)  MEMORY_CONCURRENCY=4
 // Keep it light: it is meant to run once on a shared machine, not in a loop.
 
+import { mb, pad, runConcurrent, send } from './lib/memory-probe.mjs';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -117,7 +118,7 @@ async function main() {
   // full once a round adds no entry (the count then wobbles as whole chunks are dropped); two more rounds after that
   for (let round = 1, fullSince = 0; round <= 20 && !(fullSince && round > fullSince + 2); round++) {
     const t0 = Date.now();
-    await runConcurrent(FILL_ROUND, () => expect(post(url, agent, body('replayed'), 'memory-replay'), 201));
+    await runConcurrent(FILL_ROUND, CONCURRENCY, () => expect(post(url, agent, body('replayed'), 'memory-replay'), 201));
     const ms = Date.now() - t0;
     const row = await measure();
     console.log(`  round ${pad(round, 2)}: journal ${pad(row.journalEntries, 6)} entries, charges ${row.charges}, heap ${mb(row.heapUsed, 6)} MB, buffers ${mb(row.arrayBuffers, 6)} MB (${Math.round((1000 * FILL_ROUND) / ms)} req/s)`);
@@ -135,7 +136,7 @@ async function main() {
     for (let made = 0; made < CHARGES; ) {
       const count = Math.min(BATCH, CHARGES - made);
       const first = made;
-      await runConcurrent(count, (i) => expect(post(url, agent, body(`${keyed ? 'K' : 'N'}-${first + i}`), keyed ? `memory-${first + i}` : undefined), 201));
+      await runConcurrent(count, CONCURRENCY, (i) => expect(post(url, agent, body(`${keyed ? 'K' : 'N'}-${first + i}`), keyed ? `memory-${first + i}` : undefined), 201));
       made += count;
       const row = await measure();
       rows.push(row);
@@ -185,44 +186,8 @@ async function expect(promise, status) {
   if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
 }
 
-async function runConcurrent(count, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
 function post(url, agent, json, key) {
-  const payload = JSON.stringify(json);
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
-  if (key !== undefined) headers['idempotency-key'] = key;
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${ROUTE}`, { method: 'POST', agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = text;
-        }
-        resolve({ status: res.statusCode, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function pad(value, width) {
-  return String(value).padStart(width);
-}
-
-function mb(bytes, width) {
-  return pad((bytes / MB).toFixed(1), width);
+  return send(url, agent, 'POST', ROUTE, json, key === undefined ? {} : { 'idempotency-key': key });
 }
 
 function kb(bytes) {
