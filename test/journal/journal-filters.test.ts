@@ -249,7 +249,7 @@ rules:
       ['{ in: body, pointer: /order/ref }', '{ in: body }', /createOrder: x-understudy-key in: body needs a JSON pointer/],
       ['{ in: body, pointer: /order/ref }', '{ in: body, pointer: order }', /createOrder: x-understudy-key in: body needs a JSON pointer/],
       ['{ in: body, pointer: /order/ref }', '{ in: body, pointer: /order/ref, name: ref }', /createOrder: x-understudy-key has unknown property name/],
-      ['{ in: header, name: X-Request-Id }', '{ in: body, pointer: /id }', /createPayment: x-understudy-key in: body, but the operation takes no JSON request body/],
+      ['{ in: header, name: X-Request-Id }', '{ in: body, pointer: /id }', /createPayment: x-understudy-key in: body, but the operation takes no JSON or form request body/],
       ['{ in: path, name: orderRef }', '{ in: path, name: orderId }', /getOrderStatus: x-understudy-key names path parameter orderId/],
       ['{ in: query, name: ref }', '/ref', /lookupOrder: x-understudy-key must be a map/],
     ];

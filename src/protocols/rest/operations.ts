@@ -127,9 +127,12 @@ function compileBody(
   const media: AcceptedMedia[] = Object.entries(located.value.content ?? {}).map(([type, content]) => {
     const lower = type.toLowerCase().split(';')[0].trim();
     const kind = mediaKind(lower);
+    const pointer = `${located.pointer}${pointerOf('content', type, 'schema')}`;
     const validate =
       content.schema && kind !== 'other'
-        ? compiler.requestBody(`${located.pointer}${pointerOf('content', type, 'schema')}`, `${what} request body`)
+        ? kind === 'form'
+          ? compiler.formBody(pointer, `${what} form body`)
+          : compiler.requestBody(pointer, `${what} request body`)
         : undefined;
     return { type: lower, kind, validate };
   });

@@ -4,7 +4,8 @@
  * header when the caller sends one, else the operation's external key, which the contract names with the
  * extension `x-understudy-key` on the operation:
  *
- *   x-understudy-key: { in: body, pointer: /externalOrderId }     a JSON pointer into the JSON request body
+ *   x-understudy-key: { in: body, pointer: /externalOrderId }     a JSON pointer into the JSON or form body
+ *                                                                 (`metadata[order_id]` is /metadata/order_id)
  *   x-understudy-key: { in: header, name: X-Request-Id }          a request header
  *   x-understudy-key: { in: query, name: orderRef }               a query parameter
  *   x-understudy-key: { in: path, name: orderId }                 a path parameter of the operation's template
@@ -12,10 +13,12 @@
  * The pipeline asks for the key before chaos and before validation, so nothing here may trust the request: a
  * body that is not JSON, a pointer that leads nowhere or a value that is not a string or a number simply gives
  * no key (validation reports what is wrong later). The body is parsed only for operations that declare a body
- * key, and only when it is JSON; requests to every other operation cost one header lookup and allocate nothing.
+ * key, and only when it is JSON or a form; requests to every other operation cost one header lookup and allocate
+ * nothing.
  */
 import type { Exchange } from '../../engine/exchange.js';
 import { ContractLoadError } from './contract.js';
+import { parseForm } from './form-body.js';
 import type { CompiledOperation } from './operations.js';
 
 export const KEY_EXTENSION = 'x-understudy-key';
@@ -49,7 +52,7 @@ export function compileKeyReaders(operations: readonly CompiledOperation[], file
         if (typeof spec.pointer !== 'string' || (spec.pointer !== '' && !spec.pointer.startsWith('/'))) {
           throw problem('in: body needs a JSON pointer, e.g. pointer: /externalOrderId');
         }
-        if (!op.body?.media.some((m) => m.kind === 'json')) throw problem('in: body, but the operation takes no JSON request body');
+        if (!op.body?.media.some((m) => m.kind === 'json' || m.kind === 'form')) throw problem('in: body, but the operation takes no JSON or form request body');
         readers.set(op, bodyReader(parsePointer(spec.pointer)));
         break;
       }
@@ -93,19 +96,31 @@ function pathReader(name: string): KeyReader {
 
 /** application/json and any +json type, parameters allowed */
 const JSON_TYPE = /^\s*application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+const FORM_TYPE = /^\s*application\/x-www-form-urlencoded\s*(?:;|$)/i;
+
+/** The body as JSON or as a form (bracket keys nested, form-body.ts), or undefined when it is neither. */
+function parsedBody(raw: Buffer, type: string): unknown {
+  if (JSON_TYPE.test(type)) {
+    try {
+      return JSON.parse(raw.toString('utf8'));
+    } catch {
+      return undefined; // validation answers this request with a 400 that says why
+    }
+  }
+  if (FORM_TYPE.test(type)) {
+    const form = parseForm(raw.toString('utf8'));
+    return 'value' in form ? form.value : undefined;
+  }
+  return undefined;
+}
 
 function bodyReader(pointer: string[]): KeyReader {
   return (exchange) => {
     const raw = exchange.body;
     if (raw === undefined || raw.length === 0 || exchange.bodyProblem !== undefined) return undefined;
     const type = exchange.headers['content-type'];
-    if (type === undefined || !JSON_TYPE.test(type)) return undefined;
-    let node: unknown;
-    try {
-      node = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return undefined; // validation answers this request with a 400 that says why
-    }
+    if (type === undefined) return undefined;
+    let node = parsedBody(raw, type);
     for (const token of pointer) {
       if (node === null || typeof node !== 'object') return undefined;
       if (Array.isArray(node)) {

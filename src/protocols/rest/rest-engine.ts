@@ -11,6 +11,7 @@ import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
+import { parseForm } from './form-body.js';
 import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
@@ -376,7 +377,14 @@ export class RestEngine implements ProtocolEngine {
         errors.push({ in: 'body', pointer: '', message: `the body is not valid JSON: ${(err as Error).message}` });
         return { body: undefined };
       }
-    } else body = parseQueryString(text);
+    } else {
+      const form = parseForm(text);
+      if ('error' in form) {
+        errors.push({ in: 'body', pointer: '', message: `the form cannot be read: ${form.error}` });
+        return { body: undefined };
+      }
+      body = form.value;
+    }
     if (media.validate && !media.validate(body)) errors.push(...describeErrors(media.validate.errors, 'body'));
     return { body };
   }

@@ -37,7 +37,7 @@ export interface Validator {
 type Instance = Ajv | Ajv2020;
 
 export class SchemaCompiler {
-  private readonly instances = new Map<'params' | 'requests' | 'responses', Instance>();
+  private readonly instances = new Map<'params' | 'requests' | 'forms' | 'responses', Instance>();
   private readonly document: object;
   readonly warnings: string[] = [];
   private readonly pending: Array<() => void> = [];
@@ -51,6 +51,15 @@ export class SchemaCompiler {
   /** Validator for a request body schema at `pointer` in the document. */
   requestBody(pointer: string, what: string): Validator {
     return this.lazy('requests', { $ref: ref(pointer) }, what);
+  }
+
+  /**
+   * Validator for a form-encoded request body (application/x-www-form-urlencoded) at `pointer`: a form carries
+   * only strings, so, as for parameters, each value is coerced in place to the type its schema says (`4999` to an
+   * integer, `false` to a boolean, one value to an array of one) before it is checked.
+   */
+  formBody(pointer: string, what: string): Validator {
+    return this.lazy('forms', { $ref: ref(pointer) }, what);
   }
 
   /** Validator for a response body schema at `pointer` in the document. */
@@ -85,18 +94,18 @@ export class SchemaCompiler {
   }
 
   /** the ajv instance for one use, created with its view of the document when first needed */
-  private instance(use: 'params' | 'requests' | 'responses'): Instance {
+  private instance(use: 'params' | 'requests' | 'forms' | 'responses'): Instance {
     let ajv = this.instances.get(use);
     if (ajv) return ajv;
     // inlineRefs: false compiles each referenced schema once as its own function instead of inlining it into
     // every schema that refers to it: a third of the compile time for contracts with shared components
     const options = { strict: false, allErrors: true, validateSchema: false, allowUnionTypes: true, inlineRefs: false } as const;
     const AjvClass = this.contract.dialect === '3.1' ? Ajv2020 : Ajv;
-    ajv = new AjvClass(use === 'params' ? { ...options, coerceTypes: 'array' } : options);
+    ajv = new AjvClass(use === 'params' || use === 'forms' ? { ...options, coerceTypes: 'array' } : options);
     addFormats(ajv as Ajv);
     // OpenAPI's own formats that JSON Schema does not define: accept, so they never fail a compile
     for (const format of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password']) ajv.addFormat(format, true);
-    const flag = use === 'requests' ? 'readOnly' : use === 'responses' ? 'writeOnly' : undefined;
+    const flag = use === 'requests' || use === 'forms' ? 'readOnly' : use === 'responses' ? 'writeOnly' : undefined;
     // a private copy only when the contract uses the flag at all (most do not; copying costs start-up time)
     const view = flag && JSON.stringify(this.document).includes(`"${flag}":true`) ? notRequiring(structuredClone(this.document), flag) : this.document;
     ajv.addSchema(view, CONTRACT_ID);
@@ -104,7 +113,7 @@ export class SchemaCompiler {
     return ajv;
   }
 
-  private lazy(use: 'params' | 'requests' | 'responses', schema: object, what: string): Validator {
+  private lazy(use: 'params' | 'requests' | 'forms' | 'responses', schema: object, what: string): Validator {
     const key = `${use}${JSON.stringify(schema)}`;
     const known = this.byKey.get(key);
     if (known) return known;

@@ -89,7 +89,7 @@ function engineErrorOf(status: number, error: EngineError, maxAmount: number): S
     case 'method-not-allowed':
       return { type: 'invalid_request_error', message: unrecognizedUrl(error) };
     case 'unsupported-media-type':
-      return { type: 'invalid_request_error', message: `This API takes JSON request bodies (Content-Type: application/json). ${error.detail}` };
+      return { type: 'invalid_request_error', message: `Unsupported Content-Type: send the body form-encoded, as Stripe's API takes it, or as JSON. ${error.detail}` };
     case 'body-too-large':
       return { type: 'invalid_request_error', message: `The request body is larger than the server accepts. ${error.detail}` };
     default:

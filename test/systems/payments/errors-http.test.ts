@@ -151,14 +151,23 @@ describe('refunds and captures refused', () => {
 });
 
 describe('requests that are not what the gateway takes', () => {
-  it('answers in Stripe\'s shape: not JSON, the wrong media type, too large, an unknown path or method, a malformed id', async () => {
+  it('answers in Stripe\'s shape: not JSON, the wrong media type, an absurd form, too large, an unknown path or method, a malformed id', async () => {
     const url = await server({ limits: { bodyBytes: 64 * 1024 } });
     const notJson = await pay(url, 'POST', '/charges', { raw: '{"amount": 4999,', headers: { 'content-type': 'application/json' } });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.type).toBe('invalid_request_error');
-    const form = await pay(url, 'POST', '/charges', { raw: 'amount=4999&currency=usd', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    expect(form.status).toBe(415);
-    expect(form.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/application\/json/) });
+    const text = await pay(url, 'POST', '/charges', { raw: 'amount=4999&currency=usd', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(text.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/application\/x-www-form-urlencoded/) });
+    const form = (raw: string) => pay(url, 'POST', '/charges', { raw, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const deep = await form(`amount=1&currency=usd&payment_method=pm_card_visa&metadata${'[a]'.repeat(12)}=x`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.error.message).toMatch(/depth/);
+    const many = await form(Array.from({ length: 1001 }, (_, i) => `metadata[k${i}]=v`).join('&'));
+    expect(many.status).toBe(400);
+    expect(many.body.error.message).toMatch(/parameter/i);
+    const notInt = await form('amount=49.99&currency=usd&payment_method=pm_card_visa');
+    expect(notInt.body.error).toMatchObject({ type: 'invalid_request_error', param: 'amount' });
     const xxe = await pay(url, 'POST', '/charges', {
       raw: '<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><charge>&x;</charge>',
       headers: { 'content-type': 'application/xml' },
@@ -246,5 +255,32 @@ describe('the built-in rate-limited profile', () => {
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
     expect(await charges(url)).toHaveLength(27);
+  });
+});
+
+describe('form-encoded bodies, as Stripe takes them', () => {
+  it('reads bracket notation and the schema\'s types, and compares parameters whatever the encoding', async () => {
+    const url = await server();
+    const form = 'amount=4999&currency=usd&payment_method=pm_card_visa&capture=false&description=Order%201&metadata%5Border_id%5D=1';
+    const charged = await pay(url, 'POST', '/charges', { raw: form, key: 'form-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(charged.status).toBe(201);
+    expect(charged.body).toMatchObject({ amount: 4999, captured: false, description: 'Order 1', metadata: { order_id: '1' } });
+    // the same parameters as JSON, under the same key: the same request
+    const asJson = await post(url, '/charges', order(1, { capture: false }), { key: 'form-1' });
+    expect(asJson.headers.get('idempotent-replayed')).toBe('true');
+    expect(asJson.body.id).toBe(charged.body.id);
+    // a card number in a form is masked in the journal like one in JSON
+    const card = await pay(url, 'POST', '/payment_methods', {
+      raw: 'type=card&card[number]=4242424242424242&card[exp_month]=12&card[exp_year]=2031&card[cvc]=321',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(card.status).toBe(201);
+    const [entry] = (await call(`${url}/__admin/journal?operation=createPaymentMethod`)).body.entries;
+    const full = JSON.stringify((await call(`${url}/__admin/journal/${entry.id}`)).body);
+    expect(full).not.toContain('424242424242');
+    expect(full).not.toContain('321');
+    // a keyless form charge is journaled under its order, as a JSON one is
+    await pay(url, 'POST', '/charges', { raw: 'amount=100&currency=usd&payment_method=pm_card_visa&metadata[order_id]=SO-5', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect((await call(`${url}/__admin/journal?key=SO-5`)).body.entries).toHaveLength(1);
   });
 });
