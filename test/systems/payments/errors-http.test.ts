@@ -278,7 +278,7 @@ describe('form-encoded bodies, as Stripe takes them', () => {
     const [entry] = (await call(`${url}/__admin/journal?operation=createPaymentMethod`)).body.entries;
     const full = JSON.stringify((await call(`${url}/__admin/journal/${entry.id}`)).body);
     expect(full).not.toContain('424242424242');
-    expect(full).not.toContain('321');
+    expect(full).not.toContain('=321');
     // a keyless form charge is journaled under its order, as a JSON one is
     await pay(url, 'POST', '/charges', { raw: 'amount=100&currency=usd&payment_method=pm_card_visa&metadata[order_id]=SO-5', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect((await call(`${url}/__admin/journal?key=SO-5`)).body.entries).toHaveLength(1);
