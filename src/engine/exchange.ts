@@ -102,7 +102,8 @@ export interface Exchange {
   bodyProblem?: BodyProblem;
   /**
    * the request body as the journal may keep it, when that is not `body`: card numbers and CVCs masked (set by the
-   * protocol engine as soon as the operation is known, so that a request chaos answers is masked too)
+   * protocol engine when the request reaches a system that takes card data, before routing inside it, so that a
+   * request to no operation, or one chaos answers, is masked too)
    */
   journalBody?: Buffer;
   remoteAddress: string;

@@ -86,7 +86,7 @@ const CARD_DIGITS = /(?<![\d])(?:\d[ -]?){12,}\d(?![\d])/g;
 const CARD_CODE = /(cv[cv]2?["'\]]?\s*(?:[:=]|>)\s*["']?)(\d{3,4})/gi;
 
 /**
- * Masks card data in a request body before the journal keeps it (RestSystemDefinition.maskedOperations): every
+ * Masks card data in a request body before the journal keeps it (RestSystemDefinition.masksCardData): every
  * digit of a card number but the last four becomes `*`, and a CVC becomes `***`. Length-preserving, and done on
  * the bytes (latin1), so the kept body has the size the request had and anything that was not card data is kept
  * byte for byte, whatever its encoding.

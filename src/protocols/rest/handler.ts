@@ -117,10 +117,11 @@ export interface RestSystemDefinition<S> {
    */
   sanitizeBody?(operationId: string, body: unknown): unknown;
   /**
-   * Operations whose request bodies the journal keeps with card numbers and CVCs masked (journal/redact.ts
-   * maskCardData), from the moment the operation is known: a request chaos answers is masked too.
+   * The journal keeps every request body sent to this system with card numbers and CVCs masked (journal/redact.ts
+   * maskCardData), whatever the operation: one that reaches no operation (a 404), or that chaos answers, too. For
+   * a system that takes card data, where a number may arrive anywhere, not only where the contract expects it.
    */
-  maskedOperations?: string[];
+  masksCardData?: boolean;
   /**
    * an admin command on the state (PUT /__admin/wms/simulation ...), run and logged by SystemStates.command:
    * returns what the admin route shows; throws CommandError, before changing anything, on input it refuses

@@ -29,7 +29,7 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
         replyCache: definition.replyCache as RestSystemDefinition<unknown>['replyCache'],
         errorShape: definition.errorShape,
         sanitizeBody: definition.sanitizeBody,
-        maskedOperations: definition.maskedOperations,
+        masksCardData: definition.masksCardData,
       },
     ),
     createState: (options) => definition.createState(options),

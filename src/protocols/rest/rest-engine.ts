@@ -48,7 +48,7 @@ interface LoggedRestInput {
 const READS = new Set(['GET', 'HEAD']);
 
 /** What a system may add to how the engine serves its contract (RestSystemDefinition documents each). */
-export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'maskedOperations'>;
+export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData'>;
 
 /** problem types of the refusals the engine itself makes */
 const ENGINE_PROBLEMS: Record<number, string> = { 413: 'body-too-large', 503: 'store-unavailable' };
@@ -68,8 +68,6 @@ export class RestEngine implements ProtocolEngine {
   private readonly replies = new ReplyCache();
   /** operations whose contract names their external key (x-understudy-key) */
   private readonly keyReaders: Map<CompiledOperation, KeyReader>;
-  /** operations whose request bodies the journal keeps with card data masked */
-  private readonly masked: ReadonlySet<string>;
 
   /** use create(): the response generator, when needed, loads asynchronously */
   private constructor(
@@ -103,9 +101,6 @@ export class RestEngine implements ProtocolEngine {
     if (notReads.length) throw new Error(`only GET operations of the contract can have cached replies, not ${notReads.join(', ')}`);
     this.cacheable = new Set(replyCache?.operations ?? []);
     this.revisionOf = replyCache?.revision;
-    const unmaskable = (options.maskedOperations ?? []).filter((id) => !this.operations.some((op) => op.id === id));
-    if (unmaskable.length) throw new Error(`masked operations the contract does not have: ${unmaskable.join(', ')}`);
-    this.masked = new Set(options.maskedOperations ?? []);
   }
 
   static async create(
@@ -127,6 +122,8 @@ export class RestEngine implements ProtocolEngine {
   }
 
   resolve(exchange: Exchange): Resolution {
+    // masked first, before routing and chaos: whoever answers, the journal never keeps a card number
+    if (this.options.masksCardData === true && exchange.body !== undefined) exchange.journalBody = maskCardData(exchange.body);
     let found: ReturnType<typeof this.router.find>;
     try {
       found = this.router.find('GET', exchange.path);
@@ -143,8 +140,6 @@ export class RestEngine implements ProtocolEngine {
         reply: this.refusal(405, 'method-not-allowed', `${exchange.method} is not allowed on ${exchange.path}; allowed: ${entry.allow}.`, {}, { allow: entry.allow }),
       };
     }
-    // masked now, before chaos can answer: whoever answers, the journal never keeps the card number
-    if (this.masked.size !== 0 && this.masked.has(op.id) && exchange.body !== undefined) exchange.journalBody = maskCardData(exchange.body);
     return { operation: op, params: found.params as Record<string, string> };
   }
 

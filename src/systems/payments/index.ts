@@ -83,7 +83,8 @@ export function createPaymentsSystem(options: PaymentsOptions): RestSystemDefini
     events: paymentsEvents,
     errorShape: createErrorShape(config.maxAmount),
     sanitizeBody: (operationId, body) => (operationId === 'createPaymentMethod' ? sanitizePaymentMethodBody(body) : body),
-    maskedOperations: ['createPaymentMethod'],
+    // a card number may be sent to any of its routes (or none): every body is kept masked
+    masksCardData: true,
     // replaying a log against other timings, another failure rate or another cap would build another gateway
     stateOptions: { ...configOf({ ...config, maxObjects: options.maxObjects }) },
   };

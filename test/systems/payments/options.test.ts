@@ -11,7 +11,7 @@ describe('createPaymentsSystem', () => {
     for (const id of ids) expect(operationOf(id)).toBeDefined();
     expect(Object.keys(system.handlers).sort()).toEqual([...ids].sort());
     expect(system.stateOptions).toEqual({ captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 86_400_000, maxAmount: 99_999_999, slowMs: 2000, maxObjects: null });
-    expect(system.maskedOperations).toEqual(['createPaymentMethod']);
+    expect(system.masksCardData).toBe(true);
     for (const hook of ['snapshotState', 'restoreState', 'errorShape', 'sanitizeBody'] as const) expect(typeof system[hook]).toBe('function');
   });
 

@@ -58,6 +58,9 @@ describe('the gateway across a SIGKILL', () => {
       authorized: await post(url, '/charges', order(4, { capture: false }), { key: 'ch-4' }),
     };
     expect(Object.values(answers).map((a) => a.status)).toEqual([201, 402, 500, 201]);
+    // a card number sent where no operation takes one (a mistyped route) is kept out of the journal all the same
+    const stray = await call(`${url}/payments/v1/payment_method`, json({ card: { number: '4242 4242 4242 4242', cvc: '314' } }));
+    expect(stray.status).toBe(404);
     const refund = await post(url, '/refunds', { charge: answers.charged.body.id, amount: 500 }, { key: 're-1' });
     expect(refund.status).toBe(201);
     const capture = await post(url, `/charges/${answers.authorized.body.id}/capture`, undefined, { key: 'cap-1' });
