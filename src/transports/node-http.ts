@@ -137,15 +137,26 @@ function respond(t: TrafficPath, exchange: Exchange, res: ServerResponse, arrive
 
 function deliver(t: TrafficPath, exchange: Exchange, res: ServerResponse, arrived: number, reply: Reply): void {
   const wait = exchange.delayMs - (t.scheduler.now() - arrived);
-  if (wait > 0) t.scheduler.after(wait, () => send(t, exchange, res, reply));
-  else send(t, exchange, res, reply);
+  if (wait <= 0) return send(t, exchange, res, reply);
+  // held (injected latency, a slow payment's execution time): a client that gives up first ends the exchange when
+  // it closes the connection, with nothing written, so the journal shows how long the client waited (what a
+  // timeout check judges), not when the reply would have been ready
+  const held = t.scheduler.after(wait, () => {
+    res.off('close', abandoned);
+    send(t, exchange, res, reply);
+  });
+  const abandoned = () => {
+    held.cancel();
+    t.engine.complete(exchange, NO_RESPONSE, { bytes: 0, body: undefined, error: `the client closed the connection while the reply was held (for ${exchange.delayMs} ms of latency or execution time in all)` });
+  };
+  res.once('close', abandoned);
 }
 
 function send(t: TrafficPath, exchange: Exchange, res: ServerResponse, reply: Reply): void {
   const { engine } = t;
   const body = reply.body;
   if (res.destroyed) {
-    engine.complete(exchange, reply, { bytes: 0, body: undefined, error: 'client closed the connection before the reply' });
+    engine.complete(exchange, NO_RESPONSE, { bytes: 0, body: undefined, error: 'client closed the connection before the reply' });
     return;
   }
   if (reply.disruption) {
