@@ -123,7 +123,7 @@ export class RestEngine implements ProtocolEngine {
 
   resolve(exchange: Exchange): Resolution {
     // masked first, before routing and chaos: whoever answers, the journal never keeps a card number
-    if (this.options.masksCardData === true && exchange.body !== undefined) exchange.journalBody = maskCardData(exchange.body);
+    if (this.options.masksCardData === true && exchange.body !== undefined && exchange.body.length !== 0) exchange.journalBody = maskCardData(exchange.body);
     let found: ReturnType<typeof this.router.find>;
     try {
       found = this.router.find('GET', exchange.path);
