@@ -14,6 +14,13 @@ export interface OperationInfo {
   template: string;
   /** the HTTP method, for protocols that have one */
   method?: string;
+  /**
+   * For the report card: where the request body carries a list of records, when the operation is a bulk one (a
+   * JSON pointer; '' for a top-level array), so that bulk calls carrying a single record can be counted
+   */
+  records?: string;
+  /** the query parameter that selects the fields of a read (`fields`, OData's `$select`), when it offers one */
+  fieldSelection?: string;
 }
 
 export type Resolution = { operation: OperationInfo; params: Record<string, string> } | { reply: Reply };

@@ -8,7 +8,7 @@
  *
  * Layout: a fixed head (numbers), then variable fields, each a u32 length and its bytes.
  */
-import type { ContractError, Effect, Exchange, FaultRecord, ReplyHeaders } from '../engine/exchange.js';
+import type { ContractError, Effect, Exchange, FaultRecord, Protocol, ReplyHeaders } from '../engine/exchange.js';
 
 /** start, end and duration (f64 each), status (u16), body sizes (u32 each) */
 const HEAD = 8 + 8 + 8 + 2 + 4 + 4;
@@ -76,6 +76,8 @@ export interface Outcome {
   endedAt: number;
   durationMs: number;
   transportError?: string;
+  /** for an exchange no system answered that is not traffic (an admin action: admin/admin-journal.ts) */
+  protocol?: Protocol;
 }
 
 const EMPTY = '';
@@ -104,7 +106,7 @@ export class RecordEncoder {
     this.set(3, ex.client);
     this.set(4, ex.key ?? EMPTY);
     this.set(5, ex.system?.name ?? EMPTY);
-    this.set(6, ex.system?.engine.protocol ?? 'none');
+    this.set(6, ex.system?.engine.protocol ?? outcome.protocol ?? 'none');
     this.set(7, ex.operation?.id ?? EMPTY);
     this.set(8, ex.remoteAddress);
     this.set(9, ex.rawHeaders.join('\n'));
@@ -270,4 +272,57 @@ export function readFaults(buf: Buffer, at: number): FaultRecord[] {
   const p = fieldAt(buf, at, FIELD.extras);
   const size = buf.readUInt32LE(p);
   return size === 0 ? [] : (JSON.parse(buf.toString('utf8', p + 4, p + 4 + size)) as EntryExtras).faults;
+}
+
+/**
+ * One entry's fields as the report card reads them (report/attempts.ts), decoded without copying: the header
+ * texts and bodies are views into the ring, valid only until the next entry is recorded, so the caller takes what
+ * it needs from them at once. Reading a million entries this way costs strings for the short fields only.
+ */
+export interface LeanEntry {
+  startedAt: number;
+  endedAt: number;
+  status: number;
+  method: string;
+  path: string;
+  query: string;
+  client: string;
+  key: string;
+  system: string;
+  operation: string;
+  /** the extras' JSON text ('' when none): faults, effects, transportError */
+  extras: string;
+  /** "name\nvalue\nname\nvalue" as received / as sent */
+  requestHeaders: Buffer;
+  responseHeaders: Buffer;
+  requestBody: Buffer;
+  responseBody: Buffer;
+}
+
+export function decodeLean(buf: Buffer, at: number): LeanEntry {
+  let p = at + HEAD;
+  const views: Buffer[] = new Array(FIELD_COUNT);
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    const size = buf.readUInt32LE(p);
+    views[i] = buf.subarray(p + 4, p + 4 + size);
+    p += 4 + size;
+  }
+  const text = (i: number) => (views[i].length === 0 ? EMPTY : views[i].toString('utf8'));
+  return {
+    startedAt: buf.readDoubleLE(at),
+    endedAt: buf.readDoubleLE(at + 8),
+    status: buf.readUInt16LE(at + 24),
+    method: text(0),
+    path: text(1),
+    query: text(2),
+    client: text(3),
+    key: text(4),
+    system: text(5),
+    operation: text(7),
+    extras: text(11),
+    requestHeaders: views[9],
+    responseHeaders: views[10],
+    requestBody: views[12],
+    responseBody: views[13],
+  };
 }

@@ -10,7 +10,7 @@
 import type { Exchange } from '../engine/exchange.js';
 import type { JournalSink } from '../store/store.js';
 import { UNLIMITED, type JournalBudget } from './budget.js';
-import { decodeEntry, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, type Outcome } from './entry-codec.js';
+import { decodeEntry, decodeLean, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, type LeanEntry, type Outcome } from './entry-codec.js';
 
 export type { JournalEntry } from './entry-codec.js';
 
@@ -199,6 +199,21 @@ export class Journal {
       else if (nextCursor === null) nextCursor = entries[entries.length - 1].id;
     }
     return { entries, nextCursor, total };
+  }
+
+  /**
+   * Every entry that started within [since, until], oldest first, decoded lean (entry-codec.ts decodeLean: its
+   * header and body views are valid only during the call). For the report card, which reads the whole window.
+   */
+  scan(since: number, until: number, visit: (id: number, entry: LeanEntry) => void): void {
+    for (let i = this.size; i >= 1; i--) {
+      const slot = this.slotAgo(i);
+      const start = this.starts[slot];
+      if (start < since || start > until) continue;
+      const place = this.places[slot];
+      const chunk = Math.floor(place / this.chunkSize);
+      visit(this.ids[slot], decodeLean(this.chunks[chunk], place - chunk * this.chunkSize));
+    }
   }
 
   /** index slot of the entry `ago` places back (1 = newest) */

@@ -5,13 +5,21 @@
  */
 import type { OpenAPIV3 } from 'openapi-types';
 import type { OperationInfo } from '../../engine/system.js';
-import { resolveRef, type LoadedContract } from './contract.js';
+import { ContractLoadError, resolveRef, type LoadedContract } from './contract.js';
+import { fieldSelectionParameter, recordsPointer } from './report-hints.js';
 import { pointerOf, SchemaCompiler, type Validator } from './schema-compiler.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** the document-level switch that makes unknown query parameters an error (OpenAPI has no word for this) */
 export const STRICT_QUERY_EXTENSION = 'x-understudy-strict-query';
+
+/**
+ * On a path parameter that ends the template (`/hooks/{rest}`): it takes the rest of the path, slashes included
+ * (`/hooks/a/b/c` gives `a/b/c`), as webhook URLs with secret path segments need. OpenAPI has no way to say so: a
+ * parameter is one segment there.
+ */
+export const GREEDY_EXTENSION = 'x-understudy-greedy';
 
 export type BodyKind = 'json' | 'form' | 'other';
 
@@ -35,6 +43,8 @@ export interface CompiledOperation extends OperationInfo {
   method: string;
   pointer: string;
   operation: OpenAPIV3.OperationObject;
+  /** the path parameter that takes the rest of the path (GREEDY_EXTENSION), when the template ends in one */
+  greedy?: string;
   path?: Validator;
   query?: Validator;
   /** query parameters whose arrays are comma-separated (explode: false) */
@@ -96,12 +106,18 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         [...params.values()].filter(({ p }) => p.in === 'query' && p.explode === false).map(({ p }) => p.name),
       );
 
+      const greedy = [...params.values()].filter(({ p }) => p.in === 'path' && (p as unknown as Record<string, unknown>)[GREEDY_EXTENSION] === true);
+      if (greedy.length > 1 || (greedy.length === 1 && !path.endsWith(`/{${greedy[0].p.name}}`))) {
+        throw new ContractLoadError(contract.file, `${id}: ${GREEDY_EXTENSION} fits one path parameter, the one that ends the template (${path})`);
+      }
+
       compiled.push({
         id,
         template: mount + path,
         method: method.toUpperCase(),
         pointer: opPointer,
         operation,
+        ...(greedy.length ? { greedy: greedy[0].p.name } : {}),
         path: pathParams.length ? compiler.parameters(pathParams, false, `${what} path parameters`) : undefined,
         query: queryParams.length || strictQuery ? compiler.parameters(queryParams, strictQuery, `${what} query parameters`) : undefined,
         commaSeparated,
@@ -109,6 +125,8 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         headerNames: headerParams.map((h) => h.name),
         body: compileBody(doc, operation, opPointer, compiler, what),
         responses: compileResponses(doc, operation, opPointer, compiler, what),
+        records: recordsPointer(doc, operation, opPointer),
+        fieldSelection: fieldSelectionParameter([...params.values()].map(({ p }) => p)),
       });
     }
   }

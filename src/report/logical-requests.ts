@@ -1,0 +1,65 @@
+/**
+ * Attempts grouped into logical requests: what the client meant to do once, however many times it had to try.
+ *
+ * An attempt continues a logical request when it comes from the same client for the same operation, after an
+ * attempt of that request that failed (or that a fault answered), within the retry window, and shares any of:
+ * its idempotency key, or its fingerprint (attempts.ts: for unsafe methods the body with the key's field left
+ * out, for safe ones the path and query). "Any", because a client that mints a new Idempotency-Key or a new
+ * externalOrderId for every retry still resends the same order, and its retries are still retries. A success
+ * closes the request: the same key sent again after it is a new request (a replay), not a retry.
+ */
+import type { Attempt } from './attempts.js';
+
+export interface LogicalRequest {
+  client: string;
+  system: string;
+  operation: string;
+  method: string;
+  /** in order of arrival; the first is the original, the rest retries */
+  attempts: Attempt[];
+}
+
+export const DEFAULT_RETRY_WINDOW_MS = 120_000;
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function isUnsafe(request: LogicalRequest): boolean {
+  return UNSAFE.has(request.method);
+}
+
+/** Groups attempts (in arrival order) into logical requests, in order of their first attempt. */
+export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DEFAULT_RETRY_WINDOW_MS): LogicalRequest[] {
+  const requests: LogicalRequest[] = [];
+  // open requests (last attempt failed) by stream + key and by stream + fingerprint; a stream is client + operation
+  const byKey = new Map<string, LogicalRequest>();
+  const byFingerprint = new Map<string, LogicalRequest>();
+  for (const attempt of attempts) {
+    const stream = attempt.client + '\u0000' + attempt.system + '\u0000' + attempt.operation + '\u0000';
+    const keyIndex = attempt.key === null ? null : stream + attempt.key;
+    const fingerprintIndex = stream + attempt.fingerprint;
+    let request = keyIndex === null ? undefined : continuable(byKey.get(keyIndex), attempt, windowMs);
+    request ??= continuable(byFingerprint.get(fingerprintIndex), attempt, windowMs);
+    if (request === undefined) {
+      request = { client: attempt.client, system: attempt.system, operation: attempt.operation, method: attempt.method, attempts: [attempt] };
+      requests.push(request);
+    } else request.attempts.push(attempt);
+    if (attempt.failed) {
+      if (keyIndex !== null) byKey.set(keyIndex, request);
+      byFingerprint.set(fingerprintIndex, request);
+    } else {
+      // succeeded: closed; forget it under every key and fingerprint it was indexed by
+      for (const a of request.attempts) {
+        if (a.key !== null && byKey.get(stream + a.key) === request) byKey.delete(stream + a.key);
+        if (byFingerprint.get(stream + a.fingerprint) === request) byFingerprint.delete(stream + a.fingerprint);
+      }
+    }
+  }
+  return requests;
+}
+
+/** The request, if `attempt` may continue it: its last attempt failed, and not longer ago than the window. */
+function continuable(request: LogicalRequest | undefined, attempt: Attempt, windowMs: number): LogicalRequest | undefined {
+  if (request === undefined) return undefined;
+  const last = request.attempts[request.attempts.length - 1];
+  if (!last.failed || attempt.start < last.start || attempt.start - last.end > windowMs) return undefined;
+  return request;
+}
