@@ -19,6 +19,7 @@ import { openDataDir, type DataDirOptions } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
 import type { RestSystemDefinition } from './protocols/rest/handler.js';
+import { createAlertsSystem } from './systems/alerts/index.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
@@ -29,7 +30,11 @@ import { VERSION } from './version.js';
 export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems' | 'deliveries'>> {
   deliveries?: Partial<ServerConfig['deliveries']>;
   limits?: Partial<ServerConfig['limits']>;
-  systems?: { wms?: Partial<ServerConfig['systems']['wms']>; payments?: Partial<ServerConfig['systems']['payments']> };
+  systems?: {
+    wms?: Partial<ServerConfig['systems']['wms']>;
+    payments?: Partial<ServerConfig['systems']['payments']>;
+    alerts?: Partial<ServerConfig['systems']['alerts']>;
+  };
   /** a ManualClock in tests */
   clock?: Clock;
   /** a ManualScheduler in tests: injected latency and held connections then wait for advance() */
@@ -72,6 +77,7 @@ export interface RunningServer {
 export async function buildSystems(options: ServerOptions, { validateContracts = true } = {}): Promise<MountedSystem[]> {
   const wms = { ...DEFAULTS.systems.wms, ...options.systems?.wms };
   const payments = { ...DEFAULTS.systems.payments, ...options.systems?.payments };
+  const alerts = { ...DEFAULTS.systems.alerts, ...options.systems?.alerts };
   const maxObjects = options.limits?.objects ?? DEFAULTS.limits.objects;
   const systems: MountedSystem[] = [];
   /** where each system comes from, for messages: "the WMS" or the contract file */
@@ -92,6 +98,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     const { captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount } = payments;
     await builtIn(createPaymentsSystem({ captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount, maxObjects }), 'the payment gateway', 'payments');
   }
+  if (alerts.enabled) await builtIn(createAlertsSystem(), 'the alert sinks', 'alerts');
   for (const contract of options.contracts ?? []) {
     const system = await mountCustomContract(contract, { validate: validateContracts });
     origin.set(system, parseContractOption(contract).file);

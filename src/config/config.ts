@@ -38,6 +38,11 @@ export interface PaymentsConfig {
   maxAmount: number;
 }
 
+export interface AlertsConfig {
+  /** the fake Slack and PagerDuty sinks at /alerts */
+  enabled: boolean;
+}
+
 /** A subscription declared in the config file (PRODUCT.md §1 `subscriptions:`). */
 export interface ConfigSubscription extends SubscriptionFields {
   id: string;
@@ -83,7 +88,7 @@ export interface ServerConfig {
     /** per workspace and system: most terminal objects and change-feed history kept (oldest pruned first) */
     objects: number;
   };
-  systems: { wms: WmsConfig; payments: PaymentsConfig };
+  systems: { wms: WmsConfig; payments: PaymentsConfig; alerts: AlertsConfig };
   deliveries: DeliverySettings;
   subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
@@ -106,6 +111,7 @@ export const DEFAULTS: ServerConfig = {
   systems: {
     wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 },
     payments: { enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 24 * 3_600_000, maxAmount: 99_999_999 },
+    alerts: { enabled: true },
   },
   deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
   subscriptions: [],
@@ -187,6 +193,7 @@ const FILE_SCHEMA = {
             auth: { enum: ['none'] },
           },
         },
+        alerts: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
         erp: { type: 'object' },
         custom: {
           type: 'array',
@@ -229,6 +236,7 @@ type FileConfig = {
   systems?: {
     wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
     payments?: { enabled?: boolean; captureDelay?: string | number; captureFailureRate?: number; idempotencyKeyTtl?: string; maxAmount?: number };
+    alerts?: { enabled?: boolean };
     erp?: object;
     custom?: Array<{ contract: string; mount?: string }>;
   };
@@ -416,6 +424,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         idempotencyKeyTtlMs: payments.idempotencyKeyTtl !== undefined ? parseDuration(payments.idempotencyKeyTtl) : paymentDefaults.idempotencyKeyTtlMs,
         maxAmount: payments.maxAmount ?? paymentDefaults.maxAmount,
       },
+      alerts: { enabled: f.systems?.alerts?.enabled ?? DEFAULTS.systems.alerts.enabled },
     },
     deliveries: {
       timeoutMs: f.deliveries?.timeout !== undefined ? parseDuration(f.deliveries.timeout) : DEFAULTS.deliveries.timeoutMs,

@@ -139,6 +139,23 @@ describe('config file', () => {
     }
   });
 
+  it('mounts the alert sinks unless systems.alerts.enabled is false, and refuses other alerts keys with the line', async () => {
+    expect(resolveConfig(undefined, {}).systems.alerts).toEqual({ enabled: true });
+    const off = resolveConfig(readConfigFile(file('alerts-off.yaml', 'systems:\n  alerts: { enabled: false }\n')), {});
+    expect(off.systems.alerts).toEqual({ enabled: false });
+    const server = await start({ ...off, port: 0, dataDir: '' });
+    const health = await call(`${server.url}/__admin/health`);
+    expect(health.body.systems.map((s: { name: string }) => s.name)).not.toContain('alerts');
+    expect((await call(`${server.url}/alerts/slack/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hi"}' })).status).toBe(404);
+    for (const [setting, field] of [
+      ['enabled: maybe', 'enabled'],
+      ['slack: true', 'slack'],
+    ]) {
+      const bad = file('bad-alerts.yaml', `systems:\n  alerts:\n    ${setting}\n`);
+      expect(problemsOf(() => readConfigFile(bad, {})).join(), setting).toMatch(new RegExp(`bad-alerts\\.yaml:3:\\d+: systems\\.alerts\\.${field}`));
+    }
+  });
+
   it('resolves its relative paths against its own folder, whatever the working directory; a built-in profile stays a name', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'understudy-config-folder-'));
     copyFileSync(VENDOR_CONTRACT, join(folder, 'vendor.yaml'));

@@ -27,8 +27,13 @@ export interface RestRequest {
 
 export interface RestResult {
   status: number;
-  /** serialized as JSON unless `stream` or `json` is given */
+  /** serialized as JSON unless `stream`, `json` or `text` is given */
   body?: unknown;
+  /**
+   * a body that is not JSON, sent as it is: `text/plain; charset=utf-8` unless the headers name another
+   * content-type (an API that answers `ok`, as Slack's webhooks do)
+   */
+  text?: string;
   /**
    * the body already serialized as JSON (a stored answer replayed as it was sent, byte for byte): sent as it is;
    * `body`, when given too, must be the value it was made from (the response check reads it instead of parsing)
@@ -106,9 +111,16 @@ export interface RestSystemDefinition<S> {
   events?: RestSystemEvents<S>;
   /**
    * The system's own error shape for the errors the engine answers (default: problem+json, RFC 9457): the body,
-   * serialised as JSON with `contentType` (default application/json). Status and headers stay the engine's.
+   * serialised as JSON with `contentType` (default application/json), or, a string with a content type that is
+   * not JSON, sent as it is (a plain-text error). Status and headers stay the engine's.
    */
   errorShape?(status: number, error: EngineError): { body: unknown; contentType?: string };
+  /**
+   * The system keeps no state: none of its operations changes anything, whatever its method (a sink that only
+   * receives). Nothing is logged or replayed, a full store does not refuse its requests, and a data directory
+   * does not depend on its contract or on its being mounted.
+   */
+  stateless?: boolean;
   /**
    * Makes the validated request body what the handler and the write log get, for operations whose bodies carry
    * what must never be stored (a card number becomes its brand, last four digits and a keyed digest). Called

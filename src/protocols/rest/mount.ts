@@ -30,6 +30,7 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
         errorShape: definition.errorShape,
         sanitizeBody: definition.sanitizeBody,
         masksCardData: definition.masksCardData,
+        stateless: definition.stateless,
       },
     ),
     createState: (options) => definition.createState(options),
@@ -39,7 +40,8 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
     // the engine hands every system's functions the state that system's createState made
     events: definition.events as SystemEvents | undefined,
     applyCommand: definition.applyCommand as MountedSystem['applyCommand'],
-    fingerprint: { contract: contractDigest(contract.document), ...definition.stateOptions },
+    // what a stored log was written under; a system that logs nothing leaves the data directory free of it
+    ...(definition.stateless === true ? {} : { fingerprint: { contract: contractDigest(contract.document), ...definition.stateOptions } }),
   };
 }
 

@@ -12,7 +12,7 @@ import type { LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
 import { parseForm } from './form-body.js';
-import { compileOperations, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
+import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
 import { ResponseGenerator } from './response-generator.js';
@@ -22,6 +22,8 @@ import { describeErrors, SchemaCompiler } from './schema-compiler.js';
 interface PathEntry {
   byMethod: Map<string, CompiledOperation>;
   allow: string;
+  /** the parameter that takes the rest of the path (the router's `*`), when the template ends in one */
+  greedy?: string;
 }
 
 /** What validation hands to invoke(). */
@@ -48,7 +50,7 @@ interface LoggedRestInput {
 const READS = new Set(['GET', 'HEAD']);
 
 /** What a system may add to how the engine serves its contract (RestSystemDefinition documents each). */
-export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData'>;
+export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData' | 'stateless'>;
 
 /** problem types of the refusals the engine itself makes */
 const ENGINE_PROBLEMS: Record<number, string> = { 413: 'body-too-large', 503: 'store-unavailable' };
@@ -92,8 +94,14 @@ export class RestEngine implements ProtocolEngine {
     for (const [template, entry] of entries) {
       if (entry.byMethod.has('GET') && !entry.byMethod.has('HEAD')) entry.byMethod.set('HEAD', entry.byMethod.get('GET')!);
       entry.allow = [...entry.byMethod.keys()].join(', ');
+      const greedy = new Set([...entry.byMethod.values()].map((op) => op.greedy));
+      if (greedy.size > 1) throw new Error(`${template}: the operations of one path disagree on which parameter takes the rest of the path`);
+      entry.greedy = [...greedy][0];
+      let route = template;
+      // the router's wildcard stands only last, where compileOperations has checked the greedy parameter is
+      if (entry.greedy !== undefined) route = route.slice(0, -`{${entry.greedy}}`.length) + '*';
       // one registration per path (under GET): the method is looked up in the entry, so a wrong one can get 405
-      this.router.on('GET', template.replace(/\{([^}]+)\}/g, ':$1'), () => undefined, entry);
+      this.router.on('GET', route.replace(/\{([^}]+)\}/g, ':$1'), () => undefined, entry);
     }
     const unknown = Object.keys(handlers).filter((id) => !this.operations.some((op) => op.id === id));
     if (unknown.length) throw new Error(`handlers for operations the contract does not have: ${unknown.join(', ')}`);
@@ -134,13 +142,21 @@ export class RestEngine implements ProtocolEngine {
       return { reply: this.refusal(404, 'no-such-operation', `No operation of this API matches ${exchange.method} ${exchange.path}.`) };
     }
     const entry = found.store as PathEntry;
+    let params = found.params as Record<string, string>;
+    if (entry.greedy !== undefined) {
+      const rest = params['*'];
+      // like {param}, which takes one non-empty segment, the rest of the path is not empty (/hooks/ is no hook)
+      if (!rest) return { reply: this.refusal(404, 'no-such-operation', `No operation of this API matches ${exchange.method} ${exchange.path}.`) };
+      params = { ...params, [entry.greedy]: rest };
+      delete params['*'];
+    }
     const op = entry.byMethod.get(exchange.method);
     if (!op) {
       return {
         reply: this.refusal(405, 'method-not-allowed', `${exchange.method} is not allowed on ${exchange.path}; allowed: ${entry.allow}.`, {}, { allow: entry.allow }),
       };
     }
-    return { operation: op, params: found.params as Record<string, string> };
+    return { operation: op, params };
   }
 
   keyOf(exchange: Exchange): string | undefined {
@@ -228,7 +244,7 @@ export class RestEngine implements ProtocolEngine {
 
   writeInput(exchange: Exchange): LoggedRestInput | undefined {
     const op = exchange.operation as CompiledOperation;
-    if (READS.has(op.method) || this.handlers[op.id] === undefined) return undefined;
+    if (READS.has(op.method) || this.handlers[op.id] === undefined || this.options.stateless === true) return undefined;
     const parsed = exchange.parsed as ParsedRequest;
     const headers: Record<string, unknown> = {};
     for (const name of op.headerNames) if (exchange.headers[name] !== undefined) headers[name] = exchange.headers[name];
@@ -309,17 +325,27 @@ export class RestEngine implements ProtocolEngine {
     return this.refusal(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
   }
 
-  /** An error the engine answers: problem+json, or the system's own shape (RestSystemDefinition.errorShape). */
-  private refusal(status: number, code: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Reply {
+  /**
+   * An error the engine answers: problem+json, or the system's own shape (RestSystemDefinition.errorShape), told
+   * the operation (`extra.operation`, else `operationId`) when the request got as far as one.
+   */
+  private refusal(
+    status: number,
+    code: string,
+    detail: string,
+    extra: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+    operationId?: string,
+  ): Reply {
     const shape = this.options.errorShape;
     if (shape === undefined) return problemReply(status, code, detail, extra, headers);
     const { body, contentType = 'application/json' } = shape(status, {
       code,
       detail,
       errors: extra.errors as ContractError[] | undefined,
-      operationId: extra.operation as string | undefined,
+      operationId: (extra.operation as string | undefined) ?? operationId,
     });
-    const text = JSON.stringify(body);
+    const text = typeof body === 'string' && mediaKind(contentType.toLowerCase().split(';')[0].trim()) !== 'json' ? body : JSON.stringify(body);
     return { status, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers }, body: text };
   }
 
@@ -350,11 +376,8 @@ export class RestEngine implements ProtocolEngine {
     if (!media) {
       const acceptedTypes = accepted.map((m) => m.type);
       errors.push({ in: 'content-type', message: `${contentType || 'no content type'} is not accepted; send ${acceptedTypes.join(' or ')}` });
-      return {
-        reply: this.refusal(415, 'unsupported-media-type', `This operation takes ${acceptedTypes.join(' or ')}, not ${contentType || 'a body without a Content-Type'}.`, {
-          accepted: acceptedTypes,
-        }),
-      };
+      const detail = `This operation takes ${acceptedTypes.join(' or ')}, not ${contentType || 'a body without a Content-Type'}.`;
+      return { reply: this.refusal(415, 'unsupported-media-type', detail, { accepted: acceptedTypes }, {}, exchange.operation?.id) };
     }
     if (media.kind === 'other') return { body: raw };
     let text: string;
@@ -398,6 +421,11 @@ function isStream(body: Reply['body']): body is AsyncIterable<string | Buffer> {
 function toReply(result: RestResult): Reply {
   const headers: Reply['headers'] = { ...result.headers };
   if (result.stream) return { status: result.status, headers, body: result.stream };
+  if (result.text !== undefined) {
+    if (!headers['content-type']) headers['content-type'] = 'text/plain; charset=utf-8';
+    headers['content-length'] = Buffer.byteLength(result.text);
+    return { status: result.status, headers, body: result.text };
+  }
   if (result.json === undefined && result.body === undefined) return { status: result.status, headers };
   const body = result.json ?? JSON.stringify(result.body);
   if (!headers['content-type']) headers['content-type'] = 'application/json';
