@@ -13,6 +13,7 @@ import { builtInProfiles, loadProfile } from './chaos/profile.js';
 import { readConfigFile, resolveConfig, SourceError } from './config/config.js';
 import { coerceFlag, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
 import { formatProblem } from './config/yaml-source.js';
+import { runDrill } from './drill/drill-command.js';
 import { checkContract } from './protocols/rest/contract.js';
 import { buildSystems, startServer, type Restored } from './server.js';
 import { VERSION } from './version.js';
@@ -170,7 +171,46 @@ await yargs(hideBin(process.argv))
       )
       .demandCommand(1, 'name a subcommand: list or check'),
   )
-  .demandCommand(1, 'name a command: serve, contracts check, profiles list or profiles check')
+  .command(
+    'drill <file>',
+    "run a chaos drill: activate FILE's profile on a running server (--url) or on an embedded one that COMMAND (after --) sends traffic to, then print the report card; exits 0 when every expectation holds, 1 when one does not, 2 for usage or profile errors",
+    (y) =>
+      y
+        // `--` ends the drill's options: COMMAND's own words (flags included) arrive untouched in argv['--']
+        .parserConfiguration({ 'parse-numbers': false, 'populate--': true })
+        .usage(
+          '$0 drill FILE --url URL [--workspace W] [--admin-token T] [--start-at PHASE|DURATION] [--report DIR]\n' +
+            '$0 drill FILE [--seed N] [--data-dir DIR] [--workspace W] [--start-at PHASE|DURATION] [--report DIR] -- COMMAND...',
+        )
+        .positional('file', { type: 'string', demandOption: true, describe: 'the chaos profile: a file, or a built-in name' })
+        .option('url', { type: 'string', requiresArg: true, describe: 'drive a running understudy at this root URL (follows the timeline, then reports)' })
+        .option('workspace', { type: 'string', requiresArg: true, describe: 'the workspace to drill (default: the default one); COMMAND gets UNDERSTUDY_URL with /w/W' })
+        .option('admin-token', { type: 'string', requiresArg: true, describe: "the server's admin token (--url)" })
+        .option('report', { type: 'string', requiresArg: true, describe: 'write report.json, junit.xml and report.html into DIR (created if missing)' })
+        .option('start-at', { type: 'string', requiresArg: true, describe: "start the profile's timeline at a phase or a point (90s) instead of its beginning" })
+        .option('seed', { requiresArg: true, coerce: coerceFlag('seed'), describe: 'seed of the embedded server (default 42)' })
+        .option('data-dir', { type: 'string', requiresArg: true, describe: 'keep the embedded server\'s state in DIR (default: in memory)' })
+        .example('$0 drill chaos-profiles/payment-outage.yaml -- npm run integration-tests', 'the CI one-liner')
+        .example('$0 drill payment-outage --url https://understudy.example.test --workspace uat --report drill-report', 'a drill on a deployed server'),
+    async (argv) => {
+      const code = await runDrill(
+        {
+          file: argv.file as string,
+          url: argv.url as string | undefined,
+          workspace: argv.workspace as string | undefined,
+          adminToken: argv['admin-token'] as string | undefined,
+          report: argv.report as string | undefined,
+          startAt: argv['start-at'] as string | undefined,
+          seed: argv.seed as number | undefined,
+          dataDir: argv['data-dir'] as string | undefined,
+          command: ((argv['--'] as unknown[] | undefined) ?? []).map(String),
+        },
+        { stdout: process.stdout, stderr: process.stderr, signals: process },
+      );
+      process.exitCode = code;
+    },
+  )
+  .demandCommand(1, 'name a command: serve, drill, contracts check, profiles list or profiles check')
   .strict()
   .fail((message, err) => {
     // every line its own prefix: several problems are reported at once, one a line
