@@ -430,7 +430,7 @@ rules:
     expect(await reservationsFor(chaos, 'SO-STATUS')).toEqual([]);
   });
 
-  it('Retry-After rounds a part second up (1200ms → 2), and retryAfterFormat: http-date gives the date from the clock', async () => {
+  it('Retry-After rounds a part second up (1200ms → 2), and retryAfterFormat: http-date gives the date from the clock, rounded up to the second', async () => {
     const chaos = await chaosServer(`
 rules:
   - id: seconds
@@ -449,9 +449,13 @@ rules:
     const dated = await send(chaos.url, '/wms/v1/inventory/SKU-2').outcome;
     expect(dated.status).toBe(503);
     const header = String(dated.headers['retry-after']);
-    expect(header).toBe(new Date(chaos.clock.now() + 90_000).toUTCString());
-    expect(header).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
-    expect(Date.parse(header) - chaos.clock.now()).toBeGreaterThan(89_000);
+    // the clock stands at 12.345 s past a whole minute: the instant asked for (+90 s) is 1:42.345, announced as 1:43
+    expect(chaos.clock.now() % 1000).toBe(345);
+    expect(header).toBe(new Date(Math.ceil((chaos.clock.now() + 90_000) / 1000) * 1000).toUTCString());
+    expect(header).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:43 GMT$/);
+    // a client that waits until the date announced never comes back before the 90 s the profile asked for
+    expect(Date.parse(header) - chaos.clock.now()).toBeGreaterThanOrEqual(90_000);
+    expect(Date.parse(header) - chaos.clock.now()).toBeLessThan(91_000);
   });
 
   it('a custom body (map → JSON, string → text) and custom headers replace the default', async () => {

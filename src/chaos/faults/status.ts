@@ -1,7 +1,7 @@
 /**
  * status: answer with an HTTP error instead of the system. The body is the system's own error shape and wording
  * (plausible-errors.ts) unless the profile gives one; `retryAfter` adds Retry-After as delay-seconds or, with
- * retryAfterFormat: http-date, a date.
+ * retryAfterFormat: http-date, a date (both rounded up to the second: never earlier than the profile said).
  */
 import type { Reply } from '../../engine/exchange.js';
 import { parseDuration } from '../../util/units.js';
@@ -39,6 +39,15 @@ export function compileStatus(raw: any): StatusParams {
   };
 }
 
+/**
+ * Retry-After as an HTTP-date for the instant `ms`. The date carries whole seconds, so the instant is rounded up
+ * to the next one: rounded down (as toUTCString would), a client that waits exactly until the date retries before
+ * the instant the profile asked for, and the report card's retry.respectsRetryAfter would call it early.
+ */
+export function retryAfterDate(ms: number): string {
+  return new Date(Math.ceil(ms / 1000) * 1000).toUTCString();
+}
+
 /** The error reply a status-like fault sends (also used by failFirst, outage and lostAck). */
 export function statusReply(ctx: FaultContext, p: StatusParams): Reply {
   let reply: Reply;
@@ -48,8 +57,7 @@ export function statusReply(ctx: FaultContext, p: StatusParams): Reply {
   } else reply = systemError(ctx.exchange, p.code);
   Object.assign(reply.headers, p.headers);
   if (p.retryAfterMs !== undefined) {
-    reply.headers['retry-after'] =
-      p.retryAfterFormat === 'http-date' ? new Date(ctx.clock.now() + p.retryAfterMs).toUTCString() : String(Math.ceil(p.retryAfterMs / 1000));
+    reply.headers['retry-after'] = p.retryAfterFormat === 'http-date' ? retryAfterDate(ctx.clock.now() + p.retryAfterMs) : String(Math.ceil(p.retryAfterMs / 1000));
   }
   return reply;
 }
