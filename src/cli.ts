@@ -114,7 +114,7 @@ async function checkProfiles(files: string[], contracts: string[]): Promise<void
       const profile = loadProfile(file, catalogue);
       const rules = profile.rules.length + profile.phases.reduce((n, p) => n + p.rules.length, 0);
       const deliveries = profile.deliveries.length ? `, ${profile.deliveries.length} delivery rule${profile.deliveries.length === 1 ? '' : 's'}` : '';
-      console.log(`ok    ${file} (${profile.name}: ${rules} rules${deliveries})`);
+      console.log(`ok    ${file} (${profile.name}: ${rules} rules${deliveries}, ${profile.expectations.length} expectation${profile.expectations.length === 1 ? '' : 's'})`);
       for (const note of profile.notes) console.log(`      note: ${note}`);
     } catch (err) {
       if (!(err instanceof SourceError)) throw err;

@@ -173,15 +173,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const catalogue: MountCatalogue = catalogueOf(systems);
   const profile = loadProfile(options.profile ?? DEFAULTS.profile, catalogue);
   const activation = (p: CompiledProfile, at: number, byAdmin: boolean): ChaosActivation => ({ text: p.text, source: p.source, activatedAt: at, byAdmin });
-  /** a workspace's chaos: what it ran before a restart, where its timeline stood, unless the server's profile changed */
+  /**
+   * a workspace's chaos: what it ran before a restart, where its timeline stood (activatedAt is its origin, moved by
+   * any jump; the timeline's history comes along), unless the server's profile changed
+   */
   const chooseChaos = (stored: ChaosActivation | undefined, now: number): ChaosChoice => {
     if (stored?.byAdmin) {
       try {
-        return { stage: new ChaosEngine(profileFromText(stored.text, catalogue, stored.source), chaosOptions, stored.activatedAt), activation: stored };
+        return { stage: new ChaosEngine(profileFromText(stored.text, catalogue, stored.source), chaosOptions, stored.activatedAt, stored.timeline), activation: stored };
       } catch (err) {
         console.warn(`understudy: warning: a stored chaos profile (${stored.source}) no longer loads, the server's runs instead: ${err instanceof Error ? err.message : err}`);
       }
-    } else if (stored?.text === profile.text) return { stage: new ChaosEngine(profile, chaosOptions, stored.activatedAt), activation: stored };
+    } else if (stored?.text === profile.text) return { stage: new ChaosEngine(profile, chaosOptions, stored.activatedAt, stored.timeline), activation: stored };
     return { stage: new ChaosEngine(profile, chaosOptions, now), activation: activation(profile, now, false) };
   };
   const store = openStore(options, systems, seed);

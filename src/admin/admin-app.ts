@@ -113,7 +113,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   });
 
   // before the JSON body parser: profiles arrive as text (YAML or JSON) and keep their line numbers
-  addChaosRoutes(app, options.chaos, ws, sendProblem);
+  addChaosRoutes(app, options.chaos, ws, sendProblem, engine);
   app.use(jsonWritesOnly);
   // not strict: "all" or 5 parse, and the route says what shape it wanted instead of a parser message
   app.use(express.json({ limit: '1mb', type: JSON_TYPES, strict: false, verify: checkUtf8 }));

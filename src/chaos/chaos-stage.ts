@@ -10,6 +10,11 @@
  * Determinism: every draw comes from (seed, rule, fault, client, that client's ordinal for the rule), never from
  * a shared stream, so the same seed and the same requests per client give the same faults whatever the
  * interleaving of clients, on any machine. Probability is applied here, once, for every kind.
+ *
+ * The timeline's clock: windows and phases count from the activation, at clock speed, unless the timeline was
+ * moved (POST /__admin/chaos/timeline: a drill skips its calm minute). Every activation, restart and jump starts
+ * a TimelineSegment; the report card reads the list to measure windows on the timeline's own clock. The traffic
+ * path reads one number, `origin` (the clock time at which the timeline would have read 0 had it never jumped).
  */
 import type { Exchange, FaultRecord, Reply } from '../engine/exchange.js';
 import type { ChaosStage } from '../engine/seams.js';
@@ -57,6 +62,48 @@ class RuleRuntime {
   }
 }
 
+/** From clock time `at` on, the timeline read `elapsedMs` at `at` and ran at clock speed (until the next segment). */
+export interface TimelineSegment {
+  at: number;
+  elapsedMs: number;
+  cause: 'activated' | 'restarted' | 'jump';
+}
+
+/**
+ * Jumps kept per activation. A drill jumps once or twice; a script jumping in a loop is refused past this
+ * (TooManyJumpsError) rather than have old segments forgotten, which would misplace the report's windows.
+ */
+export const MAX_TIMELINE_SEGMENTS = 1000;
+
+export class TooManyJumpsError extends Error {}
+
+function finiteOrNull(n: number | undefined): number | null {
+  return n !== undefined && Number.isFinite(n) ? n : null;
+}
+
+/** Clock time at which the timeline read 0, going by its latest segment. */
+function originOf(segments: readonly TimelineSegment[]): number {
+  const last = segments[segments.length - 1];
+  return last.at - last.elapsedMs;
+}
+
+/**
+ * Where the profile's timeline ends: the last moment anything in it changes (the end of its last phase, the close
+ * of its last `when` window). Infinity when it is open-ended (a last phase without `for`, a window without one);
+ * undefined when nothing in it depends on time (no timeline, no `when`): there is nothing to move then.
+ */
+export function timelineEnd(profile: CompiledProfile): number | undefined {
+  let end: number | undefined;
+  const last = profile.phases[profile.phases.length - 1];
+  if (last) end = last.endMs;
+  for (const rule of profile.rules) {
+    // a rule open throughout (no `when`) does not change with time
+    if (rule.afterMs === 0 && rule.forMs === Infinity) continue;
+    end = Math.max(end ?? 0, rule.afterMs + rule.forMs);
+  }
+  return end;
+}
+
 interface Matched {
   runtime: RuleRuntime;
   ordinal: number;
@@ -74,40 +121,91 @@ const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, s
 const MAX_CLIENTS = 100_000;
 
 export class ChaosEngine implements ChaosStage {
-  private activatedAt: number;
+  /** clock time at which the timeline reads 0 (last segment's at - elapsedMs): elapsed = now - origin */
+  private origin: number;
+  private segments: readonly TimelineSegment[];
   private readonly runtimes: RuleRuntime[];
   private readonly seed: number;
 
   constructor(
     readonly profile: CompiledProfile,
     private readonly options: ChaosOptions,
-    /** when its timeline started (a profile resumed after a restart); default now */
+    /**
+     * where its timeline counts from (a profile resumed after a restart: the stored origin, which after a jump is
+     * not the moment it was activated); default now
+     */
     activatedAt: number = options.clock.now(),
+    /** the segments stored with the activation (a resumed profile that had jumped); absent: one, activated at activatedAt */
+    timeline?: readonly TimelineSegment[],
   ) {
     this.seed = profile.seed ?? options.seed;
     this.runtimes = [
       ...profile.rules.map((r) => new RuleRuntime(r, 0, Infinity, null)),
       ...profile.phases.flatMap((p) => p.rules.map((r) => new RuleRuntime(r, p.startMs, p.endMs, p.name))),
     ];
-    this.activatedAt = activatedAt;
+    this.origin = activatedAt;
+    this.segments = [];
     this.restart(activatedAt);
+    // a stored history is taken only when it agrees with the stored origin (both are written together)
+    if (timeline && timeline.length > 0 && timeline.length <= MAX_TIMELINE_SEGMENTS && originOf(timeline) === activatedAt) {
+      this.segments = timeline.map((s) => Object.freeze({ at: s.at, elapsedMs: s.elapsedMs, cause: s.cause }));
+      for (const rt of this.runtimes) for (const l of rt.limiters) l.restart(this.segments[0].at);
+    }
+  }
+
+  /** The timeline's history, oldest first: the activation (or the latest restart), then every jump. */
+  get timeline(): readonly TimelineSegment[] {
+    return this.segments;
+  }
+
+  /** Where the timeline stands now (ms since its start, on its own clock). */
+  elapsed(now: number = this.options.clock.now()): number {
+    return now - this.origin;
   }
 
   restart(at: number = this.options.clock.now()): void {
-    this.activatedAt = at;
+    this.origin = at;
+    // a new list, not a cleared one: whoever holds the old one (a report being built) keeps it intact
+    this.segments = [Object.freeze({ at, elapsedMs: 0, cause: this.segments.length === 0 ? 'activated' : 'restarted' } as const)];
     for (const rt of this.runtimes) {
       rt.matched = 0;
       rt.skipped = 0;
       rt.injected.clear();
       rt.ordinals.clear();
-      for (const l of rt.limiters) l.restart(this.activatedAt);
+      for (const l of rt.limiters) l.restart(at);
     }
+  }
+
+  /**
+   * Moves the timeline so that it reads `toElapsedMs` now, and runs on at clock speed from there. Only which
+   * windows and phases are open changes: counters, per-client ordinals (so the faults' draws) and rate-limit
+   * windows carry on untouched. Rate limits stay on the clock on purpose: they measure how fast a client really
+   * calls, which a jump does not change (a window counted from the jumped origin would let a client burst).
+   * Throws TooManyJumpsError past MAX_TIMELINE_SEGMENTS (nothing changed).
+   */
+  jump(toElapsedMs: number, now: number = this.options.clock.now()): void {
+    this.segments = this.jumped(toElapsedMs, now);
+    this.origin = now - toElapsedMs;
+  }
+
+  /**
+   * The timeline as it would read after jump(toElapsedMs, now), without moving it: so that the caller can store
+   * it first (a store that cannot be written leaves the timeline where it was). Throws as jump() does.
+   */
+  jumped(toElapsedMs: number, now: number = this.options.clock.now()): readonly TimelineSegment[] {
+    if (!(Number.isFinite(toElapsedMs) && toElapsedMs >= 0)) throw new RangeError(`a timeline point is a finite duration of 0 or more, not ${toElapsedMs}`);
+    if (this.segments.length >= MAX_TIMELINE_SEGMENTS) {
+      throw new TooManyJumpsError(
+        `the timeline has been moved ${MAX_TIMELINE_SEGMENTS - 1} times since it was activated; restart it (POST /__admin/reset {"scope":"chaos"}) or activate the profile again`,
+      );
+    }
+    return [...this.segments, Object.freeze({ at: now, elapsedMs: toElapsedMs, cause: 'jump' } as const)];
   }
 
   before(exchange: Exchange): Reply | undefined {
     if (this.runtimes.length === 0) return undefined;
     const now = this.options.clock.now();
-    const elapsed = now - this.activatedAt;
+    const elapsed = now - this.origin;
     let matched: Matched[] | undefined;
     for (const rt of this.runtimes) {
       if (!rt.isOpen(elapsed) || !rt.rule.match(exchange)) continue;
@@ -162,14 +260,18 @@ export class ChaosEngine implements ChaosStage {
 
   /** for GET /__admin/chaos */
   describe(): Record<string, unknown> {
-    const elapsed = this.options.clock.now() - this.activatedAt;
+    const elapsed = this.options.clock.now() - this.origin;
     const phaseIndex = this.profile.phases.findIndex((p) => elapsed >= p.startMs && elapsed < p.endMs);
     const phase = this.profile.phases[phaseIndex];
     return {
       profile: { name: this.profile.name, description: this.profile.description, source: this.profile.source, notes: this.profile.notes },
       seed: this.seed,
-      activatedAt: new Date(this.activatedAt).toISOString(),
+      activatedAt: new Date(this.segments[0].at).toISOString(),
       elapsedMs: elapsed,
+      // how the timeline got where it is: the activation (or restart), then every jump
+      timeline: this.segments.map((s) => ({ at: new Date(s.at).toISOString(), elapsedMs: s.elapsedMs, cause: s.cause })),
+      // when the timeline has run (a drill following it stops there); null when it never ends or nothing moves
+      timelineEndMs: finiteOrNull(timelineEnd(this.profile)),
       phase: phase
         ? { index: phaseIndex, name: phase.name, startedMs: phase.startMs, endsInMs: Number.isFinite(phase.endMs) ? phase.endMs - elapsed : null }
         : null,
@@ -183,6 +285,8 @@ export class ChaosEngine implements ChaosStage {
       })),
       // delivery chaos acts when an event is queued; what it injected is on each delivery (GET /__admin/deliveries)
       deliveries: this.profile.deliveries.map((r) => ({ id: r.id, faults: r.faults.map((f) => f.kind.kind) })),
+      // what the drill must show (the report card judges them), as written
+      expectations: this.profile.expectations.map((e) => e.written),
       text: this.profile.text,
     };
   }

@@ -5,7 +5,8 @@
  * request time: unknown kinds, bad durations, probabilities outside 0..1, windows that can never be open,
  * dangerous regular expressions, duplicate rule ids, and (given what the server mounts) match values that name
  * no mounted system, operation or route. The `deliveries:` section (webhook delivery chaos) is checked and
- * compiled by deliveries/chaos/delivery-rules.ts, its problems reported here with the others.
+ * compiled by deliveries/chaos/delivery-rules.ts, and the `expect:` list (what a drill must show, judged by the
+ * report card) by expect-section.ts; their problems are reported here with the others.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -13,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { SourceError, YamlSource, type SourceProblem } from '../config/yaml-source.js';
 import { compileDeliveryRules, type CompiledDeliveryRule } from '../deliveries/chaos/delivery-rules.js';
+import type { Expectation } from '../report/types.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
+import { compileExpectations } from './expect-section.js';
 import { FaultParamError, type FaultKind } from './faults/fault.js';
 import { FAULT_KINDS, LATER_KINDS } from './faults/index.js';
 import { compileMatch, type Matcher, type MatchProblem, type MountCatalogue } from './match.js';
@@ -59,6 +62,8 @@ export interface CompiledProfile {
   phases: CompiledPhase[];
   /** the `deliveries:` rules, applied when an event is queued for a subscriber (empty when absent) */
   deliveries: CompiledDeliveryRule[];
+  /** the `expect:` list: what a drill with this profile must show (empty when absent) */
+  expectations: Expectation[];
   /** the profile's own text, for GET /__admin/chaos */
   text: string;
   notes: string[];
@@ -84,7 +89,7 @@ function validatorFor(kind: string, schema: object): ValidateFunction {
 }
 
 const RULE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const TOP_KEYS = ['name', 'description', 'seed', 'rules', 'timeline', 'deliveries'];
+const TOP_KEYS = ['name', 'description', 'seed', 'rules', 'timeline', 'deliveries', 'expect'];
 const RULE_KEYS = ['id', 'match', 'when', 'faults', 'rateLimit', 'quota'];
 
 type Path = Array<string | number>;
@@ -315,6 +320,7 @@ export function compileProfile(source: YamlSource, origin: string, catalogue?: M
     }
   }
   const deliveries = compileDeliveryRules(doc.deliveries, ['deliveries'], (path, message, at) => problems.add(path, message, at), catalogue);
+  const expectations = compileExpectations(doc.expect, ['expect'], (path, message, at) => problems.add(path, message, at));
   const notes: string[] = [];
   if (problems.list.length) throw new SourceError(problems.list);
   return {
@@ -325,6 +331,7 @@ export function compileProfile(source: YamlSource, origin: string, catalogue?: M
     rules,
     phases,
     deliveries,
+    expectations,
     text: source.text,
     notes,
   };

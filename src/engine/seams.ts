@@ -30,7 +30,8 @@ export interface ClientIdentifier {
   identify(exchange: Exchange): string | Reply;
 }
 
-const CLIENT_NAME = /^[A-Za-z0-9._:@-]{1,80}$/;
+/** what a client name may be (also checked where a chaos profile names a client in `expect:`) */
+export const CLIENT_NAME = /^[A-Za-z0-9._:@-]{1,80}$/;
 
 export const headerIdentity: ClientIdentifier = {
   identify(exchange) {

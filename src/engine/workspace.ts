@@ -160,8 +160,28 @@ export class Workspace {
   }
 
   /**
+   * Moves the active profile's timeline so that it reads `toElapsedMs` now (POST /__admin/chaos/timeline). The
+   * activation is stored first with the moved origin and the timeline's history, so that a restart resumes the
+   * timeline where it stands, and a store that cannot be written (StoreUnavailableError) leaves it where it was.
+   * Throws TooManyJumpsError (chaos-stage.ts) when the timeline has been moved too often; the workspace must run
+   * a ChaosEngine (the caller checks).
+   */
+  jumpChaos(toElapsedMs: number): void {
+    const chaos = this.chaos;
+    if (!(chaos instanceof ChaosEngine)) throw new Error(`workspace ${this.name} runs no chaos profile`);
+    const now = this.options.clock.now();
+    const timeline = chaos.jumped(toElapsedMs, now);
+    if (this.activation !== undefined) {
+      const moved: ChaosActivation = { ...this.activation, activatedAt: now - toElapsedMs, timeline };
+      this.store.saveChaos(moved);
+      this.activation = moved;
+    }
+    chaos.jump(toElapsedMs, now);
+  }
+
+  /**
    * Back to the seeded start: state is rebuilt lazily on next use; the journal and counters start empty; the
-   * chaos profile restarts its timeline, counters and rate-limit windows. `state` also forgets deliveries and
+   * chaos profile restarts its timeline (its jumps forgotten), counters and rate-limit windows. `state` also forgets deliveries and
    * their pending retries, `all` also admin-made subscriptions; `deliveries` forgets only deliveries. Stored
    * before it is done in memory, so a store that cannot be written (StoreUnavailableError) leaves the workspace
    * as it was; the promise resolves once the deliveries' part is committed.
@@ -183,7 +203,8 @@ export class Workspace {
     }
     if (scope === 'all' || scope === 'chaos') {
       if (this.activation !== undefined) {
-        const restarted = { ...this.activation, activatedAt: now };
+        // the timeline starts over: its history (jumps included) is the restart alone
+        const restarted: ChaosActivation = { ...this.activation, activatedAt: now, timeline: [{ at: now, elapsedMs: 0, cause: 'restarted' }] };
         this.store.saveChaos(restarted);
         this.activation = restarted;
       }

@@ -12,6 +12,7 @@
  * A write is acknowledged only once its log row is committed: logWrite() resolves after the commit, which groups
  * every write of one event-loop turn into one transaction (one WAL append, one fsync under `durability: power`).
  */
+import type { TimelineSegment } from '../chaos/chaos-stage.js';
 
 /** One accepted write, as logged and as replayed. */
 export interface LoggedWrite {
@@ -38,7 +39,16 @@ export interface ChaosActivation {
   text: string;
   /** where it came from: a built-in name, a file, "admin API" */
   source: string;
+  /**
+   * where its timeline counts from: the activation, or after a jump (POST /__admin/chaos/timeline) the clock time
+   * at which the moved timeline would have read 0, so that a restart resumes it where it stood
+   */
   activatedAt: number;
+  /**
+   * the timeline's history since the activation or the latest restart (chaos-stage.ts TimelineSegment), kept
+   * across restarts so the report card still places windows right; absent: activated at activatedAt, never moved
+   */
+  timeline?: readonly TimelineSegment[];
   /** activated by PUT /__admin/chaos (kept across restarts) rather than the server's --profile */
   byAdmin: boolean;
 }

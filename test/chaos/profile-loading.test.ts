@@ -289,7 +289,7 @@ timeline:
     length: 1m
 `;
     expect(summary(refused(text))).toEqual([
-      { line: 2, column: 1, path: 'rulez', message: 'unknown profile field; use name, description, seed, rules, timeline, deliveries' },
+      { line: 2, column: 1, path: 'rulez', message: 'unknown profile field; use name, description, seed, rules, timeline, deliveries, expect' },
       { line: 5, column: 5, path: 'rules.0.fault', message: 'unknown rule field; use id, match, when, faults, rateLimit, quota' },
       { ...at(text, 'until'), path: 'rules.0.when.until', message: 'unknown; use after and for' },
       { ...at(text, 'wms'), path: 'rules.0.match.systen', message: 'unknown match field; use system, method, path, operation, client, header, workspace' },
@@ -566,7 +566,7 @@ describe('understudy profiles check', () => {
     const r = await cli(['profiles', 'check', good, three, broken]);
     expect(r.code, r.stderr).toBe(1);
     const lines = r.stdout.split('\n').map((l) => l.trim());
-    expect(lines).toContain(`ok    ${good} (every-kind: 4 rules, 2 delivery rules)`.trim());
+    expect(lines).toContain(`ok    ${good} (every-kind: 4 rules, 2 delivery rules, 0 expectations)`.trim());
     expect(lines).toContain(`FAIL  ${three}`);
     expect(lines).toContain(`FAIL  ${broken}`);
     expect(lines).toContain(`${three}:7:9: rules.0.faults.0.explode: unknown fault kind "explode"; known: ${KNOWN_KINDS.join(', ')}`);
