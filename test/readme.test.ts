@@ -20,10 +20,16 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** the text under a heading, up to the next heading of the same or a higher level */
 function section(heading: string): string {
   const lines = README.split('\n');
-  const start = lines.findIndex((l) => /^#+ /.test(l) && l.includes(heading));
+  // a line starting with # inside a fenced block is a shell comment, not a heading
+  let fenced = false;
+  const headings = lines.map((l) => {
+    if (l.startsWith('```')) fenced = !fenced;
+    return !fenced && /^#+ /.test(l) ? /^#+/.exec(l)![0].length : 0;
+  });
+  const start = lines.findIndex((l, i) => headings[i] > 0 && l.includes(heading));
   expect(start, `README heading "${heading}"`).toBeGreaterThanOrEqual(0);
-  const level = /^#+/.exec(lines[start])![0].length;
-  const end = lines.findIndex((l, i) => i > start && /^#+ /.test(l) && /^#+/.exec(l)![0].length <= level);
+  const level = headings[start];
+  const end = headings.findIndex((h, i) => i > start && h > 0 && h <= level);
   return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
 }
 
@@ -49,7 +55,7 @@ describe('README', () => {
     expect(config.warnings).toEqual([]);
     const s = await start(config);
     const health = await call(`${s.url}/__admin/health`, { headers: { authorization: `Bearer ${token}` } });
-    expect(health.body.systems.map((x: { name: string; mount: string }) => `${x.name} ${x.mount}`)).toEqual(['payments /payments/v1', 'wms /wms/v1', 'vendor /vendor']);
+    expect(health.body.systems.map((x: { name: string; mount: string }) => `${x.name} ${x.mount}`)).toEqual(['payments /payments/v1', 'wms /wms/v1', 'alerts /alerts', 'vendor /vendor']);
     expect((await call(`${s.url}/vendor/orders/PO-1001`)).status).toBe(200);
   });
 
@@ -69,6 +75,28 @@ describe('README', () => {
       expect(r.status, line).toBe(asked ? Number(asked[1]) : 200);
       expect(r.body, line).toEqual(expect.any(Object));
     }
+  });
+
+  it('"Alert sinks": each curl line answers as the comment under it says, and the journal lists them as alerts', async () => {
+    const [commands] = blocks(section('Alert sinks'), 'bash');
+    const lines = commands.split('\n');
+    const s = await start();
+    let sent = 0;
+    for (const [i, line] of lines.entries()) {
+      if (!line.startsWith('curl ')) continue;
+      const path = /localhost:8080(\/\S+)/.exec(line)![1];
+      const [, name, value] = /-H '([^:]+): ([^']+)'/.exec(line)!;
+      const body = /-d '([^']+)'/.exec(line)![1];
+      const r = await call(`${s.url}${path}`, { method: 'POST', headers: { [name]: value }, body });
+      // the comment is the answer, where … stands for what the README leaves out
+      const promised = lines[i + 1].replace(/^# /, '');
+      const pattern = new RegExp(`^${promised.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+      expect(r.text, line).toMatch(pattern);
+      sent++;
+    }
+    expect(sent).toBe(3);
+    const journal = await call(`${s.url}/__admin/journal?system=alerts&status=2xx`);
+    expect(journal.body.entries.map((e: { operation: string }) => e.operation)).toEqual(['pagerDutyEnqueue', 'slackMessage']);
   });
 
   it('the sample chaos profile loads, its match values checked against the default systems', async () => {
