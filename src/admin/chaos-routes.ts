@@ -33,18 +33,12 @@ type Send = (res: Response, status: number, slug: string, detail: string, extra?
 
 const TIMELINE_SHAPE = '{"at": "90s"} (a point on the timeline, from its start) or {"phase": "NAME"} (that phase\'s start)';
 
-/** ms as the profile would write it, for messages: 90000 → 1m30s */
-function spoken(ms: number): string {
-  const parts: string[] = [];
-  let left = ms;
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (left >= size) {
-      parts.push(`${Math.floor(left / size)}${unit}`);
-      left %= size;
-    }
-  }
-  if (left > 0 || parts.length === 0) parts.push(`${left}ms`);
-  return parts.join('');
+/** ms as a duration the profile (and this route) would take: 150000 → 150s, 240000 → 4m */
+function asDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 /**
@@ -94,7 +88,7 @@ export function timelinePoint(profile: CompiledProfile, body: Buffer | undefined
     ms = parsedMs;
   }
   // the end itself is a point on the timeline (everything has run); past it there is nothing
-  if (ms > end) return { problem: `${spoken(ms)} is past the end of profile ${profile.name}'s timeline, which ends at ${spoken(end)}.` };
+  if (ms > end) return { problem: `at ${JSON.stringify(fields.at)} is past the end of profile ${profile.name}'s timeline, which ends at ${asDuration(end)}.` };
   return { ms };
 }
 

@@ -168,8 +168,8 @@ describe('POST /__admin/chaos/timeline', () => {
       ['{"at": "-5s"}', /at must be a duration/],
       ['{"at": "1 minute"}', /at must be a duration/],
       ['{"at": null}', /at must be a duration/],
-      ['{"at": "5m"}', /5m is past the end of profile jumpy's timeline, which ends at 4m/],
-      ['{"at": "240001ms"}', /4m1ms is past the end/],
+      ['{"at": "5m"}', /at "5m" is past the end of profile jumpy's timeline, which ends at 4m\./],
+      ['{"at": "240001ms"}', /at "240001ms" is past the end/],
       ['{"phase": "outtage"}', /no phase "outtage" \(did you mean outage\?\)/],
       ['{"phase": "storm"}', /no phase "storm"; its phases: calm, outage, recovery/],
       ['{"phase": 2}', /phase must be the name of one of the profile's phases: calm, outage, recovery/],
@@ -192,7 +192,7 @@ describe('POST /__admin/chaos/timeline', () => {
     expect((await jump(url, { at: '30s' })).body.rules.map((r: { open: boolean }) => r.open)).toEqual([true, true]);
     expect((await jump(url, { at: '2m30s' })).status).toBe(400); // not a duration: one unit only
     expect((await jump(url, { at: '150s' })).body.rules.map((r: { open: boolean }) => r.open)).toEqual([false, false]);
-    expect((await jump(url, { at: '151s' })).body.detail).toMatch(/2m31s is past the end of profile brownout's timeline, which ends at 2m30s/);
+    expect((await jump(url, { at: '151s' })).body.detail).toMatch(/at "151s" is past the end of profile brownout's timeline, which ends at 150s\./);
     expect((await jump(url, { phase: 'calm' })).body.detail).toMatch(/Profile brownout has no timeline phases; move it with \{"at": DURATION\} instead/);
 
     // an open-ended last phase has no end: any point is on the timeline
