@@ -26,14 +26,20 @@ export interface Attempt {
   keyFromHeader: boolean;
   /** unsafe methods: a digest of the body with the field holding the key left out; safe ones: path and query */
   fingerprint: string;
-  /** a 5xx, 429, 408, no response at all, or an injected fault that answered instead of the system */
+  /**
+   * a 5xx, 429, 408, no response at all, an injected fault that answered instead of the system, or a reply the
+   * client gave up on before it had all of it
+   */
   failed: boolean;
   /** kinds of the faults applied (skipped ones left out), and the rules they came from, in order */
   faults: readonly string[];
   faultRules: readonly string[];
   /** the instant a Retry-After sent with the reply asked the client to wait until (ms), or null */
   retryAfterUntil: number | null;
-  /** the client closed the connection before the reply (it gave up waiting) */
+  /**
+   * the client closed the connection before it had the whole reply (it gave up waiting): while the reply was
+   * held (latency), while a hang held the connection (a timeout, outage or lostAck fault), or during the body
+   */
   abandoned: boolean;
   /** no response because the server's hang ran to its end (the client never gave up) */
   outwaited: boolean;
@@ -70,7 +76,13 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const PASSING_FAULTS = new Set(['latency', 'slowBody', 'drift']);
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
-const ABANDONED = /^client closed the connection|^the client closed the connection/;
+/**
+ * the transport's words (src/transports/node-http.ts) for a client that closed the connection first: a held
+ * reply, a hang it gave up on, a body (slow or not) it stopped reading
+ */
+const ABANDONED = /^client closed the connection|^the client closed the connection|^held without a response until the client gave up/;
+/** a hang (timeout, outage: hang, lostAck as timeout) that ran to its end: the server closed, the client still waited */
+const OUTWAITED = /^held \d+ ms, then closed without a response/;
 /** change-feed operations: the WMS's listChanges, an OData delta link */
 const CHANGE_FEED = /^listChanges$|\.delta$/;
 
@@ -107,7 +119,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   }
   const status = e.status;
   const transportError = extras.transportError ?? '';
-  const abandoned = status === 0 && ABANDONED.test(transportError);
+  const abandoned = ABANDONED.test(transportError);
   const requestIdempotencyKey = headerValue(e.requestHeaders, 'idempotency-key');
   const key = e.key === '' ? null : e.key;
   const keyFromHeader = key !== null && requestIdempotencyKey === key;
@@ -125,12 +137,12 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     key,
     keyFromHeader,
     fingerprint: safe ? e.path + '?' + e.query : bodyFingerprint(e, keyFromHeader ? null : key),
-    failed: status === 0 || status >= 500 || status === 429 || status === 408 || answeredByFault,
+    failed: status === 0 || status >= 500 || status === 429 || status === 408 || answeredByFault || abandoned,
     faults,
     faultRules,
     retryAfterUntil: retryAfterUntil(headerValue(e.responseHeaders, 'retry-after'), e.endedAt),
     abandoned,
-    outwaited: status === 0 && !abandoned && faults.some((k) => k === 'outage' || k === 'timeout'),
+    outwaited: status === 0 && OUTWAITED.test(transportError),
     created: created.length ? created : NO_EFFECTS,
     records: hints?.records !== undefined && !safe ? countRecords(e.requestBody, hints.records) : null,
     highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e.responseBody) : null,
@@ -234,9 +246,10 @@ function highestSeq(body: Buffer): number {
   return highest;
 }
 
+/** Whether a read named the fields it wants: an empty selection (`fields=`) or a wildcard (`$select=*`) asks for all. */
 function fieldSelection(e: LeanEntry, hints: OperationHints | undefined): boolean | null {
   if (e.method !== 'GET' || e.status < 200 || e.status >= 300) return null;
   const name = hints?.fieldSelection;
   if (name === undefined) return null;
-  return new URLSearchParams(e.query).has(name);
+  return new URLSearchParams(e.query).getAll(name).some((v) => v.trim() !== '' && v.trim() !== '*');
 }

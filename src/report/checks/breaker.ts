@@ -14,6 +14,8 @@ import type { CheckResult, CheckStatus } from '../types.js';
 const DROP = 0.8;
 /** the rate before the outage is measured over at most this long */
 const BASELINE_MS = 60_000;
+/** a pause this long in a client's calls is a silence; the call that ends it is a probe or a retry */
+const SILENCE_MS = 1_000;
 
 export interface OutageConduct {
   outage: Outage;
@@ -24,10 +26,12 @@ export interface OutageConduct {
   beforePerMinute: number;
   afterPerMinute: number;
   failuresBeforeStop: number;
+  /** what ended its silences: a breaker's probe (a new logical request) or a retry at the end of a backoff */
   mechanism: 'breaker' | 'backoff' | 'unknown';
+  /** calls in the window that ended a silence */
   probes: Attempt[];
-  /** a 2xx after the window closed; null while it is open */
-  resumed: Attempt | null | undefined;
+  /** its first 2xx after the window closed; false if it called after it and never succeeded; null if it has not called since (or the window is open) */
+  resumed: Attempt | false | null;
 }
 
 /** How the client behaved in one outage window; undefined when it made no call to the failing systems in it. */
@@ -48,12 +52,19 @@ export function conductIn(client: ClientView, outage: Outage, context: ReportCon
   // too little of the window left after the first failures to see a rate: judged by whether it called again
   const stopped = calls.length <= n || afterPerMinute <= (1 - DROP) * beforePerMinute;
   const later = client.attempts.filter((a) => a.start >= end);
-  const ender = after[0] ?? (Number.isFinite(outage.end) ? later.find((a) => outage.systems.has(a.system)) : undefined);
-  const retriesAfter = after.filter((a) => retries.has(a)).length;
-  const mechanism: OutageConduct['mechanism'] =
-    after.length > 0 ? (retriesAfter * 2 > after.length ? 'backoff' : 'breaker') : ender === undefined ? 'unknown' : retries.has(ender) ? 'backoff' : 'breaker';
-  const resumed = Number.isFinite(outage.end) && outage.end <= context.until ? (later.find((a) => a.status >= 200 && a.status < 300) ?? null) : undefined;
-  return { outage, calls, stopped, beforePerMinute, afterPerMinute, failuresBeforeStop: n, mechanism, probes: after, resumed };
+  // what ended each silence: the calls that came a while after the client's previous call to the failing systems,
+  // in the window (probes, or retries at the end of a backoff) and the first one after it
+  const firstAfter = Number.isFinite(outage.end) ? later.find((a) => outage.systems.has(a.system)) : undefined;
+  const probes = calls.filter((a, i) => i > 0 && a.start - calls[i - 1].end >= SILENCE_MS);
+  const enders = firstAfter && firstAfter.start - calls[calls.length - 1].end >= SILENCE_MS ? [...probes, firstAfter] : probes;
+  const endedByRetry = enders.filter((a) => retries.has(a)).length;
+  const mechanism: OutageConduct['mechanism'] = enders.length === 0 ? 'unknown' : endedByRetry * 2 > enders.length ? 'backoff' : 'breaker';
+  // resumed: a 2xx after the window; false when it called after the window and never succeeded; null when it has
+  // not called since (a long backoff or Retry-After may still be running: recovery.timeToFirstSuccess judges that)
+  const laterToFailing = later.filter((a) => outage.systems.has(a.system));
+  const closed = Number.isFinite(outage.end) && outage.end <= context.until;
+  const resumed = !closed || laterToFailing.length === 0 ? null : (laterToFailing.find((a) => a.status >= 200 && a.status < 300) ?? false);
+  return { outage, calls, stopped, beforePerMinute, afterPerMinute, failuresBeforeStop: n, mechanism, probes, resumed };
 }
 
 /** Attempts that retried a logical request (not its first attempt). */
@@ -84,7 +95,7 @@ export const breakerStopsDuringOutage: ClientCheck = (client, context) => {
       callsPerMinuteDuring: round(worst.conduct.afterPerMinute),
       failuresBeforeStop: worst.conduct.failuresBeforeStop,
       probes: worst.conduct.probes.length,
-      resumed: worst.conduct.resumed === undefined ? null : worst.conduct.resumed !== null,
+      resumed: worst.conduct.resumed === null ? null : worst.conduct.resumed !== false,
     }),
   ];
 };
@@ -99,8 +110,8 @@ function verdict(client: string, c: OutageConduct): { status: CheckStatus; text:
       text: `${where}, ${client} kept calling: ${rates} (a breaker would cut it by at least 80%). Every call to a system that is down fails slowly, holds a thread or a callout and adds load to the recovery. Put a circuit breaker around the callout: open after a few consecutive failures, fail fast (queue the work), and probe now and then.`,
     };
   }
-  if (c.resumed === null) {
-    return { status: 'fail', conduct: c, text: `${where}, ${client} went quiet (${rates}) but made no successful call after the window ended: it did not resume after recovery.` };
+  if (c.resumed === false) {
+    return { status: 'fail', conduct: c, text: `${where}, ${client} went quiet (${rates}), but its calls after the window ended all failed: it did not resume after recovery.` };
   }
   if (c.mechanism === 'backoff') {
     return {
@@ -110,7 +121,11 @@ function verdict(client: string, c: OutageConduct): { status: CheckStatus; text:
     };
   }
   const probes = c.probes.length ? `, probed ${plural(c.probes.length, 'time')} while it was down` : '';
-  const resumed = c.resumed ? ` and resumed ${duration(Math.max(0, c.resumed.end - c.outage.end))} after the window ended` : '';
+  const resumed = c.resumed
+    ? ` and resumed ${duration(Math.max(0, c.resumed.end - c.outage.end))} after the window ended`
+    : Number.isFinite(c.outage.end)
+      ? ' (it has not called since the window ended: see recovery.timeToFirstSuccess)'
+      : ' (the outage is still on)';
   return { status: 'pass', conduct: c, text: `${where}, ${client} stopped calling after ${plural(c.failuresBeforeStop, 'failure')} (${rates})${probes}${resumed}.` };
 }
 

@@ -30,7 +30,8 @@ export const recoveryTimeToFirstSuccess: ClientCheck = (client, context) => {
         after.length
           ? `${client.client} made ${after.length} call(s) after the outage of rule ${never.outage.rule} ended, none successful: it did not recover. Check what it does once the breaker closes or the queue drains.`
           : `${client.client} made no call after the outage of rule ${never.outage.rule} ended: it did not come back by itself. A breaker must half-open and probe; queued work must be resumed without a person.`,
-        after.slice(0, 20).map((a) => a.id),
+        // no call after it: the last calls it made while the system was down are what it rests on
+        (after.length ? after : client.attempts.filter((a) => never.outage.systems.has(a.system) && a.start < never.outage.end).slice(-5)).slice(0, 20).map((a) => a.id),
       ),
     ];
   }

@@ -2,7 +2,8 @@
  * retry.strategy: how a client waits between attempts of one logical request, per operation —
  * none | immediate | constant | linear | exponential, and whether the waits are jittered.
  *
- * Classified from the time since the first failure of each logical request at each retry (t1, t2, ...), pooled
+ * Classified from the time the client waited since the first failure of each logical request at each retry (t1, t2,
+ * ...: the waits between an attempt's end and the next one's start, added up), pooled
  * over all of the operation's retried requests, never from a single gap: jittered strategies (cockatiel's
  * default, decorrelated jitter) draw every wait at random, so one wait says little, but the median of t_k over
  * several requests follows the strategy's curve. From those medians the gaps between retries are compared with
@@ -22,6 +23,8 @@ export const IMMEDIATE_MS = 100;
 const JITTER_SPREAD = 0.12;
 /** with one request only: how far its gaps may stray from their fitted shape before that is jitter */
 const JITTER_RESIDUAL = 0.15;
+/** how far timers, the event loop and the network move a wait that was meant to be exact */
+const TIMER_NOISE_MS = 25;
 /** at most this many retries per request shape the classification (a capped backoff flattens after a while) */
 const MAX_GAPS = 6;
 
@@ -32,10 +35,19 @@ export interface Classification {
   medians: number[];
 }
 
-/** The time since the first failure at each retry of a request whose first attempt failed. */
+/**
+ * The time since the first failure at each retry of a request whose first attempt failed, counting the client's
+ * waits only: a retry that itself took a second to fail (a slow answer, a timeout) does not make the next wait
+ * look longer than the client chose.
+ */
 function offsets(request: LogicalRequest): number[] {
-  const [first, ...retries] = request.attempts;
-  return retries.map((a) => a.start - first.end);
+  const out: number[] = [];
+  let waited = 0;
+  for (let i = 1; i < request.attempts.length; i++) {
+    waited += Math.max(0, request.attempts[i].start - request.attempts[i - 1].end);
+    out.push(waited);
+  }
+  return out;
 }
 
 export function classify(requests: readonly LogicalRequest[]): Classification | undefined {
@@ -54,9 +66,8 @@ export function classify(requests: readonly LogicalRequest[]): Classification | 
     medians.push(median(at));
     if (at.length >= 3) spreads.push(coefficientOfVariation(at));
   }
-  if (medians[0] < IMMEDIATE_MS) {
-    return { strategy: 'immediate', jitter: spreads.length ? median(spreads) > JITTER_SPREAD : null, medians };
-  }
+  // retries within timer noise of each other: there is no wait to jitter
+  if (medians[0] < IMMEDIATE_MS) return { strategy: 'immediate', jitter: false, medians };
   const gaps = medians.map((m, k) => Math.max(1, m - (k === 0 ? 0 : medians[k - 1])));
   const fit = shapeOf(gaps);
   const jitter = spreads.length ? median(spreads) > JITTER_SPREAD : gaps.length >= 3 ? fit.residual > JITTER_RESIDUAL : false;
@@ -101,11 +112,12 @@ function leastSquares(xs: number[], ys: number[]): { slope: number; intercept: n
   return { slope, intercept: my - slope * mx };
 }
 
+/** Spread relative to the mean; 0 when the spread is within timer noise (a few ms either way is not jitter). */
 function coefficientOfVariation(values: number[]): number {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   if (mean <= 0) return 0;
-  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length;
-  return Math.sqrt(variance) / mean;
+  const deviation = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+  return deviation < TIMER_NOISE_MS ? 0 : deviation / mean;
 }
 
 const WHY: Record<Strategy, string> = {
