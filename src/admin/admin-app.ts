@@ -21,6 +21,7 @@ import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
 import { addDeliveryRoutes, type DeliveryControl } from './delivery-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 import { addPaymentsRoutes } from './payments-routes.js';
+import { addReportRoutes } from './report-routes.js';
 import { addSimulationRoutes } from './simulation-routes.js';
 
 export interface AdminOptions {
@@ -119,6 +120,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   app.use(express.json({ limit: '1mb', type: JSON_TYPES, strict: false, verify: checkUtf8 }));
   addSimulationRoutes(app, ws, sendProblem, engine.systems);
   addPaymentsRoutes(app, ws, sendProblem, engine.systems);
+  addReportRoutes(app, ws, sendProblem, engine);
 
   app.get('/__admin/health', (req, res) => {
     res.json({
