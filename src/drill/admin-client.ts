@@ -33,6 +33,8 @@ export interface JournalSummary {
   ts: string;
   client: string;
   system: string | null;
+  /** `admin` for admin actions journaled beside the traffic (a timeline jump) */
+  protocol?: string | null;
   operation: string | null;
   status: number;
 }
@@ -108,7 +110,8 @@ export class AdminClient {
 
   private async send<T>(method: string, path: string, query: Record<string, string | undefined> = {}, payload?: { body: string; contentType: string }): Promise<T> {
     const url = this.adminUrl(path, query);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    // the journal names whoever made an admin action it records (a timeline jump): this drill
+    const headers: Record<string, string> = { accept: 'application/json', 'x-understudy-client': 'understudy-drill' };
     if (this.target.adminToken) headers.authorization = `Bearer ${this.target.adminToken}`;
     if (payload) headers['content-type'] = payload.contentType;
     let res: Response;

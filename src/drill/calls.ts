@@ -58,7 +58,9 @@ export class CallBinner {
     this.buckets = Math.max(1, Math.ceil(span / this.bucketMs));
   }
 
-  add(call: Pick<JournalSummary, 'ts' | 'client' | 'status'>): void {
+  add(call: Pick<JournalSummary, 'ts' | 'client' | 'status' | 'protocol'>): void {
+    // an admin action (the drill's own timeline jump) is no client's call
+    if (call.protocol === 'admin') return;
     const at = Date.parse(call.ts);
     if (!(at >= this.since && at <= this.until)) return;
     this.read++;

@@ -13,12 +13,10 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { catalogueOf } from '../chaos/match.js';
 import { loadProfile, type CompiledProfile } from '../chaos/profile.js';
 import { formatProblem, SourceError } from '../config/yaml-source.js';
 import { WORKSPACE_NAME } from '../engine/workspace.js';
 import type { Report } from '../report/types.js';
-import { buildSystems } from '../server.js';
 import { VERSION } from '../version.js';
 import { AdminApiError, AdminClient, type ChaosState } from './admin-client.js';
 import { readCalls, type CallBins } from './calls.js';
@@ -77,14 +75,14 @@ function checkUsage(o: DrillOptions): void {
 }
 
 /**
- * The profile as the server will see it. Embedded: checked against the systems it mounts (a typo in a match is
- * refused here, with its line). --url: the running server may mount other contracts, so match values are left
- * to its answer to the PUT, which names lines the same way.
+ * The profile's structure, read here before anything starts. Its match values (systems, operations, routes) are
+ * checked by the server that runs it, against what that server mounts: the embedded one refuses them as it
+ * starts, before COMMAND runs, and a running one (--url, which may mount other contracts) answers the PUT with
+ * the same problems; both name lines in FILE.
  */
-async function readProfile(o: DrillOptions): Promise<CompiledProfile> {
+function readProfile(o: DrillOptions): CompiledProfile {
   try {
-    const catalogue = o.url === undefined ? catalogueOf(await buildSystems({}, { validateContracts: false })) : undefined;
-    return loadProfile(o.file, catalogue);
+    return loadProfile(o.file);
   } catch (err) {
     if (err instanceof SourceError) throw new DrillError(err.problems.map(formatProblem));
     throw err;
@@ -128,7 +126,7 @@ interface Exit {
 }
 
 function describeExit(exit: Exit): string {
-  return exit.signal ? `ended by ${exit.signal}` : `exit code ${exit.code}`;
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
 
 /** Runs COMMAND (no shell: the words as given) with UNDERSTUDY_URL, resolving when it exits. */
@@ -146,7 +144,7 @@ function runCommand(words: string[], url: string): { exited: Promise<Exit>; kill
 
 export async function runDrill(o: DrillOptions, io: DrillIo): Promise<number> {
   checkUsage(o);
-  const profile = await readProfile(o);
+  const profile = readProfile(o);
   const startAt = o.startAt === undefined ? undefined : parseStartAt(o.startAt, profile);
   const embeddedMode = o.command.length > 0;
 
@@ -211,11 +209,11 @@ export async function runDrill(o: DrillOptions, io: DrillIo): Promise<number> {
       }
       command = `${o.command.join(' ')}: ${describeExit(exit)}`;
       const at = serverNow() - origin;
-      io.stderr.write(`understudy drill: COMMAND ${describeExit(exit)} after ${formatMs(serverNow() - since)} (the expectations decide the drill's exit code)\n`);
-      if (endMs !== undefined && at < endMs) io.stderr.write(`understudy drill: note: COMMAND ended at ${formatMs(at)} on the timeline, before its end at ${formatMs(endMs)}: later phases did not run\n`);
+      io.stderr.write(`understudy drill: ${o.command.join(' ')} ended with ${describeExit(exit)} after ${formatMs(serverNow() - since)} (the expectations decide the drill's exit code)\n`);
+      if (endMs !== undefined && at < endMs) io.stderr.write(`understudy drill: note: the command ended at ${formatMs(at)} on the timeline, before its end at ${formatMs(endMs)}: later phases did not run\n`);
     } else {
       const display = new ProgressDisplay(io.stderr, { redraw: io.stderr.isTTY === true, summaryEveryMs: 10_000 });
-      if (endMs === undefined) io.stderr.write(`understudy drill: ${phases ? 'the last phase has no end' : 'the profile has no timeline'}: following until interrupted (Ctrl-C, SIGTERM), then reporting\n`);
+      if (endMs === undefined) io.stderr.write(`understudy drill: ${profile.name}'s timeline has no end: following until interrupted (Ctrl-C, SIGTERM), then reporting\n`);
       await follow({ client, baseline, display, phases, endMs, stop: stop.signal });
     }
 

@@ -71,8 +71,11 @@ export async function follow(options: FollowOptions): Promise<ChaosState | undef
       if (endMs !== undefined) {
         if (now.chaos.elapsedMs >= endMs) break;
         // wake when the timeline ends rather than up to a second after it (a short drill in a test, a CI job)
-        wait = Math.min(POLL_MS, endMs - now.chaos.elapsedMs);
+        wait = Math.min(wait, endMs - now.chaos.elapsedMs);
       }
+      // and when the phase does, so that a phase shorter than the poll is still seen beginning
+      const phaseEnds = now.chaos.phase?.endsInMs;
+      if (typeof phaseEnds === 'number') wait = Math.min(wait, phaseEnds + 5);
     } catch (err) {
       // a deployed server may blip; say so once and keep following: the report decides whether it is really gone
       const problem = err instanceof Error ? err.message : String(err);

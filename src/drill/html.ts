@@ -66,6 +66,7 @@ svg.plot .empty { font-size: 14px; fill: var(--muted); text-anchor: middle; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 13px; color: var(--muted); margin-top: 10px; }
 .legend span::before { content: ""; display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; background: var(--c); border: 1px solid var(--b, transparent); }
 .expect td.label { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; width: 320px; overflow-wrap: anywhere; }
+details.idle { margin-top: 10px; } details.idle summary { cursor: pointer; color: var(--muted); font-size: 14px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 `;
 
@@ -74,14 +75,26 @@ function badge(status: string): string {
   return `<span class="badge ${esc(cls)}">${esc(status)}</span>`;
 }
 
-function checkRows(checks: CheckResult[]): string {
-  if (checks.length === 0) return '<p class="muted">No checks.</p>';
+const SEVERITY: Record<string, number> = { fail: 0, warn: 1, pass: 2, 'n/a': 3 };
+
+function checkTable(checks: CheckResult[]): string {
   const rows = checks.map((c) => {
     const value = formatValue(c.value);
     const evidence = evidenceText(c.evidence?.entries ?? []);
     return `<tr class="${c.status === 'fail' ? 'fail' : ''}"><td class="status">${badge(c.status)}</td><td class="check">${esc(checkName(c))}</td><td class="value">${esc(value)}</td><td>${esc(c.explanation)}</td><td class="evidence">${esc(evidence)}</td></tr>`;
   });
   return `<table><thead><tr><th>status</th><th>check</th><th>value</th><th>explanation</th><th>journal entries</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** the verdicts to act on first (fail, warn, pass); the checks nothing exercised folded away below them */
+function checkRows(checks: CheckResult[]): string {
+  if (checks.length === 0) return '<p class="muted">No checks.</p>';
+  const judged = checks.filter((c) => c.status !== 'n/a').sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status]);
+  const idle = checks.filter((c) => c.status === 'n/a');
+  const table = judged.length ? checkTable(judged) : '<p class="muted">No check had anything to judge.</p>';
+  if (idle.length === 0) return table;
+  const names = idle.map((c) => checkName(c)).join(', ');
+  return `${table}<details class="idle"><summary>${idle.length} not exercised (n/a): ${esc(names)}</summary>${checkTable(idle)}</details>`;
 }
 
 function clientCard(client: ClientReport): string {

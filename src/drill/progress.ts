@@ -36,13 +36,23 @@ export interface ProgressOptions {
 
 const count = new Intl.NumberFormat('en-US');
 
-export function formatSample(s: ProgressSample): string {
-  const phase = s.phase === null ? (s.phases ? 'after the timeline' : 'no timeline') : `phase ${s.phase} (${s.phaseIndex! + 1}/${s.phases})`;
-  const clock = s.endMs === undefined ? formatMs(s.elapsedMs) : `${formatMs(s.elapsedMs)} / ${formatMs(s.endMs)}`;
+function where(s: ProgressSample): string {
+  if (s.phase === null) return s.phases ? 'after the timeline' : 'no timeline';
+  return `phase ${s.phase} (${s.phaseIndex! + 1}/${s.phases})`;
+}
+
+/** "12 requests, 3 faults, 4 client errors (4xx 1, 5xx 3, no response 0)" */
+export function formatCounts(s: ProgressSample): string {
   const e = s.clientErrors;
   const errors = e['4xx'] + e['5xx'] + e.none;
   const detail = errors ? ` (4xx ${count.format(e['4xx'])}, 5xx ${count.format(e['5xx'])}, no response ${count.format(e.none)})` : '';
-  return `${s.profile}: ${phase}, ${clock}; requests ${count.format(s.requests)}, faults ${count.format(s.faults)}, client errors ${count.format(errors)}${detail}`;
+  return `${count.format(s.requests)} requests, ${count.format(s.faults)} faults, ${count.format(errors)} client errors${detail}`;
+}
+
+/** "phase down (2/3), 1m12s / 7m; 12 requests, 3 faults, 4 client errors (...)" */
+export function formatSample(s: ProgressSample): string {
+  const clock = s.endMs === undefined ? formatMs(s.elapsedMs) : `${formatMs(s.elapsedMs)} / ${formatMs(s.endMs)}`;
+  return `${where(s)}, ${clock}; ${formatCounts(s)}`;
 }
 
 export class ProgressDisplay {
@@ -64,11 +74,12 @@ export class ProgressDisplay {
       this.drawn = true;
       return;
     }
-    if (sample.phase !== this.lastPhase) {
+    // a profile without phases has no phase to announce: only the periodic summary then
+    if (sample.phase !== this.lastPhase && sample.phases > 0) {
       this.lastPhase = sample.phase;
       this.lastSummaryAt = sample.elapsedMs;
-      const what = sample.phase === null ? (sample.phases ? 'the timeline has run' : 'no timeline') : `phase ${sample.phase} began`;
-      this.out.write(`understudy drill: ${what} at ${formatMs(sample.elapsedMs)} (${formatSample(sample)})\n`);
+      const what = sample.phase === null ? 'the timeline has run' : `${where(sample)} began`;
+      this.out.write(`understudy drill: ${what} at ${formatMs(sample.elapsedMs)}; ${formatCounts(sample)} so far\n`);
       return;
     }
     const every = this.options.summaryEveryMs;

@@ -1,6 +1,6 @@
 /**
  * The report as the terminal shows it after a drill, with or without --report: each client's checks with their
- * status (the explanation under the ones to act on: fail and warn), the drill-wide checks, the expectations,
+ * status, worst first (the explanation under the ones to act on: fail and warn; the n/a ones on one line), the drill-wide checks, the expectations,
  * and the verdict last, where a CI log's reader looks. Text from the traffic (client names, explanations) has its
  * control characters written out, so a client name cannot move the cursor or recolour the terminal.
  */
@@ -11,13 +11,19 @@ function plain(text: string): string {
   return text.replace(/[\x00-\x08\x0B-\x1F\x7F-\x9F]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+const SEVERITY: Record<string, number> = { fail: 0, warn: 1, pass: 2, 'n/a': 3 };
+
+/** the judged checks worst first, the explanation under those to act on; the n/a ones named on one line */
 function checkLines(checks: CheckResult[], width: number): string[] {
   const lines: string[] = [];
-  for (const c of checks) {
+  const judged = checks.filter((c) => c.status !== 'n/a').sort((a, b) => SEVERITY[a.status] - SEVERITY[b.status]);
+  for (const c of judged) {
     const value = formatValue(c.value);
-    lines.push(`  ${c.status.padEnd(4)}  ${plain(checkName(c)).padEnd(width)}${value ? '  ' + plain(value) : ''}`);
+    lines.push(`  ${c.status.padEnd(4)}  ${plain(checkName(c)).padEnd(width)}${value ? '  ' + plain(value) : ''}`.trimEnd());
     if (c.status === 'fail' || c.status === 'warn') lines.push(`        ${plain(c.explanation)}`);
   }
+  const idle = checks.filter((c) => c.status === 'n/a');
+  if (idle.length) lines.push(`  n/a   ${idle.map((c) => plain(checkName(c))).join(', ')} (nothing to judge)`);
   return lines;
 }
 

@@ -40,7 +40,7 @@ const PLOT = WIDTH - LEFT - RIGHT;
 const TOP = 64;
 const ROW = 58;
 const GAP = 14;
-const TICK_STEPS = [1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000];
+const TICK_STEPS = [100, 200, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000];
 
 /** a coordinate with at most one decimal: what the eye can tell apart, in as few bytes as possible */
 function n(v: number): string {
@@ -104,7 +104,7 @@ export function renderTimelinePlot(input: PlotInput): string {
     const bucketPx = (calls.bucketMs / span) * PLOT;
     const barPx = Math.max(0.5, bucketPx > 3 ? bucketPx - 1 : bucketPx);
     out.push(`<text x="${LEFT - 10}" y="${top + 24}" class="client"><title>${esc(c.client)}</title>${esc(clip(c.client, 26))}</text>`);
-    out.push(`<text x="${LEFT - 10}" y="${top + 42}" class="count">${c.total.toLocaleString('en-US')} calls, peak ${peak.toLocaleString('en-US')} per ${formatMs(calls.bucketMs)}</text>`);
+    out.push(`<text x="${LEFT - 10}" y="${top + 42}" class="count">${c.total.toLocaleString('en-US')} call${c.total === 1 ? '' : 's'}, peak ${peak.toLocaleString('en-US')} per ${formatMs(calls.bucketMs)}</text>`);
     const stacked = new Array<number>(calls.buckets).fill(0);
     for (const outcome of OUTCOMES) {
       let d = '';

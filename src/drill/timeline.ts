@@ -1,8 +1,8 @@
 /**
  * What the drill reads off a profile's timeline before it starts: where `--start-at` puts it (a phase name or a
  * duration, refused here with the phase names before any server is touched) and how long there is to follow
- * from there (the sum of the phase lengths after the start point; none when the last phase is open-ended or
- * there is no timeline, so the drill follows until it is interrupted).
+ * from there (until its phases and `when` windows have run; never when the last of them is open-ended or nothing
+ * depends on time, so the drill follows until it is interrupted).
  */
 import type { CompiledProfile } from '../chaos/profile.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
@@ -15,31 +15,48 @@ export interface StartAt {
   ms: number;
 }
 
-/** Reads --start-at: a phase of the profile's timeline, or a duration inside it. */
+/** Reads --start-at: a phase of the profile's timeline, or a point on it before its end. */
 export function parseStartAt(value: string, profile: CompiledProfile): StartAt {
   const phase = profile.phases.find((p) => p.name === value);
   if (phase) return { body: { phase: phase.name }, ms: phase.startMs };
   const names = profile.phases.map((p) => p.name);
-  if (!/^\d/.test(value)) {
-    const known = names.length ? `its phases are ${names.join(', ')}` : 'it has no timeline';
-    throw new DrillError([`--start-at ${value}: not a phase of ${profile.name} (${known}) nor ${DURATION_FORMAT}`]);
-  }
+  const phases = names.length ? `its phases are ${names.join(', ')}` : 'it has no phases';
+  if (!/^\d/.test(value)) throw new DrillError([`--start-at ${value}: not a phase of ${profile.name} (${phases}) nor ${DURATION_FORMAT}`]);
   let ms: number;
   try {
     ms = parseDuration(value);
   } catch {
-    throw new DrillError([`--start-at ${value}: not ${DURATION_FORMAT} nor a phase name`]);
+    throw new DrillError([`--start-at ${value}: not ${DURATION_FORMAT} nor a phase of ${profile.name} (${phases})`]);
   }
-  const end = timelineEndMs(profile);
-  if (profile.phases.length === 0) throw new DrillError([`--start-at ${value}: ${profile.name} has no timeline to move along`]);
-  if (end !== undefined && ms >= end) throw new DrillError([`--start-at ${value}: ${profile.name}'s timeline ends at ${formatMs(end)}`]);
+  const end = changesUntil(profile);
+  if (end === undefined) throw new DrillError([`--start-at ${value}: nothing in ${profile.name} depends on time (no timeline, no when windows), so there is nothing to move`]);
+  if (ms >= end) throw new DrillError([`--start-at ${value}: ${profile.name}'s timeline ends at ${formatMs(end)}`]);
   return { body: { at: value }, ms };
 }
 
-/** Where the timeline ends (ms from its start), or undefined when it never does: no phases, or an open last one. */
+/**
+ * The last moment anything in the profile changes, ms from its start: the end of its last phase or the close of
+ * its last `when` window (as the server's timeline route counts it). Infinity when open-ended (a last phase or
+ * a window without `for`); undefined when nothing depends on time.
+ */
+function changesUntil(profile: CompiledProfile): number | undefined {
+  let end = profile.phases.at(-1)?.endMs;
+  for (const rule of profile.rules) {
+    // a rule open throughout (no `when`) does not change with time
+    if (rule.afterMs === 0 && rule.forMs === Infinity) continue;
+    end = Math.max(end ?? 0, rule.afterMs + rule.forMs);
+  }
+  return end;
+}
+
+/**
+ * Where a followed drill ends (ms from the timeline's start): once its phases and `when` windows have all run;
+ * undefined when that is never (an open-ended last phase or window) or nothing depends on time, and only an
+ * interruption ends the drill.
+ */
 export function timelineEndMs(profile: CompiledProfile): number | undefined {
-  const last = profile.phases.at(-1);
-  return last && Number.isFinite(last.endMs) ? last.endMs : undefined;
+  const end = changesUntil(profile);
+  return end !== undefined && Number.isFinite(end) ? end : undefined;
 }
 
 /** "90s", "3m", "1m30s", "250ms": a span as a person reads it in progress lines and summaries. */

@@ -91,3 +91,16 @@ export function drillCalls(report: Report): CallBins {
   }
   return binner.result();
 }
+
+/** What a page that loads nothing may not contain: no reference to fetch (text may mention a URL). */
+export function selfContainedProblems(html: string): string[] {
+  const forbidden: Array<[RegExp, string]> = [
+    [/\s(src|href|xlink:href|action|srcset|poster|data)\s*=/i, 'an attribute that loads or links something'],
+    [/<link\b/i, '<link>'],
+    [/<script\b/i, '<script>'],
+    [/<(img|iframe|object|embed|base|audio|video|source|frame)\b/i, 'an embedding element'],
+    [/@import|url\(/i, 'a CSS reference'],
+    [/http-equiv/i, 'a meta refresh'],
+  ];
+  return forbidden.filter(([re]) => re.test(html)).map(([, what]) => what);
+}
