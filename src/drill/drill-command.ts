@@ -155,8 +155,9 @@ export async function runDrill(o: DrillOptions, io: DrillIo): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted++;
     if (interrupted > 1) {
-      // a second interruption means "now": no report
+      // a second interruption means "now": no report, and no COMMAND left running behind us
       io.stderr.write(`\nunderstudy drill: ${signal} again: stopping without a report\n`);
+      onCommandSignal?.('SIGKILL');
       process.exit(130);
     }
     if (onCommandSignal) onCommandSignal(signal);
