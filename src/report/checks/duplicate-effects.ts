@@ -57,7 +57,7 @@ export const noDuplicateEffects: ClientCheck = (client) => {
   const named = duplicated.slice(0, 5).map((d) => `${d.entity} ${d.records.join(' and ')}`).join('; ');
   const advice =
     keptBodyKey === duplicatingRequests
-      ? `Its retries kept the same key (${duplicated[0].keys[0]}), but sent no Idempotency-Key header, and the system does not deduplicate on that key: send an Idempotency-Key header, generated once per business operation and the same on every retry, so the system can recognise the retry and answer with the record it already made.`
+      ? `Its retries kept one key each (e.g. ${duplicated[0].keys[0]}), but sent no Idempotency-Key header, and the system does not deduplicate on that key: send an Idempotency-Key header, generated once per business operation and the same on every retry, so the system can recognise the retry and answer with the record it already made.`
       : 'Reuse the same idempotency key (and external id) on every retry of a business operation, so the system can recognise the retry and answer with the record it already made.';
   return [
     result(
