@@ -151,9 +151,9 @@ describe('understudy drill --url (a running server)', () => {
     const { code, stdout, stderr } = await run.done;
     expect(code).toBe(0);
     expect(stderr).toContain('understudy drill: drill-short active on ' + server.url + '/w/uat from down on its timeline');
-    expect(stderr).toMatch(/phase down \(2\/3\) began at \d+ms; [\d,]+ requests, [\d,]+ faults, [\d,]+ client errors/);
-    expect(stderr).toMatch(/phase recovery \(3\/3\) began at \d+ms/);
-    expect(stderr).toMatch(/the timeline has run at \d+ms; [\d,]+ requests, [\d,]+ faults, [1-9][\d,]* client errors \(4xx 0, 5xx [1-9][\d,]*, no response 0\) so far/);
+    expect(stderr).toMatch(/phase down \(2\/3\) began at [\d.]+m?s; [\d,]+ requests, [\d,]+ faults, [\d,]+ client errors/);
+    expect(stderr).toMatch(/phase recovery \(3\/3\) began at [\d.]+m?s/);
+    expect(stderr).toMatch(/the timeline has run at [\d.]+m?s; [\d,]+ requests, [\d,]+ faults, [1-9][\d,]* client errors \(4xx 0, 5xx [1-9][\d,]*, no response 0\) so far/);
     // the calm phase was skipped over
     expect(stderr).not.toMatch(/phase calm/);
     expect(stdout).toContain('understudy drill drill-short: PASSED (1 of 1 expectations hold)');
@@ -168,6 +168,18 @@ describe('understudy drill --url (a running server)', () => {
     expect(selfContainedProblems(html)).toEqual([]);
     // the jump the drill made is journaled, but it is no client's call
     expect(html).not.toContain('understudy-drill');
+  });
+
+  it('follows an open-ended timeline until interrupted, then reports', async () => {
+    const server = await start({ dataDir: '' });
+    const run = drill(['test/drill/fixtures/open-ended.yaml', '--url', server.url]);
+    await run.saw(/timeline has no end: following until interrupted/);
+    await run.saw(/phase steady \(2\/2\) began/);
+    run.child.kill('SIGINT');
+    const { code, stdout, stderr } = await run.done;
+    expect(stderr).toContain('understudy drill: SIGINT: stopping the drill and fetching the report');
+    expect(stdout).toContain('understudy drill drill-open-ended: PASSED (1 of 1 expectations hold)');
+    expect(code).toBe(0);
   });
 
   it('names the lines of a profile the server refuses, and exits 2 when it cannot reach the server', async () => {
