@@ -14,7 +14,8 @@
  * The timeline's clock: windows and phases count from the activation, at clock speed, unless the timeline was
  * moved (POST /__admin/chaos/timeline: a drill skips its calm minute). Every activation, restart and jump starts
  * a TimelineSegment; the report card reads the list to measure windows on the timeline's own clock. The traffic
- * path reads one number, `origin` (the clock time at which the timeline would have read 0 had it never jumped).
+ * path reads one number, `origin`: the clock time at which the timeline, as it now reads, would have read 0 had it
+ * run at clock speed all along (the activation until the first jump).
  */
 import type { Exchange, FaultRecord, Reply } from '../engine/exchange.js';
 import type { ChaosStage } from '../engine/seams.js';
