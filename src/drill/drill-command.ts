@@ -215,7 +215,7 @@ export async function runDrill(o: DrillOptions, io: DrillIo): Promise<number> {
     } else {
       const display = new ProgressDisplay(io.stderr, { redraw: io.stderr.isTTY === true, summaryEveryMs: 10_000 });
       if (endMs === undefined) io.stderr.write(`understudy drill: ${profile.name}'s timeline has no end: following until interrupted (Ctrl-C, SIGTERM), then reporting\n`);
-      await follow({ client, baseline, display, phases, endMs, stop: stop.signal });
+      await follow({ client, baseline, display, phases, endMs, stop: stop.signal, estimate: () => serverNow() - origin });
     }
 
     const until = serverNow();

@@ -54,6 +54,8 @@ export interface FollowOptions {
   endMs?: number;
   /** aborted on interruption, or when COMMAND exits */
   stop: AbortSignal;
+  /** where the timeline should be by this process's clock: ends the drill on time while the server does not answer */
+  estimate?: () => number;
 }
 
 /** Resolves with the last state seen, once the timeline has run or `stop` fired. */
@@ -81,6 +83,8 @@ export async function follow(options: FollowOptions): Promise<ChaosState | undef
       const problem = err instanceof Error ? err.message : String(err);
       if (problem !== lastProblem) display.note(`could not read the drill's progress: ${problem}`);
       lastProblem = problem;
+      // a server gone for good must not keep the drill waiting forever: the report will say whether it is back
+      if (endMs !== undefined && options.estimate && options.estimate() >= endMs) break;
     }
     await sleep(wait, stop);
   }
