@@ -7,7 +7,7 @@
 import type { CheckResult, ClientReport, Report } from '../report/types.js';
 import type { CallBins } from './calls.js';
 import { escapeHtml as esc } from './html-escape.js';
-import { checkName, evidenceText, expectationLabel, formatValue } from './report-text.js';
+import { checkName, evidenceText, expectationLabel, valueParts } from './report-text.js';
 import { MAX_ROWS, OUTCOME_COLOURS, OUTCOME_LABELS, renderTimelinePlot, type PhaseWindow } from './timeline-plot.js';
 import { OUTCOMES } from './calls.js';
 import { formatMs } from './timeline.js';
@@ -45,11 +45,11 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; }
 .badge { display: inline-block; min-width: 48px; text-align: center; font-size: 12px; font-weight: 700; letter-spacing: .03em; text-transform: uppercase; padding: 2px 8px; border-radius: 999px; color: #fff; }
 .badge.pass { background: var(--pass); } .badge.warn { background: var(--warn); } .badge.fail { background: var(--fail); } .badge.na { background: var(--na); }
-table { width: 100%; border-collapse: collapse; }
+table { width: 100%; border-collapse: collapse; table-layout: fixed; }
 th, td { text-align: left; vertical-align: top; padding: 8px 10px; border-top: 1px solid var(--line); }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); border-top: none; }
-td.status { width: 72px; } td.check { width: 230px; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
-td.value { width: 200px; font-size: 13px; overflow-wrap: anywhere; } td.evidence { width: 150px; font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
+td.check { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
+td.value { font-size: 13px; overflow-wrap: anywhere; } td.evidence { font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
 tr.fail td.check { color: var(--fail); font-weight: 600; }
 .ops { font-size: 13px; color: var(--muted); margin: 4px 0 8px; }
 svg.plot { display: block; width: 100%; height: auto; font-family: inherit; }
@@ -65,7 +65,7 @@ svg.plot .alert line { stroke: #1d5fd1; stroke-width: 2; } svg.plot .alert path 
 svg.plot .empty { font-size: 14px; fill: var(--muted); text-anchor: middle; }
 .legend { display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 13px; color: var(--muted); margin-top: 10px; }
 .legend span::before { content: ""; display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; background: var(--c); border: 1px solid var(--b, transparent); }
-.expect td.label { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; width: 320px; overflow-wrap: anywhere; }
+.expect td.label { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
 details.idle { margin-top: 10px; } details.idle summary { cursor: pointer; color: var(--muted); font-size: 14px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 `;
@@ -79,11 +79,14 @@ const SEVERITY: Record<string, number> = { fail: 0, warn: 1, pass: 2, 'n/a': 3 }
 
 function checkTable(checks: CheckResult[]): string {
   const rows = checks.map((c) => {
-    const value = formatValue(c.value);
+    // a part a line: a value of six fields reads as a list, not a sentence
+    const value = valueParts(c.value).map(esc).join('<br>');
     const evidence = evidenceText(c.evidence?.entries ?? []);
-    return `<tr class="${c.status === 'fail' ? 'fail' : ''}"><td class="status">${badge(c.status)}</td><td class="check">${esc(checkName(c))}</td><td class="value">${esc(value)}</td><td>${esc(c.explanation)}</td><td class="evidence">${esc(evidence)}</td></tr>`;
+    return `<tr class="${c.status === 'fail' ? 'fail' : ''}"><td class="status">${badge(c.status)}</td><td class="check">${esc(checkName(c))}</td><td class="value">${value}</td><td>${esc(c.explanation)}</td><td class="evidence">${esc(evidence)}</td></tr>`;
   });
-  return `<table><thead><tr><th>status</th><th>check</th><th>value</th><th>explanation</th><th>journal entries</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  // fixed columns, so that every client's table lines up with the next
+  const cols = '<colgroup><col style="width:80px"><col style="width:250px"><col style="width:190px"><col><col style="width:150px"></colgroup>';
+  return `<table>${cols}<thead><tr><th>status</th><th>check</th><th>value</th><th>explanation</th><th>journal entries</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** the verdicts to act on first (fail, warn, pass); the checks nothing exercised folded away below them */
@@ -140,7 +143,7 @@ export function renderHtml(input: HtmlInput): string {
   if (input.target) facts.push(['server', esc(input.target)]);
   if (input.command) facts.push(['command', esc(input.command)]);
   const expectations = report.expectations.length
-    ? `<table class="expect"><thead><tr><th>status</th><th>expectation</th><th>explanation</th></tr></thead><tbody>${report.expectations
+    ? `<table class="expect"><colgroup><col style="width:80px"><col style="width:330px"><col></colgroup><thead><tr><th>status</th><th>expectation</th><th>explanation</th></tr></thead><tbody>${report.expectations
         .map((e) => `<tr><td class="status">${badge(e.status)}</td><td class="label">${esc(expectationLabel(e.expect))}</td><td>${esc(e.explanation)}</td></tr>`)
         .join('')}</tbody></table>`
     : '<p class="muted">The profile states no expectations.</p>';

@@ -19,20 +19,23 @@ function scalar(v: unknown): string {
 }
 
 /**
- * "strategy exponential, jitter true"; durations in ms read as durations ({ ms: 45000 } → "45s", { maxSpanMs:
- * 12000 } → "maxSpan 12s"); an empty or missing value reads as ""
+ * A check's value as readable parts: "strategy exponential", "jitter true"; durations in ms read as durations
+ * ({ ms: 45000 } → "45s", { maxSpanMs: 12000 } → "maxSpan 12s"). None for an empty or missing value.
  */
+export function valueParts(value: Record<string, unknown> | undefined): string[] {
+  if (!value) return [];
+  return Object.entries(value).map(([k, v]) => {
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
+      if (k === 'ms') return formatMs(v);
+      if (/.Ms$/.test(k)) return `${k.slice(0, -2)} ${formatMs(v)}`;
+    }
+    return `${k} ${scalar(v)}`;
+  });
+}
+
+/** "strategy exponential, jitter true" */
 export function formatValue(value: Record<string, unknown> | undefined): string {
-  if (!value) return '';
-  return Object.entries(value)
-    .map(([k, v]) => {
-      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
-        if (k === 'ms') return formatMs(v);
-        if (/.Ms$/.test(k)) return `${k.slice(0, -2)} ${formatMs(v)}`;
-      }
-      return `${k} ${scalar(v)}`;
-    })
-    .join(', ');
+  return valueParts(value).join(', ');
 }
 
 /** An `expect:` item as written: `{ check: X, client: Y }` → "check: X, client: Y", `{ alertWithin: 2m }` → "alertWithin: 2m". */

@@ -44,7 +44,7 @@ describe('report.html', () => {
       expect(html).toContain(c.operation ? `${c.id} (${c.operation})` : c.id);
       expect(html).toContain(c.explanation.replace(/'/g, '&#39;'));
     }
-    expect(html).toContain('strategy exponential, jitter true');
+    expect(html).toContain('<td class="value">strategy exponential<br>jitter true</td>');
     expect(html).toContain('#12, #15, #22, #40');
     expect(html).toContain('<span class="badge na">n/a</span>');
     expect(html).toContain('alertWithin: 2m');
