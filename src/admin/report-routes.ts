@@ -17,8 +17,12 @@ const DURATIONS = { maxSpan: 'maxSpanMs', retryWindow: 'retryWindowMs' } as cons
 const COUNTS = { maxAttempts: 'maxAttempts', breakerFailures: 'breakerFailures' } as const;
 const KNOWN = ['since', 'until', 'client', ...Object.keys(DURATIONS), ...Object.keys(COUNTS)];
 
+/** ISO 8601 as people write it (a date, or a date and time with an optional zone); Date.parse alone takes "x 2026" */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 function parseTime(value: string): number | undefined {
   if (/^\d{1,15}$/.test(value)) return Number(value);
+  if (!ISO_8601.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
 }
@@ -41,6 +45,8 @@ export function addReportRoutes(app: Express, workspaceOf: (req: Request) => Wor
     const since = time('since');
     const until = time('until');
     if (since !== undefined && until !== undefined && since > until) errors.push({ name: 'until', message: 'must not be before since' });
+    const now = engine.clock.now();
+    if (since !== undefined && until === undefined && since > now) errors.push({ name: 'since', message: 'is in the future: the window would end (now) before it starts' });
     const client = values.client;
     if (client !== undefined && (client.length === 0 || client.length > 200)) errors.push({ name: 'client', message: 'must be 1-200 characters' });
     const settings: Partial<ReportSettings> = {};
@@ -60,6 +66,6 @@ export function addReportRoutes(app: Express, workspaceOf: (req: Request) => Wor
       else settings[field] = Number(values[name]);
     }
     if (errors.length) return sendProblem(res, 400, 'bad-query', errors.map((e) => `${e.name}: ${e.message}`).join('; '), { errors });
-    res.json(buildReport(workspaceOf(req), engine.systems, { since, until, client, now: engine.clock.now(), settings }));
+    res.json(buildReport(workspaceOf(req), engine.systems, { since, until, client, now, settings }));
   });
 }

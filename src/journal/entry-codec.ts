@@ -275,54 +275,124 @@ export function readFaults(buf: Buffer, at: number): FaultRecord[] {
 }
 
 /**
- * One entry's fields as the report card reads them (report/attempts.ts), decoded without copying: the header
- * texts and bodies are views into the ring, valid only until the next entry is recorded, so the caller takes what
- * it needs from them at once. Reading a million entries this way costs strings for the short fields only.
+ * One entry's fields as the report card reads them (report/attempts.ts), decoded without copying and without
+ * allocating per entry: one LeanEntry is refilled for every entry a scan visits, its short fields as strings and
+ * its header texts and bodies as ranges of `buf` (valid only until the next entry is read, so the caller takes
+ * what it needs at once). A million entries then cost a few short strings each, not fourteen Buffer views.
  */
-export interface LeanEntry {
-  startedAt: number;
-  endedAt: number;
-  status: number;
-  method: string;
-  path: string;
-  query: string;
-  client: string;
-  key: string;
-  system: string;
-  operation: string;
+export class LeanEntry {
+  buf: Buffer = EMPTY_BUFFER;
+  startedAt = 0;
+  endedAt = 0;
+  status = 0;
+  method = EMPTY;
+  path = EMPTY;
+  query = EMPTY;
+  client = EMPTY;
+  key = EMPTY;
+  system = EMPTY;
+  operation = EMPTY;
   /** the extras' JSON text ('' when none): faults, effects, transportError */
-  extras: string;
-  /** "name\nvalue\nname\nvalue" as received / as sent */
-  requestHeaders: Buffer;
-  responseHeaders: Buffer;
-  requestBody: Buffer;
-  responseBody: Buffer;
+  extras = EMPTY;
+  /** [start, end) in buf of: request headers and response headers ("name\nvalue\n..."), request and response body */
+  readonly ranges = new Float64Array(8);
+
+  /** the short fields (method, client, system, operation) repeat across entries: decoded once each */
+  private readonly interned = new ShortStrings();
+  private view: DataView | undefined;
+
+  /**
+   * Reads the entry at `at`. `all` false reads only what a first pass needs (times, status, client, system,
+   * operation, and the extras when `extras`), leaving the rest as they were.
+   */
+  read(buf: Buffer, at: number, all = true, extras = true): this {
+    if (this.buf !== buf || this.view === undefined) {
+      this.buf = buf;
+      // DataView reads are inlined by V8; Buffer's readDoubleLE and readUInt32LE are calls
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const view = this.view;
+    this.startedAt = view.getFloat64(at, true);
+    this.endedAt = view.getFloat64(at + 8, true);
+    this.status = view.getUint16(at + 24, true);
+    let p = at + HEAD;
+    for (let i = 0; i < FIELD_COUNT; i++) {
+      const size = view.getUint32(p, true);
+      const from = p + 4;
+      const to = from + size;
+      switch (i) {
+        case 0: if (all) this.method = this.interned.get(buf, from, to); break;
+        case 1: if (all) this.path = size === 0 ? EMPTY : buf.toString('utf8', from, to); break;
+        case 2: if (all) this.query = size === 0 ? EMPTY : buf.toString('utf8', from, to); break;
+        case 3: this.client = this.interned.get(buf, from, to); break;
+        case 4: if (all) this.key = size === 0 ? EMPTY : buf.toString('utf8', from, to); break;
+        case 5: this.system = this.interned.get(buf, from, to); break;
+        case 7: this.operation = this.interned.get(buf, from, to); break;
+        case 9: this.ranges[0] = from; this.ranges[1] = to; break;
+        case 10: this.ranges[2] = from; this.ranges[3] = to; break;
+        case 11: if (all || extras) this.extras = size === 0 ? EMPTY : buf.toString('utf8', from, to); break;
+        case 12: this.ranges[4] = from; this.ranges[5] = to; break;
+        case 13: this.ranges[6] = from; this.ranges[7] = to; break;
+      }
+      p = to;
+    }
+    return this;
+  }
+
+  /** field `which` (0 request headers, 1 response headers, 2 request body, 3 response body) as text */
+  text(which: 0 | 1 | 2 | 3): string {
+    const from = this.ranges[which * 2];
+    const to = this.ranges[which * 2 + 1];
+    return to > from ? this.buf.toString('utf8', from, to) : EMPTY;
+  }
+
+  /** the size in bytes of field `which` (as kept: bodies are cut at the journal's limit) */
+  size(which: 0 | 1 | 2 | 3): number {
+    return this.ranges[which * 2 + 1] - this.ranges[which * 2];
+  }
+
+  /** the first byte of field `which`, or -1 when it is empty */
+  firstByte(which: 0 | 1 | 2 | 3): number {
+    return this.size(which) > 0 ? this.buf[this.ranges[which * 2]] : -1;
+  }
 }
 
-export function decodeLean(buf: Buffer, at: number): LeanEntry {
-  let p = at + HEAD;
-  const views: Buffer[] = new Array(FIELD_COUNT);
-  for (let i = 0; i < FIELD_COUNT; i++) {
-    const size = buf.readUInt32LE(p);
-    views[i] = buf.subarray(p + 4, p + 4 + size);
-    p += 4 + size;
+/**
+ * Short strings read from the journal's bytes, each decoded once: a million entries name a handful of methods,
+ * systems and operations and a few hundred clients. Looked up by a hash of the bytes and confirmed byte for byte;
+ * past MAX_SHORT_STRINGS distinct values (clients minting names) strings are decoded afresh.
+ */
+class ShortStrings {
+  private readonly table = new Map<number, Array<{ bytes: Buffer; text: string }>>();
+  private count = 0;
+
+  get(buf: Buffer, from: number, to: number): string {
+    const length = to - from;
+    if (length === 0) return EMPTY;
+    if (length > MAX_SHORT_BYTES) return buf.toString('utf8', from, to);
+    let hash = length;
+    for (let i = from; i < to; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+    const bucket = this.table.get(hash);
+    if (bucket !== undefined) {
+      // compared in JS: a native call per field would cost more than the few bytes it compares
+      for (const known of bucket) if (sameBytes(known.bytes, buf, from, length)) return known.text;
+    }
+    const text = buf.toString('utf8', from, to);
+    if (this.count < MAX_SHORT_STRINGS) {
+      this.count++;
+      const entry = { bytes: Buffer.from(buf.subarray(from, to)), text };
+      if (bucket !== undefined) bucket.push(entry);
+      else this.table.set(hash, [entry]);
+    }
+    return text;
   }
-  const text = (i: number) => (views[i].length === 0 ? EMPTY : views[i].toString('utf8'));
-  return {
-    startedAt: buf.readDoubleLE(at),
-    endedAt: buf.readDoubleLE(at + 8),
-    status: buf.readUInt16LE(at + 24),
-    method: text(0),
-    path: text(1),
-    query: text(2),
-    client: text(3),
-    key: text(4),
-    system: text(5),
-    operation: text(7),
-    extras: text(11),
-    requestHeaders: views[9],
-    responseHeaders: views[10],
-    requestBody: views[12],
-    responseBody: views[13],
-  };
 }
+
+function sameBytes(known: Buffer, buf: Buffer, from: number, length: number): boolean {
+  if (known.length !== length) return false;
+  for (let i = 0; i < length; i++) if (known[i] !== buf[from + i]) return false;
+  return true;
+}
+
+const MAX_SHORT_BYTES = 100;
+const MAX_SHORT_STRINGS = 10_000;

@@ -10,7 +10,7 @@
 import type { Exchange } from '../engine/exchange.js';
 import type { JournalSink } from '../store/store.js';
 import { UNLIMITED, type JournalBudget } from './budget.js';
-import { decodeEntry, decodeLean, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, type LeanEntry, type Outcome } from './entry-codec.js';
+import { decodeEntry, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, LeanEntry, type Outcome } from './entry-codec.js';
 
 export type { JournalEntry } from './entry-codec.js';
 
@@ -202,18 +202,28 @@ export class Journal {
   }
 
   /**
-   * Every entry that started within [since, until], oldest first, decoded lean (entry-codec.ts decodeLean: its
-   * header and body views are valid only during the call). For the report card, which reads the whole window.
+   * Every entry that started within [since, until], oldest first, decoded lean (entry-codec.ts LeanEntry: one
+   * object refilled for each entry, valid only during the call). For the report card, which reads the whole window.
    */
-  scan(since: number, until: number, visit: (id: number, entry: LeanEntry) => void): void {
+  scan(since: number, until: number, visit: (id: number, entry: LeanEntry, place: number) => void, all = true, extras = true): void {
+    const lean = new LeanEntry();
     for (let i = this.size; i >= 1; i--) {
       const slot = this.slotAgo(i);
       const start = this.starts[slot];
       if (start < since || start > until) continue;
       const place = this.places[slot];
       const chunk = Math.floor(place / this.chunkSize);
-      visit(this.ids[slot], decodeLean(this.chunks[chunk], place - chunk * this.chunkSize));
+      visit(this.ids[slot], lean.read(this.chunks[chunk], place - chunk * this.chunkSize, all, extras), place);
     }
+  }
+
+  /**
+   * The entry at `place` (as scan() gave it) read into `lean`, for a second pass over some of the entries a scan
+   * visited. Valid only while nothing is recorded in between: a recorded entry may reuse the place.
+   */
+  readAt(place: number, lean: LeanEntry): LeanEntry {
+    const chunk = Math.floor(place / this.chunkSize);
+    return lean.read(this.chunks[chunk], place - chunk * this.chunkSize);
   }
 
   /** index slot of the entry `ago` places back (1 = newest) */

@@ -4,9 +4,8 @@
  * Nothing else of the entry is kept, so a report over a million entries holds a million small records, not a
  * million decoded exchanges.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Effect, FaultRecord } from '../engine/exchange.js';
-import type { Journal } from '../journal/journal.js';
 import type { LeanEntry } from '../journal/entry-codec.js';
 
 export interface Attempt {
@@ -92,71 +91,144 @@ interface Extras {
   transportError?: string;
 }
 
-/** Reads the journal's entries that started within [since, until] into attempts, in order of arrival. */
-export function readAttempts(journal: Journal, since: number, until: number, catalogue: OperationCatalogue): Attempt[] {
-  const attempts: Attempt[] = [];
-  journal.scan(since, until, (id, entry) => {
-    if (entry.system === '') return; // no system: a request to nothing, or the journal's own notes (a timeline jump)
-    attempts.push(toAttempt(id, entry, catalogue.get(catalogueKey(entry.system, entry.operation))));
-  });
-  // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
-  attempts.sort((a, b) => a.start - b.start || a.id - b.id);
-  return attempts;
+/**
+ * What many attempts have in common, kept once: a million attempts come from a few clients, systems and
+ * operations, and a few combinations of faults, so each attempt points at shared strings and arrays instead of
+ * holding copies (the report must stay within a few hundred MB over a million entries).
+ */
+export class Shared {
+  private readonly strings = new Map<string, string>();
+  private readonly faultSets = new Map<string, FaultSet>();
+  /** the faults of an entry by the text of its extras' faults list: most entries repeat a few lists exactly */
+  private readonly faultTexts = new Map<string, FaultSet | null>();
+
+  string(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  faults(applied: FaultRecord[]): FaultSet {
+    let name = '';
+    for (const f of applied) name += f.kind + '\u0000' + f.rule + '\u0000';
+    let set = this.faultSets.get(name);
+    if (!set) this.faultSets.set(name, (set = { kinds: Object.freeze(applied.map((f) => f.kind)), rules: Object.freeze(applied.map((f) => f.rule)) }));
+    return set;
+  }
+
+  /**
+   * The applied faults of an entry from its extras' JSON text, parsed once per distinct list: the encoder writes
+   * the extras as {"faults":[...],"contractErrors":...}, so the list's text is cut out and looked up first.
+   */
+  faultsOf(extras: string): FaultSet | null {
+    if (extras === '') return null;
+    const end = extras.indexOf(',"contractErrors":');
+    const text = extras.startsWith(FAULTS_START) && end > 0 ? extras.slice(FAULTS_START.length - 1, end) : undefined;
+    if (text === '[]') return null;
+    if (text !== undefined) {
+      const known = this.faultTexts.get(text);
+      if (known !== undefined) return known;
+    }
+    const list = (JSON.parse(extras) as Extras).faults ?? [];
+    const applied = list.filter((f) => !f.skipped);
+    const set = applied.length ? this.faults(applied) : null;
+    if (text !== undefined && this.faultTexts.size < MAX_FAULT_TEXTS) this.faultTexts.set(text, set);
+    return set;
+  }
 }
 
-export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | undefined): Attempt {
-  const extras: Extras = e.extras === '' ? {} : JSON.parse(e.extras);
-  let faults = NO_STRINGS;
-  let faultRules = NO_STRINGS;
-  let answeredByFault = false;
-  if (extras.faults?.length) {
-    const applied = extras.faults.filter((f) => !f.skipped);
-    if (applied.length) {
-      faults = applied.map((f) => f.kind);
-      faultRules = applied.map((f) => f.rule);
-      answeredByFault = faults.some((k) => !PASSING_FAULTS.has(k));
+export interface FaultSet {
+  kinds: readonly string[];
+  rules: readonly string[];
+}
+
+const FAULTS_START = '{"faults":[';
+/** distinct fault lists remembered (a latency fault records its drawn delay, so some lists never repeat) */
+const MAX_FAULT_TEXTS = 10_000;
+
+export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | undefined, shared: Shared = new Shared()): Attempt {
+  const set = shared.faultsOf(e.extras);
+  const faults = set?.kinds ?? NO_STRINGS;
+  const faultRules = set?.rules ?? NO_STRINGS;
+  const answeredByFault = set !== null && faults.some((k) => !PASSING_FAULTS.has(k));
+  const status = e.status;
+  const safe = SAFE.has(e.method);
+  // the rest of the extras only when they can matter: what the handler created (writes), why nothing was answered
+  let created = NO_EFFECTS;
+  let transportError = '';
+  if (e.extras !== '' && ((!safe && e.extras.includes(CREATED)) || e.extras.includes(TRANSPORT_ERROR))) {
+    const extras = JSON.parse(e.extras) as Extras;
+    transportError = extras.transportError ?? '';
+    if (!safe && extras.effects?.length) {
+      const made = extras.effects.filter((x) => x.action === 'created');
+      if (made.length) created = made;
     }
   }
-  const status = e.status;
-  const transportError = extras.transportError ?? '';
+  // a client may give up during a slow body too (status 200, cut short): abandoned whatever the status
   const abandoned = ABANDONED.test(transportError);
-  const requestIdempotencyKey = headerValue(e.requestHeaders, 'idempotency-key');
   const key = e.key === '' ? null : e.key;
-  const keyFromHeader = key !== null && requestIdempotencyKey === key;
-  const safe = SAFE.has(e.method);
-  const created = extras.effects?.length ? extras.effects.filter((x) => x.action === 'created') : NO_EFFECTS;
+  const keyFromHeader = key !== null && !safe && headerValue(e, 0, IDEMPOTENCY_KEY) === key;
   return {
     id,
     start: e.startedAt,
     end: e.endedAt,
     status,
+    // already shared: the journal reader decodes each distinct short string once
     client: e.client,
     system: e.system,
     operation: e.operation,
     method: e.method,
     key,
     keyFromHeader,
-    fingerprint: safe ? e.path + '?' + e.query : bodyFingerprint(e, keyFromHeader ? null : key),
+    fingerprint: safe ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, keyFromHeader ? null : key),
     failed: status === 0 || status >= 500 || status === 429 || status === 408 || answeredByFault || abandoned,
     faults,
     faultRules,
-    retryAfterUntil: retryAfterUntil(headerValue(e.responseHeaders, 'retry-after'), e.endedAt),
+    // Retry-After comes with refusals (429, 503) and redirects; a 2xx is not read for it
+    retryAfterUntil: status >= 300 ? retryAfterUntil(headerValue(e, 1, RETRY_AFTER), e.endedAt) : null,
     abandoned,
     outwaited: status === 0 && OUTWAITED.test(transportError),
-    created: created.length ? created : NO_EFFECTS,
-    records: hints?.records !== undefined && !safe ? countRecords(e.requestBody, hints.records) : null,
-    highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e.responseBody) : null,
+    created,
+    records: hints?.records !== undefined && !safe ? countRecords(e.text(2), hints.records) : null,
+    highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e.text(3)) : null,
     selectedFields: fieldSelection(e, hints),
     grant: null,
   };
 }
 
-/** One header's value from the journal's "name\nvalue\n..." text (names as received; compared lower-case). */
-export function headerValue(text: Buffer, name: string): string | null {
-  if (text.length === 0) return null;
-  const lines = text.toString('utf8').split('\n');
-  for (let i = 0; i + 1 < lines.length; i += 2) if (lines[i].toLowerCase() === name) return lines[i + 1];
+const CREATED = '"action":"created"';
+const TRANSPORT_ERROR = '"transportError"';
+
+const IDEMPOTENCY_KEY = Buffer.from('idempotency-key');
+const RETRY_AFTER = Buffer.from('retry-after');
+
+/**
+ * One header's value from the journal's "name\nvalue\nname\nvalue" text (0: as received, 1: as sent), found
+ * by comparing bytes in place (names case-insensitively), so the header text of a million entries is never
+ * turned into strings. `name` is lower-case.
+ */
+export function headerValue(e: LeanEntry, which: 0 | 1, name: Buffer): string | null {
+  const buf = e.buf;
+  const end = e.ranges[which * 2 + 1];
+  let p = e.ranges[which * 2];
+  while (p < end) {
+    const nameEnd = buf.indexOf(0x0a, p);
+    if (nameEnd < 0 || nameEnd >= end) return null;
+    let valueEnd = buf.indexOf(0x0a, nameEnd + 1);
+    if (valueEnd < 0 || valueEnd > end) valueEnd = end;
+    if (nameEnd - p === name.length && sameLowerCase(buf, p, name)) return buf.toString('utf8', nameEnd + 1, valueEnd);
+    p = valueEnd + 1;
+  }
   return null;
+}
+
+function sameLowerCase(buf: Buffer, at: number, lower: Buffer): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = buf[at + i];
+    if ((c >= 0x41 && c <= 0x5a ? c + 32 : c) !== lower[i]) return false;
+  }
+  return true;
 }
 
 /**
@@ -172,57 +244,26 @@ export function retryAfterUntil(value: string | null, sentAt: number): number | 
 }
 
 /**
- * The body as one digest, the field holding the attempt's key left out: a client that mints a new external key
- * (a new externalOrderId) for each retry still sends the same order otherwise, and its retries must be seen as
- * one logical request. JSON is canonicalised (keys sorted) so a client that reorders fields is not a new request.
+ * The body as one digest, the attempt's key left out: a client that mints a new external key (a new
+ * externalOrderId) for each retry still sends the same order otherwise, and its retries must be seen as one
+ * logical request. The key's text is cut out wherever it occurs (a JSON string, a form value), which needs no
+ * parsing; any other body is digested as sent, which is what a retry of it sends again.
  */
 function bodyFingerprint(e: LeanEntry, key: string | null): string {
-  const hash = createHash('sha1');
-  hash.update(e.method + ' ' + e.path + '\n');
-  const body = e.requestBody;
-  if (body.length > 0) {
-    const first = body[0];
-    let canonical: string | undefined;
-    if (first === 0x7b /* { */ || first === 0x5b /* [ */) {
-      try {
-        canonical = canonicalJson(JSON.parse(body.toString('utf8')), key);
-      } catch {
-        canonical = undefined; // cut at the journal's body limit, or not JSON: the bytes as they are
-      }
-    } else if (body.includes(0x3d /* = */)) canonical = canonicalForm(body.toString('utf8'), key);
-    if (canonical !== undefined) hash.update(canonical);
-    else hash.update(body);
-  }
-  return hash.digest('base64');
-}
-
-function canonicalJson(value: unknown, key: string | null): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v, key)).join(',') + ']';
-  const names = Object.keys(value).sort();
-  const parts: string[] = [];
-  for (const name of names) {
-    const v = (value as Record<string, unknown>)[name];
-    if (key !== null && (v === key || (typeof v === 'number' && String(v) === key))) continue;
-    parts.push(JSON.stringify(name) + ':' + canonicalJson(v, key));
-  }
-  return '{' + parts.join(',') + '}';
-}
-
-function canonicalForm(text: string, key: string | null): string {
-  const pairs: string[] = [];
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (key !== null && value === key) continue;
-    pairs.push(name + '=' + value);
-  }
-  return pairs.sort().join('&');
+  const head = e.method + ' ' + e.path + '\n';
+  if (e.size(2) === 0) return head;
+  let text = e.text(2);
+  if (key !== null && text.includes(key)) text = text.replaceAll(key, '');
+  // 72 bits of the digest: two of a million bodies meet by chance with odds below one in a billion; 12 characters
+  // are copied (V8 keeps a longer slice as a view that holds the whole digest string)
+  return hash('sha1', head + text, 'base64').slice(0, 12);
 }
 
 /** The length of the records array at `pointer` in a JSON body; null when the body is not that shape. */
-function countRecords(body: Buffer, pointer: string): number | null {
+function countRecords(body: string, pointer: string): number | null {
   if (body.length === 0) return null;
   try {
-    let value: unknown = JSON.parse(body.toString('utf8'));
+    let value: unknown = JSON.parse(body);
     for (const token of pointer.split('/').slice(1)) {
       if (value === null || typeof value !== 'object') return null;
       value = (value as Record<string, unknown>)[token.replace(/~1/g, '/').replace(/~0/g, '~')];
@@ -236,10 +277,10 @@ function countRecords(body: Buffer, pointer: string): number | null {
 const SEQ = /"seq"\s*:\s*(\d+)/g;
 
 /** The highest `seq` in a change page (read from the text: a page cut at the journal's body limit still counts). */
-function highestSeq(body: Buffer): number {
+function highestSeq(body: string): number {
   let highest = -1;
   if (body.length === 0) return highest;
-  for (const m of body.toString('utf8').matchAll(SEQ)) {
+  for (const m of body.matchAll(SEQ)) {
     const seq = Number(m[1]);
     if (seq > highest) highest = seq;
   }

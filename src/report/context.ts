@@ -66,8 +66,8 @@ export interface ReportContext {
 /** A check over one client: one result, or one per operation it judges (retry.strategy ...). */
 export type ClientCheck = (client: ClientView, context: ReportContext) => CheckResult[];
 
-/** A check over the drill as a whole (every client's attempts, in arrival order). */
-export type DrillCheck = (attempts: readonly Attempt[], context: ReportContext) => CheckResult;
+/** A check over the drill as a whole (its outage windows, alerts and deliveries). */
+export type DrillCheck = (context: ReportContext) => CheckResult;
 
 /** The window's end as a number: an open outage is judged up to the end of the report's window. */
 export function endOf(outage: Outage, context: ReportContext): number {

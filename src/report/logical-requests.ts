@@ -37,7 +37,9 @@ export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DE
     const keyIndex = attempt.key === null ? null : stream + attempt.key;
     const fingerprintIndex = stream + attempt.fingerprint;
     let request = keyIndex === null ? undefined : continuable(byKey.get(keyIndex), attempt, windowMs);
-    request ??= continuable(byFingerprint.get(fingerprintIndex), attempt, windowMs);
+    // by body alone (the key changed): only once the failure was seen, so that two orders with the same lines sent
+    // side by side under their own keys stay two requests
+    request ??= continuable(byFingerprint.get(fingerprintIndex), attempt, windowMs, true);
     if (request === undefined) {
       request = { client: attempt.client, system: attempt.system, operation: attempt.operation, method: attempt.method, attempts: [attempt] };
       requests.push(request);
@@ -56,10 +58,13 @@ export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DE
   return requests;
 }
 
-/** The request, if `attempt` may continue it: its last attempt failed, and not longer ago than the window. */
-function continuable(request: LogicalRequest | undefined, attempt: Attempt, windowMs: number): LogicalRequest | undefined {
+/**
+ * The request, if `attempt` may continue it: its last attempt failed, not longer ago than the window, and (when
+ * `afterEnd`) the attempt came after that failure's end rather than alongside it.
+ */
+function continuable(request: LogicalRequest | undefined, attempt: Attempt, windowMs: number, afterEnd = false): LogicalRequest | undefined {
   if (request === undefined) return undefined;
   const last = request.attempts[request.attempts.length - 1];
-  if (!last.failed || attempt.start < last.start || attempt.start - last.end > windowMs) return undefined;
+  if (!last.failed || attempt.start < (afterEnd ? last.end : last.start) || attempt.start - last.end > windowMs) return undefined;
   return request;
 }

@@ -7,7 +7,6 @@
  */
 import type { ChaosEngine, TimelineSegment } from '../chaos/chaos-stage.js';
 import type { CompiledRule } from '../chaos/profile.js';
-import type { Attempt } from './attempts.js';
 import type { Outage } from './context.js';
 
 interface OutageRule {
@@ -47,11 +46,20 @@ export function clockIntervals(segments: readonly TimelineSegment[], from: numbe
   return out;
 }
 
+/** A fault of an outage rule some entry carried (any kind the rule has, in arrival order). */
+export interface OutageFault {
+  id: number;
+  at: number;
+  system: string;
+  rule: string;
+  kind: string;
+}
+
 /**
- * The outage windows that overlap [since, until], with the systems their faults hit and the first attempt they
- * answered (from the report's attempts). An open window has end Infinity.
+ * The outage windows that overlap [since, until], with the systems their rules' faults hit and the first entry the
+ * outage fault answered. An open window has end Infinity.
  */
-export function outageWindows(engine: ChaosEngine | undefined, attempts: readonly Attempt[], since: number, until: number): Outage[] {
+export function outageWindows(engine: ChaosEngine | undefined, faults: readonly OutageFault[], since: number, until: number): Outage[] {
   if (engine === undefined) return [];
   const windows: Outage[] = [];
   for (const r of outageRules(engine)) {
@@ -59,12 +67,10 @@ export function outageWindows(engine: ChaosEngine | undefined, attempts: readonl
       if (end < since) continue;
       const systems = new Set<string>();
       let firstFault: Outage['firstFault'] = null;
-      for (const a of attempts) {
-        if (a.start < start || a.start >= end) continue;
-        const i = a.faultRules.indexOf(r.rule.id);
-        if (i < 0) continue;
-        systems.add(a.system);
-        if (firstFault === null && a.faults[i] === 'outage') firstFault = { id: a.id, at: a.start };
+      for (const f of faults) {
+        if (f.at < start || f.at >= end || f.rule !== r.rule.id) continue;
+        systems.add(f.system);
+        if (firstFault === null && f.kind === 'outage') firstFault = { id: f.id, at: f.at };
       }
       windows.push({ rule: r.rule.id, phase: r.phase, start, end: end > until ? Infinity : end, systems, firstFault });
     }

@@ -3,17 +3,23 @@
  * logical requests per client, judged by every check, and the active profile's `expect:` list judged against the
  * result. Computed on demand (GET /__admin/report, understudy drill) from what the journal and the delivery book
  * already hold; nothing is collected on the traffic path for it.
+ *
+ * Two passes over the journal, so that a report over a million entries holds one client's attempts at a time,
+ * not all of them: the first notes where each client's entries are, the alerts, and the faults of the outage
+ * rules (what the drill-wide checks need); the second reads each client's entries into attempts, judges them,
+ * and keeps only the verdicts.
  */
 import { ChaosEngine } from '../chaos/chaos-stage.js';
 import type { Delivery } from '../deliveries/delivery-book.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { MountedSystem } from '../engine/system.js';
-import { catalogueKey, readAttempts, type Attempt, type OperationHints } from './attempts.js';
+import { LeanEntry } from '../journal/entry-codec.js';
+import { catalogueKey, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
 import { CLIENT_CHECKS, DRILL_CHECKS } from './checks/index.js';
 import { DEFAULT_SETTINGS, type Alert, type ReportContext, type ReportSettings } from './context.js';
 import { judgeExpectations } from './expectations.js';
 import { groupLogicalRequests } from './logical-requests.js';
-import { outageWindows } from './outages.js';
+import { outageWindows, type OutageFault } from './outages.js';
 import type { ClientReport, Expectation, OperationCount, Report } from './types.js';
 
 export interface ReportOptions {
@@ -34,34 +40,62 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   const chaos = workspace.chaos instanceof ChaosEngine ? workspace.chaos : undefined;
   const since = options.since ?? chaos?.timeline[0]?.at ?? 0;
   const until = options.until ?? options.now;
-  const attempts = readAttempts(workspace.journal, since, until, hintsOf(systems));
-  const alerts: Alert[] = attempts
-    .filter((a) => a.system === 'alerts' && a.status >= 200 && a.status < 300 && ALERT_SINKS[a.operation] !== undefined)
-    .map((a) => ({ id: a.id, at: a.start, sink: ALERT_SINKS[a.operation] }));
+  const journal = workspace.journal;
+  const outageRules = new Set(outageRuleIds(chaos));
+  const shared = new Shared();
+
+  // pass 1: where each client's entries are, the alerts, and what the outage rules hit
+  const places = new Map<string, { ids: number[]; places: number[] }>();
+  const alerts: Alert[] = [];
+  const outageFaults: OutageFault[] = [];
+  journal.scan(since, until, (id, e, place) => {
+    if (e.system === '') return; // no system: a request to nothing, or the journal's own notes (a timeline jump)
+    let own = places.get(e.client);
+    if (!own) places.set(e.client, (own = { ids: [], places: [] }));
+    own.ids.push(id);
+    own.places.push(place);
+    if (e.system === 'alerts' && e.status >= 200 && e.status < 300 && ALERT_SINKS[e.operation] !== undefined) {
+      alerts.push({ id, at: e.startedAt, sink: ALERT_SINKS[e.operation] });
+    }
+    if (outageRules.size > 0 && e.extras !== '') {
+      const faults = shared.faultsOf(e.extras);
+      if (faults) {
+        faults.rules.forEach((rule, i) => {
+          if (outageRules.has(rule)) outageFaults.push({ id, at: e.startedAt, system: shared.string(e.system), rule, kind: faults.kinds[i] });
+        });
+      }
+    }
+  });
+  alerts.sort((a, b) => a.at - b.at);
+  outageFaults.sort((a, b) => a.at - b.at);
   const context: ReportContext = {
     since,
     until,
     now: options.now,
     settings,
-    outages: outageWindows(chaos, attempts, since, until),
+    outages: outageWindows(chaos, outageFaults, since, until),
     alerts,
     deliveries: deliveriesIn(workspace, since, until),
   };
 
-  const byClient = new Map<string, Attempt[]>();
-  for (const a of attempts) {
-    let list = byClient.get(a.client);
-    if (!list) byClient.set(a.client, (list = []));
-    list.push(a);
-  }
+  // pass 2: one client at a time
+  const hints = hintsOf(systems);
+  const lean = new LeanEntry();
   const clients: ClientReport[] = [];
-  for (const [client, own] of [...byClient].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const client of [...places.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const where = places.get(client)!;
+    const own: Attempt[] = where.places.map((place, i) => {
+      const e = journal.readAt(place, lean);
+      return toAttempt(where.ids[i], e, hints.get(catalogueKey(e.system, e.operation)), shared);
+    });
+    places.delete(client);
+    // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
+    own.sort((a, b) => a.start - b.start || a.id - b.id);
     const requests = groupLogicalRequests(own, settings.retryWindowMs);
     const view = { client, attempts: own, requests };
-    const report: ClientReport = { client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) };
-    clients.push(report);
+    clients.push({ client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
   }
-  const checks = DRILL_CHECKS.map((check) => check(attempts, context));
+  const checks = DRILL_CHECKS.map((check) => check(context));
   const expectations = judgeExpectations(expectationsOf(chaos), clients, checks);
   return {
     window: { since: new Date(since).toISOString(), until: new Date(until).toISOString() },
@@ -107,6 +141,13 @@ function deliveriesIn(workspace: Workspace, since: number, until: number): Deliv
     if (d.queuedAt <= until) out.push(d);
   }
   return out.reverse();
+}
+
+/** ids of the rules with an `outage` fault, wherever they stand in the profile */
+function outageRuleIds(chaos: ChaosEngine | undefined): string[] {
+  if (!chaos) return [];
+  const rules = [...chaos.profile.rules, ...chaos.profile.phases.flatMap((p) => p.rules)];
+  return rules.filter((r) => r.faults.some((f) => f.kind.kind === 'outage')).map((r) => r.id);
 }
 
 function expectationsOf(chaos: ChaosEngine | undefined): readonly Expectation[] {

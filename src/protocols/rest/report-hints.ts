@@ -13,7 +13,8 @@ export const FIELD_SELECTION_EXTENSION = 'x-understudy-field-selection';
 
 /**
  * The JSON pointer to the records of a bulk operation's JSON body: '' when the body is an array of objects, or
- * '/name' when it is an object whose one required array property holds objects (`{ adjustments: [...] }`).
+ * '/name' when it is an object whose only required property is an array of objects (`{ adjustments: [...] }`).
+ * An order with its lines (`{ externalOrderId, lines: [...] }`) is one record, not a batch of lines.
  */
 export function recordsPointer(doc: OpenAPIV3.Document, operation: OpenAPIV3.OperationObject, opPointer: string): string | undefined {
   if (!operation.requestBody) return undefined;
@@ -23,9 +24,11 @@ export function recordsPointer(doc: OpenAPIV3.Document, operation: OpenAPIV3.Ope
   const schema = resolve(doc, json.schema);
   if (isListOfObjects(doc, schema)) return '';
   if (schema.type !== 'object' || !schema.properties) return undefined;
-  const lists = Object.entries(schema.properties).filter(([, s]) => isListOfObjects(doc, resolve(doc, s)));
-  if (lists.length !== 1 || !(schema.required ?? []).includes(lists[0][0])) return undefined;
-  return '/' + lists[0][0].replace(/~/g, '~0').replace(/\//g, '~1');
+  const required = schema.required ?? [];
+  if (required.length !== 1) return undefined;
+  const only = schema.properties[required[0]];
+  if (only === undefined || !isListOfObjects(doc, resolve(doc, only))) return undefined;
+  return '/' + required[0].replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** The query parameter that selects fields, when the operation has one. */

@@ -5,7 +5,7 @@
  */
 import { duration, result, type DrillCheck } from '../context.js';
 
-export const alertingTimeToDetect: DrillCheck = (_attempts, context) => {
+export const alertingTimeToDetect: DrillCheck = (context) => {
   const hit = context.outages.filter((o) => o.firstFault !== null);
   if (hit.length === 0) {
     return result('alerting.timeToDetect', 'n/a', context.outages.length ? 'Outage windows ran but no call met their fault, so there was nothing anyone could have detected.' : 'No outage window ran in the report window, so there was nothing to detect.');

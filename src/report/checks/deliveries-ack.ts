@@ -9,7 +9,7 @@ import { duration, percentile, plural, result, type DrillCheck } from '../contex
 /** a receiver slower than this at p99 risks the sender's timeout (Stripe waits about 10 s) */
 const SLOW_P99_MS = 5_000;
 
-export const deliveriesAck: DrillCheck = (_attempts, context) => {
+export const deliveriesAck: DrillCheck = (context) => {
   const deliveries = context.deliveries;
   if (deliveries.length === 0) return result('deliveries.ack', 'n/a', 'understudy sent no webhook in the report window (no subscription, or no event), so no acknowledgement could be judged.');
   const attempts = deliveries.flatMap((d) => d.attempts);
