@@ -292,10 +292,9 @@ export class LeanEntry {
   key = EMPTY;
   system = EMPTY;
   operation = EMPTY;
-  /** the extras' JSON text ('' when none): faults, effects, transportError */
-  extras = EMPTY;
-  /** [start, end) in buf of: request headers and response headers ("name\nvalue\n..."), request and response body */
-  readonly ranges = new Float64Array(8);
+  /** [start, end) in buf of: request headers and response headers ("name\nvalue\n..."), request and response body, extras */
+  readonly ranges = new Float64Array(10);
+  private extrasText: string | undefined;
 
   /** the short fields (method, client, system, operation) repeat across entries: decoded once each */
   private readonly interned = new ShortStrings();
@@ -303,9 +302,10 @@ export class LeanEntry {
 
   /**
    * Reads the entry at `at`. `all` false reads only what a first pass needs (times, status, client, system,
-   * operation, and the extras when `extras`), leaving the rest as they were.
+   * operation, extras), leaving the rest as they were.
    */
-  read(buf: Buffer, at: number, all = true, extras = true): this {
+  read(buf: Buffer, at: number, all = true): this {
+    this.extrasText = undefined;
     if (this.buf !== buf || this.view === undefined) {
       this.buf = buf;
       // DataView reads are inlined by V8; Buffer's readDoubleLE and readUInt32LE are calls
@@ -330,7 +330,7 @@ export class LeanEntry {
         case 7: this.operation = this.interned.get(buf, from, to); break;
         case 9: this.ranges[0] = from; this.ranges[1] = to; break;
         case 10: this.ranges[2] = from; this.ranges[3] = to; break;
-        case 11: if (all || extras) this.extras = size === 0 ? EMPTY : buf.toString('utf8', from, to); break;
+        case 11: this.ranges[8] = from; this.ranges[9] = to; break;
         case 12: this.ranges[4] = from; this.ranges[5] = to; break;
         case 13: this.ranges[6] = from; this.ranges[7] = to; break;
       }
@@ -339,8 +339,26 @@ export class LeanEntry {
     return this;
   }
 
-  /** field `which` (0 request headers, 1 response headers, 2 request body, 3 response body) as text */
-  text(which: 0 | 1 | 2 | 3): string {
+  /** the extras' JSON text ('' when none): faults, effects, transportError; decoded when first asked for */
+  get extras(): string {
+    return (this.extrasText ??= this.text(4));
+  }
+
+  /** whether the extras record an injected fault (they start {"faults":[] when none was) */
+  get hasFaults(): boolean {
+    const from = this.ranges[8];
+    return this.ranges[9] - from > FAULTS_OPEN.length && this.buf[from + FAULTS_OPEN.length] !== 0x5d /* ] */;
+  }
+
+  /** whether the extras contain these bytes (tested in place, without decoding them) */
+  extrasInclude(needle: Buffer): boolean {
+    const from = this.ranges[8];
+    const to = this.ranges[9];
+    return to - from >= needle.length && this.buf.subarray(from, to).indexOf(needle) >= 0;
+  }
+
+  /** field `which` (0 request headers, 1 response headers, 2 request body, 3 response body, 4 extras) as text */
+  text(which: 0 | 1 | 2 | 3 | 4): string {
     const from = this.ranges[which * 2];
     const to = this.ranges[which * 2 + 1];
     return to > from ? this.buf.toString('utf8', from, to) : EMPTY;
@@ -356,6 +374,9 @@ export class LeanEntry {
     return this.size(which) > 0 ? this.buf[this.ranges[which * 2]] : -1;
   }
 }
+
+/** how the encoder begins an entry's extras: JSON.stringify of EntryExtras, faults first */
+const FAULTS_OPEN = '{"faults":[';
 
 /**
  * Short strings read from the journal's bytes, each decoded once: a million entries name a handful of methods,

@@ -205,7 +205,7 @@ export class Journal {
    * Every entry that started within [since, until], oldest first, decoded lean (entry-codec.ts LeanEntry: one
    * object refilled for each entry, valid only during the call). For the report card, which reads the whole window.
    */
-  scan(since: number, until: number, visit: (id: number, entry: LeanEntry, place: number) => void, all = true, extras = true): void {
+  scan(since: number, until: number, visit: (id: number, entry: LeanEntry, place: number) => void, all = true): void {
     const lean = new LeanEntry();
     for (let i = this.size; i >= 1; i--) {
       const slot = this.slotAgo(i);
@@ -213,7 +213,7 @@ export class Journal {
       if (start < since || start > until) continue;
       const place = this.places[slot];
       const chunk = Math.floor(place / this.chunkSize);
-      visit(this.ids[slot], lean.read(this.chunks[chunk], place - chunk * this.chunkSize, all, extras), place);
+      visit(this.ids[slot], lean.read(this.chunks[chunk], place - chunk * this.chunkSize, all), place);
     }
   }
 

@@ -42,8 +42,14 @@ export interface Attempt {
   abandoned: boolean;
   /** no response because the server's hang ran to its end (the client never gave up) */
   outwaited: boolean;
-  /** records created by the handler (journal effects with action `created`) */
+  /**
+   * records created by the handler (journal effects with action `created`); read from the journal only for the
+   * attempts that need them (retried unsafe requests: fillCreated), empty until then
+   */
   created: readonly Effect[];
+  /** where the entry is in the journal (Journal.readAt), and whether its effects may include a created record */
+  place: number;
+  mayHaveCreated: boolean;
   /** for an operation whose body carries a list of records (a bulk operation): how many it carried */
   records: number | null;
   /** for a change-feed poll: the highest `seq` in the page (-1 for an empty page); null otherwise */
@@ -74,7 +80,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** fault kinds that answer instead of the system (or break the answer); the rest (latency, drift ...) let it through */
 const PASSING_FAULTS = new Set(['latency', 'slowBody', 'drift']);
 const NO_STRINGS: readonly string[] = Object.freeze([]);
-const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
+export const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
 /**
  * the transport's words (src/transports/node-http.ts) for a client that closed the connection first: a held
  * reply, a hang it gave up on, a body (slow or not) it stopped reading
@@ -147,24 +153,16 @@ const FAULTS_START = '{"faults":[';
 /** distinct fault lists remembered (a latency fault records its drawn delay, so some lists never repeat) */
 const MAX_FAULT_TEXTS = 10_000;
 
-export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | undefined, shared: Shared = new Shared()): Attempt {
-  const set = shared.faultsOf(e.extras);
+export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | undefined, shared: Shared = new Shared(), place = -1): Attempt {
+  const set = e.hasFaults ? shared.faultsOf(e.extras) : null;
   const faults = set?.kinds ?? NO_STRINGS;
   const faultRules = set?.rules ?? NO_STRINGS;
   const answeredByFault = set !== null && faults.some((k) => !PASSING_FAULTS.has(k));
   const status = e.status;
   const safe = SAFE.has(e.method);
-  // the rest of the extras only when they can matter: what the handler created (writes), why nothing was answered
-  let created = NO_EFFECTS;
-  let transportError = '';
-  if (e.extras !== '' && ((!safe && e.extras.includes(CREATED)) || e.extras.includes(TRANSPORT_ERROR))) {
-    const extras = JSON.parse(e.extras) as Extras;
-    transportError = extras.transportError ?? '';
-    if (!safe && extras.effects?.length) {
-      const made = extras.effects.filter((x) => x.action === 'created');
-      if (made.length) created = made;
-    }
-  }
+  // the rest of the extras only when they can matter, found in place first: why nothing was answered (and what
+  // was created, later and only where a duplicate could hide: fillCreated)
+  const transportError = e.extrasInclude(TRANSPORT_ERROR) ? ((JSON.parse(e.extras) as Extras).transportError ?? '') : '';
   // a client may give up during a slow body too (status 200, cut short): abandoned whatever the status
   const abandoned = ABANDONED.test(transportError);
   const key = e.key === '' ? null : e.key;
@@ -189,7 +187,9 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     retryAfterUntil: status >= 300 ? retryAfterUntil(headerValue(e, 1, RETRY_AFTER), e.endedAt) : null,
     abandoned,
     outwaited: status === 0 && OUTWAITED.test(transportError),
-    created,
+    created: NO_EFFECTS,
+    place,
+    mayHaveCreated: !safe && e.extrasInclude(CREATED),
     records: hints?.records !== undefined && !safe ? countRecords(e.text(2), hints.records) : null,
     highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e.text(3)) : null,
     selectedFields: fieldSelection(e, hints),
@@ -197,8 +197,17 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   };
 }
 
-const CREATED = '"action":"created"';
-const TRANSPORT_ERROR = '"transportError"';
+const CREATED = Buffer.from('"action":"created"');
+const TRANSPORT_ERROR = Buffer.from('"transportError"');
+
+/** Reads the created records of these attempts from the journal (their entries must still be where they were). */
+export function fillCreated(attempts: readonly Attempt[], readExtras: (place: number) => string): void {
+  for (const a of attempts) {
+    if (!a.mayHaveCreated || a.place < 0) continue;
+    const made = ((JSON.parse(readExtras(a.place)) as Extras).effects ?? []).filter((x) => x.action === 'created');
+    if (made.length) a.created = made;
+  }
+}
 
 const IDEMPOTENCY_KEY = Buffer.from('idempotency-key');
 const RETRY_AFTER = Buffer.from('retry-after');

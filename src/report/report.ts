@@ -14,11 +14,11 @@ import type { Delivery } from '../deliveries/delivery-book.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { MountedSystem } from '../engine/system.js';
 import { LeanEntry } from '../journal/entry-codec.js';
-import { catalogueKey, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
+import { catalogueKey, fillCreated, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
 import { CLIENT_CHECKS, DRILL_CHECKS } from './checks/index.js';
 import { DEFAULT_SETTINGS, type Alert, type ReportContext, type ReportSettings } from './context.js';
 import { judgeExpectations } from './expectations.js';
-import { groupLogicalRequests } from './logical-requests.js';
+import { groupLogicalRequests, isUnsafe } from './logical-requests.js';
 import { outageWindows, type OutageFault } from './outages.js';
 import type { ClientReport, Expectation, OperationCount, Report } from './types.js';
 
@@ -34,6 +34,8 @@ export interface ReportOptions {
 }
 
 const ALERT_SINKS: Record<string, Alert['sink']> = { slackMessage: 'slack', pagerDutyEnqueue: 'pagerduty' };
+/** an entry an outage fault answered has this in its extras (found in place, before anything is decoded) */
+const OUTAGE_FAULT = Buffer.from('"kind":"outage"');
 
 export function buildReport(workspace: Workspace, systems: readonly MountedSystem[], options: ReportOptions): Report {
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
@@ -57,7 +59,7 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
     if (e.system === 'alerts' && e.status >= 200 && e.status < 300 && ALERT_SINKS[e.operation] !== undefined) {
       alerts.push({ id, at: e.startedAt, sink: ALERT_SINKS[e.operation] });
     }
-    if (outageRules.size > 0 && e.extras !== '') {
+    if (outageRules.size > 0 && e.extrasInclude(OUTAGE_FAULT)) {
       const faults = shared.faultsOf(e.extras);
       if (faults) {
         faults.rules.forEach((rule, i) => {
@@ -86,12 +88,14 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
     const where = places.get(client)!;
     const own: Attempt[] = where.places.map((place, i) => {
       const e = journal.readAt(place, lean);
-      return toAttempt(where.ids[i], e, hints.get(catalogueKey(e.system, e.operation)), shared);
+      return toAttempt(where.ids[i], e, hints.get(catalogueKey(e.system, e.operation)), shared, place);
     });
     places.delete(client);
     // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
     own.sort((a, b) => a.start - b.start || a.id - b.id);
     const requests = groupLogicalRequests(own, settings.retryWindowMs);
+    // what retried writes created, read now for them alone: a duplicate can only hide in a retried unsafe request
+    for (const r of requests) if (r.attempts.length > 1 && isUnsafe(r)) fillCreated(r.attempts, (place) => journal.readAt(place, lean).extras);
     const view = { client, attempts: own, requests };
     clients.push({ client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
   }

@@ -29,6 +29,8 @@ function attempt(start: number, fields: Partial<Attempt> = {}): Attempt {
     abandoned: false,
     outwaited: false,
     created: [],
+    place: -1,
+    mayHaveCreated: false,
     records: null,
     highestSeq: null,
     selectedFields: null,
