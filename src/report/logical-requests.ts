@@ -33,7 +33,8 @@ export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DE
   const byKey = new Map<string, LogicalRequest>();
   const byFingerprint = new Map<string, LogicalRequest>();
   for (const attempt of attempts) {
-    const stream = attempt.client + '\u0000' + attempt.system + '\u0000' + attempt.operation + '\u0000';
+    // a stream is client + operation; the strings are shared (journal reader), so the concatenation is the cost
+    const stream = streamOf(attempt);
     const keyIndex = attempt.key === null ? null : stream + attempt.key;
     const fingerprintIndex = stream + attempt.fingerprint;
     let request = keyIndex === null ? undefined : continuable(byKey.get(keyIndex), attempt, windowMs);
@@ -56,6 +57,21 @@ export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DE
     }
   }
   return requests;
+}
+
+const streams = new Map<string, Map<string, Map<string, string>>>();
+/** the stream prefix of an attempt, made once per client, system and operation */
+function streamOf(a: Attempt): string {
+  let bySystem = streams.get(a.client);
+  if (!bySystem) {
+    if (streams.size > 10_000) streams.clear();
+    streams.set(a.client, (bySystem = new Map()));
+  }
+  let byOperation = bySystem.get(a.system);
+  if (!byOperation) bySystem.set(a.system, (byOperation = new Map()));
+  let stream = byOperation.get(a.operation);
+  if (stream === undefined) byOperation.set(a.operation, (stream = a.client + '\u0000' + a.system + '\u0000' + a.operation + '\u0000'));
+  return stream;
 }
 
 /**

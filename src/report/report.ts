@@ -4,10 +4,11 @@
  * result. Computed on demand (GET /__admin/report, understudy drill) from what the journal and the delivery book
  * already hold; nothing is collected on the traffic path for it.
  *
- * Two passes over the journal, so that a report over a million entries holds one client's attempts at a time,
- * not all of them: the first notes where each client's entries are, the alerts, and the faults of the outage
- * rules (what the drill-wide checks need); the second reads each client's entries into attempts, judges them,
- * and keeps only the verdicts.
+ * Passes over the journal, so that a report over a million entries never holds all of them as attempts: the
+ * first counts each client's entries and notes the alerts and the faults of the outage rules (what the drill-wide
+ * checks need); then clients are taken in batches of at most BATCH_ATTEMPTS entries, each batch read in one more
+ * pass, judged, and dropped but for its verdicts. Every pass walks the ring in order: reading one client's entries
+ * by their places instead jumps through a gigabyte of ring and waits on memory at every entry.
  */
 import { ChaosEngine } from '../chaos/chaos-stage.js';
 import type { Delivery } from '../deliveries/delivery-book.js';
@@ -31,6 +32,8 @@ export interface ReportOptions {
   client?: string;
   now: number;
   settings?: Partial<ReportSettings>;
+  /** most entries read into attempts at once (tests make it small to exercise several batches) */
+  batchAttempts?: number;
 }
 
 const ALERT_SINKS: Record<string, Alert['sink']> = { slackMessage: 'slack', pagerDutyEnqueue: 'pagerduty' };
@@ -46,16 +49,13 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   const outageRules = new Set(outageRuleIds(chaos));
   const shared = new Shared();
 
-  // pass 1: where each client's entries are, the alerts, and what the outage rules hit
-  const places = new Map<string, { ids: number[]; places: number[] }>();
+  // pass 1: how many entries each client has, the alerts, and what the outage rules hit
+  const counts = new Map<string, number>();
   const alerts: Alert[] = [];
   const outageFaults: OutageFault[] = [];
-  journal.scan(since, until, (id, e, place) => {
+  journal.scan(since, until, (id, e) => {
     if (e.system === '') return; // no system: a request to nothing, or the journal's own notes (a timeline jump)
-    let own = places.get(e.client);
-    if (!own) places.set(e.client, (own = { ids: [], places: [] }));
-    own.ids.push(id);
-    own.places.push(place);
+    counts.set(e.client, (counts.get(e.client) ?? 0) + 1);
     if (e.system === 'alerts' && e.status >= 200 && e.status < 300 && ALERT_SINKS[e.operation] !== undefined) {
       alerts.push({ id, at: e.startedAt, sink: ALERT_SINKS[e.operation] });
     }
@@ -80,24 +80,28 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
     deliveries: deliveriesIn(workspace, since, until),
   };
 
-  // pass 2: one client at a time
+  // then the clients, a batch at a time
   const hints = hintsOf(systems);
-  const lean = new LeanEntry();
+  const full = new LeanEntry();
   const clients: ClientReport[] = [];
-  for (const client of [...places.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const where = places.get(client)!;
-    const own: Attempt[] = where.places.map((place, i) => {
-      const e = journal.readAt(place, lean);
-      return toAttempt(where.ids[i], e, hints.get(catalogueKey(e.system, e.operation)), shared, place);
-    });
-    places.delete(client);
-    // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
-    own.sort((a, b) => a.start - b.start || a.id - b.id);
-    const requests = groupLogicalRequests(own, settings.retryWindowMs);
-    // what retried writes created, read now for them alone: a duplicate can only hide in a retried unsafe request
-    for (const r of requests) if (r.attempts.length > 1 && isUnsafe(r)) fillCreated(r.attempts, (place) => journal.readAt(place, lean).extras);
-    const view = { client, attempts: own, requests };
-    clients.push({ client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
+  for (const batch of batches(counts, options.batchAttempts ?? BATCH_ATTEMPTS)) {
+    const attempts = new Map<string, Attempt[]>(batch.map((client) => [client, []]));
+    journal.scan(since, until, (id, e, place) => {
+      const own = e.system === '' ? undefined : attempts.get(e.client);
+      if (own === undefined) return;
+      const entry = journal.readAt(place, full); // all of it now, while its bytes are in the cache
+      own.push(toAttempt(id, entry, hints.get(catalogueKey(entry.system, entry.operation)), shared, place));
+    }, false);
+    for (const [client, own] of attempts) {
+      attempts.delete(client);
+      // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
+      own.sort((a, b) => a.start - b.start || a.id - b.id);
+      const requests = groupLogicalRequests(own, settings.retryWindowMs);
+      // what retried writes created, read now for them alone: a duplicate can only hide in a retried unsafe request
+      for (const r of requests) if (r.attempts.length > 1 && isUnsafe(r)) fillCreated(r.attempts, (place) => journal.readAt(place, full).extras);
+      const view = { client, attempts: own, requests };
+      clients.push({ client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
+    }
   }
   const checks = DRILL_CHECKS.map((check) => check(context));
   const expectations = judgeExpectations(expectationsOf(chaos), clients, checks);
@@ -115,6 +119,28 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
     expectations,
     passed: expectations.every((e) => e.status === 'pass'),
   };
+}
+
+/** most entries read into attempts at once (a batch of clients); a single client with more is read alone */
+export const BATCH_ATTEMPTS = 300_000;
+
+/** Clients in name order, cut into batches of at most `limit` entries. */
+function batches(counts: ReadonlyMap<string, number>, limit: number): string[][] {
+  const out: string[][] = [];
+  let batch: string[] = [];
+  let size = 0;
+  for (const client of [...counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const n = counts.get(client)!;
+    if (batch.length > 0 && size + n > limit) {
+      out.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(client);
+    size += n;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
 }
 
 function hintsOf(systems: readonly MountedSystem[]): Map<string, OperationHints> {

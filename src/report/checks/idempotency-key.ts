@@ -14,7 +14,8 @@ export const idempotencyKeyReused: ClientCheck = (client) => {
     const retried = requests.filter((r) => isUnsafe(r) && r.attempts.length > 1);
     if (retried.length === 0) continue;
     const changed = retried.filter((r) => r.attempts.some((a) => a.key !== r.attempts[0].key));
-    const keyless = retried.filter((r) => !changed.includes(r) && r.attempts[0].key === null);
+    const changedSet = new Set(changed);
+    const keyless = retried.filter((r) => !changedSet.has(r) && r.attempts[0].key === null);
     if (changed.length || keyless.length) {
       const example = changed[0] ?? keyless[0];
       const what = changed.length
