@@ -316,7 +316,9 @@ export class LeanEntry {
     this.endedAt = view.getFloat64(at + 8, true);
     this.status = view.getUint16(at + 24, true);
     let p = at + HEAD;
-    for (let i = 0; i < FIELD_COUNT; i++) {
+    // a first pass stops after the extras: the bodies are not its business
+    const last = all ? FIELD_COUNT : 12;
+    for (let i = 0; i < last; i++) {
       const size = view.getUint32(p, true);
       const from = p + 4;
       const to = from + size;
