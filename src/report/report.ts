@@ -36,7 +36,10 @@ export interface ReportOptions {
   batchAttempts?: number;
 }
 
-const ALERT_SINKS: Record<string, Alert['sink']> = { slackMessage: 'slack', pagerDutyEnqueue: 'pagerduty' };
+const ALERT_SINKS = new Map<string, Alert['sink']>([
+  ['slackMessage', 'slack'],
+  ['pagerDutyEnqueue', 'pagerduty'],
+]);
 /** an entry an outage fault answered has this in its extras (found in place, before anything is decoded) */
 const OUTAGE_FAULT = Buffer.from('"kind":"outage"');
 
@@ -56,8 +59,9 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   journal.scan(since, until, (id, e) => {
     if (e.system === '') return; // no system: a request to nothing, or the journal's own notes (a timeline jump)
     counts.set(e.client, (counts.get(e.client) ?? 0) + 1);
-    if (e.system === 'alerts' && e.status >= 200 && e.status < 300 && ALERT_SINKS[e.operation] !== undefined) {
-      alerts.push({ id, at: e.startedAt, sink: ALERT_SINKS[e.operation] });
+    const sink = e.system === 'alerts' && e.status >= 200 && e.status < 300 ? ALERT_SINKS.get(e.operation) : undefined;
+    if (sink !== undefined) {
+      alerts.push({ id, at: e.startedAt, sink });
     }
     if (outageRules.size > 0 && e.extrasInclude(OUTAGE_FAULT)) {
       const faults = shared.faultsOf(e.extras);
