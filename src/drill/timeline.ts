@@ -4,6 +4,7 @@
  * from there (until its phases and `when` windows have run; never when the last of them is open-ended or nothing
  * depends on time, so the drill follows until it is interrupted).
  */
+import { timelineEnd } from '../chaos/chaos-stage.js';
 import type { CompiledProfile } from '../chaos/profile.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
 import { DrillError } from './drill-error.js';
@@ -28,25 +29,11 @@ export function parseStartAt(value: string, profile: CompiledProfile): StartAt {
   } catch {
     throw new DrillError([`--start-at ${value}: not ${DURATION_FORMAT} nor a phase of ${profile.name} (${phases})`]);
   }
-  const end = changesUntil(profile);
+  const end = timelineEnd(profile);
   if (end === undefined) throw new DrillError([`--start-at ${value}: nothing in ${profile.name} depends on time (no timeline, no when windows), so there is nothing to move`]);
-  if (ms >= end) throw new DrillError([`--start-at ${value}: ${profile.name}'s timeline ends at ${formatMs(end)}`]);
+  // the end itself is a point on the timeline (the server's route takes it too): past it is refused
+  if (ms > end) throw new DrillError([`--start-at ${value}: ${profile.name}'s timeline ends at ${formatMs(end)}`]);
   return { body: { at: value }, ms };
-}
-
-/**
- * The last moment anything in the profile changes, ms from its start: the end of its last phase or the close of
- * its last `when` window (as the server's timeline route counts it). Infinity when open-ended (a last phase or
- * a window without `for`); undefined when nothing depends on time.
- */
-function changesUntil(profile: CompiledProfile): number | undefined {
-  let end = profile.phases.at(-1)?.endMs;
-  for (const rule of profile.rules) {
-    // a rule open throughout (no `when`) does not change with time
-    if (rule.afterMs === 0 && rule.forMs === Infinity) continue;
-    end = Math.max(end ?? 0, rule.afterMs + rule.forMs);
-  }
-  return end;
 }
 
 /**
@@ -55,7 +42,7 @@ function changesUntil(profile: CompiledProfile): number | undefined {
  * interruption ends the drill.
  */
 export function timelineEndMs(profile: CompiledProfile): number | undefined {
-  const end = changesUntil(profile);
+  const end = timelineEnd(profile);
   return end !== undefined && Number.isFinite(end) ? end : undefined;
 }
 

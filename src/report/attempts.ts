@@ -167,6 +167,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   const abandoned = ABANDONED.test(transportError);
   const key = e.key === '' ? null : e.key;
   const keyFromHeader = key !== null && !safe && headerValue(e, 0, IDEMPOTENCY_KEY) === key;
+  const body = safe ? '' : e.text(2);
   return {
     id,
     start: e.startedAt,
@@ -179,7 +180,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     method: e.method,
     key,
     keyFromHeader,
-    fingerprint: safe ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, keyFromHeader ? null : key),
+    fingerprint: safe ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, body, keyFromHeader ? null : key),
     failed: status === 0 || status >= 500 || status === 429 || status === 408 || answeredByFault || abandoned,
     faults,
     faultRules,
@@ -190,8 +191,8 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     created: NO_EFFECTS,
     place,
     mayHaveCreated: !safe && e.extrasInclude(CREATED),
-    records: hints?.records !== undefined && !safe ? countRecords(e.text(2), hints.records) : null,
-    highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e.text(3)) : null,
+    records: hints?.records !== undefined && !safe ? countRecords(body, hints.records) : null,
+    highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e) : null,
     selectedFields: fieldSelection(e, hints),
     grant: null,
   };
@@ -258,10 +259,10 @@ export function retryAfterUntil(value: string | null, sentAt: number): number | 
  * logical request. The key's text is cut out wherever it occurs (a JSON string, a form value), which needs no
  * parsing; any other body is digested as sent, which is what a retry of it sends again.
  */
-function bodyFingerprint(e: LeanEntry, key: string | null): string {
+function bodyFingerprint(e: LeanEntry, body: string, key: string | null): string {
   const head = e.method + ' ' + e.path + '\n';
-  if (e.size(2) === 0) return head;
-  let text = e.text(2);
+  if (body.length === 0) return head;
+  let text = body;
   if (key !== null && text.includes(key)) text = text.replaceAll(key, '');
   // 72 bits of the digest: two of a million bodies meet by chance with odds below one in a billion; 12 characters
   // are copied (V8 keeps a longer slice as a view that holds the whole digest string)
@@ -283,15 +284,25 @@ function countRecords(body: string, pointer: string): number | null {
   }
 }
 
-const SEQ = /"seq"\s*:\s*(\d+)/g;
+const SEQ = Buffer.from('"seq"');
 
-/** The highest `seq` in a change page (read from the text: a page cut at the journal's body limit still counts). */
-function highestSeq(body: string): number {
+/**
+ * The highest `seq` in a change page, found in the response's bytes (a page cut at the journal's body limit still
+ * counts): a poll's page is kilobytes, and decoding every one into a string only to search it fed the collector
+ * gigabytes over a million entries.
+ */
+function highestSeq(e: LeanEntry): number {
   let highest = -1;
-  if (body.length === 0) return highest;
-  for (const m of body.matchAll(SEQ)) {
-    const seq = Number(m[1]);
-    if (seq > highest) highest = seq;
+  const size = e.size(3);
+  if (size === 0) return highest;
+  const body = e.buf.subarray(e.ranges[6], e.ranges[7]);
+  for (let at = body.indexOf(SEQ); at >= 0; at = body.indexOf(SEQ, at + SEQ.length)) {
+    let p = at + SEQ.length;
+    while (p < size && (body[p] === 0x20 || body[p] === 0x3a /* : */ || body[p] === 0x0a || body[p] === 0x09)) p++;
+    let seq = 0;
+    let digits = 0;
+    for (; p < size && body[p] >= 0x30 && body[p] <= 0x39 && digits < 15; p++, digits++) seq = seq * 10 + (body[p] - 0x30);
+    if (digits > 0 && seq > highest) highest = seq;
   }
   return highest;
 }

@@ -81,7 +81,9 @@ describe('--start-at and the end of the timeline', () => {
       throw new Error(`${value} was accepted`);
     };
     expect(refused('outgae')).toBe('--start-at outgae: not a phase of t (its phases are calm, outage, after) nor a duration such as 250ms, 5s, 2m, 1h or 1d');
-    expect(refused('6m')).toBe("--start-at 6m: t's timeline ends at 6m");
+    expect(refused('7m')).toBe("--start-at 7m: t's timeline ends at 6m");
+    // the end itself is a point on the timeline, as the server's route has it
+    expect(parseStartAt('6m', profile).ms).toBe(360_000);
     expect(refused('5 minutes')).toMatch(/^--start-at 5 minutes: not a duration/);
     expect(refused('10s', profileFromText('name: calm\nrules: []\n'))).toMatch(/nothing in calm depends on time/);
   });
