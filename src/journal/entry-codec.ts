@@ -352,6 +352,15 @@ export class LeanEntry {
     return this.ranges[9] - from > FAULTS_OPEN.length && this.buf[from + FAULTS_OPEN.length] !== 0x5d /* ] */;
   }
 
+  /**
+   * whether the extras go on past the effects (a transportError or bodyProblem: the encoder writes them last, so
+   * the extras then end with a string, `"}`, not with the effects list, `]}`)
+   */
+  get hasTrailingExtras(): boolean {
+    const to = this.ranges[9];
+    return to - this.ranges[8] > 2 && this.buf[to - 2] !== 0x5d /* ] */;
+  }
+
   /** whether the extras contain these bytes (tested in place, without decoding them) */
   extrasInclude(needle: Buffer): boolean {
     const from = this.ranges[8];
@@ -367,7 +376,7 @@ export class LeanEntry {
   }
 
   /** the size in bytes of field `which` (as kept: bodies are cut at the journal's limit) */
-  size(which: 0 | 1 | 2 | 3): number {
+  size(which: 0 | 1 | 2 | 3 | 4): number {
     return this.ranges[which * 2 + 1] - this.ranges[which * 2];
   }
 
@@ -393,8 +402,11 @@ class ShortStrings {
     const length = to - from;
     if (length === 0) return EMPTY;
     if (length > MAX_SHORT_BYTES) return buf.toString('utf8', from, to);
+    // length and the bytes at both ends: client names share prefixes (client-1, client-17), rarely both ends
     let hash = length;
-    for (let i = from; i < to; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+    const head = Math.min(to, from + 4);
+    for (let i = from; i < head; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+    for (let i = Math.max(head, to - 4); i < to; i++) hash = Math.imul(hash ^ buf[i], 16777619);
     const bucket = this.table.get(hash);
     if (bucket !== undefined) {
       // compared in JS: a native call per field would cost more than the few bytes it compares

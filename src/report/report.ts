@@ -14,7 +14,7 @@ import type { Delivery } from '../deliveries/delivery-book.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { MountedSystem } from '../engine/system.js';
 import { LeanEntry } from '../journal/entry-codec.js';
-import { catalogueKey, fillCreated, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
+import { fillCreated, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
 import { CLIENT_CHECKS, DRILL_CHECKS } from './checks/index.js';
 import { DEFAULT_SETTINGS, type Alert, type ReportContext, type ReportSettings } from './context.js';
 import { judgeExpectations } from './expectations.js';
@@ -83,7 +83,7 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
     if (sink !== undefined) {
       alerts.push({ id, at: e.startedAt, sink });
     }
-    if (outageRules.size > 0 && e.extrasInclude(OUTAGE_FAULT)) {
+    if (outageRules.size > 0 && e.hasFaults && e.extrasInclude(OUTAGE_FAULT)) {
       const faults = shared.faultsOf(e.extras);
       if (faults) {
         faults.rules.forEach((rule, i) => {
@@ -108,16 +108,31 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
   const hints = hintsOf(systems);
   const full = new LeanEntry();
   const clients: ClientReport[] = [];
+  // the rows of each batch, in ring order: one pass over the rows sorts them by batch (a counting sort)
   const names = new Map(clientNames.map((name, i) => [name, counts[i]]));
-  for (const batch of batches(names, options.batchAttempts ?? BATCH_ATTEMPTS)) {
+  const batchList = batches(names, options.batchAttempts ?? BATCH_ATTEMPTS);
+  const batchOf = new Uint32Array(clientNames.length);
+  const starts = new Uint32Array(batchList.length + 1);
+  batchList.forEach((batch, b) => {
+    for (const name of batch) {
+      batchOf[clientIndex.get(name)!] = b;
+      starts[b + 1] += names.get(name)!;
+    }
+  });
+  for (let b = 0; b < batchList.length; b++) starts[b + 1] += starts[b];
+  const byBatch = new Uint32Array(rows);
+  const filled = starts.slice(0, batchList.length);
+  for (let row = 0; row < rows; row++) byBatch[filled[batchOf[rowClients[row]]]++] = row;
+
+  for (let b = 0; b < batchList.length; b++) {
+    const batch = batchList[b];
     const attempts = new Map<string, Attempt[]>(batch.map((client) => [client, []]));
-    // the batch's lists by client number; the rows are in ring order, so the reads below walk the ring forward
     const lists: Array<Attempt[] | undefined> = clientNames.map((name) => attempts.get(name));
-    for (let row = 0; row < rows; row++) {
-      const own = lists[rowClients[row]];
-      if (own === undefined) continue;
+    for (let i = starts[b]; i < starts[b + 1]; i++) {
+      const row = byBatch[i];
+      const own = lists[rowClients[row]]!;
       const entry = journal.readAt(rowPlaces[row], full);
-      own.push(toAttempt(rowIds[row], entry, hints.get(catalogueKey(entry.system, entry.operation)), shared, rowPlaces[row]));
+      own.push(toAttempt(rowIds[row], entry, hints.get(entry.system)?.get(entry.operation), shared, rowPlaces[row]));
     }
     for (const [client, own] of attempts) {
       attempts.delete(client);
@@ -179,25 +194,32 @@ function batches(counts: ReadonlyMap<string, number>, limit: number): string[][]
   return out;
 }
 
-function hintsOf(systems: readonly MountedSystem[]): Map<string, OperationHints> {
-  const hints = new Map<string, OperationHints>();
+/** what the checks need to know of each operation, by system and operation */
+function hintsOf(systems: readonly MountedSystem[]): Map<string, Map<string, OperationHints>> {
+  const hints = new Map<string, Map<string, OperationHints>>();
   for (const s of systems) {
-    for (const op of s.engine.operations ?? []) hints.set(catalogueKey(s.name, op.id), { method: op.method, records: op.records, fieldSelection: op.fieldSelection });
+    hints.set(s.name, new Map((s.engine.operations ?? []).map((op) => [op.id, { method: op.method, records: op.records, fieldSelection: op.fieldSelection }])));
   }
   return hints;
 }
 
 function operationCounts(attempts: readonly Attempt[], requests: ReturnType<typeof groupLogicalRequests>): OperationCount[] {
-  const counts = new Map<string, OperationCount>();
+  // by system, then operation: no key string built per attempt
+  const counts = new Map<string, Map<string, OperationCount>>();
+  const out: OperationCount[] = [];
   const entry = (system: string, operation: string) => {
-    const key = catalogueKey(system, operation);
-    let c = counts.get(key);
-    if (!c) counts.set(key, (c = { system, operation, attempts: 0, logicalRequests: 0 }));
+    let bySystem = counts.get(system);
+    if (!bySystem) counts.set(system, (bySystem = new Map()));
+    let c = bySystem.get(operation);
+    if (!c) {
+      bySystem.set(operation, (c = { system, operation, attempts: 0, logicalRequests: 0 }));
+      out.push(c);
+    }
     return c;
   };
   for (const a of attempts) entry(a.system, a.operation).attempts++;
   for (const r of requests) entry(r.system, r.operation).logicalRequests++;
-  return [...counts.values()];
+  return out;
 }
 
 function deliveriesIn(workspace: Workspace, since: number, until: number): Delivery[] {
