@@ -20,7 +20,7 @@ export interface Attempt {
   method: string;
   /** the idempotency key: the Idempotency-Key header when sent, else the operation's external key */
   key: string | null;
-  /** whether `key` came from an Idempotency-Key header (not from the body, query or path) */
+  /** whether `key` came from an Idempotency-Key header (not from the body, query or path); read for retried writes only (fillCreated) */
   keyFromHeader: boolean;
   /** unsafe methods: a digest of the body with the field holding the key left out; safe ones: path and query */
   fingerprint: string;
@@ -165,7 +165,6 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   // a client may give up during a slow body too (status 200, cut short): abandoned whatever the status
   const abandoned = ABANDONED.test(transportError);
   const key = e.key === '' ? null : e.key;
-  const keyFromHeader = key !== null && !safe && headerValue(e, 0, IDEMPOTENCY_KEY) === key;
   const body = safe ? '' : e.text(2);
   return {
     id,
@@ -178,8 +177,9 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     operation: e.operation,
     method: e.method,
     key,
-    keyFromHeader,
-    fingerprint: safe ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, body, keyFromHeader ? null : key),
+    keyFromHeader: false,
+    // the key is cut out of the body where it occurs (an external key); a header's key is not in the body
+    fingerprint: safe ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, body, key),
     failed: status === 0 || status >= 500 || status === 429 || status === 408 || answeredByFault || abandoned,
     faults,
     faultRules,
@@ -199,11 +199,17 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
 }
 
 
-/** Reads the created records of these attempts from the journal (their entries must still be where they were). */
-export function fillCreated(attempts: readonly Attempt[], readExtras: (place: number) => string): void {
+/**
+ * Reads what only retried writes need from the journal (their entries must still be where they were): the records
+ * they created, and whether their key came from an Idempotency-Key header.
+ */
+export function fillCreated(attempts: readonly Attempt[], read: (place: number) => LeanEntry): void {
   for (const a of attempts) {
-    if (!a.mayHaveCreated || a.place < 0) continue;
-    const made = ((JSON.parse(readExtras(a.place)) as Extras).effects ?? []).filter((x) => x.action === 'created');
+    if (a.place < 0 || (!a.mayHaveCreated && a.key === null)) continue;
+    const e = read(a.place);
+    a.keyFromHeader = a.key !== null && headerValue(e, 0, IDEMPOTENCY_KEY) === a.key;
+    if (!a.mayHaveCreated) continue;
+    const made = ((JSON.parse(e.extras) as Extras).effects ?? []).filter((x) => x.action === 'created');
     if (made.length) a.created = made;
   }
 }

@@ -140,7 +140,7 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
       own.sort((a, b) => a.start - b.start || a.id - b.id);
       const requests = groupLogicalRequests(own, settings.retryWindowMs);
       // what retried writes created, read now for them alone: a duplicate can only hide in a retried unsafe request
-      for (const r of requests) if (r.attempts.length > 1 && isUnsafe(r)) fillCreated(r.attempts, (place) => journal.readAt(place, full).extras);
+      for (const r of requests) if (r.attempts.length > 1 && isUnsafe(r)) fillCreated(r.attempts, (place) => journal.readAt(place, full));
       const view = { client, attempts: own, requests };
       clients.push({ client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
     }
