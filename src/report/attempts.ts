@@ -1,8 +1,8 @@
 /**
  * The report card's raw material: every journal entry of the window read once into an Attempt, the few facts
  * the checks judge (who, what, when, how it ended, which key, which body, what it was told and what it changed).
- * Nothing else of the entry is kept, so a report over a million entries holds a million small records, not a
- * million decoded exchanges.
+ * Nothing else of the entry is kept, and report.ts holds one batch of clients' attempts at a time, so a report
+ * over a million entries never holds a million decoded exchanges.
  */
 import type { Effect, FaultRecord } from '../engine/exchange.js';
 import type { LeanEntry } from '../journal/entry-codec.js';
@@ -22,7 +22,7 @@ export interface Attempt {
   key: string | null;
   /** whether `key` came from an Idempotency-Key header (not from the body, query or path); read for retried writes only (fillCreated) */
   keyFromHeader: boolean;
-  /** unsafe methods: a digest of the body with the field holding the key left out; safe ones: path and query */
+  /** unsafe methods: the path and a hash of the body with the key's text cut out; safe ones: path and query */
   fingerprint: string;
   /**
    * a 5xx, 429, 408, no response at all, an injected fault that answered instead of the system, or a reply the
@@ -68,18 +68,11 @@ export interface OperationHints {
   fieldSelection?: string;
 }
 
-/** hints by "system operation" */
-export type OperationCatalogue = ReadonlyMap<string, OperationHints>;
-
-export function catalogueKey(system: string, operation: string): string {
-  return system + ' ' + operation;
-}
-
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** fault kinds that answer instead of the system (or break the answer); the rest (latency, drift ...) let it through */
 const PASSING_FAULTS = new Set(['latency', 'slowBody', 'drift']);
 const NO_STRINGS: readonly string[] = Object.freeze([]);
-export const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
+const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
 /**
  * the transport's words (src/transports/node-http.ts) for a client that closed the connection first: a held
  * reply, a hang it gave up on, a body (slow or not) it stopped reading
