@@ -19,6 +19,8 @@ export interface ChaosState {
   activatedAt: string;
   elapsedMs: number;
   phase: { index: number; name: string; startedMs: number; endsInMs: number | null } | null;
+  /** how the timeline got where it is: the activation, then every jump (ISO `at`) */
+  timeline?: Array<{ at: string; elapsedMs: number; cause: 'activated' | 'restarted' | 'jump' }>;
   rules: Array<{ id: string; phase?: string | null; open: boolean; matched: number; injected: Record<string, number>; skipped: number }>;
 }
 

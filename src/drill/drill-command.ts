@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { loadProfile, type CompiledProfile } from '../chaos/profile.js';
 import { formatProblem, SourceError } from '../config/yaml-source.js';
 import { WORKSPACE_NAME } from '../engine/workspace.js';
+import { clockIntervals } from '../report/outages.js';
 import type { Report } from '../report/types.js';
 import { VERSION } from '../version.js';
 import { AdminApiError, AdminClient, type ChaosState } from './admin-client.js';
@@ -228,7 +229,7 @@ export async function runDrill(o: DrillOptions, io: DrillIo): Promise<number> {
       } catch (err) {
         io.stderr.write(`understudy drill: warning: no timeline in report.html: ${err instanceof Error ? err.message : err}\n`);
       }
-      const windows: PhaseWindow[] = profile.phases.map((p) => ({ name: p.name, start: origin + p.startMs, end: origin + (Number.isFinite(p.endMs) ? p.endMs : until - origin), faulty: p.rules.length > 0 }));
+      const windows = await phaseWindows(client, profile, origin, since, until);
       const files = writeReportFiles(
         o.report,
         report,
@@ -243,4 +244,27 @@ export async function runDrill(o: DrillOptions, io: DrillIo): Promise<number> {
     io.signals?.off('SIGTERM', onSignal);
     await embedded?.close();
   }
+}
+
+/**
+ * Where each phase ran on the clock, for the plot: through the timeline's segments as the server kept them, so a
+ * timeline the traffic itself moved (POST /__admin/chaos/timeline) is drawn where it was; from the drill's own
+ * origin when the server does not say.
+ */
+async function phaseWindows(client: AdminClient, profile: CompiledProfile, origin: number, since: number, until: number): Promise<PhaseWindow[]> {
+  const faulty = (p: CompiledProfile['phases'][number]) => p.rules.length > 0;
+  let segments: Array<{ at: number; elapsedMs: number; cause: 'activated' | 'restarted' | 'jump' }> = [];
+  try {
+    segments = ((await client.chaos()).timeline ?? []).map((s) => ({ at: Date.parse(s.at), elapsedMs: s.elapsedMs, cause: s.cause }));
+  } catch {
+    segments = [];
+  }
+  if (segments.length === 0 || segments.some((s) => Number.isNaN(s.at))) {
+    return profile.phases.map((p) => ({ name: p.name, start: origin + p.startMs, end: origin + (Number.isFinite(p.endMs) ? p.endMs : until - origin), faulty: faulty(p) }));
+  }
+  return profile.phases.flatMap((p) =>
+    clockIntervals(segments, p.startMs, p.endMs, until)
+      .map(([start, end]) => ({ name: p.name, start: Math.max(start, since), end: Math.min(end, until), faulty: faulty(p) }))
+      .filter((w) => w.start < w.end),
+  );
 }
