@@ -8,6 +8,7 @@
  * Real timers (the libraries schedule their own): retry delays are kept to a few hundred ms so a drill lasts
  * seconds. Every client names itself with X-Understudy-Client, so the server judges each separately.
  */
+import { setMaxListeners } from 'node:events';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, noJitterGenerator, retry, type IBackoffFactory } from 'cockatiel';
 import CircuitBreaker from 'opossum';
 
@@ -230,5 +231,7 @@ export const CLIENTS: Record<string, (d: Driver) => Promise<void>> = {
 
 /** Runs every named client until `stop` aborts; resolves when all have finished their last attempt. */
 export function runClients(d: Driver, names: string[]): Promise<void> {
+  // every worker's wait and request listens to the one stop signal: dozens at once, on purpose
+  setMaxListeners(1000, d.stop);
   return Promise.all(names.map((name) => CLIENTS[name](d))).then(() => undefined);
 }
