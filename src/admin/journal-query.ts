@@ -29,8 +29,13 @@ function decodeCursor(cursor: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function parseTime(value: string): number | undefined {
+/** ISO 8601 as people write it (a date, or a date and time with an optional zone); Date.parse alone takes "x 2026" */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** A time in a query: ms since the epoch, or ISO 8601; undefined for anything else (GET /__admin/journal, /report). */
+export function parseTime(value: string): number | undefined {
   if (/^\d{1,15}$/.test(value)) return Number(value);
+  if (!ISO_8601.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
 }

@@ -8,6 +8,7 @@ import type { Express, Request, Response } from 'express';
 import type { Engine } from '../engine/pipeline.js';
 import type { Workspace } from '../engine/workspace.js';
 import { buildReport } from '../report/report.js';
+import { parseTime } from './journal-query.js';
 import type { ReportSettings } from '../report/context.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
 
@@ -16,16 +17,6 @@ type Send = (res: Response, status: number, slug: string, detail: string, extra?
 const DURATIONS = { maxSpan: 'maxSpanMs', retryWindow: 'retryWindowMs' } as const;
 const COUNTS = { maxAttempts: 'maxAttempts', breakerFailures: 'breakerFailures' } as const;
 const KNOWN = ['since', 'until', 'client', ...Object.keys(DURATIONS), ...Object.keys(COUNTS)];
-
-/** ISO 8601 as people write it (a date, or a date and time with an optional zone); Date.parse alone takes "x 2026" */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-function parseTime(value: string): number | undefined {
-  if (/^\d{1,15}$/.test(value)) return Number(value);
-  if (!ISO_8601.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
 
 export function addReportRoutes(app: Express, workspaceOf: (req: Request) => Workspace, sendProblem: Send, engine: Engine): void {
   app.get('/__admin/report', (req, res) => {

@@ -379,11 +379,6 @@ export class LeanEntry {
   size(which: 0 | 1 | 2 | 3 | 4): number {
     return this.ranges[which * 2 + 1] - this.ranges[which * 2];
   }
-
-  /** the first byte of field `which`, or -1 when it is empty */
-  firstByte(which: 0 | 1 | 2 | 3): number {
-    return this.size(which) > 0 ? this.buf[this.ranges[which * 2]] : -1;
-  }
 }
 
 /** how the encoder begins an entry's extras: JSON.stringify of EntryExtras, faults first */

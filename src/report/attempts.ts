@@ -61,7 +61,6 @@ export interface Attempt {
 
 /** What the checks need to know of an operation besides its journal entries. */
 export interface OperationHints {
-  method?: string;
   /** JSON pointer to the array of records in a bulk operation's body ('' for a top-level array) */
   records?: string;
   /** the query parameter that selects fields, when the read offers one */

@@ -29,13 +29,11 @@ export function isUnsafe(request: LogicalRequest): boolean {
 /** Groups attempts (in arrival order) into logical requests, in order of their first attempt. */
 export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DEFAULT_RETRY_WINDOW_MS): LogicalRequest[] {
   const requests: LogicalRequest[] = [];
-  // open requests (last attempt failed), per stream (client + operation), by key and by fingerprint
-  const open = new Map<string, { byKey: Map<string, LogicalRequest>; byFingerprint: Map<string, LogicalRequest> }>();
+  // open requests (last attempt failed), per stream (client, then system and operation), by key and by fingerprint;
+  // nested maps, so that no key string is built per attempt
+  const open = new Map<string, Map<string, Map<string, StreamIndex>>>();
   for (const attempt of attempts) {
-    const stream = streamOf(attempt);
-    let index = open.get(stream);
-    if (index === undefined) open.set(stream, (index = { byKey: new Map(), byFingerprint: new Map() }));
-    const { byKey, byFingerprint } = index;
+    const { byKey, byFingerprint } = streamIndex(open, attempt);
     let request = attempt.key === null ? undefined : continuable(byKey.get(attempt.key), attempt, windowMs);
     // by body alone (the key changed): only once the failure was seen, so that two orders with the same lines sent
     // side by side under their own keys stay two requests
@@ -58,19 +56,19 @@ export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DE
   return requests;
 }
 
-const streams = new Map<string, Map<string, Map<string, string>>>();
-/** the stream prefix of an attempt, made once per client, system and operation */
-function streamOf(a: Attempt): string {
-  let bySystem = streams.get(a.client);
-  if (!bySystem) {
-    if (streams.size > 10_000) streams.clear();
-    streams.set(a.client, (bySystem = new Map()));
-  }
+interface StreamIndex {
+  byKey: Map<string, LogicalRequest>;
+  byFingerprint: Map<string, LogicalRequest>;
+}
+
+function streamIndex(open: Map<string, Map<string, Map<string, StreamIndex>>>, a: Attempt): StreamIndex {
+  let bySystem = open.get(a.client);
+  if (!bySystem) open.set(a.client, (bySystem = new Map()));
   let byOperation = bySystem.get(a.system);
   if (!byOperation) bySystem.set(a.system, (byOperation = new Map()));
-  let stream = byOperation.get(a.operation);
-  if (stream === undefined) byOperation.set(a.operation, (stream = a.client + '\u0000' + a.system + '\u0000' + a.operation + '\u0000'));
-  return stream;
+  let index = byOperation.get(a.operation);
+  if (!index) byOperation.set(a.operation, (index = { byKey: new Map(), byFingerprint: new Map() }));
+  return index;
 }
 
 /**

@@ -29,6 +29,11 @@ function outageRules(engine: ChaosEngine): OutageRule[] {
   return rules;
 }
 
+/** ids of the rules with an `outage` fault, wherever they stand in the profile */
+export function outageRuleIds(engine: ChaosEngine | undefined): string[] {
+  return engine === undefined ? [] : outageRules(engine).map((r) => r.rule.id);
+}
+
 /** Clock intervals in which [from, to) of the timeline was live, given its segments, up to `now`. */
 export function clockIntervals(segments: readonly TimelineSegment[], from: number, to: number, now: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];

@@ -19,7 +19,7 @@ import { CLIENT_CHECKS, DRILL_CHECKS } from './checks/index.js';
 import { DEFAULT_SETTINGS, type Alert, type ReportContext, type ReportSettings } from './context.js';
 import { judgeExpectations } from './expectations.js';
 import { groupLogicalRequests, isUnsafe } from './logical-requests.js';
-import { outageWindows, type OutageFault } from './outages.js';
+import { outageRuleIds, outageWindows, type OutageFault } from './outages.js';
 import type { ClientReport, Expectation, OperationCount, Report } from './types.js';
 
 export interface ReportOptions {
@@ -198,7 +198,7 @@ function batches(counts: ReadonlyMap<string, number>, limit: number): string[][]
 function hintsOf(systems: readonly MountedSystem[]): Map<string, Map<string, OperationHints>> {
   const hints = new Map<string, Map<string, OperationHints>>();
   for (const s of systems) {
-    hints.set(s.name, new Map((s.engine.operations ?? []).map((op) => [op.id, { method: op.method, records: op.records, fieldSelection: op.fieldSelection }])));
+    hints.set(s.name, new Map((s.engine.operations ?? []).map((op) => [op.id, { records: op.records, fieldSelection: op.fieldSelection }])));
   }
   return hints;
 }
@@ -229,13 +229,6 @@ function deliveriesIn(workspace: Workspace, since: number, until: number): Deliv
     if (d.queuedAt <= until) out.push(d);
   }
   return out.reverse();
-}
-
-/** ids of the rules with an `outage` fault, wherever they stand in the profile */
-function outageRuleIds(chaos: ChaosEngine | undefined): string[] {
-  if (!chaos) return [];
-  const rules = [...chaos.profile.rules, ...chaos.profile.phases.flatMap((p) => p.rules)];
-  return rules.filter((r) => r.faults.some((f) => f.kind.kind === 'outage')).map((r) => r.id);
 }
 
 function expectationsOf(chaos: ChaosEngine | undefined): readonly Expectation[] {

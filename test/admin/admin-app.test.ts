@@ -52,6 +52,9 @@ describe('admin API', () => {
       ['cursor=not-a-cursor!', 'cursor'],
       [`cursor=${Buffer.from('x99').toString('base64url')}`, 'cursor'],
       ['since=yesterday', 'since'],
+      // Date.parse alone reads these as 2026-01-01 and 2001-01-01
+      ['since=x%202026', 'since'],
+      ['until=foo%201', 'until'],
       ['status=9xx', 'status'],
       ['colour=red', 'colour'],
       ['since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z', 'until'],
