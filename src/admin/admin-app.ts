@@ -20,6 +20,7 @@ import { StoreUnavailableError } from '../store/store.js';
 import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
 import { addDeliveryRoutes, type DeliveryControl } from './delivery-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
+import { addOutboundRoutes } from './outbound-routes.js';
 import { addPaymentsRoutes } from './payments-routes.js';
 import { addReportRoutes } from './report-routes.js';
 import { addSimulationRoutes } from './simulation-routes.js';
@@ -120,6 +121,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   app.use(express.json({ limit: '1mb', type: JSON_TYPES, strict: false, verify: checkUtf8 }));
   addSimulationRoutes(app, ws, sendProblem, engine.systems);
   addPaymentsRoutes(app, ws, sendProblem, engine.systems);
+  addOutboundRoutes(app, ws, sendProblem, engine.systems);
   addReportRoutes(app, ws, sendProblem, engine);
 
   app.get('/__admin/health', (req, res) => {

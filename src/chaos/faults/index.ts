@@ -6,6 +6,7 @@ import type { FaultKind } from './fault.js';
 import { latency } from './latency.js';
 import { lostAck } from './lost-ack.js';
 import { malformed } from './malformed.js';
+import { noAck } from './no-ack.js';
 import { outage } from './outage.js';
 import { reset } from './reset.js';
 import { slowBody } from './slow-body.js';
@@ -14,7 +15,7 @@ import { timeout } from './timeout.js';
 import { truncate } from './truncate.js';
 
 export const FAULT_KINDS: ReadonlyMap<string, FaultKind> = new Map(
-  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage].map((k) => [k.kind, k]),
+  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck].map((k) => [k.kind, k]),
 );
 
 /** kinds the product documents that arrive with their protocols */
@@ -23,5 +24,4 @@ export const LATER_KINDS: Record<string, string> = {
   soapFault: 'arrives with the SOAP engine',
   csrfExpiry: 'arrives with the OData engine',
   etagConflict: 'arrives with the OData engine',
-  noAck: 'arrives with Outbound Message deliveries',
 };
