@@ -38,6 +38,26 @@ export interface PaymentsConfig {
   maxAmount: number;
 }
 
+export interface ErpConfig {
+  enabled: boolean;
+  /** seeded sizes: every workspace starts from the same seeded customers, invoices and invoice lines */
+  customers: number;
+  invoices: number;
+  invoiceLines: number;
+  /** wsse: every SOAP operation needs a WS-Security UsernameToken of one of auth.users */
+  auth: 'none' | 'wsse';
+}
+
+export interface OutboundConfig {
+  /** the receiver for Salesforce Outbound Messages at /sfdc/outbound */
+  enabled: boolean;
+}
+
+/** `auth:` (PRODUCT.md §1): so far the users of WS-Security; OAuth clients and API keys arrive with issue #13. */
+export interface AuthConfig {
+  users: Array<{ username: string; password: string }>;
+}
+
 export interface AlertsConfig {
   /** the fake Slack and PagerDuty sinks at /alerts */
   enabled: boolean;
@@ -88,7 +108,8 @@ export interface ServerConfig {
     /** per workspace and system: most terminal objects and change-feed history kept (oldest pruned first) */
     objects: number;
   };
-  systems: { wms: WmsConfig; payments: PaymentsConfig; alerts: AlertsConfig };
+  systems: { wms: WmsConfig; payments: PaymentsConfig; alerts: AlertsConfig; erp: ErpConfig; outbound: OutboundConfig };
+  auth: AuthConfig;
   deliveries: DeliverySettings;
   subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
@@ -112,7 +133,10 @@ export const DEFAULTS: ServerConfig = {
     wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 },
     payments: { enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 24 * 3_600_000, maxAmount: 99_999_999 },
     alerts: { enabled: true },
+    erp: { enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none' },
+    outbound: { enabled: true },
   },
+  auth: { users: [] },
   deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
   subscriptions: [],
   contracts: [],
@@ -136,7 +160,9 @@ export interface ConfigOverrides {
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
 const size = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(b|kb|mb|gb)$' }] };
-const NOT_YET = ['auth', 'tls'];
+const NOT_YET = ['tls'];
+/** keys of `auth:` that arrive with the OAuth issue (#13): accepted, reported as ignored */
+const AUTH_NOT_YET = ['tokenTtl', 'invalidTokenStatus', 'autoApprove', 'clients', 'apiKeys'];
 
 const FILE_SCHEMA = {
   type: 'object',
@@ -194,7 +220,21 @@ const FILE_SCHEMA = {
           },
         },
         alerts: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
-        erp: { type: 'object' },
+        erp: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            customers: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            invoices: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            invoiceLines: { type: 'integer', minimum: 1, maximum: 50_000_000 },
+            auth: { enum: ['none', 'wsse'] },
+            // the OData service's (issue #12): accepted, reported as ignored until it arrives
+            csrf: { enum: ['v2', 'v4', 'both', 'none'] },
+            odataPageSize: { type: 'integer', minimum: 1 },
+          },
+        },
+        outbound: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
         custom: {
           type: 'array',
           items: {
@@ -213,6 +253,23 @@ const FILE_SCHEMA = {
     },
     // each item is checked by parseSubscription (deliveries/subscriptions.ts), as the admin API checks it
     subscriptions: { type: 'array', maxItems: 1000, items: { type: 'object' } },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        users: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['username', 'password'],
+            properties: { username: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,80}$' }, password: { type: 'string', minLength: 1, maxLength: 1000 } },
+          },
+        },
+        ...Object.fromEntries(AUTH_NOT_YET.map((k) => [k, {}])),
+      },
+    },
     ...Object.fromEntries(NOT_YET.map((k) => [k, {}])),
   },
 } as const;
@@ -237,11 +294,13 @@ type FileConfig = {
     wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
     payments?: { enabled?: boolean; captureDelay?: string | number; captureFailureRate?: number; idempotencyKeyTtl?: string; maxAmount?: number };
     alerts?: { enabled?: boolean };
-    erp?: object;
+    erp?: { enabled?: boolean; customers?: number; invoices?: number; invoiceLines?: number; auth?: 'none' | 'wsse'; csrf?: string; odataPageSize?: number };
+    outbound?: { enabled?: boolean };
     custom?: Array<{ contract: string; mount?: string }>;
   };
   deliveries?: { timeout?: string; concurrency?: number; retry?: Record<string, unknown> };
   subscriptions?: Array<Record<string, unknown>>;
+  auth?: { users?: Array<{ username: string; password: string }> } & Record<string, unknown>;
   /** the file's subscriptions and retry policy as checked by readConfigFile */
   checked?: { retry: RetryPolicy; subscriptions: ConfigSubscription[] };
 } & Record<string, unknown>;
@@ -383,7 +442,12 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
   const f = file ?? {};
   const warnings: string[] = [];
   for (const key of NOT_YET) if (f[key] !== undefined) warnings.push(`"${key}" is not implemented in this version and is ignored`);
-  if (f.systems?.erp !== undefined) warnings.push('systems.erp: this system is not built yet and is ignored');
+  for (const key of ['csrf', 'odataPageSize'] as const) {
+    if (f.systems?.erp?.[key] !== undefined) warnings.push(`systems.erp.${key} belongs to the ERP's OData service, which is not built yet, and is ignored`);
+  }
+  for (const key of AUTH_NOT_YET) if ((f.auth as Record<string, unknown> | undefined)?.[key] !== undefined) warnings.push(`auth.${key} arrives with OAuth and is ignored in this version`);
+  const erp = f.systems?.erp ?? {};
+  const erpDefaults = DEFAULTS.systems.erp;
   const wms = f.systems?.wms ?? {};
   const payments = f.systems?.payments ?? {};
   const paymentDefaults = DEFAULTS.systems.payments;
@@ -425,7 +489,16 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         maxAmount: payments.maxAmount ?? paymentDefaults.maxAmount,
       },
       alerts: { enabled: f.systems?.alerts?.enabled ?? DEFAULTS.systems.alerts.enabled },
+      erp: {
+        enabled: erp.enabled ?? erpDefaults.enabled,
+        customers: erp.customers ?? erpDefaults.customers,
+        invoices: erp.invoices ?? erpDefaults.invoices,
+        invoiceLines: erp.invoiceLines ?? erpDefaults.invoiceLines,
+        auth: erp.auth ?? erpDefaults.auth,
+      },
+      outbound: { enabled: f.systems?.outbound?.enabled ?? DEFAULTS.systems.outbound.enabled },
     },
+    auth: { users: (f.auth?.users ?? []).map((u) => ({ ...u })) },
     deliveries: {
       timeoutMs: f.deliveries?.timeout !== undefined ? parseDuration(f.deliveries.timeout) : DEFAULTS.deliveries.timeoutMs,
       concurrency: f.deliveries?.concurrency ?? DEFAULTS.deliveries.concurrency,
@@ -463,6 +536,12 @@ function checkConfig(c: ServerConfig): void {
   if (!isLoopback(c.host) && !c.adminToken) {
     problems.push(`refusing to listen on ${c.host} without an admin token: set --admin-token or UNDERSTUDY_ADMIN_TOKEN (the admin API can reset state and read secrets-redacted traffic)`);
   }
+  const erp = c.systems.erp;
+  if (erp.invoiceLines < erp.invoices) problems.push(`systems.erp.invoiceLines (${erp.invoiceLines}) must be at least systems.erp.invoices (${erp.invoices}): every invoice has a line`);
+  if (erp.enabled && erp.auth === 'wsse' && c.auth.users.length === 0) problems.push('systems.erp.auth is wsse, but auth.users names no user to accept');
+  const names = c.auth.users.map((u) => u.username);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) problems.push(`auth.users names ${[...new Set(twice)].join(', ')} more than once`);
   if (problems.length) throw new ConfigError(problems.join('\n'));
 }
 

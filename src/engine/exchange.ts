@@ -125,4 +125,9 @@ export interface Exchange {
   chaos?: unknown;
   /** injected latency: the transport delivers the reply no earlier than startedAt + delayMs */
   delayMs: number;
+  /**
+   * set by a chaos `noAck` fault: the system does its work but answers that it did not accept the request (an
+   * Outbound Message's `<Ack>false</Ack>`); only systems that acknowledge (MountedSystem.acknowledges) read it
+   */
+  ackWithheld?: boolean;
 }

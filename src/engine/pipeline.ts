@@ -192,7 +192,7 @@ export class Engine {
     const system = exchange.system!;
     const message = err instanceof Error ? err.message : String(err);
     console.error(`understudy: ${exchange.method} ${exchange.path} failed in ${system.name}:`, err);
-    return system.engine.errorReply(500, 'Internal Server Error', `understudy failed to handle this request: ${message}`);
+    return system.engine.errorReply(500, 'Internal Server Error', `understudy failed to handle this request: ${message}`, undefined, exchange);
   }
 
   /**
@@ -229,7 +229,7 @@ export class Engine {
     const engine = exchange.system!.engine;
     if (exchange.bodyProblem === 'too-large') {
       exchange.contractErrors.push({ in: 'body', message: `body exceeds the ${this.limits.bodyBytes}-byte limit` });
-      return withClose(engine.errorReply(413, 'Content Too Large', `The request body exceeds the server's limit of ${this.limits.bodyBytes} bytes.`));
+      return withClose(engine.errorReply(413, 'Content Too Large', `The request body exceeds the server's limit of ${this.limits.bodyBytes} bytes.`, undefined, exchange));
     }
     return engine.validateRequest(exchange);
   }

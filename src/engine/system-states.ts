@@ -135,7 +135,7 @@ export class SystemStates {
    */
   write(system: MountedSystem, exchange: Exchange, input: unknown, invoke: (state: unknown) => Reply | Promise<Reply>): Reply | Promise<Reply> {
     const refusal = this.store.refusal();
-    if (refusal !== undefined) return unavailable(system, refusal);
+    if (refusal !== undefined) return unavailable(system, refusal, exchange);
     // as the request was, before the handler could change any of it
     const logged = this.store.keepsWrites ? JSON.stringify(input) : '';
     const state = this.get(system);
@@ -200,7 +200,7 @@ export class SystemStates {
         // undo: the state in memory is ahead of the log; the next use rebuilds it from what was committed
         this.states.delete(system);
         exchange.effects.length = 0;
-        return unavailable(system, err.message);
+        return unavailable(system, err.message, exchange);
       },
     );
   }
@@ -251,8 +251,8 @@ export class SystemStates {
   }
 }
 
-function unavailable(system: MountedSystem, why: string): Reply {
-  const reply = system.engine.errorReply(503, 'Service Unavailable', `The write was not made: ${why}.`);
+function unavailable(system: MountedSystem, why: string, exchange: Exchange): Reply {
+  const reply = system.engine.errorReply(503, 'Service Unavailable', `The write was not made: ${why}.`, undefined, exchange);
   reply.headers['retry-after'] = '1';
   return reply;
 }

@@ -51,8 +51,16 @@ export interface ProtocolEngine {
   writeInput?(exchange: Exchange): unknown;
   /** Runs a logged write again on a state being rebuilt; returns the status it answered. */
   replayWrite?(operation: string, input: unknown, state: unknown, workspace: string): number;
-  /** an error in this protocol's shape (problem+json, SOAP fault, OData error) for engine-level refusals */
-  errorReply(status: number, title: string, detail: string, extra?: Record<string, unknown>): Reply;
+  /**
+   * A SOAP fault carrying a system error code (chaos `soapFault`, outage mode `soap-fault`): faultstring
+   * `CODE: text`, the code and `detail` (default: text) in the detail element, faultcode Server (1.2: Receiver), HTTP 500. Only SOAP engines have it.
+   */
+  soapFault?(exchange: Exchange, code: string, text: string, detail?: string): Reply;
+  /**
+   * an error in this protocol's shape (problem+json, SOAP fault, OData error) for engine-level refusals; given the
+   * exchange when there is one (a SOAP fault is written in the request's SOAP version)
+   */
+  errorReply(status: number, title: string, detail: string, extra?: Record<string, unknown>, exchange?: Exchange): Reply;
 }
 
 /** Options every system's state factory receives. */
@@ -134,6 +142,11 @@ export interface MountedSystem {
    * with what the stored log was written with: a log replays only against the same
    */
   fingerprint?: Record<string, unknown>;
+  /**
+   * the system answers with an acknowledgement a chaos `noAck` fault can withhold (Exchange.ackWithheld): the
+   * Outbound Message receiver
+   */
+  acknowledges?: boolean;
 }
 
 /** Thrown by MountedSystem.applyCommand for input it refuses (the admin route answers 400 with the message). */

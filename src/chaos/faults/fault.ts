@@ -66,5 +66,5 @@ export const DURATION_SCHEMA = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|
 export function systemError(exchange: Exchange, status: number, detail: string = plausibleDetail(status)): Reply {
   const engine = exchange.system?.engine;
   if (!engine) throw new NotApplicable('no system to answer for');
-  return engine.errorReply(status, statusTitle(status), detail);
+  return engine.errorReply(status, statusTitle(status), detail, undefined, exchange);
 }

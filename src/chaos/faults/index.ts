@@ -10,18 +10,18 @@ import { noAck } from './no-ack.js';
 import { outage } from './outage.js';
 import { reset } from './reset.js';
 import { slowBody } from './slow-body.js';
+import { soapFault } from './soap-fault.js';
 import { status } from './status.js';
 import { timeout } from './timeout.js';
 import { truncate } from './truncate.js';
 
 export const FAULT_KINDS: ReadonlyMap<string, FaultKind> = new Map(
-  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck].map((k) => [k.kind, k]),
+  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck, soapFault].map((k) => [k.kind, k]),
 );
 
 /** kinds the product documents that arrive with their protocols */
 export const LATER_KINDS: Record<string, string> = {
   tokenExpiry: 'arrives with OAuth',
-  soapFault: 'arrives with the SOAP engine',
   csrfExpiry: 'arrives with the OData engine',
   etagConflict: 'arrives with the OData engine',
 };

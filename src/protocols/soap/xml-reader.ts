@@ -1,0 +1,158 @@
+/**
+ * Reads XML into a small namespace-resolved element tree, safely: the one door every SOAP request (and the WSDL
+ * at start-up) comes through.
+ *
+ * Parsing is saxes's (a maintained, strict, namespace-aware SAX parser); what is written here is what no parser
+ * does by default for untrusted input, and what SOAP needs:
+ * - no DTD of any kind: a DOCTYPE is refused the moment it is seen, so no entity is ever declared, let alone
+ *   expanded (XXE, billion laughs); an entity reference other than the five predefined ones and character
+ *   references is an error (saxes: "undefined entity");
+ * - no processing instructions (SOAP forbids them in an envelope) other than the XML declaration, whose encoding,
+ *   when it names one, must be UTF-8 (the bytes are decoded as UTF-8);
+ * - limits on depth, element count, attributes per element and text per element, so that a hostile document
+ *   costs bounded work whatever its size within the body limit.
+ * Every refusal is an XmlError whose message says what is wrong and where (line:column).
+ */
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+
+export const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+
+export interface XmlAttribute {
+  uri: string;
+  local: string;
+  value: string;
+}
+
+export interface XmlElement {
+  uri: string;
+  local: string;
+  /** attributes other than namespace declarations */
+  attrs: XmlAttribute[];
+  children: XmlElement[];
+  /** the element's own text (character data and CDATA directly inside it, in order) */
+  text: string;
+  /** where it starts, for messages */
+  line: number;
+  column: number;
+  /**
+   * xsi:type resolved against the namespaces in scope where it was written: `sf:Account` → its namespace and
+   * `Account` (undefined when absent)
+   */
+  xsiType?: { uri: string; local: string };
+  /** the namespace prefixes this element declares (prefix → URI; '' for the default), when it declares any */
+  namespaces?: Record<string, string>;
+}
+
+export interface XmlLimits {
+  /** deepest nesting of elements (the root is depth 1) */
+  maxDepth: number;
+  /** elements in the whole document */
+  maxElements: number;
+  /** attributes on one element */
+  maxAttributes: number;
+  /** characters of text in one element */
+  maxText: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 32, maxElements: 100_000, maxAttributes: 64, maxText: 1_000_000 };
+
+export class XmlError extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes the bytes as UTF-8 (refusing invalid sequences) and reads them. */
+export function readXmlBytes(bytes: Buffer, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new XmlError('the body is not valid UTF-8');
+  }
+  return readXml(text, limits);
+}
+
+export function readXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
+  const parser = new SaxesParser({ xmlns: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let elements = 0;
+  const where = () => `${parser.line}:${parser.column}`;
+  const fail = (message: string): never => {
+    throw new XmlError(`${message} (at ${where()})`);
+  };
+
+  parser.on('doctype', () => fail('a DOCTYPE is not allowed: DTDs and entity declarations are refused'));
+  parser.on('processinginstruction', (pi) => fail(`processing instructions are not allowed (<?${pi.target} ...?>)`));
+  parser.on('xmldecl', (decl) => {
+    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) fail(`the document declares encoding ${decl.encoding}; only UTF-8 is accepted`);
+  });
+  parser.on('error', (err) => {
+    throw new XmlError(`malformed XML: ${err.message.replace(/^[^:]*:\d+:\d+: /, '')} (at ${where()})`);
+  });
+  parser.on('opentag', (tag) => {
+    if (++elements > limits.maxElements) fail(`more than ${limits.maxElements} elements`);
+    if (stack.length >= limits.maxDepth) fail(`elements nested deeper than ${limits.maxDepth}`);
+    const element = toElement(tag as SaxesTagNS, parser, limits, fail);
+    if (stack.length === 0) root = element;
+    else stack[stack.length - 1].children.push(element);
+    stack.push(element);
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  const addText = (chunk: string) => {
+    const current = stack[stack.length - 1];
+    // text outside the root element is whitespace (saxes refuses anything else there)
+    if (current === undefined) return;
+    if (current.text.length + chunk.length > limits.maxText) fail(`more than ${limits.maxText} characters of text in <${current.local}>`);
+    current.text += chunk;
+  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
+
+  parser.write(text).close();
+  if (root === undefined) throw new XmlError('the body holds no XML element');
+  return root;
+}
+
+function toElement(tag: SaxesTagNS, parser: SaxesParser<{ xmlns: true }>, limits: XmlLimits, fail: (m: string) => never): XmlElement {
+  const attrs: XmlAttribute[] = [];
+  let xsiType: XmlElement['xsiType'];
+  for (const name in tag.attributes) {
+    const a = tag.attributes[name];
+    if (a.uri === 'http://www.w3.org/2000/xmlns/' || (a.prefix === '' && a.local === 'xmlns')) continue;
+    if (attrs.length >= limits.maxAttributes) fail(`more than ${limits.maxAttributes} attributes on <${tag.local}>`);
+    attrs.push({ uri: a.uri, local: a.local, value: a.value });
+    if (a.uri === XSI && a.local === 'type') {
+      const colon = a.value.indexOf(':');
+      const prefix = colon < 0 ? '' : a.value.slice(0, colon);
+      const uri = parser.resolve(prefix);
+      if (colon >= 0 && uri === undefined) fail(`xsi:type="${a.value}" uses the undeclared prefix ${prefix}`);
+      xsiType = { uri: uri ?? '', local: a.value.slice(colon + 1) };
+    }
+  }
+  const element: XmlElement = { uri: tag.uri, local: tag.local, attrs, children: [], text: '', line: parser.line, column: parser.column, xsiType };
+  for (const prefix in tag.ns) {
+    element.namespaces = tag.ns;
+    break;
+  }
+  return element;
+}
+
+/** The value of an attribute by namespace and local name. */
+export function attributeOf(element: XmlElement, uri: string, local: string): string | undefined {
+  for (const a of element.attrs) if (a.local === local && a.uri === uri) return a.value;
+  return undefined;
+}
+
+/** xsi:nil="true" (or "1") */
+export function isNil(element: XmlElement): boolean {
+  const nil = attributeOf(element, XSI, 'nil');
+  return nil !== undefined && (nil.trim() === 'true' || nil.trim() === '1');
+}
+
+/** Escapes text for element content and attribute values (quotes too, so one function serves both). */
+export function escapeXml(text: string): string {
+  return /[&<>"'\r]/.test(text) ? text.replace(/[&<>"'\r]/g, (c) => ESCAPES[c]) : text;
+}
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
