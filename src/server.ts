@@ -19,7 +19,10 @@ import { openDataDir, type DataDirOptions } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
 import type { RestSystemDefinition } from './protocols/rest/handler.js';
+import { mountSoapSystem } from './protocols/soap/mount.js';
 import { createAlertsSystem } from './systems/alerts/index.js';
+import { createErpSystem } from './systems/erp/index.js';
+import { createOutboundSystem } from './systems/outbound/index.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
@@ -34,6 +37,8 @@ export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'sy
     wms?: Partial<ServerConfig['systems']['wms']>;
     payments?: Partial<ServerConfig['systems']['payments']>;
     alerts?: Partial<ServerConfig['systems']['alerts']>;
+    erp?: Partial<ServerConfig['systems']['erp']>;
+    outbound?: Partial<ServerConfig['systems']['outbound']>;
   };
   /** a ManualClock in tests */
   clock?: Clock;
@@ -78,6 +83,8 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   const wms = { ...DEFAULTS.systems.wms, ...options.systems?.wms };
   const payments = { ...DEFAULTS.systems.payments, ...options.systems?.payments };
   const alerts = { ...DEFAULTS.systems.alerts, ...options.systems?.alerts };
+  const erp = { ...DEFAULTS.systems.erp, ...options.systems?.erp };
+  const outbound = { ...DEFAULTS.systems.outbound, ...options.systems?.outbound };
   const maxObjects = options.limits?.objects ?? DEFAULTS.limits.objects;
   const systems: MountedSystem[] = [];
   /** where each system comes from, for messages: "the WMS" or the contract file */
@@ -99,6 +106,16 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     await builtIn(createPaymentsSystem({ captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount, maxObjects }), 'the payment gateway', 'payments');
   }
   if (alerts.enabled) await builtIn(createAlertsSystem(), 'the alert sinks', 'alerts');
+  const soap = (system: MountedSystem, name: string, key: string) => {
+    systems.push(system);
+    origin.set(system, name);
+    disable.set(system, `disable ${name} (systems.${key}.enabled: false in a config file)`);
+  };
+  if (erp.enabled) {
+    const { customers, invoices, invoiceLines } = erp;
+    soap(mountSoapSystem(createErpSystem({ customers, invoices, invoiceLines, maxObjects }), { auth: erp.auth, users: options.auth?.users }), 'the ERP', 'erp');
+  }
+  if (outbound.enabled) soap(mountSoapSystem(createOutboundSystem({ maxObjects })), 'the Outbound Message receiver', 'outbound');
   for (const contract of options.contracts ?? []) {
     const system = await mountCustomContract(contract, { validate: validateContracts });
     origin.set(system, parseContractOption(contract).file);
