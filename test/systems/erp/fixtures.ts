@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { Effect } from '../../../src/engine/exchange.js';
 import type { SoapRequest, SoapResult, SoapSystemDefinition } from '../../../src/protocols/soap/handler.js';
 import { createErpSystem, type ErpOptions, type ErpState } from '../../../src/systems/erp/index.js';
 import { ManualClock } from '../../../src/util/clock.js';
@@ -23,7 +24,14 @@ export interface LoggedWrite {
   at: number;
 }
 
-export type Result = SoapResult & { body?: any; fault?: any };
+/** either side of SoapResult, loosely typed for tests */
+export interface Result {
+  body?: any;
+  fault?: any;
+  effects?: Effect[];
+  changedState?: boolean;
+  key?: string;
+}
 
 export interface Fixture {
   system: SoapSystemDefinition<ErpState>;
@@ -43,7 +51,11 @@ export interface FixtureOptions extends Partial<ErpOptions> {
 export function erp(options: FixtureOptions = {}): Fixture {
   const { seed = 42, clock = new ManualClock(START), ...rest } = options;
   const system = createErpSystem({ ...SMALL, ...rest });
-  const state = system.createState({ seed, clock });
+  return fixtureOf(system, system.createState({ seed, clock }), clock, seed);
+}
+
+/** A fixture around an existing state (a restored or replayed one). */
+export function fixtureOf(system: SoapSystemDefinition<ErpState>, state: ErpState, clock: ManualClock, seed: number): Fixture {
   const log: LoggedWrite[] = [];
   return {
     system,
