@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig, ConfigError } from '../../src/config/config.js';
 import { call, json, rawRequest, start, VENDOR_CONTRACT } from '../helpers.js';
 
-const vendorOnly = { systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false } }, contracts: [VENDOR_CONTRACT] };
+const vendorOnly = {
+  systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: { enabled: false }, outbound: { enabled: false } },
+  contracts: [VENDOR_CONTRACT],
+};
 const REQ_ID = { 'x-request-id': '9b2f6a3e-8f0d-4c55-9a43-8d5d3e1f2a10' };
 
 describe('admin API', () => {

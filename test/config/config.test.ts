@@ -109,9 +109,37 @@ describe('config file', () => {
   });
 
   it('accepts the documented keys of later capabilities and says they are ignored', () => {
-    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  erp: { enabled: true }\n');
+    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  erp: { enabled: true, csrf: v2, odataPageSize: 500 }\ntls: { cert: a.crt }\n');
     const config = resolveConfig(readConfigFile(path), {});
-    expect(config.warnings).toEqual(['"auth" is not implemented in this version and is ignored', 'systems.erp: this system is not built yet and is ignored']);
+    expect(config.warnings).toEqual([
+      '"tls" is not implemented in this version and is ignored',
+      "systems.erp.csrf belongs to the ERP's OData service, which is not built yet, and is ignored",
+      "systems.erp.odataPageSize belongs to the ERP's OData service, which is not built yet, and is ignored",
+      'auth.tokenTtl arrives with OAuth and is ignored in this version',
+    ]);
+  });
+
+  it('reads the ERP settings and WS-Security users, and refuses bad ones with the line', () => {
+    const path = file('erp.yaml', 'systems:\n  erp: { customers: 20, invoices: 50, invoiceLines: 500, auth: wsse }\n  outbound: { enabled: false }\nauth:\n  users: [ { username: legacy, password: s3cret } ]\n');
+    const config = resolveConfig(readConfigFile(path), {});
+    expect(config.systems.erp).toEqual({ enabled: true, customers: 20, invoices: 50, invoiceLines: 500, auth: 'wsse' });
+    expect(config.systems.outbound).toEqual({ enabled: false });
+    expect(config.auth.users).toEqual([{ username: 'legacy', password: 's3cret' }]);
+    expect(resolveConfig(undefined, {}).systems.erp).toEqual({ enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none' });
+    for (const [setting, field] of [
+      ['customers: 0', 'customers'],
+      ['invoiceLines: many', 'invoiceLines'],
+      ['auth: oauth2', 'auth'],
+      ['csrf: always', 'csrf'],
+      ['products: 10', 'products'],
+    ]) {
+      const bad = file('bad-erp.yaml', `systems:\n  erp:\n    ${setting}\n`);
+      expect(problemsOf(() => readConfigFile(bad, {})).join(), setting).toMatch(new RegExp(`bad-erp\\.yaml:3:\\d+: systems\\.erp(\\.${field})?`));
+    }
+    // wsse needs someone to accept; fewer lines than invoices cannot give every invoice a line
+    expect(() => resolveConfig(readConfigFile(file('nobody.yaml', 'systems:\n  erp: { auth: wsse }\n')), {})).toThrow(/auth\.users names no user/);
+    expect(() => resolveConfig(readConfigFile(file('lines.yaml', 'systems:\n  erp: { invoices: 100, invoiceLines: 99 }\n')), {})).toThrow(/invoiceLines \(99\) must be at least systems\.erp\.invoices/);
+    expect(() => resolveConfig(readConfigFile(file('twice.yaml', 'auth:\n  users: [ { username: a, password: x }, { username: a, password: y } ]\n')), {})).toThrow(/names a more than once/);
   });
 
   it('reads the payment gateway settings, and refuses bad ones with the line', () => {
