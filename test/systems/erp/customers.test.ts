@@ -113,6 +113,16 @@ describe('UpsertCustomer', () => {
     expect(erp().state.customer(id)).toEqual(seeded);
   });
 
+  it('an update cannot nil an element that is not nillable: REQUIRED_FIELD_MISSING, nothing changed', () => {
+    const f = erp();
+    f.call('UpsertCustomer', insert);
+    const revision = f.state.revision;
+    const result = f.call('UpsertCustomer', { ExternalId: 'SF-001', Name: null, City: 'York' });
+    expect(result.fault).toMatchObject({ code: 'REQUIRED_FIELD_MISSING', side: 'client', problems: [{ path: 'Name', text: 'is required' }] });
+    expect(f.state.revision).toBe(revision);
+    expect(f.state.customerByExternalId('SF-001')!.city).toBeNull();
+  });
+
   it('an update that changes nothing answers the customer, with no effect and changedState false', () => {
     const f = erp();
     f.call('UpsertCustomer', { ...insert, CreditLimit: 10 });
