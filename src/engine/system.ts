@@ -21,6 +21,11 @@ export interface OperationInfo {
   records?: string;
   /** the query parameter that selects the fields of a read (`fields`, OData's `$select`), when it offers one */
   fieldSelection?: string;
+  /**
+   * whether the operation changes nothing, when its HTTP method does not say so (a SOAP read is POSTed): the
+   * report card then treats its retries as reads, which need no idempotency key. Absent: GET, HEAD and OPTIONS are.
+   */
+  safe?: boolean;
 }
 
 export type Resolution = { operation: OperationInfo; params: Record<string, string> } | { reply: Reply };

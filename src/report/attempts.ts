@@ -18,6 +18,8 @@ export interface Attempt {
   system: string;
   operation: string;
   method: string;
+  /** the operation changes nothing (a GET, or a SOAP read): its retries need no key */
+  safe: boolean;
   /** the idempotency key: the Idempotency-Key header when sent, else the operation's external key */
   key: string | null;
   /** whether `key` came from an Idempotency-Key header (not from the body, query or path); read for retried writes only (fillCreated) */
@@ -65,6 +67,8 @@ export interface OperationHints {
   records?: string;
   /** the query parameter that selects fields, when the read offers one */
   fieldSelection?: string;
+  /** the operation changes nothing whatever its method (OperationInfo.safe) */
+  safe?: boolean;
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -150,7 +154,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   const faultRules = set?.rules ?? NO_STRINGS;
   const answeredByFault = set !== null && faults.some((k) => !PASSING_FAULTS.has(k));
   const status = e.status;
-  const safe = SAFE.has(e.method);
+  const safe = hints?.safe ?? SAFE.has(e.method);
   // the rest of the extras only when they can matter, found in place first: why nothing was answered (and what
   // was created, later and only where a duplicate could hide: fillCreated)
   const transportError = e.hasTrailingExtras ? ((JSON.parse(e.extras) as Extras).transportError ?? '') : '';
@@ -168,6 +172,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     system: e.system,
     operation: e.operation,
     method: e.method,
+    safe,
     key,
     keyFromHeader: false,
     // the key is cut out of the body where it occurs (an external key); a header's key is not in the body

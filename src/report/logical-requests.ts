@@ -15,15 +15,15 @@ export interface LogicalRequest {
   system: string;
   operation: string;
   method: string;
+  /** it changes something (its first attempt was not safe: Attempt.safe), so its retries need a key */
+  unsafe: boolean;
   /** in order of arrival; the first is the original, the rest retries */
   attempts: Attempt[];
 }
 
 export const DEFAULT_RETRY_WINDOW_MS = 120_000;
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 export function isUnsafe(request: LogicalRequest): boolean {
-  return UNSAFE.has(request.method);
+  return request.unsafe;
 }
 
 /** Groups attempts (in arrival order) into logical requests, in order of their first attempt. */
@@ -39,7 +39,7 @@ export function groupLogicalRequests(attempts: readonly Attempt[], windowMs = DE
     // side by side under their own keys stay two requests
     request ??= continuable(byFingerprint.get(attempt.fingerprint), attempt, windowMs, true);
     if (request === undefined) {
-      request = { client: attempt.client, system: attempt.system, operation: attempt.operation, method: attempt.method, attempts: [attempt] };
+      request = { client: attempt.client, system: attempt.system, operation: attempt.operation, method: attempt.method, unsafe: !attempt.safe, attempts: [attempt] };
       requests.push(request);
     } else request.attempts.push(attempt);
     if (attempt.failed) {

@@ -198,7 +198,7 @@ function batches(counts: ReadonlyMap<string, number>, limit: number): string[][]
 function hintsOf(systems: readonly MountedSystem[]): Map<string, Map<string, OperationHints>> {
   const hints = new Map<string, Map<string, OperationHints>>();
   for (const s of systems) {
-    hints.set(s.name, new Map((s.engine.operations ?? []).map((op) => [op.id, { records: op.records, fieldSelection: op.fieldSelection }])));
+    hints.set(s.name, new Map((s.engine.operations ?? []).map((op) => [op.id, { records: op.records, fieldSelection: op.fieldSelection, safe: op.safe }])));
   }
   return hints;
 }

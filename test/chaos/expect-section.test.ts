@@ -157,11 +157,12 @@ describe('expect: through the admin API', () => {
 
 describe('the built-in drills', () => {
   it('state expectations, and name every phase for what happens in it', () => {
-    const drills = { 'payment-outage': 7, 'wms-rate-limits': 4, 'duplicate-webhooks': 1 };
+    const drills = { 'payment-outage': 7, 'wms-rate-limits': 4, 'duplicate-webhooks': 1, 'erp-brownout': 5 };
     expect(builtInProfiles()).toEqual(expect.arrayContaining(Object.keys(drills)));
     for (const [name, count] of Object.entries(drills)) expect(loadProfile(name).expectations, name).toHaveLength(count);
     expect(loadProfile('payment-outage').phases.map((p) => p.name)).toEqual(['calm', 'errors', 'outage', 'recovery', 'calm-again']);
     expect(loadProfile('wms-rate-limits').phases.map((p) => p.name)).toEqual(['calm', 'limited', 'calm-again']);
+    expect(loadProfile('erp-brownout').phases.map((p) => p.name)).toEqual(['calm', 'brownout', 'backend-down', 'calm-again']);
     expect(loadProfile('payment-outage').expectations.map((e) => e.written)).toContainEqual({ check: 'breaker.stopsDuringOutage' });
     expect(loadProfile('duplicate-webhooks').expectations).toEqual([{ kind: 'check', check: 'deliveries.ack', written: { check: 'deliveries.ack' } }]);
     // the other built-ins are fault profiles, not drills: they judge nothing

@@ -19,6 +19,7 @@ function attempt(start: number, fields: Partial<Attempt> = {}): Attempt {
     system: 'wms',
     operation: 'createReservation',
     method: 'POST',
+    safe: false,
     key: null,
     keyFromHeader: false,
     fingerprint: 'body',

@@ -79,8 +79,9 @@ export class SoapEngine implements ProtocolEngine {
     private readonly definition: SoapSystemDefinition<unknown>,
   ) {
     const template = definition.named ? `${mount}/{name}` : mount;
-    this.operations = [...wsdl.operations.keys()].map((id) => ({ id, template, method: 'POST' }));
-    this.operations.push({ id: WSDL_OPERATION, template: mount, method: 'GET' });
+    const writes = new Set(definition.writes);
+    this.operations = [...wsdl.operations.keys()].map((id) => ({ id, template, method: 'POST', safe: !writes.has(id) }));
+    this.operations.push({ id: WSDL_OPERATION, template: mount, method: 'GET', safe: true });
     for (const op of this.operations) this.byName.set(op.id, op);
     const missing = [...wsdl.operations.keys()].filter((op) => !definition.handlers[op]);
     if (missing.length) throw new Error(`${definition.name}: no handler for the WSDL operations ${missing.join(', ')}`);
