@@ -123,12 +123,12 @@ export class Engine {
       exchange.operation = resolved.operation;
       exchange.params = resolved.params;
 
-      // 2. identify
+      // 2. identify. The key first, before the caller is checked and before chaos: a retried order is then one key
+      // in the journal, whoever answered (or refused) each attempt
+      if (system.engine.keyOf !== undefined) exchange.key = system.engine.keyOf(exchange);
       const identity = (system.auth ?? headerIdentity).identify(exchange);
       if (typeof identity !== 'string') return identity;
       exchange.client = identity;
-      // the key, before chaos: a retried order is then one key in the journal, whoever answered each attempt
-      if (system.engine.keyOf !== undefined) exchange.key = system.engine.keyOf(exchange);
 
       // 3. chaos, before
       const preempted = exchange.workspace.chaos.before(exchange);

@@ -6,7 +6,7 @@
  * Fault shapes: 1.1 `faultcode` (a QName: soapenv:Client / soapenv:Server / wsse:FailedAuthentication ...),
  * `faultstring`, `detail`, always HTTP 500 (SOAP 1.1 §6.2); 1.2 `Code/Value` (Sender / Receiver, with a Subcode
  * for anything more specific), `Reason/Text`, `Detail`, HTTP 400 for Sender and 500 otherwise (SOAP 1.2 part 2
- * §7.5.1).
+ * §7.5.1.2; a Sender fault with a Subcode, such as a WS-Security refusal, too).
  */
 import type { Reply } from '../../engine/exchange.js';
 import { escapeXml, XSI, type XmlElement } from './xml-reader.js';
@@ -96,6 +96,7 @@ export function faultReply(version: SoapVersion, fault: FaultSpec): Reply {
       `<soapenv:Reason><soapenv:Text xml:lang="en">${escapeXml(fault.text)}</soapenv:Text></soapenv:Reason>` +
       `${fault.detail !== undefined ? `<soapenv:Detail>${fault.detail}</soapenv:Detail>` : ''}</soapenv:Fault>`;
   }
-  const status = fault.status ?? (version === '1.2' && fault.side === 'client' && fault.specific === undefined ? 400 : 500);
+  // 1.2: Sender is 400 whatever its Subcode; VersionMismatch and MustUnderstand are their own codes, and 500
+  const status = fault.status ?? (version === '1.2' && fault.side === 'client' && typeof fault.specific !== 'string' ? 400 : 500);
   return envelopeReply(version, content, status);
 }

@@ -102,6 +102,11 @@ export interface SoapSystemDefinition<S> {
    * absent: a generic <Fault xmlns="urn:understudy:soap"> with the same children
    */
   faultElement?: string;
+  /**
+   * request elements (by local name, at any depth) whose text is a credential (an Outbound Message's SessionId, a
+   * live session token): masked in the journal, whatever the request, and left out of the write log
+   */
+  secretElements?: readonly string[];
   /** the system answers with an acknowledgement that a chaos `noAck` fault can withhold (SoapRequest.ackWithheld) */
   acknowledges?: boolean;
   createState(options: StateOptions): S;

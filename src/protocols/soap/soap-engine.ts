@@ -70,6 +70,8 @@ export class SoapEngine implements ProtocolEngine {
   private readonly byName = new Map<string, OperationInfo>();
   private readonly writes: ReadonlySet<string>;
   private readonly faultTag: { name: string; uri: string };
+  /** finds the text of the system's secret elements in a raw body (SoapSystemDefinition.secretElements) */
+  private readonly secrets: RegExp | undefined;
   /** rendered WSDLs by version and address (a handful of hosts in practice; bounded anyway) */
   private readonly rendered = new Map<string, string>();
 
@@ -88,6 +90,10 @@ export class SoapEngine implements ProtocolEngine {
     const unknown = [...Object.keys(definition.handlers), ...definition.writes, ...Object.keys(definition.keys ?? {})].filter((op) => !wsdl.operations.has(op));
     if (unknown.length) throw new Error(`${definition.name}: ${[...new Set(unknown)].join(', ')} named but not operations of ${wsdl.file}`);
     this.writes = new Set(definition.writes);
+    const secret = definition.secretElements ?? [];
+    if (secret.some((name) => !/^[A-Za-z_][\w.-]*$/.test(name))) throw new Error(`${definition.name}: secretElements must be element names`);
+    // <SessionId>text</SessionId>, with any prefix and attributes; CDATA too (its text has no `<` before the end)
+    this.secrets = secret.length ? new RegExp(`(<(?:[\\w.-]+:)?(?:${secret.join('|')})(?:\\s[^>]*)?>)((?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>|[^<])*)`, 'g') : undefined;
     if (definition.faultElement !== undefined) {
       const decl = wsdl.elements.get(definition.faultElement);
       if (!decl) throw new Error(`${definition.name}: the fault element ${definition.faultElement} is not declared in ${wsdl.file}`);
@@ -96,6 +102,8 @@ export class SoapEngine implements ProtocolEngine {
   }
 
   resolve(exchange: Exchange): Resolution {
+    // masked first, before anything can refuse it: whoever answers, the journal never keeps a session token
+    if (this.secrets !== undefined && exchange.body !== undefined && exchange.body.length !== 0) exchange.journalBody = this.masked(exchange.body);
     if (exchange.bodyProblem !== undefined) {
       // the body never arrived whole: nothing to dispatch on (the pipeline's 413 would come after resolve)
       const reply = this.refusal(exchange, 413, `The request body exceeds the server's limit or was cut short (${exchange.bodyProblem}).`);
@@ -238,7 +246,7 @@ export class SoapEngine implements ProtocolEngine {
   writeInput(exchange: Exchange): LoggedSoapInput | undefined {
     const parsed = exchange.parsed as ParsedSoap | undefined;
     if (parsed === undefined || !this.writes.has(parsed.operation.name)) return undefined;
-    const input: LoggedSoapInput = { body: parsed.typed!, client: exchange.client };
+    const input: LoggedSoapInput = { body: this.secrets === undefined ? parsed.typed! : withoutSecrets(parsed.typed!, new Set(this.definition.secretElements)), client: exchange.client };
     if (parsed.endpoint !== undefined) input.endpoint = parsed.endpoint;
     if (exchange.ackWithheld === true) input.ackWithheld = true;
     return input;
@@ -267,6 +275,14 @@ export class SoapEngine implements ProtocolEngine {
 
   soapFault(exchange: Exchange, code: string, text: string, detail = text): Reply {
     return faultReply(versionOf(exchange), { side: 'server', text: `${code}: ${text}`, detail: this.detail(code, detail) });
+  }
+
+  /** The body with the text of every secret element replaced by as many asterisks. */
+  private masked(body: Buffer): Buffer {
+    const text = body.toString('utf8');
+    this.secrets!.lastIndex = 0;
+    if (!this.secrets!.test(text)) return body;
+    return Buffer.from(text.replace(this.secrets!, (_m, open: string, value: string) => open + '*'.repeat(value.length)), 'utf8');
   }
 
   /** A fault for a refusal the HTTP layer makes: its own status, a fault body in the request's version. */
@@ -321,6 +337,21 @@ export function versionOf(exchange: Exchange): SoapVersion {
   const parsed = exchange.parsed as ParsedSoap | undefined;
   if (parsed?.envelope !== undefined) return parsed.envelope.version;
   return String(exchange.headers['content-type'] ?? '').toLowerCase().startsWith('application/soap+xml') ? '1.2' : '1.1';
+}
+
+/** A typed body without the secret elements, at any depth (what the write log keeps). */
+function withoutSecrets(value: Record<string, unknown>, secret: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (secret.has(key)) continue;
+    if (Array.isArray(v)) out[key] = v.map((item) => (isRecord(item) ? withoutSecrets(item, secret) : item));
+    else out[key] = isRecord(v) ? withoutSecrets(v, secret) : v;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function firstValue(v: string | string[] | undefined): string | undefined {

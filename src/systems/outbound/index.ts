@@ -43,6 +43,8 @@ export function createOutboundSystem(options: OutboundOptions = {}): SoapSystemD
     writes: ['notifications'],
     named: true,
     acknowledges: true,
+    // a live session token when the org ticks "Send Session ID": never kept in the journal or the write log
+    secretElements: ['SessionId'],
     createState: (state) => new OutboundState(stateOptions(state)),
     snapshotState: snapshotOutbound,
     restoreState: (snapshot, state) => restoreOutbound(snapshot, stateOptions(state)),

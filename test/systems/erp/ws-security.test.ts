@@ -29,10 +29,10 @@ const WSSE_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecur
 const USER = { username: 'sf-integration', password: 'Pa55&<word>' };
 const CUSTOMER = '0001000003';
 /**
- * The HTTP status of a WS-Security refusal, in both versions, as the engine answers today. For SOAP 1.2 the
- * specification asks 400 (a Sender fault): see the `it.fails` at the end of this file.
+ * The HTTP status of a WS-Security refusal: SOAP 1.1 answers every fault with 500; SOAP 1.2 maps env:Sender to 400
+ * whatever its Subcode (SOAP 1.2 Part 2 §7.5.1.2).
  */
-const WSSE_REFUSAL_STATUS = 500;
+const WSSE_REFUSAL_STATUS: Record<SoapVersion, number> = { '1.1': 500, '1.2': 400 };
 
 async function wsseServer() {
   const clock = new ManualClock(Date.now());
@@ -49,7 +49,7 @@ function expectWsseFault(version: SoapVersion, fault: Awaited<ReturnType<typeof 
   if (version === '1.1') expect(fault.code).toBe(`wsse:${local}`);
   else expect([fault.code, fault.subcode]).toEqual(['soapenv:Sender', `wsse:${local}`]);
   expect(fault.string).toMatch(new RegExp(`^${code}: `));
-  expect(fault.status).toBe(WSSE_REFUSAL_STATUS);
+  expect(fault.status).toBe(WSSE_REFUSAL_STATUS[version]);
 }
 
 describe.each(VERSIONS)('systems.erp.auth: wsse, through the soap package over SOAP %s', (version) => {
@@ -117,7 +117,7 @@ describe.each(VERSIONS)('systems.erp.auth: wsse, through the soap package over S
     const headers: Record<string, string> = { 'content-type': sent['Content-Type'] };
     if (sent.SOAPAction !== undefined) headers.soapaction = sent.SOAPAction;
     const replay = await postRaw(url, body, headers);
-    expect(replay.status).toBe(WSSE_REFUSAL_STATUS);
+    expect(replay.status).toBe(WSSE_REFUSAL_STATUS[version]);
     expect(faultStringOf(replay.text)).toMatch(/^NONCE_REPLAYED: /);
     if (version === '1.1') expect(elementText(replay.text, 'faultcode')).toBe('wsse:FailedAuthentication');
     else expect(replay.text).toContain('<soapenv:Subcode><soapenv:Value>wsse:FailedAuthentication</soapenv:Value></soapenv:Subcode>');
@@ -125,12 +125,12 @@ describe.each(VERSIONS)('systems.erp.auth: wsse, through the soap package over S
     // a fresh token (the package makes one per call) is fine, and the order is still the one created
     const again = await op(client, 'CreateSalesOrder', args);
     expect(again.Created).toBe(false);
-    // the refused replay ran as nobody and created nothing (it carries no key: a refusal by the WS-Security check
-    // comes before the pipeline reads the key, so ?key= follows the order through its accepted attempts only)
+    // the refused replay ran as nobody and created nothing; it carries the order's key (read before the caller is
+    // checked), so ?key= follows the order through every attempt, refused ones too
     const entries = (await journal(url, 'operation=CreateSalesOrder')).reverse();
     expect(entries.map((e) => [e.client, e.status, e.key ?? null, (e.effects ?? []).length])).toEqual([
       [USER.username, 200, 'SO-REPLAY', 1],
-      ['anonymous', 500, null, 0],
+      ['anonymous', WSSE_REFUSAL_STATUS[version], 'SO-REPLAY', 0],
       [USER.username, 200, 'SO-REPLAY', 0],
     ]);
   });
@@ -198,13 +198,8 @@ describe('an Apex-shaped request with a hand-written UsernameToken (the _hns fie
   });
 });
 
-/*
- * SOAP 1.2 and HTTP status. The engine (envelope.ts faultReply) answers a Sender fault with 400 only when it has no
- * Subcode; WS-Security refusals are Sender faults with a wsse Subcode and come back as 500. SOAP 1.2 Part 2 §7.5.1.2
- * maps env:Sender to 400 whatever its Subcode, so this test states what the specification asks and is expected to
- * fail until the engine follows it (then turn it into a plain `it`).
- */
-it.fails('SOAP 1.2: a WS-Security refusal (env:Sender with a wsse Subcode) answers HTTP 400, as SOAP 1.2 Part 2 §7.5.1.2 maps Sender', async () => {
+/* SOAP 1.2 and HTTP status: a Sender fault is 400 whatever its Subcode (SOAP 1.2 Part 2 §7.5.1.2). */
+it('SOAP 1.2: a WS-Security refusal (env:Sender with a wsse Subcode) answers HTTP 400, as SOAP 1.2 Part 2 §7.5.1.2 maps Sender', async () => {
   const { url } = await wsseServer();
   const client = await erpClient(url, '1.2');
   client.setSecurity(security('PasswordText', 'wrong'));
