@@ -223,11 +223,27 @@ const SCENARIOS = [
     serverArgs: [],
     baselineDelayMs: 0,
   },
+  // issue #11: GetCustomer through the full pipeline (safe XML reading, schema validation, the handler, the
+  // response written from the schema) at >= 10,000 req/s on this machine
+  {
+    name: 'erp-get-customer',
+    method: 'POST',
+    route: '/erp/soap',
+    readyRoute: '/erp/soap?wsdl',
+    writes: 'soap-get-customer',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    targets: { minRps: 10_000 },
+  },
 ];
 
 /** Units added to every SKU's stock in the first warehouse before a reservation load (see the header). */
 const RESERVATION_TOP_UP = 100_000;
 const SKUS = 1000;
+
+/** The ERP's GetCustomer as Apex sends it (SALESFORCE.md §7): env prefix, an empty Header, a default xmlns. */
+const GET_CUSTOMER_ENVELOPE =
+  '<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><env:Header /><env:Body><GetCustomer xmlns="urn:understudy:erp:v1"><CustomerId>0001000042</CustomerId></GetCustomer></env:Body></env:Envelope>';
 
 /** charges-replay: the key of the sample, sent again on every request */
 const REPLAY_KEY = 'bench-replay';
@@ -335,6 +351,19 @@ end
       };
     },
   },
+  // a SOAP read: the same envelope every time (wrk builds the request once); nothing to check afterwards
+  'soap-get-customer': {
+    lua: `
+wrk.method = 'POST'
+wrk.body = '${GET_CUSTOMER_ENVELOPE}'
+wrk.headers['content-type'] = 'text/xml; charset=utf-8'
+wrk.headers['soapaction'] = '"urn:understudy:erp:v1/GetCustomer"'
+`,
+    sampleText: () => GET_CUSTOMER_ENVELOPE,
+    sampleContentType: 'text/xml; charset=utf-8',
+    sampleHeaders: () => ({ soapaction: '"urn:understudy:erp:v1/GetCustomer"' }),
+    status: 200,
+  },
   'charge-replays': {
     // the same key and body every time: wrk builds the request once
     lua: `
@@ -363,6 +392,11 @@ wrk.headers['idempotency-key'] = '${REPLAY_KEY}'
     },
   },
 };
+
+/** The sample request's body: JSON (`sample`), or text with its content type (`sampleText`, `sampleContentType`). */
+function sampleBody(sampler) {
+  return sampler.sampleText ? { text: sampler.sampleText(), contentType: sampler.sampleContentType } : { json: sampler.sample() };
+}
 
 /** The bench's charge (the README's example), `orderId` in its metadata. */
 function chargeBody(orderId) {
@@ -446,10 +480,10 @@ const log = (message) => console.log(`bench: ${message}`);
  * One request with a fresh connection unless `agent` (GET unless `method`; `json` is sent as an application/json body,
  * `headers` added); resolves { status, headers, body } or rejects on a socket error or after `timeoutMs`.
  */
-function request(url, { method = 'GET', json, headers: extra = {}, agent = false, timeoutMs = 2000 } = {}) {
+function request(url, { method = 'GET', json, text, contentType = 'application/json', headers: extra = {}, agent = false, timeoutMs = 2000 } = {}) {
   return new Promise((resolve, reject) => {
-    const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
-    const headers = { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...extra };
+    const payload = text !== undefined ? Buffer.from(text) : json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+    const headers = { ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}), ...extra };
     const req = http.request(url, { method, headers, agent }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -646,12 +680,12 @@ function startServer(label, argv, connections, { env = process.env, stdin = 'ign
  * Polls `url` every STARTUP_POLL_MS until it answers `status` (a GET unless `method`, with `json` as its body);
  * returns the response and ms since spawn.
  */
-async function firstSuccess(server, url, { method = 'GET', json, status = 200 } = {}) {
+async function firstSuccess(server, url, { method = 'GET', json, text, contentType, headers, status = 200 } = {}) {
   for (;;) {
     const gone = await within(server.exited, 0);
     if (gone) throw new BenchError(`${server.label} exited (${gone.code ?? gone.signal}) before answering:\n  ${server.tail.join('\n  ')}`);
     try {
-      const response = await request(url, { method, json });
+      const response = await request(url, { method, json, text, contentType, headers });
       if (response.status === status) return { response, startupMs: performance.now() - server.spawnedAt };
     } catch {
       // not listening yet
@@ -778,7 +812,7 @@ async function runScenario(scenario, loadgen, placement) {
     // the write scenario's own route, or the before-load's (which must be the POST whose answer names the object)
     const sampleRoute = writes ? scenario.route : SCENARIOS.find((s) => s.writes === scenario.before).route;
     prepared = await sampler.prepare?.(base);
-    sample = await request(`${base}${sampleRoute}`, { method: 'POST', json: sampler.sample(), headers: sampler.sampleHeaders?.() });
+    sample = await request(`${base}${sampleRoute}`, { method: 'POST', ...sampleBody(sampler), headers: sampler.sampleHeaders?.() });
     if (sample.status !== sampler.status) throw new BenchError(`understudy answered the sample POST ${sampleRoute} with ${sample.status}, not ${sampler.status}: ${sample.body.toString().slice(0, 300)}`);
     if (writes) response = sample;
     else {
@@ -814,7 +848,7 @@ async function runScenario(scenario, loadgen, placement) {
   const baseline = startServer('node:http', baseArgv, connections, { stdin: 'pipe', placement });
   baseline.child.stdin.end(response.body);
   const baseUrl = `http://127.0.0.1:${basePort}${route}`;
-  const baseFirst = await firstSuccess(baseline, baseUrl, { method, json: writes?.sample(), status: response.status });
+  const baseFirst = await firstSuccess(baseline, baseUrl, { method, ...(writes ? sampleBody(writes) : {}), headers: writes?.sampleHeaders?.(), status: response.status });
   if (!baseFirst.response.body.equals(response.body) || baseFirst.response.headers['content-type'] !== contentType) {
     throw new BenchError('the baseline does not return the same body and content-type as understudy');
   }

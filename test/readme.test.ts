@@ -55,7 +55,14 @@ describe('README', () => {
     expect(config.warnings).toEqual([]);
     const s = await start(config);
     const health = await call(`${s.url}/__admin/health`, { headers: { authorization: `Bearer ${token}` } });
-    expect(health.body.systems.map((x: { name: string; mount: string }) => `${x.name} ${x.mount}`)).toEqual(['payments /payments/v1', 'wms /wms/v1', 'alerts /alerts', 'vendor /vendor']);
+    expect(health.body.systems.map((x: { name: string; mount: string }) => `${x.name} ${x.mount}`)).toEqual([
+      'outbound /sfdc/outbound',
+      'payments /payments/v1',
+      'erp /erp/soap',
+      'wms /wms/v1',
+      'alerts /alerts',
+      'vendor /vendor',
+    ]);
     expect((await call(`${s.url}/vendor/orders/PO-1001`)).status).toBe(200);
   });
 
