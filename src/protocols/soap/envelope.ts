@@ -46,9 +46,13 @@ export function readEnvelope(root: XmlElement): Envelope {
     );
   }
   let headers: XmlElement[] = [];
+  let header: XmlElement | undefined;
   let body: XmlElement | undefined;
   for (const child of root.children) {
-    if (child.uri === root.uri && child.local === 'Header' && body === undefined && headers.length === 0) headers = child.children;
+    if (child.uri === root.uri && child.local === 'Header' && body === undefined && header === undefined) {
+      header = child;
+      headers = child.children;
+    }
     else if (child.uri === root.uri && child.local === 'Body' && body === undefined) body = child;
     else throw new EnvelopeError(`unexpected {${child.uri}}${child.local} in the Envelope; it holds an optional Header, then one Body`);
   }

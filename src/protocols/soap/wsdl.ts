@@ -77,6 +77,7 @@ export function parseWsdl(file: string, text: string): Wsdl {
   for (const types of kids(root, WSDL_NS, 'types')) {
     for (const s of kids(types, XSD_NS, 'schema')) schema.add(s, scopeOf(scopeOf(rootScope, types), s));
   }
+  schema.resolveAll();
 
   // --- messages → element of their one part
   const messages = new Map<string, ElementDecl>();
@@ -177,9 +178,20 @@ class SchemaIndex {
           throw new WsdlError(`xsd:${child.local} at the top of a schema is not supported`);
       }
     }
+  }
+
+  /**
+   * Once every schema is added (one may use another's types, in any order): resolves every global element and
+   * every named type, used or not, so that a construct the engine cannot honour is refused now, not skipped.
+   */
+  resolveAll(): void {
     for (const key of this.globals.keys()) {
       const [uri, local] = key.split(' ');
       this.globalElements.set(local, this.element(uri, local, 'schema'));
+    }
+    for (const key of [...this.complex.keys(), ...this.simple.keys()]) {
+      const [uri, local] = key.split(' ');
+      this.type({ uri, local }, `type ${local}`);
     }
   }
 
@@ -341,7 +353,8 @@ function xsdPattern(source: string, where: string): RegExp {
  */
 export function renderWsdl(wsdl: Wsdl, location: string, version: '1.1' | '1.2'): string {
   const escaped = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  let text = wsdl.text.replace(`location="${wsdl.address}"`, `location="${escaped}"`);
+  // a function, so that $ in the location is not read as a replacement pattern
+  let text = wsdl.text.replace(`location="${wsdl.address}"`, () => `location="${escaped}"`);
   if (version === '1.2') {
     const prefix = soapPrefix(text);
     text = text

@@ -72,47 +72,80 @@ export function readXmlBytes(bytes: Buffer, limits: XmlLimits = DEFAULT_XML_LIMI
 }
 
 export function readXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
-  const parser = new SaxesParser({ xmlns: true });
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  let elements = 0;
-  const where = () => `${parser.line}:${parser.column}`;
-  const fail = (message: string): never => {
-    throw new XmlError(`${message} (at ${where()})`);
-  };
-
-  parser.on('doctype', () => fail('a DOCTYPE is not allowed: DTDs and entity declarations are refused'));
-  parser.on('processinginstruction', (pi) => fail(`processing instructions are not allowed (<?${pi.target} ...?>)`));
-  parser.on('xmldecl', (decl) => {
-    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) fail(`the document declares encoding ${decl.encoding}; only UTF-8 is accepted`);
-  });
-  parser.on('error', (err) => {
-    throw new XmlError(`malformed XML: ${err.message.replace(/^[^:]*:\d+:\d+: /, '')} (at ${where()})`);
-  });
-  parser.on('opentag', (tag) => {
-    if (++elements > limits.maxElements) fail(`more than ${limits.maxElements} elements`);
-    if (stack.length >= limits.maxDepth) fail(`elements nested deeper than ${limits.maxDepth}`);
-    const element = toElement(tag as SaxesTagNS, parser, limits, fail);
-    if (stack.length === 0) root = element;
-    else stack[stack.length - 1].children.push(element);
-    stack.push(element);
-  });
-  parser.on('closetag', () => {
-    stack.pop();
-  });
-  const addText = (chunk: string) => {
-    const current = stack[stack.length - 1];
-    // text outside the root element is whitespace (saxes refuses anything else there)
-    if (current === undefined) return;
-    if (current.text.length + chunk.length > limits.maxText) fail(`more than ${limits.maxText} characters of text in <${current.local}>`);
-    current.text += chunk;
-  };
-  parser.on('text', addText);
-  parser.on('cdata', addText);
-
-  parser.write(text).close();
-  if (root === undefined) throw new XmlError('the body holds no XML element');
+  // one parser, reused while documents read cleanly (constructing one and setting its handlers costs as much as
+  // reading a small envelope); a refusal leaves it mid-document, so it is dropped and the next read builds another
+  const reader = spare ?? new Reader();
+  spare = undefined;
+  const root = reader.read(text, limits);
+  spare = reader;
   return root;
+}
+
+let spare: Reader | undefined;
+
+/** A saxes parser with the handlers that build the tree and refuse what is not allowed, for one document at a time. */
+class Reader {
+  // XML 1.0's character rules whatever the declaration says (1.1 would let control characters through)
+  private readonly parser = new SaxesParser({ xmlns: true, defaultXMLVersion: '1.0', forceXMLVersion: true });
+  private stack: XmlElement[] = [];
+  private root: XmlElement | undefined;
+  private elements = 0;
+  private limits = DEFAULT_XML_LIMITS;
+
+  constructor() {
+    const parser = this.parser;
+    parser.on('doctype', () => this.fail('a DOCTYPE is not allowed: DTDs and entity declarations are refused'));
+    parser.on('processinginstruction', (pi) => this.fail(`processing instructions are not allowed (<?${pi.target} ...?>)`));
+    parser.on('xmldecl', (decl) => {
+      if (decl.version !== undefined && decl.version !== '1.0') this.fail(`the document declares XML ${decl.version}; SOAP envelopes are XML 1.0`);
+      if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) this.fail(`the document declares encoding ${decl.encoding}; only UTF-8 is accepted`);
+    });
+    parser.on('error', (err) => {
+      throw new XmlError(`malformed XML: ${err.message.replace(/^(?:[^:]*:)?\d+:\d+: /, '')} (at ${this.where()})`);
+    });
+    parser.on('opentag', (tag) => {
+      const { stack, limits } = this;
+      if (++this.elements > limits.maxElements) this.fail(`more than ${limits.maxElements} elements`);
+      if (stack.length >= limits.maxDepth) this.fail(`elements nested deeper than ${limits.maxDepth}`);
+      const element = toElement(tag as SaxesTagNS, parser, limits, (m) => this.fail(m));
+      if (stack.length === 0) this.root = element;
+      else stack[stack.length - 1].children.push(element);
+      stack.push(element);
+    });
+    parser.on('closetag', () => {
+      this.stack.pop();
+    });
+    const addText = (chunk: string) => {
+      const current = this.stack[this.stack.length - 1];
+      // text outside the root element is whitespace (saxes refuses anything else there)
+      if (current === undefined) return;
+      if (current.text.length + chunk.length > this.limits.maxText) this.fail(`more than ${this.limits.maxText} characters of text in <${current.local}>`);
+      current.text += chunk;
+    };
+    parser.on('text', addText);
+    parser.on('cdata', addText);
+  }
+
+  read(text: string, limits: XmlLimits): XmlElement {
+    this.stack = [];
+    this.root = undefined;
+    this.elements = 0;
+    this.limits = limits;
+    // close() checks the end of the document and makes the parser ready for the next one
+    this.parser.write(text).close();
+    const root = this.root;
+    this.root = undefined;
+    if (root === undefined) throw new XmlError('the body holds no XML element');
+    return root;
+  }
+
+  private where(): string {
+    return `${this.parser.line}:${this.parser.column}`;
+  }
+
+  private fail(message: string): never {
+    throw new XmlError(`${message} (at ${this.where()})`);
+  }
 }
 
 function toElement(tag: SaxesTagNS, parser: SaxesParser<{ xmlns: true }>, limits: XmlLimits, fail: (m: string) => never): XmlElement {

@@ -198,9 +198,11 @@ export function readSimple(raw: string, type: SimpleType, path: string, problems
     case 'dateTime':
       if (!DATE_TIME.test(text) || !validDate(text)) bad(`must be a dateTime (YYYY-MM-DDThh:mm:ss, with Z or an offset), not "${clip(text)}"`);
       break;
-    case 'time':
-      if (!TIME.test(text)) bad(`must be a time (hh:mm:ss), not "${clip(text)}"`);
+    case 'time': {
+      const m = TIME.exec(text);
+      if (!m || !validClock(Number(m[1]), Number(m[2]), Number(m[3])) || !validZone(m[5])) bad(`must be a time (hh:mm:ss), not "${clip(text)}"`);
       break;
+    }
     case 'base64Binary':
       if (!BASE64.test(text)) bad('must be base64');
       break;
@@ -229,8 +231,8 @@ function checkFacets(text: string, value: unknown, type: SimpleType, path: strin
     bad(`must be one of ${type.enumeration.join(', ')}, not "${clip(text)}"`);
     return;
   }
-  if (typeof value === 'string') {
-    const length = [...value].length;
+  if (typeof value === 'string' && (type.length !== undefined || type.minLength !== undefined || type.maxLength !== undefined)) {
+    const length = codePoints(value);
     if (type.length !== undefined && length !== type.length) bad(`must be exactly ${type.length} characters long (is ${length})`);
     if (type.minLength !== undefined && length < type.minLength) bad(type.minLength === 1 ? 'may not be empty' : `must be at least ${type.minLength} characters long (is ${length})`);
     if (type.maxLength !== undefined && length > type.maxLength) bad(`must be at most ${type.maxLength} characters long (is ${length})`);
@@ -253,7 +255,30 @@ function checkFacets(text: string, value: unknown, type: SimpleType, path: strin
   }
 }
 
+/** length in characters (code points), as XSD counts it; most strings have no surrogate pairs */
+function codePoints(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) return [...value].length;
+  }
+  return value.length;
+}
+
+/** hh:mm:ss, 24:00:00 included (the end of a day) */
+function validClock(h: number, m: number, s: number): boolean {
+  return (h < 24 && m < 60 && s < 60) || (h === 24 && m === 0 && s === 0);
+}
+
+/** a time zone: Z, or an offset from -14:00 to +14:00 */
+function validZone(zone: string | undefined): boolean {
+  if (zone === undefined || zone === 'Z') return true;
+  const h = Number(zone.slice(1, 3));
+  const m = Number(zone.slice(4, 6));
+  return m < 60 && (h < 14 || (h === 14 && m === 0));
+}
+
 function validDate(text: string): boolean {
+  if (!validZone(/(Z|[+-]\d{2}:\d{2})$/.exec(text)?.[1])) return false;
   const m = /^(-?\d{4,})-(\d{2})-(\d{2})/.exec(text)!;
   const month = Number(m[2]);
   const day = Number(m[3]);
@@ -262,7 +287,7 @@ function validDate(text: string): boolean {
   const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
   if (day > days) return false;
   const t = /T(\d{2}):(\d{2}):(\d{2})/.exec(text);
-  return t === null || (Number(t[1]) < 24 && Number(t[2]) < 60 && Number(t[3]) < 60) || (t[1] === '24' && t[2] === '00' && t[3] === '00');
+  return t === null || validClock(Number(t[1]), Number(t[2]), Number(t[3]));
 }
 
 function clip(text: string): string {
@@ -309,10 +334,31 @@ function writeElement(v: unknown, decl: ElementDecl, path: string, problems: Pro
     return `<${name}>${writeContent(v as Record<string, unknown>, type, path, problems)}</${name}>`;
   }
   const text = formatSimple(v, type);
-  const checked: Problem[] = [];
-  readSimple(text, type, path, checked);
-  if (checked.length) problems.push(...checked);
+  checkWritten(v, text, type, path, problems);
   return `<${name}>${escapeXml(text)}</${name}>`;
+}
+
+/**
+ * Checks a value about to be written against its type. A number written as a number type, a boolean as a boolean
+ * and epoch ms as a date are well-formed by construction: only their facets are checked (the common case, kept
+ * cheap: every response passes here). Anything else is read back as a request value would be.
+ */
+function checkWritten(v: unknown, text: string, type: SimpleType, path: string, problems: Problem[]): void {
+  const base = type.base;
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (base === 'date' || base === 'dateTime') return;
+    // toFixed writes 1e21 as "1e+21": the lexical form is checked, cheaply
+    if ((base === 'decimal' && DECIMAL.test(text)) || base === 'double' || base === 'float') {
+      checkFacets(text, v, type, path, problems);
+      return;
+    }
+    const range = INTEGER_RANGES[base];
+    if (range !== undefined && Number.isInteger(v) && v >= range[0] && v <= range[1]) {
+      checkFacets(text, v, type, path, problems);
+      return;
+    }
+  } else if (typeof v === 'boolean' && base === 'boolean') return;
+  readSimple(text, type, path, problems);
 }
 
 /** A handler's value as the type's lexical form: decimals with the type's fraction digits, epoch ms as dates. */

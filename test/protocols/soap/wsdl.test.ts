@@ -79,12 +79,8 @@ describe('parseWsdl: the test WSDL itself loads', () => {
     expect(w.operations.get('Op')!.input.type.byLocal.get('T')!.type).toMatchObject({ kind: 'complex', name: 'Thing' });
   });
 
-  // BUG (wsdl.ts SchemaIndex.add): after each xsd:schema is added, every global element seen so far is resolved at
-  // once (the globalElements loop), so an element of the first schema whose type lives in a later xsd:schema of the
-  // same wsdl:types fails: "element T: type {urn:other}Thing is not declared". The class comment says types are
-  // resolved lazily and "may refer to later ones"; WSDL2Apex accepts an import of another schema inside the same
-  // WSDL (SALESFORCE.md §7). Expected: loads, as it does with the schemas in the other order.
-  it.fails('an xsd:import of a schema declared later in the same wsdl:types loads', () => {
+  // Regression: an element whose type lives in a later xsd:schema of the same wsdl:types once failed to resolve (WSDL2Apex allows it).
+  it('an xsd:import of a schema declared later in the same wsdl:types loads', () => {
     const other = `<xsd:schema targetNamespace="urn:other" elementFormDefault="qualified"><xsd:complexType name="Thing"><xsd:sequence><xsd:element name="Z" type="xsd:string"/></xsd:sequence></xsd:complexType></xsd:schema>`;
     const text = wsdlText({ schema: '<xsd:import namespace="urn:other"/>', request: '<xsd:element name="T" type="o:Thing"/>', moreTypes: other }).replace(
       'xmlns:tns=',
@@ -171,11 +167,8 @@ describe('parseWsdl refuses, naming the construct', () => {
     expect(() => parseWsdl('t.wsdl', text)).toThrow(message);
   });
 
-  // BUG (wsdl.ts SchemaIndex): named complexTypes and simpleTypes are only compiled when an element refers to them,
-  // so an unreferenced complexType with complexContent/extension (or attributes, or a list simpleType) loads
-  // silently, although xsd.ts says "Anything else in a WSDL is refused when it is loaded (wsdl.ts), never silently
-  // skipped" — and WSDL2Apex would still meet it. Expected: refused like a referenced one.
-  it.fails('an unreferenced complexType with complexContent extension is refused too', () => {
+  // Regression: named types no element used were once never checked, so an unsupported construct in one loaded silently.
+  it('an unreferenced complexType with complexContent extension is refused too', () => {
     const schema = `${flatBase}<xsd:complexType name="Derived"><xsd:complexContent><xsd:extension base="tns:Base"/></xsd:complexContent></xsd:complexType>`;
     expect(() => parse({ schema })).toThrow(/complexContent/);
   });
@@ -208,11 +201,8 @@ describe('renderWsdl', () => {
     expect(() => parseWsdl('again', out)).not.toThrow();
   });
 
-  // BUG (wsdl.ts renderWsdl): the location is passed to String.prototype.replace as the replacement string, where
-  // $&, $', $` and $$ are patterns: "http://h/a$&b" renders as location="http://h/alocation="b" (and $' pastes the
-  // rest of the document into the attribute). `$` is legal in a URL path. Expected: the location written as is.
-  // (Through the engine the location is built from a checked host and a workspace name, which cannot hold `$`.)
-  it.fails('writes a location holding $& or $\' as it is', () => {
+  // Regression: the location was once a String.replace pattern, so $& or $' in it garbled the document.
+  it('writes a location holding $& or $\' as it is', () => {
     for (const loc of ['http://h/a$&b', "http://h/a$'b", 'http://h/a$$b']) expect(location(renderWsdl(wsdl, loc, '1.1'))).toBe(loc);
   });
 

@@ -153,18 +153,13 @@ describe('refusals', () => {
     for (const text of ['', '   ', '<!-- only a comment -->']) expect(refused(text)).toMatch(/no XML element|must contain a root element/);
   });
 
-  // BUG (xml-reader.ts, the 'error' handler): the regex meant to strip saxes's "line:column: " prefix,
-  // /^[^:]*:\d+:\d+: /, expects a file name before it, and saxes writes none; the position appears twice:
-  // "malformed XML: 1:6: unclosed tag: b (at 1:6)".
-  it.fails('says where a malformed document breaks once, not twice', () => {
+  // Regression: the position once appeared twice (saxes's own prefix was not stripped).
+  it('says where a malformed document breaks once, not twice', () => {
     expect(refused('<a><b></a>')).toMatch(/^malformed XML: [a-z][^:]*\S.* \(at 1:\d+\)$/i);
   });
 
-  // BUG (xml-reader.ts): saxes reads XML 1.1 when the declaration says version="1.1", and XML 1.1 allows character
-  // references to C0 controls (&#1;). The reader passes U+0001 on as text: over HTTP an UpsertCustomer whose Name is
-  // "A&#1;B" is stored, and the response (an XML 1.0 document) carries a raw U+0001, which no client can parse
-  // (see envelope.test.ts). Expected: XML 1.1 refused (or restricted characters refused), as an XmlError.
-  it.fails('refuses XML 1.1, whose character references reach control characters XML 1.0 cannot carry', () => {
+  // Regression: XML 1.1 was once read, and its character references reach control characters XML 1.0 cannot carry.
+  it('refuses XML 1.1, whose character references reach control characters XML 1.0 cannot carry', () => {
     expect(refused('<?xml version="1.1"?><a>&#1;</a>')).toMatch(/1\.1|character/);
   });
 });
