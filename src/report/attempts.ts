@@ -24,7 +24,7 @@ export interface Attempt {
   key: string | null;
   /** whether `key` came from an Idempotency-Key header (not from the body, query or path); read for retried writes only (fillCreated) */
   keyFromHeader: boolean;
-  /** unsafe methods: the path and a hash of the body with the key's text cut out; safe ones: path and query */
+  /** requests with a body (writes, SOAP reads): the path and a hash of the body with the key's text cut out; GET and HEAD: path and query */
   fingerprint: string;
   /**
    * a 5xx, 429, 408, no response at all, an injected fault that answered instead of the system, or a reply the
@@ -161,7 +161,9 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   // a client may give up during a slow body too (status 200, cut short): abandoned whatever the status
   const abandoned = ABANDONED.test(transportError);
   const key = e.key === '' ? null : e.key;
-  const body = safe ? '' : e.text(2);
+  // what identifies a request: the path and query of a GET; the body of anything sent with one (a SOAP read too)
+  const bodyless = SAFE.has(e.method);
+  const body = bodyless ? '' : e.text(2);
   return {
     id,
     start: e.startedAt,
@@ -176,7 +178,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     key,
     keyFromHeader: false,
     // the key is cut out of the body where it occurs (an external key); a header's key is not in the body
-    fingerprint: safe ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, body, key),
+    fingerprint: bodyless ? shared.string(e.path + '?' + e.query) : bodyFingerprint(e, body, key),
     failed: status === 0 || status >= 500 || status === 429 || status === 408 || answeredByFault || abandoned,
     faults,
     faultRules,
