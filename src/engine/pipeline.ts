@@ -202,8 +202,19 @@ export class Engine {
    * follows. Readers call flush() first, so the journal they see is always complete.
    */
   complete(exchange: Exchange, reply: Reply, delivered: Delivered): void {
-    this.completed.push({ exchange, reply, delivered, durationMs: performance.now() - exchange.startedHr });
+    this.completed.push({ exchange, reply, delivered, durationMs: this.elapsed(exchange) });
     if (this.completed.length === 1) setImmediate(this.flush);
+  }
+
+  /**
+   * How long the exchange took: measured with the monotonic timer, unless the server's clock says it took longer
+   * by more than a millisecond. That is a clock that is not the wall clock (a manual clock in tests and drills,
+   * advanced while a reply was held), whose time the journal's start already is: its end must be on it too.
+   */
+  private elapsed(exchange: Exchange): number {
+    const measured = performance.now() - exchange.startedHr;
+    const byClock = this.clock.now() - exchange.startedAt;
+    return byClock - measured > 1 ? byClock : measured;
   }
 
   /** Records every completed exchange not recorded yet. */
