@@ -200,10 +200,10 @@ deliveries:
 
   it('given what is mounted, a system that is not is refused with "did you mean"', async () => {
     const catalogue = catalogueOf(await buildSystems({ systems: { wms: { skus: 5 } } }));
-    const text = `name: d\ndeliveries:\n  - match: { system: wsm }\n    drop: {}\n  - match: { system: [wms, erp] }\n    drop: {}\n`;
+    const text = `name: d\ndeliveries:\n  - match: { system: wsm }\n    drop: {}\n  - match: { system: [wms, crm] }\n    drop: {}\n`;
     expect(summary(refused(text, catalogue))).toEqual([
       { ...at(text, 'wsm'), path: 'deliveries.0.match.system', message: 'no system named wsm is mounted (did you mean wms?)' },
-      { ...at(text, 'erp'), path: 'deliveries.1.match.system.1', message: 'no system named erp is mounted; mounted: wms, payments, alerts' },
+      { ...at(text, 'crm'), path: 'deliveries.1.match.system.1', message: 'no system named crm is mounted; mounted: wms, payments, alerts, erp, outbound' },
     ]);
     // without a catalogue only the form is checked
     expect(rules(`  - match: { system: wsm }\n    drop: {}\n`)[0].match).toEqual({ systems: ['wsm'] });

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { call, json, start, VENDOR_CONTRACT } from '../../helpers.js';
 
 const withVendor = (extra: object = {}) =>
-  start({ systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false } }, contracts: [VENDOR_CONTRACT], ...extra });
+  start({
+    systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: { enabled: false }, outbound: { enabled: false } },
+    contracts: [VENDOR_CONTRACT],
+    ...extra,
+  });
 const REQ_ID = { 'x-request-id': '9b2f6a3e-8f0d-4c55-9a43-8d5d3e1f2a10' };
 
 describe('a user contract served with --contract', () => {
