@@ -128,67 +128,70 @@ export class SoapEngine implements ProtocolEngine {
       return { reply };
     }
 
+    const read = this.readRequest(exchange);
+    if ('reply' in read) return read;
+    const { envelope, operation } = read;
+    exchange.parsed = { envelope, operation, endpoint } satisfies ParsedSoap;
+    return { operation: this.byName.get(operation.name)!, params: endpoint === undefined ? {} : { name: endpoint } };
+  }
+
+  /**
+   * A POST's envelope and operation, or the fault that refuses it: the media type and charset, the XML (read
+   * safely), the envelope, the operation named by the body element, the SOAP action, mustUnderstand headers.
+   */
+  private readRequest(exchange: Exchange): { envelope: Envelope; operation: WsdlOperation } | { reply: Reply } {
     const contentType = String(exchange.headers['content-type'] ?? '');
     const media = contentType.toLowerCase().split(';')[0].trim();
-    const versionOfType: SoapVersion = media === 'application/soap+xml' ? '1.2' : '1.1';
+    const typeVersion: SoapVersion = media === 'application/soap+xml' ? '1.2' : '1.1';
     if (media !== 'text/xml' && media !== 'application/soap+xml' && media !== 'application/xml') {
-      return {
-        reply: faultReply(versionOfType, {
-          side: 'client',
-          text: `UNSUPPORTED_MEDIA_TYPE: ${media || 'a body without a Content-Type'} is not a SOAP envelope; send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`,
-          status: 415,
-        }),
-      };
+      const what = media || 'a body without a Content-Type';
+      return this.early(typeVersion, 'UNSUPPORTED_MEDIA_TYPE', `${what} is not a SOAP envelope; send text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`, { status: 415 });
     }
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1];
     if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-      return { reply: faultReply(versionOfType, { side: 'client', text: `UNSUPPORTED_MEDIA_TYPE: charset ${charset} is not supported; send UTF-8`, status: 415 }) };
+      return this.early(typeVersion, 'UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not supported; send UTF-8`, { status: 415 });
     }
-    if (exchange.body === undefined || exchange.body.length === 0) {
-      return { reply: faultReply(versionOfType, { side: 'client', text: 'INVALID_ENVELOPE: the request has no body; POST a SOAP envelope' }) };
-    }
+    if (exchange.body === undefined || exchange.body.length === 0) return this.early(typeVersion, 'INVALID_ENVELOPE', 'the request has no body; POST a SOAP envelope');
 
     let envelope: Envelope;
     try {
       envelope = readEnvelope(readXmlBytes(exchange.body));
     } catch (err) {
-      if (err instanceof XmlError) return { reply: faultReply(versionOfType, { side: 'client', text: `INVALID_XML: ${err.message}` }) };
+      if (err instanceof XmlError) return this.early(typeVersion, 'INVALID_XML', err.message);
       if (err instanceof EnvelopeError) {
-        return { reply: faultReply(versionOfType, err.versionMismatch ? { side: 'client', specific: 'VersionMismatch', text: `VERSION_MISMATCH: ${err.message}` } : { side: 'client', text: `INVALID_ENVELOPE: ${err.message}` }) };
+        return err.versionMismatch
+          ? this.early(typeVersion, 'VERSION_MISMATCH', err.message, { specific: 'VersionMismatch' })
+          : this.early(typeVersion, 'INVALID_ENVELOPE', err.message);
       }
       throw err;
     }
-    const version = envelope.version;
-    const body = envelope.body;
+    const { version, body } = envelope;
     const operation = this.wsdl.byRequestElement.get(`${body.uri} ${body.local}`);
     if (operation === undefined) {
       const sameName = this.wsdl.operations.get(body.local);
-      const text = sameName
-        ? `UNKNOWN_OPERATION: the body element ${body.local} is in namespace ${body.uri ? `"${body.uri}"` : 'none'}; ${sameName.name} is in "${sameName.input.uri}"`
-        : `UNKNOWN_OPERATION: the body element ${body.local} is not an operation of this service; its operations: ${[...this.wsdl.operations.keys()].join(', ')}`;
-      return { reply: faultReply(version, { side: 'client', text }) };
+      return this.early(
+        version,
+        'UNKNOWN_OPERATION',
+        sameName
+          ? `the body element ${body.local} is in namespace ${body.uri ? `"${body.uri}"` : 'none'}; ${sameName.name} is in "${sameName.input.uri}"`
+          : `the body element ${body.local} is not an operation of this service; its operations: ${[...this.wsdl.operations.keys()].join(', ')}`,
+      );
     }
     const action = soapActionOf(exchange, version);
     if (action !== undefined && action !== '' && !actionNames(action, operation)) {
-      return {
-        reply: faultReply(version, {
-          side: 'client',
-          text: `ACTION_MISMATCH: the SOAP action "${action}" does not name ${operation.name}, whose request the body holds (its soapAction is "${operation.soapAction}")`,
-        }),
-      };
+      return this.early(version, 'ACTION_MISMATCH', `the SOAP action "${action}" does not name ${operation.name}, whose request the body holds (its soapAction is "${operation.soapAction}")`);
     }
     const misunderstood = envelope.headers.find((h) => mustUnderstand(h, version) && !understood(h));
     if (misunderstood !== undefined) {
-      return {
-        reply: faultReply(version, {
-          side: 'client',
-          specific: 'MustUnderstand',
-          text: `MUST_UNDERSTAND: the header {${misunderstood.uri}}${misunderstood.local} is marked mustUnderstand, and this service does not process it`,
-        }),
-      };
+      const header = `{${misunderstood.uri}}${misunderstood.local}`;
+      return this.early(version, 'MUST_UNDERSTAND', `the header ${header} is marked mustUnderstand, and this service does not process it`, { specific: 'MustUnderstand' });
     }
-    exchange.parsed = { envelope, operation, endpoint } satisfies ParsedSoap;
-    return { operation: this.byName.get(operation.name)!, params: endpoint === undefined ? {} : { name: endpoint } };
+    return { envelope, operation };
+  }
+
+  /** A Client / Sender fault refusing a request before it reached an operation, with its code in the detail too. */
+  private early(version: SoapVersion, code: string, message: string, extra: Pick<FaultSpec, 'status' | 'specific'> = {}): { reply: Reply } {
+    return { reply: faultReply(version, { side: 'client', text: `${code}: ${message}`, detail: this.detail(code, message), ...extra }) };
   }
 
   keyOf(exchange: Exchange): string | undefined {

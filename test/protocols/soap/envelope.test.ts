@@ -48,6 +48,8 @@ async function refused(
   const fault = faultOf(answer);
   expect(fault.code).toBe(expected.code);
   expect(fault.string).toMatch(expected.string);
+  // the code that leads the faultstring is the detail's Code too, as for the ERP's own faults
+  expect(fault.detailCode).toBe(fault.string.split(':')[0]);
   await expectRefusedAndUnchanged(server, client, expected.status, expected.order);
   return { answer, fault, client };
 }
