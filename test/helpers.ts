@@ -106,3 +106,49 @@ export function serveProcess(dir: string, seed: number, args: string[] = []): Pr
     child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
   });
 }
+
+/** What a request on a connection of its own came to (sendRaw): never thrown. */
+export interface RawOutcome {
+  /** 0 when no response head arrived */
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  text: string;
+  /** what went wrong below HTTP: ECONNRESET, ABORT_ERR (the caller gave up) ... */
+  error?: string;
+}
+
+/**
+ * Sends one request on a connection of its own (so a reset or a held connection touches that request alone, and
+ * no client-side pool keeps timers of its own) and resolves with what came of it: status, headers and text, or the
+ * error below HTTP. Never rejects.
+ */
+export function sendRaw(
+  base: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+  options: { signal?: AbortSignal; method?: string } = {},
+): Promise<RawOutcome> {
+  const method = options.method ?? 'POST';
+  return new Promise((resolve) => {
+    let settled = false;
+    let status = 0;
+    let responseHeaders: import('node:http').IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    const finish = (error?: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      resolve({ status, headers: responseHeaders, text: Buffer.concat(chunks).toString('utf8'), ...(error ? { error: error.code ?? error.message } : {}) });
+    };
+    const req = httpRequest(`${base}${path}`, { method, agent: false, headers, signal: options.signal }, (res) => {
+      status = res.statusCode ?? 0;
+      responseHeaders = res.headers;
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => finish());
+      res.on('error', (err) => finish(err));
+      res.on('close', () => finish(res.complete ? undefined : Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+    });
+    req.on('error', (err) => finish(err));
+    req.end(method === 'GET' ? undefined : body);
+  });
+}

@@ -5,20 +5,12 @@
  * the text, or the error below HTTP (ECONNRESET, an abort). A fault is read into its parts with the helpers of
  * soap-support.ts. Chaos profiles are activated with PUT /__admin/chaos.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { expect } from 'vitest';
 import type { ManualScheduler } from '../../../src/util/scheduler.js';
-import { call } from '../../helpers.js';
+import { call, sendRaw, type RawOutcome as Outcome } from '../../helpers.js';
 import { ERP_NS, SOAP11_NS, SOAP12_NS, elementText, faultStringOf, type SoapVersion } from './soap-support.js';
 
-export interface Outcome {
-  /** 0 when no response head arrived */
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  /** what went wrong below HTTP: ECONNRESET, ABORT_ERR (the caller gave up) ... */
-  error?: string;
-}
+export type { RawOutcome as Outcome } from '../../helpers.js';
 
 export function envelope(version: SoapVersion, body: string): string {
   const ns = version === '1.1' ? SOAP11_NS : SOAP12_NS;
@@ -56,27 +48,7 @@ export function send(base: string, body: string, options: SendOptions = {}): Pro
 
 /** A request on a connection of its own; never rejects. */
 export function post(base: string, path: string, body: string, headers: Record<string, string>, signal?: AbortSignal, method = 'POST'): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let status = 0;
-    let responseHeaders: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    const finish = (error?: NodeJS.ErrnoException) => {
-      if (settled) return;
-      settled = true;
-      resolve({ status, headers: responseHeaders, text: Buffer.concat(chunks).toString('utf8'), ...(error ? { error: error.code ?? error.message } : {}) });
-    };
-    const req = httpRequest(`${base}${path}`, { method, agent: false, headers, signal }, (res) => {
-      status = res.statusCode ?? 0;
-      responseHeaders = res.headers;
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish());
-      res.on('error', (err) => finish(err));
-      res.on('close', () => finish(res.complete ? undefined : Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-    });
-    req.on('error', (err) => finish(err));
-    req.end(method === 'GET' ? undefined : body);
-  });
+  return sendRaw(base, path, body, headers, { signal, method });
 }
 
 /** An answer that is not a fault: its status is 200. */

@@ -4,54 +4,18 @@
  * check an Ack or a fault by namespace and local name; a failure below HTTP (a reset) reported, never thrown; and
  * time passed on the server's ManualScheduler whenever it waits (latency), so nothing sleeps.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { SaxesParser } from 'saxes';
 import { expect } from 'vitest';
 import type { ManualScheduler } from '../../../src/util/scheduler.js';
-import { call } from '../../helpers.js';
+import { call, sendRaw, type RawOutcome as Outcome } from '../../helpers.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 
-export interface Outcome {
-  /** 0 when no response head arrived */
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  /** what the client saw go wrong below HTTP (ECONNRESET ...) */
-  error?: string;
-}
+export type { RawOutcome as Outcome } from '../../helpers.js';
 
 /** POSTs an envelope to `path` (/sfdc/outbound, /sfdc/outbound/orders) the way Salesforce sends one; never rejects. */
 export function post(base: string, path: string, body: string, headers: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let status = 0;
-    let responseHeaders: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    const finish = (error?: NodeJS.ErrnoException) => {
-      if (settled) return;
-      settled = true;
-      resolve({ status, headers: responseHeaders, text: Buffer.concat(chunks).toString('utf8'), ...(error ? { error: error.code ?? error.message } : {}) });
-    };
-    const req = httpRequest(
-      `${base}${path}`,
-      {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'user-agent': 'Jakarta Commons-HttpClient/3.1', ...headers },
-      },
-      (res) => {
-        status = res.statusCode ?? 0;
-        responseHeaders = res.headers;
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => finish());
-        res.on('error', (err) => finish(err));
-        res.on('close', () => finish(res.complete ? undefined : Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-      },
-    );
-    req.on('error', (err) => finish(err));
-    req.end(body);
-  });
+  return sendRaw(base, path, body, { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'user-agent': 'Jakarta Commons-HttpClient/3.1', ...headers });
 }
 
 /** Sends and lets the server's time pass whenever it waits; returns the outcome and the delays it asked for. */
