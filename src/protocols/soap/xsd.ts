@@ -138,8 +138,8 @@ export function readElement(element: XmlElement, decl: ElementDecl, path: string
 }
 
 function openValue(element: XmlElement): OpenValue {
-  const fields: Record<string, string | null> = {};
-  for (const child of element.children) fields[child.local] = isNil(child) ? null : textContent(child);
+  // fromEntries defines own properties: a field named __proto__ stays a field and never touches the prototype
+  const fields: Record<string, string | null> = Object.fromEntries(element.children.map((child) => [child.local, isNil(child) ? null : textContent(child)]));
   return { type: element.xsiType?.local ?? null, fields };
 }
 

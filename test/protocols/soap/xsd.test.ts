@@ -335,6 +335,10 @@ describe('readComplex', () => {
     );
     expect(r).toEqual({ value: { type: 'Account', fields: { Name: 'Acme', Phone: null, Nested: 'acbd', Id: '001' } }, problems: [] });
     expect(readRec('<Id>1</Id>', 'SObject').value).toEqual({ type: null, fields: { Id: '1' } });
+    // a field named __proto__ is a field like any other, and the record keeps its prototype
+    const hostile = readRec('<__proto__ xsi:nil="true"/><Id>2</Id>', 'SObject').value as { fields: Record<string, unknown> };
+    expect(Object.getPrototypeOf(hostile.fields)).toBe(Object.prototype);
+    expect(Object.keys(hostile.fields)).toEqual(['__proto__', 'Id']);
   });
 
   it('readElement: nil, simple and complex', () => {
