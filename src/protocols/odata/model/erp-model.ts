@@ -1,0 +1,135 @@
+/**
+ * The ERP's OData model (contracts/erp.csdl.xml) and the ERP state's records as rows of its entity sets: the one
+ * place that maps record fields (records.ts: cents, day strings, epoch ms) to the CSDL's property names and
+ * values, so that the OData face (next session: queries, serialisers for v4 JSON, v2 JSON and Atom) reads rows,
+ * never records, and the tests can check that every declared property has a counterpart in the state.
+ *
+ * Row values are JSON-side: strings, numbers (Decimal as a number with at most 2 fraction digits: cents / 100),
+ * booleans, Edm.Date as YYYY-MM-DD, Edm.DateTimeOffset as ISO 8601 UTC with milliseconds, null. Each serialiser
+ * turns them into its own format (v2 JSON: /Date(ms)/ and Decimal as a string; Atom: text).
+ *
+ * InvoiceLines are keyed by InvoiceLineId = global line index + 1 (the header of the CSDL says why).
+ */
+import { fileURLToPath } from 'node:url';
+import { amount, isoDateTime } from '../../../systems/erp/ids.js';
+import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderRecord } from '../../../systems/erp/records.js';
+import type { ErpState } from '../../../systems/erp/state.js';
+import { loadCsdlFile } from './csdl-reader.js';
+import type { Model } from './model.js';
+
+export const ERP_CSDL_FILE = fileURLToPath(new URL('../../../../contracts/erp.csdl.xml', import.meta.url));
+
+export const ERP_ENTITY_SETS = ['Customers', 'Products', 'SalesOrders', 'Invoices', 'InvoiceLines'] as const;
+export type ErpEntitySetName = (typeof ERP_ENTITY_SETS)[number];
+
+export type RowValue = string | number | boolean | null;
+export type Row = Record<string, RowValue>;
+
+let cached: Model | undefined;
+
+/** The ERP's model, read once per process from contracts/erp.csdl.xml (or from `file`, uncached). */
+export function loadErpModel(file?: string): Model {
+  if (file !== undefined) return loadCsdlFile(file);
+  cached ??= loadCsdlFile(ERP_CSDL_FILE);
+  return cached;
+}
+
+/** InvoiceLineId of global line g, and back (undefined for a key that is not a line's) */
+export const invoiceLineKey = (index: number): number => index + 1;
+export function invoiceLineIndex(state: ErpState, key: unknown): number | undefined {
+  if (typeof key !== 'number' || !Number.isInteger(key) || key < 1 || key > state.invoiceLineCount) return undefined;
+  return key - 1;
+}
+
+export function customerRow(state: ErpState, c: CustomerRecord): Row {
+  return {
+    CustomerId: c.id,
+    ExternalId: c.externalId,
+    Name: c.name,
+    Email: c.email,
+    City: c.city,
+    Country: c.country,
+    CurrencyCode: c.currencyCode,
+    CreditLimit: c.creditLimitCents === null ? null : amount(c.creditLimitCents),
+    OpenOrderValue: amount(state.openOrderValueCents(c.id)),
+    Blocked: c.blocked,
+    CreatedAt: isoDateTime(c.createdAt),
+    ChangedAt: isoDateTime(c.changedAt),
+  };
+}
+
+export function productRow(p: Product): Row {
+  return { ProductId: p.id, Description: p.description, UnitPrice: amount(p.unitPriceCents) };
+}
+
+export function salesOrderRow(o: SalesOrderRecord): Row {
+  return {
+    SalesOrderId: o.id,
+    ExternalOrderNumber: o.externalOrderNumber,
+    CustomerId: o.customerId,
+    OrderStatus: o.status,
+    OrderDate: o.orderDate,
+    RequestedDeliveryDate: o.requestedDeliveryDate,
+    CurrencyCode: o.currencyCode,
+    NetAmount: amount(o.netCents),
+    CancellationReason: o.cancellationReason,
+    LineCount: o.lines.length,
+    InvoiceId: o.invoiceId,
+    CreatedAt: isoDateTime(o.createdAt),
+    ChangedAt: isoDateTime(o.changedAt),
+  };
+}
+
+export function invoiceRow(i: InvoiceRecord): Row {
+  return {
+    InvoiceId: i.id,
+    CustomerId: i.customerId,
+    SalesOrderId: i.salesOrderId,
+    InvoiceStatus: i.status,
+    InvoiceDate: i.invoiceDate,
+    DueDate: i.dueDate,
+    CurrencyCode: i.currencyCode,
+    NetAmount: amount(i.netCents),
+    LineCount: i.lineCount,
+    ChangedAt: isoDateTime(i.changedAt),
+  };
+}
+
+export function invoiceLineRow(l: InvoiceLineRecord): Row {
+  return {
+    InvoiceLineId: invoiceLineKey(l.index),
+    InvoiceId: l.invoiceId,
+    LineNumber: l.lineNumber,
+    ProductId: l.productId,
+    Description: l.description,
+    Quantity: l.quantity,
+    UnitPrice: amount(l.unitPriceCents),
+    NetAmount: amount(l.netCents),
+  };
+}
+
+/** The row of a set by its key value, or undefined (a key lookup, for single-entity reads and tests). */
+export function erpRowByKey(state: ErpState, set: ErpEntitySetName, key: string | number): Row | undefined {
+  switch (set) {
+    case 'Customers': {
+      const c = typeof key === 'string' ? state.customer(key) : undefined;
+      return c && customerRow(state, c);
+    }
+    case 'Products': {
+      const p = typeof key === 'string' ? state.product(key) : undefined;
+      return p && productRow(p);
+    }
+    case 'SalesOrders': {
+      const o = typeof key === 'string' ? state.salesOrder(key) : undefined;
+      return o && salesOrderRow(o);
+    }
+    case 'Invoices': {
+      const i = typeof key === 'string' ? state.invoice(key) : undefined;
+      return i && invoiceRow(i);
+    }
+    case 'InvoiceLines': {
+      const g = invoiceLineIndex(state, key);
+      return g === undefined ? undefined : invoiceLineRow(state.invoiceLineAt(g));
+    }
+  }
+}
