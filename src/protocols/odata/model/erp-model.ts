@@ -15,6 +15,7 @@ import { amount, isoDateTime } from '../../../systems/erp/ids.js';
 import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderRecord } from '../../../systems/erp/records.js';
 import type { ErpState } from '../../../systems/erp/state.js';
 import { loadCsdlFile } from './csdl-reader.js';
+import { edmxV2 } from './edmx-v2.js';
 import type { Model } from './model.js';
 
 export const ERP_CSDL_FILE = fileURLToPath(new URL('../../../../contracts/erp.csdl.xml', import.meta.url));
@@ -32,6 +33,19 @@ export function loadErpModel(file?: string): Model {
   if (file !== undefined) return loadCsdlFile(file);
   cached ??= loadCsdlFile(ERP_CSDL_FILE);
   return cached;
+}
+
+let cachedV2: string | undefined;
+
+/**
+ * The $metadata documents as served: v4 is contracts/erp.csdl.xml as written (the contract, comments and all);
+ * v2 is generated from the same model (edmx-v2.ts), once per process.
+ */
+export function erpMetadata(version: 'v2' | 'v4'): string {
+  const model = loadErpModel();
+  if (version === 'v4') return model.csdl;
+  cachedV2 ??= edmxV2(model);
+  return cachedV2;
 }
 
 /** InvoiceLineId of global line g, and back (undefined for a key that is not a line's) */
