@@ -156,10 +156,13 @@ export function valueProblem(p: Property, value: unknown): string | undefined {
       return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
         ? undefined
         : `${p.name} must be a date (YYYY-MM-DD)`;
-    case 'Edm.DateTimeOffset':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))
-        ? undefined
-        : `${p.name} must be a date and time with an offset (ISO 8601)`;
+    case 'Edm.DateTimeOffset': {
+      const m = typeof value === 'string' ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.(\d+))?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(value) : null;
+      if (!m || Number.isNaN(Date.parse(value as string))) return `${p.name} must be a date and time with an offset (ISO 8601)`;
+      // Precision: the fractional-second digits the property holds (0 when not stated)
+      const digits = m[1]?.length ?? 0;
+      return digits > (p.precision ?? 0) ? `${p.name} has more than ${p.precision ?? 0} fractional-second digits` : undefined;
+    }
   }
 }
 

@@ -128,6 +128,8 @@ describe('the ERP model and the ERP state', () => {
     expect(valueProblem(p('CreditLimit'), 1e14)).toMatch(/digits before the point/);
     expect(valueProblem(p('Blocked'), 'true')).toMatch(/boolean/);
     expect(valueProblem(p('CreatedAt'), '2026-01-01')).toMatch(/offset/);
+    expect(valueProblem(p('CreatedAt'), '2026-01-01T00:00:00.1234Z')).toMatch(/more than 3 fractional-second digits/);
+    expect(valueProblem(p('CreatedAt'), '2026-01-01T00:00:00.123+02:00')).toBeUndefined();
     expect(valueProblem(model.entityType('Understudy.Erp.SalesOrder')!.property('OrderDate')!, '2026-1-1')).toMatch(/YYYY-MM-DD/);
     expect(valueProblem(model.entityType('Understudy.Erp.InvoiceLine')!.property('Quantity')!, 2 ** 31)).toMatch(/out of range/);
   });
