@@ -139,6 +139,7 @@ function readPrefixed(c: Cursor, dialect: ODataDialect, prefix: string): Literal
     if (!GUID.test(body) || body.length !== 36) inner.fail("expected a GUID like 01234567-89ab-cdef-0123-456789abcdef in guid'…'");
     value = body.toLowerCase();
     type = 'Edm.Guid';
+    inner.pos = end - 1;
   } else {
     const { text, hasTime } = readDateTime(inner, lower === 'datetime' ? 'forbidden' : 'required');
     if (!hasTime) inner.fail(`expected 'T' and a time of day in ${prefix}'…'`);
