@@ -12,6 +12,9 @@
  *
  * Limits: MAX_OPTION_LENGTH characters and MAX_DEPTH nesting (dialect.ts), so hostile input ends in a QueryError,
  * not a stack overflow; `and`/`or`/comparison chains are read in loops, not by recursion.
+ *
+ * Written by hand rather than with an npm OData parser: neither one evaluated accepts the v4 filter Salesforce sends by default
+ * or knows the v2 dialect (the evaluation table is in index.ts).
  */
 import type { ComparisonOperator, FilterExpr, FunctionName } from './ast.js';
 import { DIALECT_LABEL, MAX_DEPTH, type ODataDialect } from './dialect.js';

@@ -8,13 +8,17 @@
  *
  * Each dialect refuses the other's forms with a message naming its own. Other OData literals (duration, time of
  * day, binary, enums, geography/geometry, JSON arrays/objects) are refused as not supported.
+ *
+ * Written by hand rather than with an npm OData parser: neither one evaluated accepts the v4 filter Salesforce sends by default
+ * or knows the v2 dialect (the evaluation table is in index.ts).
  */
 import type { LiteralNode } from './ast.js';
 import { DIALECT_LABEL, type ODataDialect } from './dialect.js';
 import { Cursor, checkText, isDigit, isIdentPart } from './scanner.js';
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/;
-const DATE_START = /^-?\d{4,}-\d/;
+const DATE_START = /^-?\d{4,}-\d\d-/;
+const GUID_LIKE = /^[0-9a-fA-F]{8}-/;
 const QUALIFIED_QUOTED = /^[\p{L}_][\p{L}\p{N}_]*(?:\.[\p{L}_][\p{L}\p{N}_]*)+'/u;
 const PREFIXED = /^([\p{L}_][\p{L}\p{N}_]*)'/u;
 const INT32_MIN = -2147483648n;
@@ -46,6 +50,9 @@ export function readLiteral(c: Cursor, dialect: ODataDialect): LiteralNode | nul
     if (dialect === 'v2') c.fail(`a bare GUID is OData 4.0; in ${DIALECT_LABEL.v2} write guid'${rest.slice(0, 36)}'`, start);
     c.pos = start + 36;
     return { kind: 'literal', type: 'Edm.Guid', value: rest.slice(0, 36).toLowerCase(), pos: start };
+  }
+  if (GUID_LIKE.test(rest) && !DATE_START.test(rest)) {
+    c.fail('malformed GUID: expected 8-4-4-4-12 hexadecimal digits like 01234567-89ab-cdef-0123-456789abcdef', start);
   }
   if (DATE_START.test(rest)) {
     if (dialect === 'v2') {

@@ -3,6 +3,9 @@
  * $count (v4), $inlinecount (v2) and $search (v4). Each takes the option's decoded value and returns its typed form
  * or throws a QueryError. What the ABNF allows beyond that (ordering by expressions, paths, nested $select options,
  * qualified names) is refused as not supported.
+ *
+ * Written by hand rather than with an npm OData parser: neither one evaluated accepts the v4 filter Salesforce sends by default
+ * or knows the v2 dialect (the evaluation table is in index.ts).
  */
 import type { OrderByItem, SearchExpr, SelectList } from './ast.js';
 import { DIALECT_LABEL, MAX_DEPTH, type ODataDialect } from './dialect.js';

@@ -7,6 +7,9 @@
  * may not. Names without `$` that are not system options are custom options (kept in `custom`); v2's `doSearch` is
  * lifted to `doSearch`. Aliases (`@p=`) and the system options Salesforce never sends ($expand, $format, …) are
  * refused as not supported; a system option given twice is refused.
+ *
+ * Written by hand rather than with an npm OData parser: neither one evaluated accepts the v4 filter Salesforce sends by default
+ * or knows the v2 dialect (the evaluation table is in index.ts).
  */
 import type { ParsedQuery } from './ast.js';
 import { DIALECT_LABEL, type ODataDialect } from './dialect.js';

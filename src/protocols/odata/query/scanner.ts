@@ -3,6 +3,9 @@
  * (they read characters, not tokens) because the ABNF's whitespace rules differ by place: RWS (required) around
  * `eq`/`and`/…, BWS (optional) inside parentheses and argument lists, none at all at the start or end of $filter or
  * around $select's commas.
+ *
+ * Written by hand rather than with an npm OData parser: neither one evaluated accepts the v4 filter Salesforce sends by default
+ * or knows the v2 dialect (the evaluation table is in index.ts).
  */
 import { MAX_OPTION_LENGTH } from './dialect.js';
 import { QueryError } from './errors.js';

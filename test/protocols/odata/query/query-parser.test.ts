@@ -174,6 +174,9 @@ describe('filter grammar', () => {
     expect(parseLiteral('2012-09-03T13:52:00Z', 'v4')).toMatchObject({ type: 'Edm.DateTimeOffset', value: '2012-09-03T13:52:00Z' });
     expect(parseLiteral('2012-09-03T13:52:00.1234567+02:00', 'v4')).toMatchObject({ type: 'Edm.DateTimeOffset' });
     expect(parseLiteral('01234567-89AB-cdef-0123-456789abcdef', 'v4')).toMatchObject({ type: 'Edm.Guid', value: '01234567-89ab-cdef-0123-456789abcdef' });
+    expect(refusal(() => parseLiteral('01234567-89ab-cdef-456789abcdef', 'v4')).message).toBe(
+      'malformed GUID: expected 8-4-4-4-12 hexadecimal digits like 01234567-89ab-cdef-0123-456789abcdef (at 0)',
+    );
     expect(f('ReleaseDate gt 2013-05-24 and Modified le 2024-01-01T00:00:00Z')).toBe(
       '((ReleaseDate gt "2013-05-24":Date) and (Modified le "2024-01-01T00:00:00Z":DateTimeOffset))',
     );
