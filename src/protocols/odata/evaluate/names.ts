@@ -7,18 +7,21 @@
 import type { EntityType, Property } from '../model/model.js';
 import { QueryTypeError } from './errors.js';
 
-/** Levenshtein distance, capped: stops early once every cell of a row exceeds `cap`. */
+/** Edit distance with adjacent transpositions (optimal string alignment), capped: stops once a row exceeds `cap`. */
 function distance(a: string, b: string, cap: number): number {
   if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     let best = i;
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j], before[j - 2] + 1);
       if (cur[j] < best) best = cur[j];
     }
     if (best > cap) return cap + 1;
+    before = prev;
     prev = cur;
   }
   return prev[b.length];
