@@ -325,16 +325,25 @@ export class ErpState {
   invoiceLineAt(index: number): InvoiceLineRecord {
     if (!Number.isInteger(index) || index < 0 || index >= this.sizes.invoiceLines) throw new RangeError(`erp: no invoice line at ${index}`);
     const invoice = invoiceOfLine(this.sizes, index);
-    const line = this.lineRecord(index, index - lineStartOf(this.sizes, invoice));
-    return { ...line, index, invoiceIndex: invoice, invoiceId: invoiceId(invoice) };
+    return this.invoiceLineRecord(index, index - lineStartOf(this.sizes, invoice), invoice, invoiceId(invoice));
   }
 
   /** the lines of invoice i, in order */
   invoiceLines(invoiceIndex: number): InvoiceLineRecord[] {
     const { lineStart, lineCount, id } = this.invoiceAt(invoiceIndex);
     const lines: InvoiceLineRecord[] = [];
-    for (let k = 0; k < lineCount; k++) lines.push({ ...this.lineRecord(lineStart + k, k), index: lineStart + k, invoiceIndex, invoiceId: id });
+    for (let k = 0; k < lineCount; k++) lines.push(this.invoiceLineRecord(lineStart + k, k, invoiceIndex, id));
     return lines;
+  }
+
+  /**
+   * global line g, the k-th of its invoice, copied field by field: an OData scan reads a million of them, and
+   * spreading the line record into a new object cost ten times as much (measured: 2.5 s against 0.2 s a million)
+   */
+  private invoiceLineRecord(g: number, k: number, invoiceIndex: number, invoiceId: string): InvoiceLineRecord {
+    const l = this.lineRecord(g, k);
+    const { lineNumber, productId, description, quantity, unitPriceCents, netCents } = l;
+    return { lineNumber, productId, description, quantity, unitPriceCents, netCents, index: g, invoiceIndex, invoiceId };
   }
 
   /** global line g as the k-th line of its document */
