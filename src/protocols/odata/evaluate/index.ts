@@ -2,7 +2,7 @@
  * Evaluating parsed OData queries (query/) over generic rows against the model (model/): $filter typed and
  * compiled to a predicate, $orderby to a total order, $select to a projection, $search/doSearch to a predicate,
  * $skiptoken as a keyset position bound to the request's options, and one page of a result. No HTTP here and no
- * domain: the ERP's rows come from model/erp-model.ts, the HTTP layer turns QueryTypeError/SkipTokenError into 400s.
+ * domain: the ERP's rows come from src/systems/erp/odata-model.ts, the HTTP layer turns QueryTypeError/SkipTokenError into 400s.
  */
 export { QueryTypeError, SkipTokenError } from './errors.js';
 export { nearNames, resolveProperty } from './names.js';

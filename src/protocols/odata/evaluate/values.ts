@@ -1,5 +1,5 @@
 /**
- * The value domain evaluation works in: generic rows (the JSON-side values erp-model.ts builds — strings, numbers,
+ * The value domain evaluation works in: generic rows (the JSON-side values src/systems/erp/odata-model.ts builds — strings, numbers,
  * booleans, YYYY-MM-DD dates, ISO 8601 instants, null) and the few kinds of value OData compares. One place decides
  * how an Edm type compares, so $filter, $orderby and the $skiptoken's sort keys can never disagree:
  *

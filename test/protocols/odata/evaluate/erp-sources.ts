@@ -1,9 +1,9 @@
 /**
  * Test support: a small ERP state and its entity sets as RowSources (page.ts), built only from the model's row
- * builders (erp-model.ts) and the state's read API — what the HTTP layer will do. InvoiceLines scan from a key
+ * builders (src/systems/erp/odata-model.ts) and the state's read API — what the HTTP layer will do. InvoiceLines scan from a key
  * without reading the lines before it (InvoiceLineId = global index + 1), which is the fast path of page().
  */
-import { customerRow, invoiceLineKey, invoiceLineRow, invoiceRow, loadErpModel, productRow, salesOrderRow } from '../../../../src/protocols/odata/model/erp-model.js';
+import { customerRow, invoiceLineKey, invoiceLineRow, invoiceRow, loadErpModel, productRow, salesOrderRow } from '../../../../src/systems/erp/odata-model.js';
 import type { EntityType } from '../../../../src/protocols/odata/model/model.js';
 import type { Row, RowSource, RowValue } from '../../../../src/protocols/odata/evaluate/index.js';
 import { ErpState } from '../../../../src/systems/erp/state.js';

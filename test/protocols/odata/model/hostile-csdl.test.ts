@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CsdlError, loadCsdlFile, readCsdl } from '../../../../src/protocols/odata/model/csdl-reader.js';
-import { ERP_CSDL_FILE } from '../../../../src/protocols/odata/model/erp-model.js';
+import { ERP_CSDL_FILE } from '../../../../src/systems/erp/odata-model.js';
 
 const CSDL = readFileSync(ERP_CSDL_FILE, 'utf8');
 

@@ -1,5 +1,6 @@
 /**
- * The ERP's OData model (contracts/erp.csdl.xml) and the ERP state's records as rows of its entity sets: the one
+ * The ERP's OData model (contracts/erp.csdl.xml) and the ERP state's records as rows of its entity sets. It lives
+ * with the ERP, not with the OData protocol, which knows no domain: the protocol reads generic rows, and this is the one
  * place that maps record fields (records.ts: cents, day strings, epoch ms) to the CSDL's property names and
  * values, so that the OData face (next session: queries, serialisers for v4 JSON, v2 JSON and Atom) reads rows,
  * never records, and the tests can check that every declared property has a counterpart in the state.
@@ -11,20 +12,22 @@
  * InvoiceLines are keyed by InvoiceLineId = global line index + 1 (the header of the CSDL says why).
  */
 import { fileURLToPath } from 'node:url';
-import { amount, isoDateTime } from '../../../systems/erp/ids.js';
-import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderRecord } from '../../../systems/erp/records.js';
-import type { ErpState } from '../../../systems/erp/state.js';
-import { loadCsdlFile } from './csdl-reader.js';
-import { edmxV2 } from './edmx-v2.js';
-import type { Model } from './model.js';
+import type { Row } from '../../protocols/odata/evaluate/values.js';
+import { loadCsdlFile } from '../../protocols/odata/model/csdl-reader.js';
+import { edmxV2 } from '../../protocols/odata/model/edmx-v2.js';
+import type { Model } from '../../protocols/odata/model/model.js';
+import { amount, isoDateTime } from './ids.js';
+import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderRecord } from './records.js';
+import type { ErpState } from './state.js';
+import { customerView } from './views.js';
 
-export const ERP_CSDL_FILE = fileURLToPath(new URL('../../../../contracts/erp.csdl.xml', import.meta.url));
+export type { Row, RowValue } from '../../protocols/odata/evaluate/values.js';
+
+/** The same relative URL works from src/systems/erp (vitest) and dist/systems/erp (after tsc): same depth. */
+export const ERP_CSDL_FILE = fileURLToPath(new URL('../../../contracts/erp.csdl.xml', import.meta.url));
 
 export const ERP_ENTITY_SETS = ['Customers', 'Products', 'SalesOrders', 'Invoices', 'InvoiceLines'] as const;
 export type ErpEntitySetName = (typeof ERP_ENTITY_SETS)[number];
-
-export type RowValue = string | number | boolean | null;
-export type Row = Record<string, RowValue>;
 
 let cached: Model | undefined;
 
@@ -55,21 +58,9 @@ export function invoiceLineIndex(state: ErpState, key: unknown): number | undefi
   return key - 1;
 }
 
+/** a customer as SOAP's GetCustomer shows it is already the Customers row: the same names, the same values */
 export function customerRow(state: ErpState, c: CustomerRecord): Row {
-  return {
-    CustomerId: c.id,
-    ExternalId: c.externalId,
-    Name: c.name,
-    Email: c.email,
-    City: c.city,
-    Country: c.country,
-    CurrencyCode: c.currencyCode,
-    CreditLimit: c.creditLimitCents === null ? null : amount(c.creditLimitCents),
-    OpenOrderValue: amount(state.openOrderValueCents(c.id)),
-    Blocked: c.blocked,
-    CreatedAt: isoDateTime(c.createdAt),
-    ChangedAt: isoDateTime(c.changedAt),
-  };
+  return customerView(state, c) as Row;
 }
 
 export function productRow(p: Product): Row {

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadErpModel } from '../../../../src/protocols/odata/model/erp-model.js';
-import { readXml, type XmlElement } from '../../../../src/protocols/soap/xml-reader.js';
+import { loadErpModel } from '../../../src/systems/erp/odata-model.js';
+import { readXml, type XmlElement } from '../../../src/protocols/soap/xml-reader.js';
 
 const XSD = 'http://www.w3.org/2001/XMLSchema';
-const WSDL = readXml(readFileSync(fileURLToPath(new URL('../../../../contracts/erp.wsdl', import.meta.url)), 'utf8'));
+const WSDL = readXml(readFileSync(fileURLToPath(new URL('../../../contracts/erp.wsdl', import.meta.url)), 'utf8'));
 const model = loadErpModel();
 
 const attr = (e: XmlElement, name: string) => e.attrs.find((a) => a.local === name && a.uri === '')?.value;

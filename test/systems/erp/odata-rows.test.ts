@@ -17,10 +17,10 @@ import {
   salesOrderRow,
   type ErpEntitySetName,
   type Row,
-} from '../../../../src/protocols/odata/model/erp-model.js';
-import { valueProblem } from '../../../../src/protocols/odata/model/model.js';
-import { ErpState } from '../../../../src/systems/erp/state.js';
-import { ManualClock } from '../../../../src/util/clock.js';
+} from '../../../src/systems/erp/odata-model.js';
+import { valueProblem } from '../../../src/protocols/odata/model/model.js';
+import { ErpState } from '../../../src/systems/erp/state.js';
+import { ManualClock } from '../../../src/util/clock.js';
 
 const SMALL = { customers: 60, invoices: 400, invoiceLines: 20_000 };
 const model = loadErpModel();
