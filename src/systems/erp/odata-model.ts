@@ -19,7 +19,7 @@ import type { Model } from '../../protocols/odata/model/model.js';
 import { amount, isoDateTime } from './ids.js';
 import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderRecord } from './records.js';
 import type { ErpState } from './state.js';
-import { customerView } from './views.js';
+import { customerView, invoiceSummaryView, salesOrderFields } from './views.js';
 
 export type { Row, RowValue } from '../../protocols/odata/evaluate/values.js';
 
@@ -67,37 +67,16 @@ export function productRow(p: Product): Row {
   return { ProductId: p.id, Description: p.description, UnitPrice: amount(p.unitPriceCents) };
 }
 
+/** SOAP's sales order without its lines, with their count and the invoice that billed it */
 export function salesOrderRow(o: SalesOrderRecord): Row {
-  return {
-    SalesOrderId: o.id,
-    ExternalOrderNumber: o.externalOrderNumber,
-    CustomerId: o.customerId,
-    OrderStatus: o.status,
-    OrderDate: o.orderDate,
-    RequestedDeliveryDate: o.requestedDeliveryDate,
-    CurrencyCode: o.currencyCode,
-    NetAmount: amount(o.netCents),
-    CancellationReason: o.cancellationReason,
-    LineCount: o.lines.length,
-    InvoiceId: o.invoiceId,
-    CreatedAt: isoDateTime(o.createdAt),
-    ChangedAt: isoDateTime(o.changedAt),
-  };
+  // in the CSDL's order (the order rows are serialised in): the timestamps last
+  const { CreatedAt, ChangedAt, ...head } = salesOrderFields(o);
+  return { ...head, LineCount: o.lines.length, InvoiceId: o.invoiceId, CreatedAt, ChangedAt };
 }
 
+/** SOAP's InvoiceSummary, with when it last changed */
 export function invoiceRow(i: InvoiceRecord): Row {
-  return {
-    InvoiceId: i.id,
-    CustomerId: i.customerId,
-    SalesOrderId: i.salesOrderId,
-    InvoiceStatus: i.status,
-    InvoiceDate: i.invoiceDate,
-    DueDate: i.dueDate,
-    CurrencyCode: i.currencyCode,
-    NetAmount: amount(i.netCents),
-    LineCount: i.lineCount,
-    ChangedAt: isoDateTime(i.changedAt),
-  };
+  return { ...invoiceSummaryView(i), ChangedAt: isoDateTime(i.changedAt) };
 }
 
 export function invoiceLineRow(l: InvoiceLineRecord): Row {

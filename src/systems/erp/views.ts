@@ -35,7 +35,8 @@ function lineView(l: LineRecord): Record<string, unknown> {
   };
 }
 
-export function salesOrderView(o: SalesOrderRecord): Record<string, unknown> {
+/** a sales order's own fields, without its lines: shared with the OData face's SalesOrders rows */
+export function salesOrderFields(o: SalesOrderRecord): Record<string, string | number | null> {
   return {
     SalesOrderId: o.id,
     ExternalOrderNumber: o.externalOrderNumber,
@@ -46,14 +47,19 @@ export function salesOrderView(o: SalesOrderRecord): Record<string, unknown> {
     CurrencyCode: o.currencyCode,
     NetAmount: amount(o.netCents),
     CancellationReason: o.cancellationReason,
-    Line: o.lines.map(lineView),
     CreatedAt: isoDateTime(o.createdAt),
     ChangedAt: isoDateTime(o.changedAt),
   };
 }
 
-/** InvoiceSummary: the invoice without its lines */
-export function invoiceSummaryView(i: InvoiceRecord): Record<string, unknown> {
+export function salesOrderView(o: SalesOrderRecord): Record<string, unknown> {
+  // in the schema's order: the lines come before the timestamps
+  const { CreatedAt, ChangedAt, ...head } = salesOrderFields(o);
+  return { ...head, Line: o.lines.map(lineView), CreatedAt, ChangedAt };
+}
+
+/** InvoiceSummary: the invoice without its lines (also the OData face's Invoices rows, with ChangedAt) */
+export function invoiceSummaryView(i: InvoiceRecord): Record<string, string | number | null> {
   return {
     InvoiceId: i.id,
     CustomerId: i.customerId,
