@@ -1,5 +1,5 @@
 /**
- * The OASIS OData ABNF test cases (../shared/conformance/odata-abnf/odata-abnf-testcases.yaml) against this
+ * The OASIS OData ABNF test cases (test/fixtures/odata-abnf/odata-abnf-testcases.yaml, a copy of ../shared/conformance/odata-abnf/) against this
  * server's query parser, for the rules it implements (RULES in abnf-cases.ts): every positive case parses, every
  * negative case is refused with a QueryError — except the cases listed below, each with its reason:
  *   OUT_OF_SCOPE  positive cases that use valid OData this server refuses on purpose, with "… is/are not supported"
