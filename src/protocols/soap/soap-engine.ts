@@ -17,7 +17,7 @@
  */
 import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import type { OperationInfo, ProtocolEngine, Resolution } from '../../engine/system.js';
-import { CONTENT_TYPE, envelopeReply, EnvelopeError, faultReply, readEnvelope, SOAP11_NS, SOAP12_NS, type Envelope, type FaultSpec, type SoapVersion } from './envelope.js';
+import { envelopeReply, EnvelopeError, faultReply, readEnvelope, SOAP11_NS, SOAP12_NS, type Envelope, type FaultSpec, type SoapVersion } from './envelope.js';
 import type { SoapFault, SoapHandler, SoapRequest, SoapResult, SoapSystemDefinition } from './handler.js';
 import { readComplex, writeContent, type Problem } from './xsd.js';
 import { renderWsdl, type Wsdl, type WsdlOperation } from './wsdl.js';
@@ -72,6 +72,7 @@ export class SoapEngine implements ProtocolEngine {
   private readonly faultTag: { name: string; uri: string };
   /** finds the text of the system's secret elements in a raw body (SoapSystemDefinition.secretElements) */
   private readonly secrets: RegExp | undefined;
+  private readonly secretNames: ReadonlySet<string>;
   /** rendered WSDLs by version and address (a handful of hosts in practice; bounded anyway) */
   private readonly rendered = new Map<string, string>();
 
@@ -91,6 +92,7 @@ export class SoapEngine implements ProtocolEngine {
     if (unknown.length) throw new Error(`${definition.name}: ${[...new Set(unknown)].join(', ')} named but not operations of ${wsdl.file}`);
     this.writes = new Set(definition.writes);
     const secret = definition.secretElements ?? [];
+    this.secretNames = new Set(secret);
     if (secret.some((name) => !/^[A-Za-z_][\w.-]*$/.test(name))) throw new Error(`${definition.name}: secretElements must be element names`);
     // <SessionId>text</SessionId>, with any prefix and attributes; CDATA too (its text has no `<` before the end)
     this.secrets = secret.length ? new RegExp(`(<(?:[\\w.-]+:)?(?:${secret.join('|')})(?:\\s[^>]*)?>)((?:<!\\[CDATA\\[[\\s\\S]*?\\]\\]>|[^<])*)`, 'g') : undefined;
@@ -249,7 +251,7 @@ export class SoapEngine implements ProtocolEngine {
   writeInput(exchange: Exchange): LoggedSoapInput | undefined {
     const parsed = exchange.parsed as ParsedSoap | undefined;
     if (parsed === undefined || !this.writes.has(parsed.operation.name)) return undefined;
-    const input: LoggedSoapInput = { body: this.secrets === undefined ? parsed.typed! : withoutSecrets(parsed.typed!, new Set(this.definition.secretElements)), client: exchange.client };
+    const input: LoggedSoapInput = { body: this.secrets === undefined ? parsed.typed! : withoutSecrets(parsed.typed!, this.secretNames), client: exchange.client };
     if (parsed.endpoint !== undefined) input.endpoint = parsed.endpoint;
     if (exchange.ackWithheld === true) input.ackWithheld = true;
     return input;
@@ -389,4 +391,4 @@ function understood(header: { uri: string; local: string }): boolean {
   return header.uri === WSSE_NS && header.local === 'Security';
 }
 
-export { WSSE_NS, CONTENT_TYPE };
+export { WSSE_NS };

@@ -79,6 +79,7 @@ export function invoiceRow(i: InvoiceRecord): Row {
   return { ...invoiceSummaryView(i), ChangedAt: isoDateTime(i.changedAt) };
 }
 
+/** written out, not SOAP's line view spread into it: a scan builds a million of these, and spreading costs tenfold */
 export function invoiceLineRow(l: InvoiceLineRecord): Row {
   return {
     InvoiceLineId: invoiceLineKey(l.index),
