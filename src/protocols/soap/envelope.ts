@@ -9,7 +9,7 @@
  * §7.5.1.2; a Sender fault with a Subcode, such as a WS-Security refusal, too).
  */
 import type { Reply } from '../../engine/exchange.js';
-import { escapeXml, XSI, type XmlElement } from './xml-reader.js';
+import { escapeXml, XSI, type XmlElement } from '../xml/xml-reader.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';

@@ -2,7 +2,7 @@
  * The SOAP protocol engine: serves one WSDL (document/literal wrapped) at a mount path, over SOAP 1.1 and 1.2.
  * It knows no domain: a system gives it a WSDL and plain handlers (handler.ts).
  *
- *   resolve          POST: reads the envelope safely (xml-reader.ts: no DTDs, bounded), finds the operation by
+ *   resolve          POST: reads the envelope safely (xml/xml-reader.ts: no DTDs, bounded), finds the operation by
  *                    the body element and checks SOAPAction against it; GET ?wsdl: the WSDL, its address set to
  *                    the caller's URL (operation `wsdl`, so chaos applies to it too)
  *   keyOf            the text of the operation's key element (SoapSystemDefinition.keys)
@@ -21,7 +21,7 @@ import { envelopeReply, EnvelopeError, faultReply, readEnvelope, SOAP11_NS, SOAP
 import type { SoapFault, SoapHandler, SoapRequest, SoapResult, SoapSystemDefinition } from './handler.js';
 import { readComplex, writeContent, type Problem } from './xsd.js';
 import { renderWsdl, type Wsdl, type WsdlOperation } from './wsdl.js';
-import { escapeXml, readXmlBytes, XmlError } from './xml-reader.js';
+import { escapeXml, readXmlBytes, XmlError } from '../xml/xml-reader.js';
 
 /** What resolve() learnt, kept on the exchange for the later steps (and the WS-Security check). */
 export interface ParsedSoap {

@@ -17,7 +17,7 @@ import type { ClientIdentifier } from '../../engine/seams.js';
 import { headerIdentity } from '../../engine/seams.js';
 import { faultReply } from './envelope.js';
 import { versionOf, WSSE_NS, type ParsedSoap } from './soap-engine.js';
-import type { XmlElement } from './xml-reader.js';
+import type { XmlElement } from '../xml/xml-reader.js';
 
 export const WSU_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
 const PROFILE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0';

@@ -9,7 +9,7 @@
  * single-binding, which WSDL2Apex requires).
  */
 import { readFileSync } from 'node:fs';
-import { readXml, type XmlElement } from './xml-reader.js';
+import { readXml, type XmlElement } from '../xml/xml-reader.js';
 import { SIMPLE_BASES, type ComplexType, type ElementDecl, type SimpleBase, type SimpleType } from './xsd.js';
 
 export const WSDL_NS = 'http://schemas.xmlsoap.org/wsdl/';

@@ -11,7 +11,7 @@
  * rest. Writing (writeContent) serialises a handler's value in schema order and notes what breaks the schema
  * (the response check).
  */
-import { escapeXml, isNil, type XmlElement } from './xml-reader.js';
+import { escapeXml, isNil, type XmlElement } from '../xml/xml-reader.js';
 
 export type SimpleBase =
   | 'string' | 'normalizedString' | 'token' | 'anyURI' | 'language' | 'Name' | 'NCName' | 'NMTOKEN' | 'ID' | 'base64Binary'

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server.js';
-import { readXml } from '../../../src/protocols/soap/xml-reader.js';
+import { readXml } from '../../../src/protocols/xml/xml-reader.js';
 import {
   createOrder,
   CUSTOMER,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadWsdl, parseWsdl, renderWsdl, WSDL_NS, WSDL_SOAP11_NS, WSDL_SOAP12_NS, XSD_NS } from '../../../src/protocols/soap/wsdl.js';
-import { readXml, type XmlElement } from '../../../src/protocols/soap/xml-reader.js';
+import { readXml, type XmlElement } from '../../../src/protocols/xml/xml-reader.js';
 import { binding, parse, TNS, wsdlText, type WsdlParts } from '../../fixtures/soap/wsdl-text.js';
 
 const ERP_WSDL = fileURLToPath(new URL('../../../contracts/erp.wsdl', import.meta.url));

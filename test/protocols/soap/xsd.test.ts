@@ -5,7 +5,7 @@
  * writing in schema order with the problems it notes, and a round trip through the reader.
  */
 import { describe, expect, it } from 'vitest';
-import { readXml, XSI } from '../../../src/protocols/soap/xml-reader.js';
+import { readXml, XSI } from '../../../src/protocols/xml/xml-reader.js';
 import { formatSimple, readComplex, readElement, readSimple, writeContent, type Problem } from '../../../src/protocols/soap/xsd.js';
 import { complexOf, declarations, simpleOf, TNS } from '../../fixtures/soap/wsdl-text.js';
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadErpModel } from '../../../src/systems/erp/odata-model.js';
-import { readXml, type XmlElement } from '../../../src/protocols/soap/xml-reader.js';
+import { readXml, type XmlElement } from '../../../src/protocols/xml/xml-reader.js';
 
 const XSD = 'http://www.w3.org/2001/XMLSchema';
 const WSDL = readXml(readFileSync(fileURLToPath(new URL('../../../contracts/erp.wsdl', import.meta.url)), 'utf8'));

@@ -4,7 +4,7 @@
  * the OData face could not serve faithfully. The CSDL is the contract: a mistake in it should stop the server at
  * start-up with a sentence, not surface as a wrong $metadata in a Salesforce org weeks later.
  *
- * XML is read by the repo's safe reader (soap/xml-reader.ts): no DTD (a DOCTYPE is refused before anything is
+ * XML is read by the repo's safe reader (xml/xml-reader.ts): no DTD (a DOCTYPE is refused before anything is
  * declared), no processing instructions, bounded depth and size.
  *
  * Accepted: one edmx:DataServices with one Schema; edmx:Reference/Include (for vocabulary aliases); EntityType
@@ -18,7 +18,7 @@
  * needs an AssociationSet for each), and anything that does not resolve.
  */
 import { readFileSync } from 'node:fs';
-import { readXml, XmlError, type XmlElement } from '../../soap/xml-reader.js';
+import { readXml, XmlError, type XmlElement } from '../../xml/xml-reader.js';
 import {
   isPrimitiveType,
   PRIMITIVE_TYPES,

@@ -19,7 +19,7 @@
  *   vendor extension Salesforce does not read), so writability is not stated here.
  * - the container is the default one (m:IsDefaultEntityContainer="true").
  */
-import { escapeXml } from '../../soap/xml-reader.js';
+import { escapeXml } from '../../xml/xml-reader.js';
 import type { EntityType, Model, NavigationProperty, Property } from './model.js';
 
 export const EDMX_V1_NS = 'http://schemas.microsoft.com/ado/2007/06/edmx';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readXml } from '../../../../src/protocols/soap/xml-reader.js';
+import { readXml } from '../../../../src/protocols/xml/xml-reader.js';
 import { ERP_CSDL_FILE, ERP_ENTITY_SETS, loadErpModel } from '../../../../src/systems/erp/odata-model.js';
 import { salesforceFieldType } from '../../../../src/protocols/odata/model/model.js';
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { DATASERVICES_METADATA_NS, EDM_V2_NS, EDMX_V1_NS, edmxV2 } from '../../../../src/protocols/odata/model/edmx-v2.js';
 import { erpMetadata, loadErpModel } from '../../../../src/systems/erp/odata-model.js';
-import { readXml, type XmlElement } from '../../../../src/protocols/soap/xml-reader.js';
+import { readXml, type XmlElement } from '../../../../src/protocols/xml/xml-reader.js';
 
 const model = loadErpModel();
 const text = edmxV2(model);

@@ -1,10 +1,11 @@
 /**
- * xml-reader.ts: the one door every SOAP request comes through. Namespaces and xsi:type resolved, nil, CDATA,
- * text; every refusal (DOCTYPE, processing instructions, foreign encodings, invalid UTF-8, malformed XML) an
- * XmlError; each limit checked at its boundary (exactly the limit is read, one more is refused).
+ * xml-reader.ts: the one door every XML body (SOAP envelopes, OData Atom entries, the CSDL) comes through.
+ * Namespaces and xsi:type resolved, nil, CDATA, text; every refusal (DOCTYPE, processing instructions, foreign
+ * encodings, invalid UTF-8, malformed XML) an XmlError; each limit checked at its boundary (exactly the limit is
+ * read, one more is refused).
  */
 import { describe, expect, it } from 'vitest';
-import { attributeOf, DEFAULT_XML_LIMITS, escapeXml, isNil, readXml, readXmlBytes, XmlError, XSI, type XmlLimits } from '../../../src/protocols/soap/xml-reader.js';
+import { attributeOf, DEFAULT_XML_LIMITS, escapeXml, isNil, readXml, readXmlBytes, XmlError, XSI, type XmlLimits } from '../../../src/protocols/xml/xml-reader.js';
 
 const XSI_DECL = `xmlns:xsi="${XSI}"`;
 

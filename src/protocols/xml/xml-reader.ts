@@ -1,17 +1,21 @@
 /**
- * Reads XML into a small namespace-resolved element tree, safely: the one door every SOAP request (and the WSDL
- * at start-up) comes through.
+ * Reads XML into a small namespace-resolved element tree, safely: the one door every XML body from outside comes
+ * through — SOAP envelopes (and the WSDL at start-up), OData's CSDL contract and its v2 Atom write bodies.
  *
  * Parsing is saxes's (a maintained, strict, namespace-aware SAX parser); what is written here is what no parser
- * does by default for untrusted input, and what SOAP needs:
+ * does by default for untrusted input, and what SOAP and OData need:
  * - no DTD of any kind: a DOCTYPE is refused the moment it is seen, so no entity is ever declared, let alone
  *   expanded (XXE, billion laughs); an entity reference other than the five predefined ones and character
  *   references is an error (saxes: "undefined entity");
- * - no processing instructions (SOAP forbids them in an envelope) other than the XML declaration, whose encoding,
- *   when it names one, must be UTF-8 (the bytes are decoded as UTF-8);
+ * - no processing instructions (SOAP forbids them in an envelope; neither an OData entry nor a CSDL document
+ *   needs one) other than the XML declaration, whose version must be 1.0 and whose encoding, when it names one,
+ *   must be UTF-8 (the bytes are decoded as UTF-8);
  * - limits on depth, element count, attributes per element and text per element, so that a hostile document
  *   costs bounded work whatever its size within the body limit.
  * Every refusal is an XmlError whose message says what is wrong and where (line:column).
+ *
+ * It lives apart from both protocols (and escapeXml with it, which their writers share) so that neither depends
+ * on the other's folder.
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 
@@ -131,7 +135,7 @@ class Reader {
     try {
       parser.write(text);
       const { version, encoding } = parser.xmlDecl;
-      if (version !== undefined && version !== '1.0') this.fail(`the document declares XML ${version}; SOAP envelopes are XML 1.0`);
+      if (version !== undefined && version !== '1.0') this.fail(`the document declares XML ${version}; only XML 1.0 is accepted`);
       if (encoding !== undefined && !/^utf-?8$/i.test(encoding)) this.fail(`the document declares encoding ${encoding}; only UTF-8 is accepted`);
       // close() checks the end of the document and makes the parser ready for the next one
       parser.close();
