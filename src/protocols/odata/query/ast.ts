@@ -122,6 +122,10 @@ export interface ParsedQuery {
   doSearch?: string;
   /** Opaque server-issued paging token. */
   skiptoken?: string;
+  /** v4: opaque server-issued delta link token (change tracking). */
+  deltatoken?: string;
+  /** `$format` as given (json, atom, xml or a media type): the engine decides which it serves. */
+  format?: string;
   /** Custom query options (names without `$`), decoded, in order of appearance. */
   custom: Record<string, string>;
 }

@@ -18,8 +18,8 @@ import { parseFilter } from './filter.js';
 import { parseCount, parseInlineCount, parseNonNegativeInteger, parseOrderBy, parseSearch, parseSelect } from './options.js';
 import { checkText } from './scanner.js';
 
-const SUPPORTED = new Set(['filter', 'select', 'orderby', 'top', 'skip', 'count', 'search', 'skiptoken', 'inlinecount']);
-const UNSUPPORTED = new Set(['expand', 'format', 'compute', 'apply', 'index', 'schemaversion', 'levels', 'deltatoken', 'id', 'batch']);
+const SUPPORTED = new Set(['filter', 'select', 'orderby', 'top', 'skip', 'count', 'search', 'skiptoken', 'inlinecount', 'format', 'deltatoken']);
+const UNSUPPORTED = new Set(['expand', 'compute', 'apply', 'index', 'schemaversion', 'levels', 'id', 'batch']);
 /** Longest query string accepted (Salesforce's own limit on a request is far above; this bounds the work). */
 export const MAX_QUERY_LENGTH = 262_144;
 
@@ -73,7 +73,7 @@ export function parseQueryOptions(pairs: Iterable<[string, string | undefined]>,
     }
     if (UNSUPPORTED.has(key)) throw new QueryError(name, 0, `the system query option $${key} is not supported`);
     if (!SUPPORTED.has(key)) throw new QueryError(name, 0, `unknown system query option ${name}`);
-    if (seen.has(key)) throw new QueryError(name, 0, `the system query option $${key} is given more than once`);
+    if (seen.has(key)) throw new QueryError(name, 0, `the system query option $${key} is given more than once; repeating a system query option is not supported`);
     seen.add(key);
     if (value === undefined) throw new QueryError(name, name.length, `expected '=' and a value after ${name}`);
     switch (key) {
@@ -108,6 +108,18 @@ export function parseQueryOptions(pairs: Iterable<[string, string | undefined]>,
         checkText(name, value);
         if (value === '') throw new QueryError(name, 0, 'expected a token but the text is empty');
         q.skiptoken = value;
+        break;
+      case 'deltatoken':
+        // a delta link's token (OData 4.0 change tracking); v2 has none
+        if (dialect === 'v2') throw new QueryError(name, 0, `$deltatoken is not part of ${DIALECT_LABEL.v2}: change tracking is OData 4.0`);
+        checkText(name, value);
+        if (value === '') throw new QueryError(name, 0, 'expected a token but the text is empty');
+        q.deltatoken = value;
+        break;
+      case 'format':
+        // json, atom, xml or a media type; which of them the service serves is its decision (the engine's)
+        checkText(name, value, 256);
+        q.format = value;
         break;
     }
   }

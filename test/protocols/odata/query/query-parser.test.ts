@@ -270,9 +270,17 @@ describe('valid OData outside the supported grammar is refused as not supported,
     expect(refusal(() => parseFilter(text, 'v4')).message).toContain(message);
   });
 
+  test('$format and $deltatoken are handed on as given (the engine decides what it serves)', () => {
+    expect(parseQueryString('$format=json', 'v2').format).toBe('json');
+    expect(parseQueryString('$format=application%2Fatom%2Bxml', 'v2').format).toBe('application/atom+xml');
+    expect(parseQueryString('$deltatoken=abc&$top=0', 'v4')).toMatchObject({ deltatoken: 'abc', top: 0 });
+    expect(refusal(() => parseQueryString('$deltatoken=', 'v4')).message).toContain('empty');
+  });
+
   test('unsupported system options and aliases in a query string', () => {
     expect(refusal(() => parseQueryString('$expand=Orders', 'v4')).message).toBe('$expand: the system query option $expand is not supported (at 0)');
-    expect(refusal(() => parseQueryString('$format=json', 'v2')).message).toContain('$format is not supported');
+    expect(refusal(() => parseQueryString('$levels=2', 'v4')).message).toContain('$levels is not supported');
+    expect(refusal(() => parseQueryString('$deltatoken=abc', 'v2')).message).toContain('change tracking is OData 4.0');
     expect(refusal(() => parseQueryString('$filter=Name eq @n&@n=1', 'v4')).message).toContain('not supported');
     expect(refusal(() => parseQueryString('$frobnicate=1', 'v4')).message).toBe('$frobnicate: unknown system query option $frobnicate (at 0)');
     expect(refusal(() => parseQueryString('$top=1&$top=2', 'v4')).message).toContain('more than once');
