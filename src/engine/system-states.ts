@@ -72,8 +72,13 @@ export interface ReplayReport {
 
 export class SystemStates {
   readonly clock: StateClock;
-  private readonly states = new Map<MountedSystem, unknown>();
-  private readonly byName: Map<string, MountedSystem>;
+  /**
+   * by system name: several mounts of one system (the ERP's SOAP endpoint and its OData 4.0 and 2.0 services) are
+   * one state, created and snapshotted by the first of them and logged under the one name
+   */
+  private readonly states = new Map<string, unknown>();
+  /** every mount of each system, the first one owning the state's life cycle (create, snapshot, restore) */
+  private readonly byName = new Map<string, MountedSystem[]>();
   /** rebuilding a state: the events it records are the log's own, already there */
   private replaying = false;
 
@@ -87,10 +92,14 @@ export class SystemStates {
     systems: readonly MountedSystem[],
   ) {
     this.clock = new StateClock(baseClock);
-    this.byName = new Map(systems.map((s) => [s.name, s]));
+    for (const system of systems) {
+      const mounts = this.byName.get(system.name);
+      if (mounts) mounts.push(system);
+      else this.byName.set(system.name, [system]);
+    }
     store.snapshotter = (name) => {
-      const system = this.byName.get(name);
-      const state = system && this.states.get(system);
+      const system = this.byName.get(name)?.[0];
+      const state = this.states.get(name);
       return system?.snapshotState && state !== undefined ? system.snapshotState(state) : undefined;
     };
   }
@@ -105,17 +114,24 @@ export class SystemStates {
 
   /** The system's state, rebuilt from the store (or seeded) on first use. */
   get(system: MountedSystem): unknown {
-    let state = this.states.get(system);
+    let state = this.states.get(system.name);
     if (state === undefined) {
-      state = this.recover(system).state;
-      this.states.set(system, state);
+      state = this.recover(this.owner(system)).state;
+      this.states.set(system.name, state);
     }
     return state;
   }
 
+  /** the mount that owns the state of `system`'s name (itself unless the system is mounted more than once) */
+  private owner(system: MountedSystem): MountedSystem {
+    return this.byName.get(system.name)?.[0] ?? system;
+  }
+
   /** Rebuilds every system's state now (at start-up, so that a log that cannot be replayed is found then). */
   recoverAll(systems: readonly MountedSystem[]): ReplayReport[] {
-    return systems.map((system) => {
+    // one state per system name, rebuilt through the mount that owns it
+    const owners = [...new Set(systems.map((s) => this.owner(s)))];
+    return owners.map((system) => {
       let recovered;
       try {
         recovered = this.recover(system);
@@ -124,7 +140,7 @@ export class SystemStates {
           `workspace ${this.workspace}: the stored ${system.name} state cannot be rebuilt (${err instanceof Error ? err.message : String(err)}); run the version of understudy that wrote it, or start over with --reset-state`,
         );
       }
-      this.states.set(system, recovered.state);
+      this.states.set(system.name, recovered.state);
       return recovered.report;
     });
   }
@@ -173,7 +189,7 @@ export class SystemStates {
       await this.store.logWrite(system.name, { operation: COMMAND + name, input: logged, at, status: 200 });
     } catch (err) {
       // undo, as for a write: rebuilt from what was committed on next use
-      this.states.delete(system);
+      this.states.delete(system.name);
       throw err;
     }
     this.afterCommand?.(system);
@@ -198,7 +214,7 @@ export class SystemStates {
       (err: unknown) => {
         if (!(err instanceof StoreUnavailableError)) throw err;
         // undo: the state in memory is ahead of the log; the next use rebuilds it from what was committed
-        this.states.delete(system);
+        this.states.delete(system.name);
         exchange.effects.length = 0;
         return unavailable(system, err.message, exchange);
       },
@@ -229,8 +245,9 @@ export class SystemStates {
           system.applyCommand(state, write.operation.slice(COMMAND.length), JSON.parse(write.input));
           continue;
         }
-        if (!system.engine.replayWrite) throw new Error(`${system.name} has logged writes but cannot replay them`);
-        const status = system.engine.replayWrite(write.operation, JSON.parse(write.input), state, this.workspace);
+        const engine = this.replayerOf(system.name, write.operation);
+        if (!engine?.replayWrite) throw new Error(`${system.name} has logged ${write.operation} writes but no mount of it can replay them`);
+        const status = engine.replayWrite(write.operation, JSON.parse(write.input), state, this.workspace);
         if (status !== write.status) report.diverged++;
       }
       return { state, report };
@@ -240,6 +257,13 @@ export class SystemStates {
     }
   }
 
+  /** the engine of the mount of `name` that serves `operation` (the SOAP endpoint's UpsertCustomer, OData's Customers.update) */
+  private replayerOf(name: string, operation: string): MountedSystem['engine'] | undefined {
+    const mounts = this.byName.get(name) ?? [];
+    const serving = mounts.find((m) => m.engine.replayWrite && m.engine.operations?.some((op) => op.id === operation));
+    return (serving ?? mounts.find((m) => m.engine.replayWrite))?.engine;
+  }
+
   /**
    * Logs an event a state recorded. Nothing waits for it: a write that follows is committed with it or after it,
    * so no acknowledged write can depend on an event the log lacks.
@@ -247,7 +271,7 @@ export class SystemStates {
   private record(system: MountedSystem, event: string, at: number): void {
     if (this.replaying) return;
     // not stored: the state has taken a turn the log cannot replay, so it is rebuilt from the log on next use
-    this.store.logWrite(system.name, { operation: EVENT + event, input: 'null', at, status: 0 })?.catch(() => this.states.delete(system));
+    this.store.logWrite(system.name, { operation: EVENT + event, input: 'null', at, status: 0 })?.catch(() => this.states.delete(system.name));
   }
 }
 

@@ -131,9 +131,11 @@ function create(db: Database.Database, options: DataDirOptions): void {
   })();
 }
 
-/** What each stateful system's log depends on, by system name. */
+/** What each stateful system's log depends on, by system name (a system mounted more than once: all its mounts' together). */
 function fingerprints(systems: readonly MountedSystem[]): Record<string, Record<string, unknown>> {
-  return Object.fromEntries(systems.filter((s) => s.fingerprint !== undefined).map((s) => [s.name, s.fingerprint!]));
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const s of systems) if (s.fingerprint !== undefined) out[s.name] = { ...out[s.name], ...s.fingerprint };
+  return out;
 }
 
 function checkFingerprints(db: Database.Database, file: string, options: DataDirOptions): void {

@@ -41,6 +41,8 @@ export interface PageOptions {
   count?: boolean;
   /** when given, `nextToken` is minted for `next` (skiptoken.ts: requestDigest) */
   digest?: string;
+  /** a change-tracked read's state position, carried by every next page's token (PagePosition.p) */
+  tracking?: number;
 }
 
 export interface Page {
@@ -74,7 +76,10 @@ export function page(source: RowSource, options: PageOptions): Page {
   const out: Page = { rows };
   if (count !== undefined) out.count = count;
   if (more && rows.length > 0 && delivered + rows.length < (options.top ?? Infinity)) {
-    out.next = { k: order.keyOf(rows[rows.length - 1]), n: delivered + rows.length };
+    const k = order.keyOf(rows[rows.length - 1]);
+    const n = delivered + rows.length;
+    const p = options.tracking ?? after?.p;
+    out.next = p === undefined ? { k, n } : { k, n, p };
     if (options.digest !== undefined) out.nextToken = encodeSkipToken(out.next, options.digest);
   }
   return out;

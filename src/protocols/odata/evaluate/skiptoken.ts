@@ -6,7 +6,7 @@
  * page fetches neither shift the page nor cause a row present from the start to be skipped or repeated (an
  * offset would do both).
  *
- * Opaque to clients: base64url of JSON {v, d, n, k}. A token is refused with a clear SkipTokenError when it is
+ * Opaque to clients: base64url of JSON {v, d, n, k, p?}. A token is refused with a clear SkipTokenError when it is
  * not one of ours (not base64url, not JSON, wrong shape or version), too large, or issued for a request whose
  * $filter, $orderby, $select or $search/doSearch (or entity set) differ: following a next link with other options
  * would silently mix two results. Tokens are not secret (a forged one only moves the start of a page), so the
@@ -23,6 +23,11 @@ export interface PagePosition {
   readonly k: readonly RowValue[];
   /** rows delivered so far, after $skip (the next page delivers at most $top − n) */
   readonly n: number;
+  /**
+   * a change-tracked read's (or a delta's) state position, fixed at its first page: the delta link on its last
+   * page starts from there, so that nothing changed while the pages were read is missed
+   */
+  readonly p?: number;
 }
 
 /** The options a token is bound to: the decoded texts as the request carried them (absent: undefined). */
@@ -48,7 +53,9 @@ export function requestDigest(o: DigestedOptions): string {
 
 export function encodeSkipToken(position: PagePosition, digest: string): string {
   const k = position.k.map((v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
-  return Buffer.from(JSON.stringify({ v: VERSION, d: digest, n: position.n, k }), 'utf8').toString('base64url');
+  const data: Record<string, unknown> = { v: VERSION, d: digest, n: position.n, k };
+  if (position.p !== undefined) data.p = position.p;
+  return Buffer.from(JSON.stringify(data), 'utf8').toString('base64url');
 }
 
 /**
@@ -89,5 +96,6 @@ export function decodeSkipToken(token: string, digest: string, order: CompiledOr
     if (typeof v !== want) bad(`the value for ${key.property} is not a ${want}`);
     if (typeof v === 'string' && v.length > MAX_KEY_STRING) bad(`the value for ${key.property} is too long`);
   });
-  return { k: k as RowValue[], n: t.n as number };
+  if (t.p !== undefined && (typeof t.p !== 'number' || !Number.isSafeInteger(t.p) || t.p < 0)) bad('bad change position');
+  return t.p === undefined ? { k: k as RowValue[], n: t.n as number } : { k: k as RowValue[], n: t.n as number, p: t.p as number };
 }

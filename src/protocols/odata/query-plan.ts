@@ -1,0 +1,154 @@
+/**
+ * A read's query options, parsed (query/), typed against the entity set's type and compiled (evaluate/) once per
+ * request, in validateRequest: a 400 that names the problem before any handler runs. The plan then runs over the
+ * set's rows (run()): through an index when the filter pins an indexed property (`InvoiceId eq '…'` reads one
+ * invoice's lines of a million), in key order when the order allows it, with the count cached per (query, state
+ * position) so that walking a large result by next links with $count=true counts once, not once per page.
+ */
+import type { EntitySet, Property } from './model/model.js';
+import type { ODataEntitySetHandler } from './handler.js';
+import {
+  allOf,
+  compileDoSearch,
+  compileFilter,
+  compileOrderBy,
+  compileSearch,
+  compileSelect,
+  decodeSkipToken,
+  page,
+  requestDigest,
+  type CompiledOrder,
+  type CompiledSelect,
+  type Page,
+  type PagePosition,
+  type RowPredicate,
+  type RowSource,
+} from './evaluate/index.js';
+import type { Row, RowValue } from './evaluate/values.js';
+import type { FilterExpr, ODataDialect, ParsedQuery } from './query/index.js';
+
+export interface QueryPlan {
+  set: EntitySet;
+  query: ParsedQuery;
+  /** $filter and $search / doSearch together */
+  filter?: RowPredicate;
+  order: CompiledOrder;
+  select: CompiledSelect;
+  /** binds $skiptoken and $deltatoken to these options */
+  digest: string;
+  /** what the count depends on (set, $filter, $search), for the count cache */
+  countDigest: string;
+  /** the decoded $skiptoken */
+  after?: PagePosition;
+  /** a conjunct `property eq value` on a property the handler may index */
+  pinned?: { property: string; value: RowValue };
+}
+
+/** Compiles the options of a read of `set`; throws QueryTypeError / SkipTokenError (400s). */
+export function planQuery(set: EntitySet, query: ParsedQuery, dialect: ODataDialect): QueryPlan {
+  const type = set.entityType;
+  const filter = query.filter && compileFilter(type, query.filter, { dialect });
+  const search = query.search ? compileSearch(type, query.search) : query.doSearch !== undefined ? compileDoSearch(type, query.doSearch) : undefined;
+  const order = compileOrderBy(type, query.orderby);
+  const select = compileSelect(type, query.select);
+  const text = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v, withoutPositions));
+  const digest = requestDigest({
+    entitySet: set.name,
+    filter: text(query.filter),
+    orderby: text(query.orderby),
+    select: text(query.select),
+    search: text(query.search),
+    doSearch: query.doSearch,
+  });
+  const countDigest = requestDigest({ entitySet: set.name, filter: text(query.filter), search: text(query.search), doSearch: query.doSearch });
+  const plan: QueryPlan = { set, query, filter: allOf(filter, search), order, select, digest, countDigest };
+  if (query.skiptoken !== undefined) plan.after = decodeSkipToken(query.skiptoken, digest, order);
+  if (query.filter) plan.pinned = pinnedEquality(set, query.filter);
+  return plan;
+}
+
+/** positions say where in the text a node was; the same query written with other spacing is the same query */
+function withoutPositions(key: string, value: unknown): unknown {
+  return key === 'pos' ? undefined : value;
+}
+
+/** A top-level conjunct `Property eq literal` (either way round) whose literal is a value of the property. */
+function pinnedEquality(set: EntitySet, expr: FilterExpr): QueryPlan['pinned'] {
+  if (expr.kind === 'and') return pinnedEquality(set, expr.left) ?? pinnedEquality(set, expr.right);
+  if (expr.kind !== 'compare' || expr.op !== 'eq') return undefined;
+  const [prop, lit] = expr.left.kind === 'property' ? [expr.left, expr.right] : [expr.right, expr.left];
+  if (prop.kind !== 'property' || lit.kind !== 'literal') return undefined;
+  const property = set.entityType.property(prop.name);
+  if (!property) return undefined;
+  const value = rowValueOf(property, lit.type, lit.value);
+  return value === undefined ? undefined : { property: property.name, value };
+}
+
+function rowValueOf(p: Property, literalType: string, value: unknown): RowValue | undefined {
+  if (p.type === 'Edm.String' && literalType === 'Edm.String') return value as string;
+  if ((p.type === 'Edm.Int32' || p.type === 'Edm.Int16' || p.type === 'Edm.Int64') && typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  return undefined;
+}
+
+/** counts by state object (a reset or rebuilt state starts afresh), then by query and state position */
+const counts = new WeakMap<object, Map<string, number>>();
+const MAX_CACHED_COUNTS = 256;
+
+export interface RunOptions {
+  pageSize: number;
+  /** $count=true / $inlinecount=allpages */
+  count: boolean;
+  /** the state's change position (the count cache's validity), when the system has one */
+  position?: number;
+  /** the skiptoken carries this too (a change-tracked read: the delta link's position, fixed at the first page) */
+  tracking?: number;
+}
+
+/** One page of the plan over the handler's rows. */
+export function runPlan<S>(plan: QueryPlan, handler: ODataEntitySetHandler<S>, state: S, options: RunOptions): Page {
+  const source = sourceFor(plan, handler, state);
+  const cacheKey = options.position === undefined ? undefined : `${plan.countDigest} ${options.position}`;
+  const cache = cacheKey === undefined ? undefined : cacheOf(state as object);
+  const cached = cacheKey === undefined ? undefined : cache!.get(cacheKey);
+  const result = page(source, {
+    filter: plan.filter,
+    order: plan.order,
+    pageSize: options.pageSize,
+    skip: plan.query.skip,
+    top: plan.query.top,
+    after: plan.after,
+    count: options.count && cached === undefined,
+    digest: plan.digest,
+    tracking: options.tracking,
+  });
+  if (options.count) {
+    if (cached !== undefined) result.count = cached;
+    else if (cacheKey !== undefined && result.count !== undefined) {
+      if (cache!.size >= MAX_CACHED_COUNTS) cache!.clear();
+      cache!.set(cacheKey, result.count);
+    }
+  }
+  return result;
+}
+
+function cacheOf(state: object): Map<string, number> {
+  let cache = counts.get(state);
+  if (!cache) counts.set(state, (cache = new Map()));
+  return cache;
+}
+
+/** The rows to read: the index's candidates when the filter pins an indexed property, else the whole set. */
+function sourceFor<S>(plan: QueryPlan, handler: ODataEntitySetHandler<S>, state: S): RowSource {
+  const all = handler.rows(state);
+  if (!plan.pinned || !handler.equal) return all;
+  const candidates = handler.equal(state, plan.pinned.property, plan.pinned.value);
+  if (candidates === undefined) return all;
+  const keyProperty = plan.set.entityType.key[0];
+  const rows = [...candidates];
+  return Object.assign(rows, {
+    scanFrom(afterKey: RowValue | undefined): Iterable<Row> {
+      if (afterKey === undefined || afterKey === null) return rows;
+      return rows.filter((r) => (r[keyProperty] as string | number) > (afterKey as string | number));
+    },
+  });
+}
