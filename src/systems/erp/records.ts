@@ -1,6 +1,6 @@
 /**
  * The ERP's records as its read API hands them out (ErpState), shared by both faces of the one ERP: SOAP's views
- * (views.ts) and OData's entity sets (next issue) read these, never the seeded columns or the overlays directly.
+ * (views.ts) and OData's entity sets (odata-sets.ts) read these, never the seeded columns or the overlays directly.
  *
  * Every record is plain, immutable data: money in integer cents, dates (xsd:date) as YYYY-MM-DD, instants as epoch
  * milliseconds. Each carries `changedAt` (the last change, for delta links) and `version` (1 when seeded or created,
@@ -65,6 +65,7 @@ export interface SalesOrderRecord {
   readonly currencyCode: CurrencyCode;
   readonly netCents: number;
   readonly cancellationReason: string | null;
+  /** 1 .. 100 lines (seeded and SOAP-created orders); none for an order created through OData (netCents given) */
   readonly lines: readonly LineRecord[];
   /** the invoice that billed it (seeded orders), else null */
   readonly invoiceId: string | null;

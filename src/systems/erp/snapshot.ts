@@ -1,15 +1,19 @@
 /**
  * The ERP's state as bytes for the store's snapshots, and back. Only the overlays are kept (written customers,
- * created and changed sales orders, the document counters and the revision), as JSON: the seeded base is rebuilt
- * from (seed, sizes), never written to disk. The snapshot names its format, the seed and the sizes; restoring
- * refuses bytes that are not an ERP snapshot or were taken with another seed or other sizes (ids and the base
- * derive from them), as a log replays only against the same.
+ * created and changed sales orders, the tombstones of deleted ones, the change log, the document counters and the
+ * revision), as JSON: the seeded base is rebuilt from (seed, sizes), never written to disk. The snapshot names its
+ * format, the seed and the sizes; restoring refuses bytes that are not an ERP snapshot or were taken with another
+ * seed or other sizes (ids and the base derive from them), as a log replays only against the same.
+ *
+ * Format version 2 added the tombstones and the change log (issue #12, the OData face). A version 1 snapshot is
+ * refused rather than read with an empty change log: its customers were not bumped when their open order value
+ * changed, and delta links issued before it would silently miss changes.
  */
 import type { ErpSizes } from './seed.js';
 import { ErpState, type ErpOverlays, type ErpStateOptions } from './state.js';
 
 const FORMAT = 'understudy-erp-snapshot';
-const VERSION = 1;
+const VERSION = 2;
 
 interface SnapshotData extends ErpOverlays {
   format: string;
@@ -42,6 +46,7 @@ export function restoreErp(bytes: Buffer, options: ErpStateOptions): ErpState {
   if (differences.length) throw new Error(`erp snapshot: taken with other options: ${differences.join(', ')}`);
   try {
     if (!Array.isArray(data.customers) || !Array.isArray(data.salesOrders)) throw new Error('no overlays');
+    // the tombstones and the change log are checked as they load (ErpState.loadOverlays)
     const state = new ErpState(options);
     state.loadOverlays(data);
     return state;
