@@ -46,7 +46,14 @@ export interface ErpConfig {
   invoiceLines: number;
   /** wsse: every SOAP operation needs a WS-Security UsernameToken of one of auth.users */
   auth: 'none' | 'wsse';
+  /** which OData versions require the SAP CSRF token on writes (X-CSRF-Token: Fetch, then echo it) */
+  csrf: 'v2' | 'v4' | 'both' | 'none';
+  /** OData server-driven paging: rows per page, 1..2000 (Salesforce Connect refuses larger pages) */
+  odataPageSize: number;
 }
+
+/** Salesforce Connect refuses server-driven pages larger than this (SALESFORCE.md §3) */
+export const MAX_ODATA_PAGE_SIZE = 2000;
 
 export interface OutboundConfig {
   /** the receiver for Salesforce Outbound Messages at /sfdc/outbound */
@@ -133,7 +140,7 @@ export const DEFAULTS: ServerConfig = {
     wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 },
     payments: { enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 24 * 3_600_000, maxAmount: 99_999_999 },
     alerts: { enabled: true },
-    erp: { enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none' },
+    erp: { enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none', csrf: 'v2', odataPageSize: 1000 },
     outbound: { enabled: true },
   },
   auth: { users: [] },
@@ -442,9 +449,6 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
   const f = file ?? {};
   const warnings: string[] = [];
   for (const key of NOT_YET) if (f[key] !== undefined) warnings.push(`"${key}" is not implemented in this version and is ignored`);
-  for (const key of ['csrf', 'odataPageSize'] as const) {
-    if (f.systems?.erp?.[key] !== undefined) warnings.push(`systems.erp.${key} belongs to the ERP's OData service, which is not built yet, and is ignored`);
-  }
   for (const key of AUTH_NOT_YET) if ((f.auth as Record<string, unknown> | undefined)?.[key] !== undefined) warnings.push(`auth.${key} arrives with OAuth and is ignored in this version`);
   const erp = f.systems?.erp ?? {};
   const erpDefaults = DEFAULTS.systems.erp;
@@ -495,6 +499,8 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         invoices: erp.invoices ?? erpDefaults.invoices,
         invoiceLines: erp.invoiceLines ?? erpDefaults.invoiceLines,
         auth: erp.auth ?? erpDefaults.auth,
+        csrf: (erp.csrf as ErpConfig['csrf'] | undefined) ?? erpDefaults.csrf,
+        odataPageSize: erp.odataPageSize ?? erpDefaults.odataPageSize,
       },
       outbound: { enabled: f.systems?.outbound?.enabled ?? DEFAULTS.systems.outbound.enabled },
     },
@@ -539,6 +545,9 @@ function checkConfig(c: ServerConfig): void {
   const erp = c.systems.erp;
   if (erp.invoiceLines < erp.invoices) problems.push(`systems.erp.invoiceLines (${erp.invoiceLines}) must be at least systems.erp.invoices (${erp.invoices}): every invoice has a line`);
   if (erp.enabled && erp.auth === 'wsse' && c.auth.users.length === 0) problems.push('systems.erp.auth is wsse, but auth.users names no user to accept');
+  if (!Number.isInteger(erp.odataPageSize) || erp.odataPageSize < 1 || erp.odataPageSize > MAX_ODATA_PAGE_SIZE) {
+    problems.push(`systems.erp.odataPageSize ${erp.odataPageSize} must be an integer from 1 to ${MAX_ODATA_PAGE_SIZE}: Salesforce Connect refuses server-driven pages of more than 2,000 rows`);
+  }
   const names = c.auth.users.map((u) => u.username);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
   if (twice.length) problems.push(`auth.users names ${[...new Set(twice)].join(', ')} more than once`);

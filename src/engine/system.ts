@@ -62,6 +62,11 @@ export interface ProtocolEngine {
    */
   soapFault?(exchange: Exchange, code: string, text: string, detail?: string): Reply;
   /**
+   * Chaos `csrfExpiry`: the CSRF token issued to the exchange's workspace stops being valid. False when this
+   * service checks no CSRF tokens. Only OData engines have it.
+   */
+  expireCsrfTokens?(exchange: Exchange): boolean;
+  /**
    * an error in this protocol's shape (problem+json, SOAP fault, OData error) for engine-level refusals; given the
    * exchange when there is one (a SOAP fault is written in the request's SOAP version)
    */

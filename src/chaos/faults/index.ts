@@ -1,6 +1,8 @@
 /** The fault kinds by name. A new kind is one file in this folder and one line here. */
+import { csrfExpiry } from './csrf-expiry.js';
 import { drift } from './drift.js';
 import { empty } from './empty.js';
+import { etagConflict } from './etag-conflict.js';
 import { failFirst, succeedFirst } from './fail-first.js';
 import type { FaultKind } from './fault.js';
 import { latency } from './latency.js';
@@ -16,12 +18,10 @@ import { timeout } from './timeout.js';
 import { truncate } from './truncate.js';
 
 export const FAULT_KINDS: ReadonlyMap<string, FaultKind> = new Map(
-  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck, soapFault].map((k) => [k.kind, k]),
+  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck, soapFault, etagConflict, csrfExpiry].map((k) => [k.kind, k]),
 );
 
 /** kinds the product documents that arrive with their protocols */
 export const LATER_KINDS: Record<string, string> = {
   tokenExpiry: 'arrives with OAuth',
-  csrfExpiry: 'arrives with the OData engine',
-  etagConflict: 'arrives with the OData engine',
 };
