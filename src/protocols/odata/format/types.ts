@@ -21,6 +21,11 @@ export interface EntityOut {
   key: RowValue;
   /** the ETag as a header value (W/"3"), when the set has ETags */
   etag?: string;
+  /**
+   * Atom only: the entry's <updated> (ISO 8601), e.g. the row's ChangedAt; absent: the feed's `updated`. (An Atom
+   * entry must have one; the other formats have no such member.)
+   */
+  updated?: string;
 }
 
 export interface FeedOut {
