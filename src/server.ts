@@ -21,7 +21,8 @@ import { mountCustomContract, mountRestSystem, parseContractOption } from './pro
 import type { RestSystemDefinition } from './protocols/rest/handler.js';
 import { mountSoapSystem } from './protocols/soap/mount.js';
 import { createAlertsSystem } from './systems/alerts/index.js';
-import { createErpSystem } from './systems/erp/index.js';
+import { createErpSystem, ERP_ODATA_MOUNTS, erpMetadata, erpODataDefinition, erpStateLifecycle, loadErpModel } from './systems/erp/index.js';
+import { mountODataSystem, type SharedState } from './protocols/odata/mount.js';
 import { createOutboundSystem } from './systems/outbound/index.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
@@ -106,16 +107,33 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     await builtIn(createPaymentsSystem({ captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount, maxObjects }), 'the payment gateway', 'payments');
   }
   if (alerts.enabled) await builtIn(createAlertsSystem(), 'the alert sinks', 'alerts');
-  const soap = (system: MountedSystem, name: string, key: string) => {
+  const mounted = (system: MountedSystem, name: string, key: string) => {
     systems.push(system);
     origin.set(system, name);
     disable.set(system, `disable ${name} (systems.${key}.enabled: false in a config file)`);
   };
   if (erp.enabled) {
     const { customers, invoices, invoiceLines } = erp;
-    soap(mountSoapSystem(createErpSystem({ customers, invoices, invoiceLines, maxObjects }), { auth: erp.auth, users: options.auth?.users }), 'the ERP', 'erp');
+    const sizes = { customers, invoices, invoiceLines, maxObjects };
+    mounted(mountSoapSystem(createErpSystem(sizes), { auth: erp.auth, users: options.auth?.users }), 'the ERP', 'erp');
+    // its OData faces over the same state (the workspace keeps one state per system name)
+    const lifecycle = erpStateLifecycle(sizes) as SharedState;
+    const model = loadErpModel();
+    for (const dialect of ['v4', 'v2'] as const) {
+      const odata = mountODataSystem(erpODataDefinition, lifecycle, {
+        dialect,
+        mount: ERP_ODATA_MOUNTS[dialect],
+        model,
+        metadata: erpMetadata(dialect),
+        pageSize: erp.odataPageSize,
+        csrf: erp.csrf === 'both' || erp.csrf === dialect,
+        seed: options.seed ?? DEFAULTS.seed,
+        maxBodyBytes: options.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes,
+      });
+      mounted(odata, `the ERP's OData ${dialect === 'v4' ? '4.0' : '2.0'} service`, 'erp');
+    }
   }
-  if (outbound.enabled) soap(mountSoapSystem(createOutboundSystem({ maxObjects })), 'the Outbound Message receiver', 'outbound');
+  if (outbound.enabled) mounted(mountSoapSystem(createOutboundSystem({ maxObjects })), 'the Outbound Message receiver', 'outbound');
   for (const contract of options.contracts ?? []) {
     const system = await mountCustomContract(contract, { validate: validateContracts });
     origin.set(system, parseContractOption(contract).file);

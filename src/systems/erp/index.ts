@@ -1,7 +1,8 @@
 /**
  * The fake ERP (issue #11): a SAP-like order-to-cash system — customers, products, sales orders, invoices and a
- * million invoice lines — as the SOAP engine mounts it at /erp/soap from contracts/erp.wsdl. The same ErpState is
- * what the OData face (issue #12) reads and writes: one ERP, two protocols. Everything domain-specific lives in
+ * million invoice lines — as the SOAP engine mounts it at /erp/soap from contracts/erp.wsdl, and as OData 4.0 and
+ * 2.0 services at /erp/odata/v4 and /erp/odata/v2 from contracts/erp.csdl.xml (issue #12; odata-sets.ts). One
+ * ErpState behind all three: what one face writes, the others read. Everything domain-specific lives in
  * the files this one imports; this file validates the options and wires them together.
  */
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,8 @@ import { ErpState, type ErpStateOptions } from './state.js';
 export { ErpState, type CustomerFields, type SalesOrderFields } from './state.js';
 export type * from './records.js';
 export { ERP_FAULT_CODES, type ErpFaultCode } from './faults.js';
+export { erpODataDefinition } from './odata-sets.js';
+export { loadErpModel, erpMetadata } from './odata-model.js';
 
 export interface ErpOptions {
   /** systems.erp.customers: seeded customers (default 500) */
@@ -52,9 +55,27 @@ const handlers: Record<string, SoapHandler<ErpState>> = {
   ListInvoices: listInvoices,
 };
 
-export function createErpSystem(options: Partial<ErpOptions> = {}): SoapSystemDefinition<ErpState> {
+/** How the one ERP state is made and kept: the same for its SOAP endpoint and both OData services. */
+export interface ErpStateLifecycle {
+  createState(options: StateOptions): ErpState;
+  snapshotState(state: ErpState): Buffer;
+  restoreState(snapshot: Buffer, options: StateOptions): ErpState;
+  /** what the state depends on besides the seed: a stored log replays only against the same seeded data */
+  stateOptions: Record<string, unknown>;
+}
+
+export function erpStateLifecycle(options: Partial<ErpOptions> = {}): ErpStateLifecycle {
   const sizes = checkOptions(options);
   const stateOptions = (state: StateOptions): ErpStateOptions => ({ ...state, ...sizes, maxObjects: options.maxObjects });
+  return {
+    createState: (state) => new ErpState(stateOptions(state)),
+    snapshotState: snapshotErp,
+    restoreState: (snapshot, state) => restoreErp(snapshot, stateOptions(state)),
+    stateOptions: { ...sizes },
+  };
+}
+
+export function createErpSystem(options: Partial<ErpOptions> = {}): SoapSystemDefinition<ErpState> {
   return {
     name: 'erp',
     mount: '/erp/soap',
@@ -63,13 +84,12 @@ export function createErpSystem(options: Partial<ErpOptions> = {}): SoapSystemDe
     writes: ['UpsertCustomer', 'CreateSalesOrder', 'CancelSalesOrder'],
     keys: { CreateSalesOrder: 'ExternalOrderNumber', UpsertCustomer: 'ExternalId' },
     faultElement: 'ErpFault',
-    createState: (state) => new ErpState(stateOptions(state)),
-    snapshotState: snapshotErp,
-    restoreState: (snapshot, state) => restoreErp(snapshot, stateOptions(state)),
-    // a log replays only against the same seeded data
-    stateOptions: { ...sizes },
+    ...erpStateLifecycle(options),
   };
 }
+
+/** the service roots of the ERP's OData faces */
+export const ERP_ODATA_MOUNTS = { v4: '/erp/odata/v4', v2: '/erp/odata/v2' } as const;
 
 /** The sizes with defaults applied; throws on anything out of range (at start-up, not on some request). */
 function checkOptions(options: Partial<ErpOptions>): { customers: number; invoices: number; invoiceLines: number } {

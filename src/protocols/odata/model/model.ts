@@ -135,6 +135,8 @@ export function valueProblem(p: Property, value: unknown): string | undefined {
     case 'Edm.String':
     case 'Edm.Guid':
       if (typeof value !== 'string') return `${p.name} must be a string`;
+      // the same ERP answers over SOAP and Atom, whose XML 1.0 cannot carry these
+      if (XML_FORBIDDEN.test(value)) return `${p.name} contains a control character (other than tab, line feed and carriage return), which this system cannot store`;
       if (p.type === 'Edm.Guid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return `${p.name} must be a GUID`;
       // MaxLength counts characters (code points), not UTF-16 units
       if (p.maxLength !== undefined && [...value].length > p.maxLength) return `${p.name} is longer than ${p.maxLength} characters`;
@@ -165,6 +167,9 @@ export function valueProblem(p: Property, value: unknown): string | undefined {
     }
   }
 }
+
+/** characters XML 1.0 cannot carry: C0 controls other than tab, LF and CR; U+FFFE and U+FFFF; lone surrogates */
+const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function decimalProblem(p: Property, value: unknown): string | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${p.name} must be a number`;
