@@ -17,7 +17,7 @@ import { loadCsdlFile } from '../../protocols/odata/model/csdl-reader.js';
 import { edmxV2 } from '../../protocols/odata/model/edmx-v2.js';
 import type { Model } from '../../protocols/odata/model/model.js';
 import { amount, isoDateTime } from './ids.js';
-import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderRecord } from './records.js';
+import type { CustomerRecord, InvoiceLineRecord, InvoiceRecord, Product, SalesOrderHeader, SalesOrderRecord } from './records.js';
 import type { ErpState } from './state.js';
 import { customerView, invoiceSummaryView, salesOrderFields } from './views.js';
 
@@ -67,11 +67,14 @@ export function productRow(p: Product): Row {
   return { ProductId: p.id, Description: p.description, UnitPrice: amount(p.unitPriceCents) };
 }
 
-/** SOAP's sales order without its lines, with their count and the invoice that billed it */
-export function salesOrderRow(o: SalesOrderRecord): Row {
+/**
+ * SOAP's sales order without its lines, with their count and the invoice that billed it; from the order or from
+ * its header (ErpState.salesOrderHeaders: a listing that computes no seeded line)
+ */
+export function salesOrderRow(o: SalesOrderRecord | SalesOrderHeader): Row {
   // in the CSDL's order (the order rows are serialised in): the timestamps last
   const { CreatedAt, ChangedAt, ...head } = salesOrderFields(o);
-  return { ...head, LineCount: o.lines.length, InvoiceId: o.invoiceId, CreatedAt, ChangedAt };
+  return { ...head, LineCount: 'lineCount' in o ? o.lineCount : o.lines.length, InvoiceId: o.invoiceId, CreatedAt, ChangedAt };
 }
 
 /** SOAP's InvoiceSummary, with when it last changed */

@@ -7,11 +7,14 @@
  * written — customer exists and is not blocked, every product exists, the customer's credit limit holds — so a
  * refused order consumes nothing (not even an order number). CancelSalesOrder is the compensating action: it
  * releases the order's value from the customer's open orders; cancelling a cancelled order is a harmless repeat.
+ *
+ * The credit check (creditLimitRefusal) is shared with the OData face's SalesOrders (odata-writes.ts), so an order
+ * is refused for credit by the same rule and in the same words whichever protocol creates it.
  */
 import type { SoapHandler, SoapResult } from '../../protocols/soap/handler.js';
 import { clientFault, fault, missingFields } from './faults.js';
 import { dayOfMs, formatCents, isoDate } from './ids.js';
-import type { LineRecord, SalesOrderRecord } from './records.js';
+import type { CustomerRecord, LineRecord, SalesOrderRecord } from './records.js';
 import type { ErpState } from './state.js';
 import { salesOrderView } from './views.js';
 
@@ -27,6 +30,22 @@ function sameContent(order: SalesOrderRecord, customerId: string, requested: str
     order.requestedDeliveryDate === requested &&
     order.lines.length === lines.length &&
     order.lines.every((l, i) => l.productId === lines[i].ProductId && l.quantity === lines[i].Quantity)
+  );
+}
+
+/**
+ * Why an order worth `valueCents` would break the customer's credit limit, or undefined when it does not: the
+ * customer's open orders (less `countedCents`, the order's own value already among them when its amount changes)
+ * plus the order may not exceed the limit. No limit (null): never refused.
+ */
+export function creditLimitRefusal(state: ErpState, customer: CustomerRecord, valueCents: number, countedCents = 0): string | undefined {
+  if (customer.creditLimitCents === null) return undefined;
+  const open = state.openOrderValueCents(customer.id) - countedCents;
+  if (open + valueCents <= customer.creditLimitCents) return undefined;
+  const c = customer.currencyCode;
+  return (
+    `Order value ${formatCents(valueCents)} ${c} would take customer ${customer.id}'s open orders from ${formatCents(open)} ${c} to ` +
+    `${formatCents(open + valueCents)} ${c}, above its credit limit of ${formatCents(customer.creditLimitCents)} ${c}`
   );
 }
 
@@ -84,17 +103,8 @@ export const createSalesOrder: SoapHandler<ErpState> = (req, state) => {
   }
 
   const value = orderLines.reduce((sum, l) => sum + l.netCents, 0);
-  if (customer.creditLimitCents !== null) {
-    const open = state.openOrderValueCents(customer.id);
-    if (open + value > customer.creditLimitCents) {
-      const c = customer.currencyCode;
-      return fault(
-        'CREDIT_LIMIT_EXCEEDED',
-        `Order value ${formatCents(value)} ${c} would take customer ${customer.id}'s open orders from ${formatCents(open)} ${c} to ` +
-          `${formatCents(open + value)} ${c}, above its credit limit of ${formatCents(customer.creditLimitCents)} ${c}`,
-      );
-    }
-  }
+  const overCredit = creditLimitRefusal(state, customer, value);
+  if (overCredit) return fault('CREDIT_LIMIT_EXCEEDED', overCredit);
 
   const order = state.createSalesOrder({
     externalOrderNumber,

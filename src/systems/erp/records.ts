@@ -74,6 +74,12 @@ export interface SalesOrderRecord {
   readonly version: number;
 }
 
+/**
+ * A sales order without its lines, with their count: what a listing needs (OData's SalesOrders rows). Reading one
+ * costs no line: a seeded order's lines are computed only when the order itself is read.
+ */
+export type SalesOrderHeader = Omit<SalesOrderRecord, 'lines'> & { readonly lineCount: number };
+
 /** An invoice without its lines (they are read by range: ErpState.invoiceLines). Seeded, never written. */
 export interface InvoiceRecord {
   /** position in id order (0 .. invoiceCount-1) */

@@ -10,7 +10,8 @@
  *   customerCount(), customers(afterId?), customer(id), customerByExternalId(externalId), openOrderValueCents(id),
  *   customerDocuments(id)
  *   products, product(id)
- *   salesOrderCount(), salesOrders(afterId?), salesOrder(id), salesOrderByExternalNumber(number)
+ *   salesOrderCount(), salesOrders(afterId?), salesOrder(id), salesOrderByExternalNumber(number),
+ *   salesOrderHeaders(afterId?), customerSalesOrderHeaders(customerId) — orders without their lines, for listings
  *   invoiceCount, invoiceAt(index), invoice(id), invoiceIndexOf(id), customerInvoiceIndexes(customerId)
  *   invoiceLineCount, invoiceLineAt(globalIndex), invoiceLines(invoiceIndex)
  *   revision — +1 per write: the change position of OData's delta links
@@ -53,6 +54,7 @@ import {
   type InvoiceRecord,
   type LineRecord,
   type Product,
+  type SalesOrderHeader,
   type SalesOrderRecord,
 } from './records.js';
 import { erpBase, hashOf, invoiceOfLine, lineProductIndex, lineQuantity, lineStartOf, MAX_ORDER_LINES, type ErpBase, type ErpSizes } from './seed.js';
@@ -148,6 +150,12 @@ class ChangeLog {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** a written order without its lines */
+function headerOf(o: SalesOrderRecord): SalesOrderHeader {
+  const { lines, ...fields } = o;
+  return { ...fields, lineCount: lines.length };
+}
 
 /** what an order adds to its customer's open order value */
 const openCents = (o: SalesOrderRecord): number => (o.status === 'OPEN' ? o.netCents : 0);
@@ -348,6 +356,40 @@ export class ErpState {
     }
   }
 
+  /**
+   * sales orders without their lines, in id order after `afterId`: a listing of the seeded orders computes none of
+   * their (up to 100) lines, which reading the orders themselves would
+   */
+  *salesOrderHeaders(afterId?: string): IterableIterator<SalesOrderHeader> {
+    const from = afterId === undefined ? SALES_ORDER_BASE : Math.max(SALES_ORDER_BASE, (documentNumber(afterId) ?? Infinity) + 1);
+    for (let n = from; n < this.nextOrder; n++) {
+      const header = this.headerByNumber(n);
+      if (header) yield header;
+    }
+  }
+
+  /** the customer's sales orders without their lines, in id order: its seeded ones (its invoices'), then its created ones */
+  customerSalesOrderHeaders(customerId: string): SalesOrderHeader[] {
+    const out: SalesOrderHeader[] = [];
+    for (const i of this.customerInvoiceIndexes(customerId)) {
+      const header = this.headerByNumber(SALES_ORDER_BASE + i);
+      if (header) out.push(header);
+    }
+    if (this.createdOrderCount.has(documentNumber(customerId) ?? -1)) {
+      const created = [...this.orderOverlay.values()].filter((o) => o.number >= this.firstCreatedOrder && o.customerId === customerId);
+      for (const o of created.sort((a, b) => a.number - b.number)) out.push(headerOf(o));
+    }
+    return out;
+  }
+
+  private headerByNumber(n: number): SalesOrderHeader | undefined {
+    if (this.deletedOrders.has(n)) return undefined;
+    const written = this.orderOverlay.get(n);
+    if (written) return headerOf(written);
+    if (n >= SALES_ORDER_BASE && n < this.firstCreatedOrder) return this.seededOrderHeader(n - SALES_ORDER_BASE);
+    return undefined;
+  }
+
   createSalesOrder(fields: SalesOrderFields): SalesOrderRecord {
     if (fields.externalOrderNumber !== null && this.orderByExternalNumber.has(fields.externalOrderNumber)) {
       throw new Error(`erp: external order number ${fields.externalOrderNumber} is taken`);
@@ -419,6 +461,17 @@ export class ErpState {
 
   /** the seeded order billed by invoice i, or undefined when that invoice bills none */
   private seededOrder(invoice: number): SalesOrderRecord | undefined {
+    const header = this.seededOrderHeader(invoice);
+    if (!header) return undefined;
+    const start = lineStartOf(this.sizes, invoice);
+    const lines: LineRecord[] = [];
+    for (let k = 0; k < header.lineCount; k++) lines.push(this.lineRecord(start + k, k));
+    const { lineCount: _, ...fields } = header;
+    return Object.freeze({ ...fields, lines: Object.freeze(lines) });
+  }
+
+  /** the seeded order of invoice i without its lines (they are the invoice's) */
+  private seededOrderHeader(invoice: number): SalesOrderHeader | undefined {
     const start = lineStartOf(this.sizes, invoice);
     const count = lineStartOf(this.sizes, invoice + 1) - start;
     if (count < 1 || count > MAX_ORDER_LINES) return undefined;
@@ -427,9 +480,7 @@ export class ErpState {
     const invoiceDay = base.invoiceDay[invoice];
     const orderDay = invoiceDay - (h % 10);
     const requested = (h >>> 4) % 3 === 0 ? null : orderDay + ((h >>> 6) % (invoiceDay - orderDay + 1));
-    const lines: LineRecord[] = [];
-    for (let k = 0; k < count; k++) lines.push(this.lineRecord(start + k, k));
-    return Object.freeze({
+    return {
       id: salesOrderId(SALES_ORDER_BASE + invoice),
       number: SALES_ORDER_BASE + invoice,
       externalOrderNumber: null,
@@ -440,13 +491,13 @@ export class ErpState {
       currencyCode: base.customers[base.invoiceCustomer[invoice]].currencyCode,
       netCents: base.invoiceNetCents[invoice],
       cancellationReason: null,
-      lines: Object.freeze(lines),
+      lineCount: count,
       invoiceId: invoiceId(invoice),
       // entered during the working day, changed when invoiced
       createdAt: msOfDay(orderDay) + 8 * HOUR_MS + ((h >>> 10) % 32_400) * 1000,
       changedAt: msOfDay(invoiceDay) + 18 * HOUR_MS,
       version: 1,
-    });
+    };
   }
 
   // ---- invoices and their lines (seeded, read-only) ------------------------------------------------------------

@@ -36,7 +36,7 @@ function lineView(l: LineRecord): Record<string, unknown> {
 }
 
 /** a sales order's own fields, without its lines: shared with the OData face's SalesOrders rows */
-export function salesOrderFields(o: SalesOrderRecord): Record<string, string | number | null> {
+export function salesOrderFields(o: Omit<SalesOrderRecord, 'lines'>): Record<string, string | number | null> {
   return {
     SalesOrderId: o.id,
     ExternalOrderNumber: o.externalOrderNumber,
