@@ -58,6 +58,13 @@ describe('understudy CLI', () => {
     const publicHost = await finished(cli(['serve', '--host', '0.0.0.0', '--port', '0']));
     expect(publicHost.code).toBe(2);
     expect(publicHost.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without an admin token/);
+
+    // a page size Salesforce Connect would refuse: exit 2, naming the key
+    const pages = join(dir, 'pages.yaml');
+    writeFileSync(pages, 'systems:\n  erp: { odataPageSize: 5000 }\n');
+    const tooLarge = await finished(cli(['serve', '--config', pages, '--port', '0']));
+    expect(tooLarge.code).toBe(2);
+    expect(tooLarge.stderr).toContain('systems.erp.odataPageSize 5000 must be an integer from 1 to 2000');
   });
 
   it('names the variable or flag behind a bad value, and refuses unknown UNDERSTUDY_* variables', async () => {

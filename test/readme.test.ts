@@ -57,6 +57,8 @@ describe('README', () => {
     const health = await call(`${s.url}/__admin/health`, { headers: { authorization: `Bearer ${token}` } });
     expect(health.body.systems.map((x: { name: string; mount: string }) => `${x.name} ${x.mount}`)).toEqual([
       'outbound /sfdc/outbound',
+      'erp /erp/odata/v4',
+      'erp /erp/odata/v2',
       'payments /payments/v1',
       'erp /erp/soap',
       'wms /wms/v1',

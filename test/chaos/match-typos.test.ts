@@ -44,7 +44,7 @@ describe('PUT /__admin/chaos refuses match values that name nothing mounted', ()
       ['{ operation: getInventory, method: POST }', 'rules.0.match.method', /^getInventory takes GET, HEAD, not POST$/],
       ['{ path: "/wms/v1/inventroy/{sku}" }', 'rules.0.match.path', /^no mounted route matches \/wms\/v1\/inventroy\/\{sku\} \(did you mean \/wms\/v1\/inventory\/\{sku\}\?\)$/],
       ['{ system: wms, path: /wms/v1/reservation }', 'rules.0.match.path', /^no route of wms matches \/wms\/v1\/reservation \(did you mean \/wms\/v1\/reservations\?\)$/],
-      ['{ path: "/crm/**" }', 'rules.0.match.path', /^no mounted route matches \/crm\/\*\*; mounts: \/wms\/v1 \(wms\), \/payments\/v1 \(payments\), \/alerts \(alerts\), \/erp\/soap \(erp\), \/sfdc\/outbound \(outbound\), \/vendor \(vendor\)$/],
+      ['{ path: "/crm/**" }', 'rules.0.match.path', /^no mounted route matches \/crm\/\*\*; mounts: \/wms\/v1 \(wms\), \/payments\/v1 \(payments\), \/alerts \(alerts\), \/erp\/soap \(erp\), \/erp\/odata\/v4 \(erp\), \/erp\/odata\/v2 \(erp\), \/sfdc\/outbound \(outbound\), \/vendor \(vendor\)$/],
       ['{ system: vendor, path: /wms/v1/items }', 'rules.0.match.path', /^\/wms\/v1\/items is a route of wms, not of vendor$/],
       ['{ method: DELETE, path: /wms/v1/inventory/SKU-1 }', 'rules.0.match.path', /is served only by GET getInventory, which the rule's method excludes/],
     ];

@@ -109,23 +109,18 @@ describe('config file', () => {
   });
 
   it('accepts the documented keys of later capabilities and says they are ignored', () => {
-    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\nsystems:\n  erp: { enabled: true, csrf: v2, odataPageSize: 500 }\ntls: { cert: a.crt }\n');
+    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\ntls: { cert: a.crt }\n');
     const config = resolveConfig(readConfigFile(path), {});
-    expect(config.warnings).toEqual([
-      '"tls" is not implemented in this version and is ignored',
-      "systems.erp.csrf belongs to the ERP's OData service, which is not built yet, and is ignored",
-      "systems.erp.odataPageSize belongs to the ERP's OData service, which is not built yet, and is ignored",
-      'auth.tokenTtl arrives with OAuth and is ignored in this version',
-    ]);
+    expect(config.warnings).toEqual(['"tls" is not implemented in this version and is ignored', 'auth.tokenTtl arrives with OAuth and is ignored in this version']);
   });
 
   it('reads the ERP settings and WS-Security users, and refuses bad ones with the line', () => {
-    const path = file('erp.yaml', 'systems:\n  erp: { customers: 20, invoices: 50, invoiceLines: 500, auth: wsse }\n  outbound: { enabled: false }\nauth:\n  users: [ { username: legacy, password: s3cret } ]\n');
+    const path = file('erp.yaml', 'systems:\n  erp: { customers: 20, invoices: 50, invoiceLines: 500, auth: wsse, csrf: both, odataPageSize: 500 }\n  outbound: { enabled: false }\nauth:\n  users: [ { username: legacy, password: s3cret } ]\n');
     const config = resolveConfig(readConfigFile(path), {});
-    expect(config.systems.erp).toEqual({ enabled: true, customers: 20, invoices: 50, invoiceLines: 500, auth: 'wsse' });
+    expect(config.systems.erp).toEqual({ enabled: true, customers: 20, invoices: 50, invoiceLines: 500, auth: 'wsse', csrf: 'both', odataPageSize: 500 });
     expect(config.systems.outbound).toEqual({ enabled: false });
     expect(config.auth.users).toEqual([{ username: 'legacy', password: 's3cret' }]);
-    expect(resolveConfig(undefined, {}).systems.erp).toEqual({ enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none' });
+    expect(resolveConfig(undefined, {}).systems.erp).toEqual({ enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none', csrf: 'v2', odataPageSize: 1000 });
     for (const [setting, field] of [
       ['customers: 0', 'customers'],
       ['invoiceLines: many', 'invoiceLines'],
@@ -138,6 +133,9 @@ describe('config file', () => {
     }
     // wsse needs someone to accept; fewer lines than invoices cannot give every invoice a line
     expect(() => resolveConfig(readConfigFile(file('nobody.yaml', 'systems:\n  erp: { auth: wsse }\n')), {})).toThrow(/auth\.users names no user/);
+    // Salesforce Connect refuses server-driven pages above 2,000 rows: the server does not start with one
+    expect(() => resolveConfig(readConfigFile(file('page.yaml', 'systems:\n  erp: { odataPageSize: 2001 }\n')), {})).toThrow(/systems\.erp\.odataPageSize 2001 must be an integer from 1 to 2000/);
+    expect(resolveConfig(readConfigFile(file('page2.yaml', 'systems:\n  erp: { odataPageSize: 2000 }\n')), {}).systems.erp.odataPageSize).toBe(2000);
     expect(() => resolveConfig(readConfigFile(file('lines.yaml', 'systems:\n  erp: { invoices: 100, invoiceLines: 99 }\n')), {})).toThrow(/invoiceLines \(99\) must be at least systems\.erp\.invoices/);
     expect(() => resolveConfig(readConfigFile(file('twice.yaml', 'auth:\n  users: [ { username: a, password: x }, { username: a, password: y } ]\n')), {})).toThrow(/names a more than once/);
   });

@@ -36,13 +36,13 @@ export class ResourceError extends Error {
 /** `path` is the part after the service root, percent-encoded as the client sent it. */
 export function parseResourcePath(path: string, model: Model, dialect: ODataDialect): Resource {
   if (path === '' || path === '/') return { kind: 'service' };
-  let decoded: string;
+  // split before decoding: an encoded slash (%2F) inside a key is part of the key, not a path separator
+  let segments: string[];
   try {
-    decoded = decodeURIComponent(path);
+    segments = path.slice(1).split('/').map((s) => decodeURIComponent(s));
   } catch {
     throw new ResourceError(400, 'The resource path has malformed percent-encoding.');
   }
-  const segments = decoded.slice(1).split('/');
   if (segments[segments.length - 1] === '') segments.pop(); // a trailing slash
   const first = segments[0];
   if (first === '$metadata' && segments.length === 1) return { kind: 'metadata' };
