@@ -20,17 +20,16 @@ import type { OperationInfo, ProtocolEngine, Resolution } from '../../engine/sys
 import { CSRF_HEADER, CsrfTokens } from './csrf.js';
 import { DeltaGoneError } from './delta-token.js';
 import { QueryTypeError, SkipTokenError } from './evaluate/errors.js';
-import type { ODataSystemDefinition } from './handler.js';
+import type { ODataSystemDefinition, WriteValues } from './handler.js';
 import type { Model } from './model/model.js';
 import { acceptFormat, FormatError, formatOption, type ResponseFormat } from './negotiate.js';
-import { planQuery } from './query-plan.js';
+import { planQuery, type QueryPlan } from './query-plan.js';
 import { parseQueryString, QueryError, type ODataDialect, type ParsedQuery } from './query/index.js';
 import { preferences, serveCount, serveDelta, serveEntity, serveQuery, serviceRootOf, type ReadContext } from './reads.js';
 import { parseResourcePath, ResourceError, type Resource } from './resource-path.js';
-import { emptyReply, errorReply, metadataReply, serviceReply, type Voice } from './respond.js';
+import { errorReply, metadataReply, serviceReply, type Voice } from './respond.js';
 import { applyWrite, writeReply, type LoggedODataWrite } from './writes.js';
 import { readWriteBody, type BodyRefusal } from './write-body.js';
-import type { WriteValues } from './handler.js';
 
 export interface ODataEngineOptions {
   dialect: ODataDialect;
@@ -59,7 +58,7 @@ export interface ParsedOData {
   /** PUT: replace the entity (else merge) */
   replace?: boolean;
   query?: ParsedQuery;
-  plan?: import('./query-plan.js').QueryPlan;
+  plan?: QueryPlan;
   body?: { values: WriteValues } | BodyRefusal;
 }
 
@@ -311,7 +310,7 @@ export class ODataEngine implements ProtocolEngine {
   }
 
   errorReply(status: number, _title: string, detail: string, _extra?: Record<string, unknown>, exchange?: Exchange): Reply {
-    const voice = exchange ? ((exchange.parsed as ParsedOData | undefined)?.voice ?? this.voiceOf(exchange)) : { dialect: this.dialect, format: this.dialect === 'v4' ? 'json' : 'atom' } as Voice;
+    const voice = exchange ? ((exchange.parsed as ParsedOData | undefined)?.voice ?? this.voiceOf(exchange)) : this.dialect === 'v4' ? V4_VOICE : V2_ATOM_VOICE;
     return errorReply(status, voice, { code: STATUS_CODES[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'CLIENT_ERROR'), message: detail });
   }
 
@@ -336,11 +335,6 @@ export class ODataEngine implements ProtocolEngine {
     }
     format ??= acceptFormat(typeof exchange.headers.accept === 'string' ? exchange.headers.accept : undefined);
     return format === 'json' ? V2_JSON_VOICE : V2_ATOM_VOICE;
-  }
-
-  /** for the 304 of a conditional read */
-  notModified(voice: Voice): Reply {
-    return emptyReply(304, voice);
   }
 }
 

@@ -9,11 +9,10 @@
 import { originOf } from '../../engine/base-url.js';
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import { decodeDeltaToken, encodeDeltaToken } from './delta-token.js';
-import { requestDigest } from './evaluate/skiptoken.js';
-import { encodeSkipToken } from './evaluate/skiptoken.js';
+import { encodeSkipToken, requestDigest } from './evaluate/skiptoken.js';
 import type { Row, RowValue } from './evaluate/values.js';
 import { entityPath } from './format/index.js';
-import type { EntityOut, EntityWriteContext } from './format/types.js';
+import type { EntityOut, EntityWriteContext, FeedOut } from './format/types.js';
 import type { ODataEntitySetHandler } from './handler.js';
 import type { EntitySet } from './model/model.js';
 import type { ODataEngine, ParsedOData } from './odata-engine.js';
@@ -145,11 +144,11 @@ export function serveQuery(ctx: ReadContext): Reply {
     position,
     tracking: tracked ? (plan.after?.p ?? position) : undefined,
   });
-  const feed = {
+  const feed: FeedOut = {
     entities: result.rows.map((row) => entityOut(ctx, set, row)),
     count: result.count,
     updated: new Date(ctx.exchange.startedAt).toISOString(),
-  } as import('./format/types.js').FeedOut;
+  };
   if (result.nextToken !== undefined) feed.nextLink = linkWith(ctx, set, 'skiptoken', result.nextToken);
   else if (tracked) {
     const from = plan.after?.p ?? position!;
@@ -228,7 +227,7 @@ export function serveDelta(ctx: ReadContext): Reply {
     if (row && (!plan.filter || plan.filter(row))) entities.push(entityOut(ctx, set, row));
     else removed.push(key);
   }
-  const feed: import('./format/types.js').FeedOut = { entities, removed, delta: true, updated: new Date(ctx.exchange.startedAt).toISOString() };
+  const feed: FeedOut = { entities, removed, delta: true, updated: new Date(ctx.exchange.startedAt).toISOString() };
   if (start + pageSize < keys.length) {
     const last = slice[slice.length - 1];
     const token = encodeSkipToken({ k: plan.order.keys.map((k) => (k.property === set.entityType.key[0] ? last : null)), n: 0, p: to }, plan.digest);
