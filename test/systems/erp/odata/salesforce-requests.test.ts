@@ -187,3 +187,53 @@ describe('OData 2.0 requests', () => {
     expect(second.map((e) => e.CustomerId)).toEqual(customers.slice(20, 40).map((c) => c.CustomerId));
   });
 });
+
+/**
+ * The same shapes in the other version's words (SALESFORCE.md §3: $count ↔ $inlinecount, contains ↔ substringof,
+ * $search ↔ doSearch), so that every shape is answered by both services, and both answer the same rows.
+ */
+describe.each([
+  { version: 'v4', root: V4, count: '$count=true', search: (t: string) => `$search=${t}`, contains: (p: string, t: string) => `contains(${p},'${t}') eq true` },
+  { version: 'v2', root: V2, count: '$inlinecount=allpages', search: (t: string) => `doSearch=${t}`, contains: (p: string, t: string) => `substringof('${t}',${p}) eq true` },
+])('every shape in $version', ({ version, root, count, search, contains }) => {
+  /** rows and count of a JSON answer of either version */
+  const read = async (query: string): Promise<{ rows: any[]; count?: number; next?: string }> => {
+    const res = await getJson(`${server.url}${root}/${query}`);
+    expect(res.status, `${query}: ${res.text.slice(0, 300)}`).toBe(200);
+    if (version === 'v4') return { rows: res.body.value, count: res.body['@odata.count'], next: res.body['@odata.nextLink'] };
+    const feed = v2Feed(res.body);
+    return { rows: feed.results, count: feed.count === undefined ? undefined : Number(feed.count), next: feed.next };
+  };
+
+  it('$select=…&<count>&$top=26', async () => {
+    const { rows, count: n } = await read(`Customers?$select=CustomerId&${count}&$top=26`);
+    expect(n).toBe(customers.length);
+    expect(rows.map((r) => r.CustomerId)).toEqual(customers.slice(0, 26).map((c) => c.CustomerId));
+  });
+
+  it("$select=City&$filter=Country eq 'US'&$orderby=City asc&$top=26", async () => {
+    const { rows } = await read(`Customers?$select=City&$filter=Country eq 'US'&$orderby=City asc&$top=26`);
+    const cities = customers.filter((c) => c.Country === 'US').map((c) => c.City).sort().slice(0, 26);
+    expect(rows.map((r) => r.City)).toEqual(cities);
+  });
+
+  it('the default search filter, with the count', async () => {
+    const { rows, count: n } = await read(`Customers?$select=Name,City,CustomerId&${count}&$filter=${contains('Name', 'Harbor')} or ${contains('City', 'Harbor')}&$top=25`);
+    expect(n).toBe(searched('Harbor').length);
+    expect(rows.map((r) => r.CustomerId)).toEqual(searched('Harbor').slice(0, 25).map((c) => c.CustomerId));
+  });
+
+  it('the free-text search option', async () => {
+    const { rows, count: n } = await read(`Customers?$select=Name,City,CustomerId&${count}&${search('Harbor')}&$top=25`);
+    expect(n).toBe(searched('Harbor').length);
+    expect(rows.map((r) => r.CustomerId)).toEqual(searched('Harbor').slice(0, 25).map((c) => c.CustomerId));
+  });
+
+  it('$top=301 with a count, and a key filter', async () => {
+    const { rows, count: n, next } = await read(`InvoiceLines?${count}&$select=InvoiceId,InvoiceLineId,Quantity&$top=301`);
+    expect(n).toBe(2000);
+    expect(rows).toHaveLength(301);
+    expect(next).toBeUndefined();
+    expect((await read('InvoiceLines?$filter=InvoiceLineId eq 1234')).rows.map((r) => r.InvoiceLineId)).toEqual([1234]);
+  });
+});
