@@ -120,8 +120,13 @@ function deltaDigest(ctx: ReadContext, set: EntitySet): string {
   return requestDigest({ entitySet: `${set.name}/delta`, filter: text(q.filter), select: text(q.select), search: text(q.search), doSearch: q.doSearch });
 }
 
+/**
+ * A change-tracked read: asked for with the preference, or a later page of one (its next link's token carries the
+ * tracked position, and a client following next links need not repeat the header)
+ */
 function changeTracked(ctx: ReadContext, prefs: Map<string, string>): boolean {
-  return ctx.engine.dialect === 'v4' && prefs.has('odata.track-changes') && ctx.handler.changedKeys !== undefined && ctx.engine.definition.position !== undefined;
+  if (ctx.engine.dialect !== 'v4' || ctx.handler.changedKeys === undefined || ctx.engine.definition.position === undefined) return false;
+  return prefs.has('odata.track-changes') || ctx.parsed.plan?.after?.p !== undefined;
 }
 
 function withPreferences(reply: Reply, applied: string[]): Reply {

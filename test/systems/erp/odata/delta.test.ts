@@ -70,6 +70,18 @@ describe('delta links', () => {
     expect((await follow(link)).changed).toHaveLength(3);
   });
 
+  it('a tracked read that pages carries its delta link on the last page, without the header repeated, from where it started', async () => {
+    const server = await odataServer({ systems: { erp: { odataPageSize: 20 } } });
+    const first = await call(`${server.url}${V4}/Customers`, { headers: { prefer: 'odata.track-changes' } });
+    expect(first.body['@odata.deltaLink']).toBeUndefined();
+    // a change while the pages are read: the delta link must still report it
+    const changed = (await post(`${server.url}${V4}/Customers`, customer(300))).body.CustomerId;
+    let page = first;
+    while (page.body['@odata.nextLink']) page = await call(page.body['@odata.nextLink']);
+    expect(page.body['@odata.deltaLink']).toBeDefined();
+    expect((await follow(page.body['@odata.deltaLink'])).changed.map((c) => c.CustomerId)).toEqual([changed]);
+  });
+
   it('a large delta pages (next links), with the delta link on the last page only', async () => {
     const server = await odataServer({ systems: { erp: { odataPageSize: 5 } } });
     const link = await track(server.url);
