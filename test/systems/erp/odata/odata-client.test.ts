@@ -10,8 +10,17 @@ import type { RunningServer } from '../../../../src/server.js';
 import { call } from '../../../helpers.js';
 import { getJson, odataServer, V2, V4 } from './odata-support.js';
 
+interface Customer {
+  CustomerId: string;
+  Name: string;
+  City: string | null;
+  Country: string;
+  CurrencyCode: string;
+  ExternalId: string | null;
+}
+
 let server: RunningServer;
-let everyone: any[];
+let everyone: Customer[];
 
 beforeAll(async () => {
   server = await odataServer();
@@ -25,7 +34,7 @@ describe.each([
   const client = () => OData.New({ serviceEndpoint: `${server.url}${root}/`, version, processCsrfToken: version === 'v2' } as Parameters<typeof OData.New>[0]);
 
   it('queries with a filter, ordering, paging options and a selection', async () => {
-    const customers = client().getEntitySet<any>('Customers');
+    const customers = client().getEntitySet<Customer>('Customers');
     const options = customers
       .newOptions()
       .filter(customers.newFilter().property('Country').eqString('US'))
@@ -37,12 +46,12 @@ describe.each([
       .filter((c) => c.Country === 'US')
       .sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0))
       .slice(0, 5);
-    expect(rows.map((r: any) => r.CustomerId)).toEqual(expected.map((c) => c.CustomerId));
-    expect(rows.every((r: any) => r.Country === 'US')).toBe(true);
+    expect(rows.map((r) => r.CustomerId)).toEqual(expected.map((c) => c.CustomerId));
+    expect(rows.every((r) => r.Country === 'US')).toBe(true);
   });
 
   it('counts, and reads one entity by key', async () => {
-    const customers = client().getEntitySet<any>('Customers');
+    const customers = client().getEntitySet<Customer>('Customers');
     expect(await customers.count()).toBe(everyone.length);
     const one = await customers.retrieve(everyone[7].CustomerId);
     expect(one.Name).toBe(everyone[7].Name);
@@ -50,7 +59,7 @@ describe.each([
   });
 
   it('creates, updates and deletes a customer (v2: with the CSRF token it fetches itself)', async () => {
-    const customers = client().getEntitySet<any>('Customers');
+    const customers = client().getEntitySet<Customer>('Customers');
     const created = await customers.create({ Name: `Client Test ${version}`, Country: 'DE', CurrencyCode: 'EUR', ExternalId: `ODATA-CLIENT-${version}` });
     expect(created.CustomerId).toMatch(/^\d{10}$/);
     await customers.update(created.CustomerId, { City: 'Dresden' });
