@@ -7,20 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { MountedSystem, StateOptions } from '../../engine/system.js';
 import type { ODataSystemDefinition } from './handler.js';
-import type { Model } from './model/model.js';
-import { ODataEngine } from './odata-engine.js';
-import type { ODataDialect } from './query/index.js';
+import { ODataEngine, type ODataEngineOptions } from './odata-engine.js';
 
-export interface ODataMountOptions {
-  dialect: ODataDialect;
-  mount: string;
-  model: Model;
-  metadata: string;
-  pageSize: number;
-  csrf: boolean;
-  seed: number;
-  maxBodyBytes: number;
-}
+export type ODataMountOptions = ODataEngineOptions;
 
 /** What the system's state is made and kept with: the same for every mount of the system. */
 export interface SharedState {

@@ -30,6 +30,7 @@ import { parseResourcePath, ResourceError, type Resource } from './resource-path
 import { errorReply, metadataReply, serviceReply, type Voice } from './respond.js';
 import { applyWrite, writeReply, type LoggedODataWrite } from './writes.js';
 import { readWriteBody, type BodyRefusal } from './write-body.js';
+import { statusErrorCode } from '../status-codes.js';
 
 export interface ODataEngineOptions {
   dialect: ODataDialect;
@@ -65,26 +66,6 @@ export interface ParsedOData {
 const READ_METHODS = new Set(['GET', 'HEAD']);
 const TUNNELLED = new Set(['MERGE', 'PATCH', 'PUT', 'DELETE']);
 
-/** error codes of the engine's own refusals, by HTTP status */
-const STATUS_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  408: 'REQUEST_TIMEOUT',
-  409: 'CONFLICT',
-  410: 'GONE',
-  412: 'PRECONDITION_FAILED',
-  413: 'REQUEST_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMIT_EXCEEDED',
-  500: 'INTERNAL_ERROR',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'GATEWAY_TIMEOUT',
-};
 
 export class ODataEngine implements ProtocolEngine {
   readonly protocol = 'odata' as const;
@@ -311,7 +292,7 @@ export class ODataEngine implements ProtocolEngine {
 
   errorReply(status: number, _title: string, detail: string, _extra?: Record<string, unknown>, exchange?: Exchange): Reply {
     const voice = exchange ? ((exchange.parsed as ParsedOData | undefined)?.voice ?? this.voiceOf(exchange)) : this.dialect === 'v4' ? V4_VOICE : V2_ATOM_VOICE;
-    return errorReply(status, voice, { code: STATUS_CODES[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'CLIENT_ERROR'), message: detail });
+    return errorReply(status, voice, { code: statusErrorCode(status), message: detail });
   }
 
   /** chaos `csrfExpiry`: the workspace's CSRF token stops being valid (false when this service checks none) */

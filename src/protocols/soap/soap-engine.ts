@@ -22,6 +22,7 @@ import type { SoapFault, SoapHandler, SoapRequest, SoapResult, SoapSystemDefinit
 import { readComplex, writeContent, type Problem } from './xsd.js';
 import { renderWsdl, type Wsdl, type WsdlOperation } from './wsdl.js';
 import { escapeXml, readXmlBytes, XmlError } from '../xml/xml-reader.js';
+import { statusErrorCode } from '../status-codes.js';
 
 /** What resolve() learnt, kept on the exchange for the later steps (and the WS-Security check). */
 export interface ParsedSoap {
@@ -46,23 +47,6 @@ export const WSDL_OPERATION = 'wsdl';
 const ENDPOINT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const GENERIC_FAULT_NS = 'urn:understudy:soap';
 
-/** error codes that lead the faultstring of the engine's own refusals, by HTTP status */
-const STATUS_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  408: 'REQUEST_TIMEOUT',
-  409: 'CONFLICT',
-  413: 'REQUEST_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMIT_EXCEEDED',
-  500: 'INTERNAL_ERROR',
-  502: 'BAD_GATEWAY',
-  503: 'SERVICE_UNAVAILABLE',
-  504: 'GATEWAY_TIMEOUT',
-};
 
 export class SoapEngine implements ProtocolEngine {
   readonly protocol = 'soap' as const;
@@ -274,7 +258,7 @@ export class SoapEngine implements ProtocolEngine {
   }
 
   errorReply(status: number, _title: string, detail: string, _extra?: Record<string, unknown>, exchange?: Exchange): Reply {
-    const code = STATUS_CODES[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'CLIENT_ERROR');
+    const code = statusErrorCode(status);
     return this.refusal(exchange, status, detail, code);
   }
 
@@ -291,7 +275,7 @@ export class SoapEngine implements ProtocolEngine {
   }
 
   /** A fault for a refusal the HTTP layer makes: its own status, a fault body in the request's version. */
-  private refusal(exchange: Exchange | undefined, status: number, detail: string, code = STATUS_CODES[status] ?? 'ERROR'): Reply {
+  private refusal(exchange: Exchange | undefined, status: number, detail: string, code = statusErrorCode(status)): Reply {
     const version = exchange ? versionOf(exchange) : '1.1';
     return faultReply(version, { side: status < 500 ? 'client' : 'server', text: `${code}: ${detail}`, detail: this.detail(code, detail), status });
   }
