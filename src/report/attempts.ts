@@ -191,7 +191,7 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     // any effects at all: fillCreated reads them for the few attempts where a duplicate could hide
     mayHaveCreated: !safe && e.size(4) > 0,
     records: hints?.records !== undefined && !safe ? countRecords(body, hints.records) : null,
-    highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? highestSeq(e) : null,
+    highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? (e.operation.endsWith('.delta') ? deltaSeq(id, e) : highestSeq(e)) : null,
     selectedFields: fieldSelection(e, hints),
     grant: null,
   };
@@ -322,6 +322,18 @@ function highestSeq(e: LeanEntry): number {
     if (digits > 0 && seq > highest) highest = seq;
   }
   return highest;
+}
+
+const EMPTY_VALUE = Buffer.from('"value":[]');
+
+/**
+ * An OData delta page has no `seq`: whatever it holds is, by construction, what changed since the client's delta
+ * link, so a page with entries counts as new (the attempt's id, which only grows) and an empty one (`"value":[]`)
+ * as bringing nothing.
+ */
+function deltaSeq(id: number, e: LeanEntry): number {
+  const body = e.buf.subarray(e.ranges[6], e.ranges[7]);
+  return body.length === 0 || body.indexOf(EMPTY_VALUE) >= 0 ? -1 : id;
 }
 
 /** Whether a read named the fields it wants: an empty selection (`fields=`) or a wildcard (`$select=*`) asks for all. */

@@ -194,11 +194,16 @@ function batches(counts: ReadonlyMap<string, number>, limit: number): string[][]
   return out;
 }
 
-/** what the checks need to know of each operation, by system and operation */
+/**
+ * what the checks need to know of each operation, by system and operation (a system mounted more than once — the
+ * ERP's SOAP endpoint and OData services — has the operations of all its mounts)
+ */
 function hintsOf(systems: readonly MountedSystem[]): Map<string, Map<string, OperationHints>> {
   const hints = new Map<string, Map<string, OperationHints>>();
   for (const s of systems) {
-    hints.set(s.name, new Map((s.engine.operations ?? []).map((op) => [op.id, { records: op.records, fieldSelection: op.fieldSelection, safe: op.safe }])));
+    let ops = hints.get(s.name);
+    if (!ops) hints.set(s.name, (ops = new Map()));
+    for (const op of s.engine.operations ?? []) ops.set(op.id, { records: op.records, fieldSelection: op.fieldSelection, safe: op.safe });
   }
   return hints;
 }

@@ -85,7 +85,9 @@ export class ODataEngine implements ProtocolEngine {
     this.dialect = options.dialect;
     this.csrf = new CsrfTokens(options.seed, mount);
     const add = (id: string, template: string, method: string): void => {
-      const op = { id, template, method, safe: READ_METHODS.has(method) };
+      const op: OperationInfo = { id, template, method, safe: READ_METHODS.has(method) };
+      // the report card's over-fetching check: reads of entities select their fields with $select
+      if (/\.(query|read|delta)$/.test(id)) op.fieldSelection = '$select';
       this.operations.push(op);
       this.byId.set(id, op);
     };

@@ -133,3 +133,31 @@ describe('delta links', () => {
     expect(journal.body.entries[0]).toMatchObject({ system: 'erp', protocol: 'odata', operation: 'Customers.delta', status: 410 });
   });
 });
+
+describe('the report card reads OData traffic', () => {
+  it('polling.waste: delta polls that bring nothing fail, polls that each bring a change pass; fetch.overFetching sees $select', async () => {
+    const server = await odataServer();
+    const as = (client: string) => ({ headers: { 'x-understudy-client': client } });
+    const pollDelta = async (client: string, polls: number, between?: () => Promise<unknown>) => {
+      let link = (await call(`${server.url}${V4}/Customers?$top=0`, { headers: { prefer: 'odata.track-changes', 'x-understudy-client': client } })).body['@odata.deltaLink'];
+      for (let i = 0; i < polls; i++) {
+        if (between) await between();
+        const res = await call(link, as(client));
+        expect(res.status).toBe(200);
+        link = res.body['@odata.deltaLink'];
+      }
+    };
+    await pollDelta('idle-cdc', 6);
+    let n = 0;
+    await pollDelta('busy-cdc', 6, () => post(`${server.url}${V4}/Customers`, customer(500 + n++)));
+    // Salesforce always selects; a client that reads whole entities over-fetches
+    for (let i = 0; i < 3; i++) await call(`${server.url}${V4}/Customers?$select=CustomerId,Name&$top=5`, as('selective'));
+    for (let i = 0; i < 3; i++) await call(`${server.url}${V4}/Customers?$top=5`, as('whole-rows'));
+    const report = (await call(`${server.url}/__admin/report`)).body;
+    const check = (client: string, id: string) => report.clients.find((c: any) => c.client === client).checks.find((c: any) => c.id === id);
+    expect(check('idle-cdc', 'polling.waste')).toMatchObject({ status: 'fail', value: { polls: 6, empty: 6 } });
+    expect(check('busy-cdc', 'polling.waste')).toMatchObject({ status: 'pass', value: { polls: 6, empty: 0 } });
+    expect(check('selective', 'fetch.overFetching').status).toBe('pass');
+    expect(['warn', 'fail']).toContain(check('whole-rows', 'fetch.overFetching').status);
+  });
+});
