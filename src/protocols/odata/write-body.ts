@@ -29,6 +29,8 @@ export function readWriteBody(
   if (encoding === 'gzip' || encoding === 'x-gzip') {
     try {
       body = gunzipBody(body, maxBytes);
+      // the journal keeps what the client meant, not its compressed bytes
+      exchange.journalBody = body;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       return { status: /expands beyond/.test(message) ? 413 : 400, message: `Content-Encoding: gzip: ${message}.` };
