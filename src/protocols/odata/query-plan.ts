@@ -34,10 +34,10 @@ export interface QueryPlan {
   filter?: RowPredicate;
   order: CompiledOrder;
   select: CompiledSelect;
-  /** binds $skiptoken and $deltatoken to these options */
-  digest: string;
+  /** binds $skiptoken and $deltatoken to these options (computed when a token is read or minted: hashing costs) */
+  readonly digest: string;
   /** what the count depends on (set, $filter, $search), for the count cache */
-  countDigest: string;
+  readonly countDigest: string;
   /** the decoded $skiptoken */
   after?: PagePosition;
   /** a conjunct `property eq value` on a property the handler may index */
@@ -51,20 +51,38 @@ export function planQuery(set: EntitySet, query: ParsedQuery, dialect: ODataDial
   const search = query.search ? compileSearch(type, query.search) : query.doSearch !== undefined ? compileDoSearch(type, query.doSearch) : undefined;
   const order = compileOrderBy(type, query.orderby);
   const select = compileSelect(type, query.select);
-  const text = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v, withoutPositions));
-  const digest = requestDigest({
-    entitySet: set.name,
-    filter: text(query.filter),
-    orderby: text(query.orderby),
-    select: text(query.select),
-    search: text(query.search),
-    doSearch: query.doSearch,
-  });
-  const countDigest = requestDigest({ entitySet: set.name, filter: text(query.filter), search: text(query.search), doSearch: query.doSearch });
-  const plan: QueryPlan = { set, query, filter: allOf(filter, search), order, select, digest, countDigest };
-  if (query.skiptoken !== undefined) plan.after = decodeSkipToken(query.skiptoken, digest, order);
+  let digest: string | undefined;
+  let countDigest: string | undefined;
+  const plan: QueryPlan = {
+    set,
+    query,
+    filter: allOf(filter, search),
+    order,
+    select,
+    get digest() {
+      digest ??= requestDigest({
+        entitySet: set.name,
+        filter: optionText(query.filter),
+        orderby: optionText(query.orderby),
+        select: optionText(query.select),
+        search: optionText(query.search),
+        doSearch: query.doSearch,
+      });
+      return digest;
+    },
+    get countDigest() {
+      countDigest ??= requestDigest({ entitySet: set.name, filter: optionText(query.filter), search: optionText(query.search), doSearch: query.doSearch });
+      return countDigest;
+    },
+  };
+  if (query.skiptoken !== undefined) plan.after = decodeSkipToken(query.skiptoken, plan.digest, order);
   if (query.filter) plan.pinned = pinnedEquality(set, query.filter);
   return plan;
+}
+
+/** an option's parsed form as text, the same for the same query however it was spaced */
+export function optionText(v: unknown): string | undefined {
+  return v === undefined ? undefined : JSON.stringify(v, withoutPositions);
 }
 
 /** positions say where in the text a node was; the same query written with other spacing is the same query */
@@ -107,7 +125,7 @@ export interface RunOptions {
 /** One page of the plan over the handler's rows. */
 export function runPlan<S>(plan: QueryPlan, handler: ODataEntitySetHandler<S>, state: S, options: RunOptions): Page {
   const source = sourceFor(plan, handler, state);
-  const cacheKey = options.position === undefined ? undefined : `${plan.countDigest} ${options.position}`;
+  const cacheKey = options.position === undefined || !options.count ? undefined : `${plan.countDigest} ${options.position}`;
   const cache = cacheKey === undefined ? undefined : cacheOf(state as object);
   const cached = cacheKey === undefined ? undefined : cache!.get(cacheKey);
   const result = page(source, {
@@ -118,7 +136,7 @@ export function runPlan<S>(plan: QueryPlan, handler: ODataEntitySetHandler<S>, s
     top: plan.query.top,
     after: plan.after,
     count: options.count && cached === undefined,
-    digest: plan.digest,
+    digest: () => plan.digest,
     tracking: options.tracking,
   });
   if (options.count) {
@@ -140,15 +158,18 @@ function cacheOf(state: object): Map<string, number> {
 /** The rows to read: the index's candidates when the filter pins an indexed property, else the whole set. */
 function sourceFor<S>(plan: QueryPlan, handler: ODataEntitySetHandler<S>, state: S): RowSource {
   const all = handler.rows(state);
-  if (!plan.pinned || !handler.equal) return all;
-  const candidates = handler.equal(state, plan.pinned.property, plan.pinned.value);
-  if (candidates === undefined) return all;
+  const pinned = plan.pinned;
+  if (!pinned || !handler.equal || handler.equal(state, pinned.property, pinned.value) === undefined) return all;
   const keyProperty = plan.set.entityType.key[0];
-  const rows = [...candidates];
-  return Object.assign(rows, {
-    scanFrom(afterKey: RowValue | undefined): Iterable<Row> {
-      if (afterKey === undefined || afterKey === null) return rows;
-      return rows.filter((r) => (r[keyProperty] as string | number) > (afterKey as string | number));
+  // asked afresh for every pass (a page, then its count): a handler may answer with a one-shot generator; read
+  // lazily, so that a page stops one row past what it needs ($top=50 of an invoice's hundred lines builds 51)
+  const candidates = (): Iterable<Row> => handler.equal!(state, pinned.property, pinned.value)!;
+  return {
+    [Symbol.iterator]: () => candidates()[Symbol.iterator](),
+    *scanFrom(afterKey: RowValue | undefined): Iterable<Row> {
+      for (const row of candidates()) {
+        if (afterKey === undefined || afterKey === null || (row[keyProperty] as string | number) > (afterKey as string | number)) yield row;
+      }
     },
-  });
+  };
 }

@@ -16,7 +16,7 @@ import type { EntityOut, EntityWriteContext, FeedOut } from './format/types.js';
 import type { ODataEntitySetHandler } from './handler.js';
 import type { EntitySet } from './model/model.js';
 import type { ODataEngine, ParsedOData } from './odata-engine.js';
-import { runPlan } from './query-plan.js';
+import { optionText, runPlan } from './query-plan.js';
 import { emptyReply, entityReply, errorReply, feedReply, textReply } from './respond.js';
 
 export interface ReadContext {
@@ -116,8 +116,7 @@ function deltaLink(ctx: ReadContext, set: EntitySet, token: string): string {
 /** what a delta link is bound to: the entity set and the tracked query (not its order or page) */
 function deltaDigest(ctx: ReadContext, set: EntitySet): string {
   const q = ctx.parsed.query!;
-  const text = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v, (k, val) => (k === 'pos' ? undefined : val)));
-  return requestDigest({ entitySet: `${set.name}/delta`, filter: text(q.filter), select: text(q.select), search: text(q.search), doSearch: q.doSearch });
+  return requestDigest({ entitySet: `${set.name}/delta`, filter: optionText(q.filter), select: optionText(q.select), search: optionText(q.search), doSearch: q.doSearch });
 }
 
 /**

@@ -39,8 +39,8 @@ export interface PageOptions {
   after?: PagePosition;
   /** compute the count */
   count?: boolean;
-  /** when given, `nextToken` is minted for `next` (skiptoken.ts: requestDigest) */
-  digest?: string;
+  /** when given, `nextToken` is minted for `next` (skiptoken.ts: requestDigest); a function is called only then */
+  digest?: string | (() => string);
   /** a change-tracked read's state position, carried by every next page's token (PagePosition.p) */
   tracking?: number;
 }
@@ -80,7 +80,7 @@ export function page(source: RowSource, options: PageOptions): Page {
     const n = delivered + rows.length;
     const p = options.tracking ?? after?.p;
     out.next = p === undefined ? { k, n } : { k, n, p };
-    if (options.digest !== undefined) out.nextToken = encodeSkipToken(out.next, options.digest);
+    if (options.digest !== undefined) out.nextToken = encodeSkipToken(out.next, typeof options.digest === 'function' ? options.digest() : options.digest);
   }
   return out;
 }
