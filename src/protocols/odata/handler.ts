@@ -52,7 +52,8 @@ export type WriteValues = Record<string, RowValue>;
 
 export interface ODataEntitySetHandler<S> {
   /**
-   * Every row of the set. Give `scanFrom` (rows after a key, ascending) and `size` when they are cheap: paging in
+   * Every row of the set. A row holds every property of the set's entity type, in declaration order (null for no
+   * value), and nothing else: v4 JSON writes a whole row as it is. Give `scanFrom` (rows after a key, ascending) and `size` when they are cheap: paging in
    * key order then reads one page per request, and a count without $filter costs nothing.
    */
   rows(state: S): RowSource;

@@ -58,9 +58,16 @@ export function feedV4(ctx: EntityWriteContext, feed: FeedOut): string {
   const keyName = ctx.set.entityType.key[0];
   // a changed entity of a delta response must be identifiable: when $select left the key out, it carries its id
   const idNeeded = feed.delta === true && !ctx.properties.some((p) => p.name === keyName);
-  const value: Record<string, unknown>[] = new Array(feed.entities.length);
+  // a whole row without control information is written as it is: rows carry every property of their type in
+  // declaration order (handler.ts), and stringifying the row a handler built is twice as fast as copying it
+  const asIs = !ctx.selected && !doubles && !idNeeded;
+  const value: unknown[] = new Array(feed.entities.length);
   for (let i = 0; i < feed.entities.length; i++) {
     const entity = feed.entities[i];
+    if (asIs && entity.etag === undefined) {
+      value[i] = entity.row;
+      continue;
+    }
     const o = entityObject(ctx.properties, entity, doubles);
     value[i] = idNeeded ? { '@id': ctx.serviceRoot + entityPath(ctx.set, entity.key, 'v4'), ...o } : o;
   }
