@@ -16,6 +16,7 @@ import {
   compileSelect,
   decodeSkipToken,
   page,
+  QueryTypeError,
   requestDigest,
   type CompiledOrder,
   type CompiledSelect,
@@ -43,6 +44,14 @@ export interface QueryPlan {
   /** a conjunct `property eq value` on a property the handler may index */
   pinned?: { property: string; value: RowValue };
 }
+
+/**
+ * The deepest $skip a read ordered by anything but the key may ask for: such a page keeps the $skip + page rows
+ * that sort first while it reads every row (evaluate/page.ts), so `$orderby=Description&$skip=999000` over a
+ * million lines would hold a million rows (seconds, hundreds of MB). Key order skips by scanning, at no memory
+ * cost, and next links page any order without skipping.
+ */
+export const MAX_ORDERED_SKIP = 100_000;
 
 /** Compiles the options of a read of `set`; throws QueryTypeError / SkipTokenError (400s). */
 export function planQuery(set: EntitySet, query: ParsedQuery, dialect: ODataDialect): QueryPlan {
@@ -75,6 +84,13 @@ export function planQuery(set: EntitySet, query: ParsedQuery, dialect: ODataDial
       return countDigest;
     },
   };
+  if (!order.keyOrder && query.skip !== undefined && query.skip > MAX_ORDERED_SKIP) {
+    throw new QueryTypeError(
+      '$skip',
+      0,
+      `a $skip beyond ${MAX_ORDERED_SKIP.toLocaleString('en-US')} with $orderby on anything but the key is not supported; page with the next links (server-driven paging), or order by ${type.key.join(',')}`,
+    );
+  }
   if (query.skiptoken !== undefined) plan.after = decodeSkipToken(query.skiptoken, plan.digest, order);
   if (query.filter) plan.pinned = pinnedEquality(set, query.filter);
   return plan;
