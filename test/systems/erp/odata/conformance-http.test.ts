@@ -215,3 +215,31 @@ describe('indexed filters answer what a scan would', () => {
     expect(top.value.map((r: any) => r[key])).toEqual(all.map((r) => r[key]).reverse().slice(0, 2));
   });
 });
+
+describe('filters Salesforce builds from lookups, and filters too costly to scan', () => {
+  it('an or of key equalities (a page of lookups, read through the index) answers the rows of those keys', async () => {
+    const server = await odataServer();
+    const ids = ['0001000003', '0001000042', '0001000007', '0001000042', '0009999999'];
+    const filter = ids.map((id) => `CustomerId eq '${id}'`).join(' or ');
+    const res = await getJson(`${server.url}${V4}/Customers?$filter=${encodeURIComponent(filter)}&$count=true`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body['@odata.count']).toBe(3);
+    expect(res.body.value.map((c: any) => c.CustomerId)).toEqual(['0001000003', '0001000007', '0001000042']);
+    const lines = await getJson(`${server.url}${V4}/InvoiceLines?$filter=${encodeURIComponent('(InvoiceId eq \'0090000002\' and Quantity gt 2) or InvoiceLineId eq 5')}&$count=true`);
+    const every = (await getJson(`${server.url}${V4}/InvoiceLines?$filter=${encodeURIComponent("InvoiceId eq '0090000002' or InvoiceId eq '0090000001'")}`)).body.value;
+    const expected = every.filter((l: any) => (l.InvoiceId === '0090000002' && l.Quantity > 2) || l.InvoiceLineId === 5).map((l: any) => l.InvoiceLineId);
+    expect(lines.body.value.map((l: any) => l.InvoiceLineId)).toEqual(expected);
+    expect(lines.body['@odata.count']).toBe(expected.length);
+  });
+
+  it('hundreds of conditions over a million rows are refused with a 400 that says why, at once', async () => {
+    const big = await odataServer({ systems: { erp: { invoiceLines: 1_000_000, invoices: 10_000 } } });
+    const filter = Array.from({ length: 300 }, (_, i) => `contains(Description,'zz${i}')`).join(' or ');
+    const res = await getJson(`${big.url}${V4}/InvoiceLines?$filter=${encodeURIComponent(filter)}&$top=1`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/300 conditions over the 1,000,000 rows of InvoiceLines/);
+    // the same over the small Customers set is fine
+    const customers = await getJson(`${big.url}${V4}/Customers?$filter=${encodeURIComponent(filter.replaceAll('Description', 'Name'))}&$top=1`);
+    expect(customers.status).toBe(200);
+  });
+});
