@@ -5,6 +5,7 @@
  * problem+json.
  */
 import type { Reply, ReplyHeaders } from '../../engine/exchange.js';
+import { ENGINE_REPLY } from './check-reply.js';
 import type { Model } from './model/model.js';
 import type { ResponseFormat } from './negotiate.js';
 import type { ODataDialect } from './query/index.js';
@@ -50,8 +51,9 @@ function versionHeaders(dialect: ODataDialect, contentType: string, length: numb
     : { 'content-type': contentType, 'content-length': length, dataserviceversion: '2.0' };
 }
 
+/** A reply with a body; marked as the engine's own, so the contract check need not read it again (check-reply.ts). */
 export function textReply(status: number, voice: Voice, contentType: string, text: string): Reply {
-  return { status, headers: versionHeaders(voice.dialect, contentType, Buffer.byteLength(text)), body: text };
+  return { status, headers: versionHeaders(voice.dialect, contentType, Buffer.byteLength(text)), body: text, memo: ENGINE_REPLY };
 }
 
 export function emptyReply(status: number, voice: Voice): Reply {

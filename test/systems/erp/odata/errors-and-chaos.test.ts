@@ -138,6 +138,27 @@ describe('chaos on OData', () => {
     expect(retried.status, retried.text).toBe(204);
   });
 
+  it('drift: the answer a client gets breaks the model, and the journal\'s contract says where', async () => {
+    const server = await odataServer();
+    await profile(server.url, [{ id: 'drift', match: { operation: 'Customers.query' }, faults: [{ drift: { remove: ['value.*.Name'], rename: { 'value.*.City': 'Town' }, retype: ['value.*.Blocked'] } }] }]);
+    const res = await call(`${server.url}${V4}/Customers?$top=2`);
+    expect(res.status).toBe(200);
+    expect(res.body.value[0].Name).toBeUndefined();
+    expect(res.body.value[0].Town).toBeDefined();
+    const listed = await call(`${server.url}/__admin/journal?operation=Customers.query&limit=1`);
+    const entry = (await call(`${server.url}/__admin/journal/${listed.body.entries[0].id}`)).body;
+    expect(entry.contract.valid).toBe(false);
+    const messages = entry.contract.errors.map((e: any) => `${e.pointer} ${e.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining(['/value/0/Name Name is missing', '/value/0/Town Town is not a property of Customer', '/value/0/City City is missing', '/value/0/Blocked Blocked must be a boolean']),
+    );
+    // an answer the engine wrote itself is not read again, and has nothing to report
+    await profile(server.url, []);
+    await call(`${server.url}${V4}/Customers?$top=2`);
+    const clean = await call(`${server.url}/__admin/journal?operation=Customers.query&limit=1`);
+    expect((await call(`${server.url}/__admin/journal/${clean.body.entries[0].id}`)).body.contract).toMatchObject({ valid: true });
+  });
+
   it('the journal: protocol odata, system erp, the same operation names for v2 and v4; health lists the OData mounts', async () => {
     const server = await odataServer();
     await call(`${server.url}${V4}/Customers?$top=1`);
