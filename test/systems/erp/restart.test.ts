@@ -8,21 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../src/server.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { call, json } from '../../helpers.js';
-import { elementText, postRaw, SMALL_ERP } from './soap-support.js';
+import { durableErpServer as serve, elementText, postRaw } from './soap-support.js';
 
-function serve(dir: string, clock: ManualClock, snapshotEvery?: number): Promise<RunningServer> {
-  return startServer({
-    port: 0,
-    dataDir: dir,
-    clock,
-    seed: 11,
-    systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: SMALL_ERP },
-    ...(snapshotEvery !== undefined ? { store: { snapshotEvery } } : {}),
-  });
-}
 
 const envelope = (body: string) =>
   `<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><env:Header/><env:Body>${body}</env:Body></env:Envelope>`;

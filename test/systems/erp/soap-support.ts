@@ -6,7 +6,8 @@
  */
 import * as soap from 'soap';
 import { expect } from 'vitest';
-import type { RunningServer, ServerOptions } from '../../../src/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../../src/server.js';
+import type { ManualClock } from '../../../src/util/clock.js';
 import { call, start } from '../../helpers.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -18,6 +19,21 @@ export const SMALL_ERP = { customers: 50, invoices: 200, invoiceLines: 2000 } as
 
 export type SoapVersion = '1.1' | '1.2';
 export const VERSIONS: readonly SoapVersion[] = ['1.1', '1.2'];
+
+/**
+ * A server with only the ERP, seeded small, on a data directory: the restart tests start one, stop it and start
+ * another on the same directory (not closed after the file like start()'s: each test closes its own).
+ */
+export function durableErpServer(dir: string, clock: ManualClock, snapshotEvery?: number): Promise<RunningServer> {
+  return startServer({
+    port: 0,
+    dataDir: dir,
+    clock,
+    seed: 11,
+    systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: SMALL_ERP },
+    ...(snapshotEvery !== undefined ? { store: { snapshotEvery } } : {}),
+  });
+}
 
 /** A server with the ERP seeded small (unless `systems.erp` says otherwise). */
 export async function erpServer(options: ServerOptions = {}): Promise<RunningServer> {

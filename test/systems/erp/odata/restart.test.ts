@@ -8,21 +8,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../../src/server.js';
 import { ManualClock } from '../../../../src/util/clock.js';
 import { call } from '../../../helpers.js';
-import { SMALL_ERP, V2, V4 } from './odata-support.js';
+import { durableErpServer as serve } from '../soap-support.js';
+import { V2, V4 } from './odata-support.js';
 
-function serve(dir: string, clock: ManualClock, snapshotEvery?: number): Promise<RunningServer> {
-  return startServer({
-    port: 0,
-    dataDir: dir,
-    clock,
-    seed: 11,
-    systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: SMALL_ERP },
-    ...(snapshotEvery !== undefined ? { store: { snapshotEvery } } : {}),
-  });
-}
 
 const send = (url: string, method: string, body?: unknown, headers: Record<string, string> = {}) =>
   call(url, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
