@@ -15,6 +15,7 @@
  * 400 and others with 500. Refusals the HTTP layer makes (404, 405, 413, 415, 429, 503) keep their status and
  * carry a fault body.
  */
+import { originOf } from '../../engine/base-url.js';
 import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import type { OperationInfo, ProtocolEngine, Resolution } from '../../engine/system.js';
 import { envelopeReply, EnvelopeError, faultReply, readEnvelope, SOAP11_NS, SOAP12_NS, type Envelope, type FaultSpec, type SoapVersion } from './envelope.js';
@@ -303,13 +304,9 @@ export class SoapEngine implements ProtocolEngine {
 
   private serveWsdl(exchange: Exchange): Reply {
     const version: SoapVersion = /(^|&)soap=1\.2(&|$)/.test(exchange.rawQuery) ? '1.2' : '1.1';
-    const forwarded = firstValue(exchange.headers['x-forwarded-proto'])?.toLowerCase();
-    const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : 'http';
-    const host = firstValue(exchange.headers['x-forwarded-host']) ?? firstValue(exchange.headers.host) ?? 'localhost';
-    if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) {
-      return this.refusal(exchange, 400, `the Host header "${host.slice(0, 100)}" is not a host name; the WSDL's address is built from it`);
-    }
-    const location = `${scheme}://${host}${exchange.prefix}${this.mount}`;
+    const origin = originOf(exchange);
+    if ('badHost' in origin) return this.refusal(exchange, 400, `the Host header "${origin.badHost}" is not a host name; the WSDL's address is built from it`);
+    const location = `${origin.origin}${exchange.prefix}${this.mount}`;
     const key = `${version} ${location}`;
     let text = this.rendered.get(key);
     if (text === undefined) {
@@ -343,10 +340,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function firstValue(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s === undefined ? undefined : s.split(',')[0].trim();
-}
 
 /** SOAP 1.1: the SOAPAction header (quoted, unquoted or empty); SOAP 1.2: the action parameter of Content-Type. */
 function soapActionOf(exchange: Exchange, version: SoapVersion): string | undefined {
