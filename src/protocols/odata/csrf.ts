@@ -37,9 +37,4 @@ export class CsrfTokens {
   expire(workspace: string): void {
     this.generations.set(workspace, (this.generations.get(workspace) ?? 0) + 1);
   }
-
-  /** back to the first token (a workspace reset or deleted) */
-  forget(workspace: string): void {
-    this.generations.delete(workspace);
-  }
 }
