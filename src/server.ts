@@ -2,9 +2,12 @@
  * Builds a running understudy from a configuration: mounts the systems (built-in and --contract ones), creates
  * the engine and the workspaces, and serves the traffic path (node:http) and the admin API (express) on one port.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULTS, type ServerConfig } from './config/config.js';
+import { DEFAULTS, type ServerConfig, type SystemAuth } from './config/config.js';
+import { contractScopes, protectSystems, scopeTable, type ScopesFor } from './auth/enforcement/protect.js';
+import { RefreshLinks } from './auth/refresh-links.js';
+import { mountAuthorizationServer } from './auth/server/mount.js';
 import { ChaosEngine } from './chaos/chaos-stage.js';
 import { catalogueOf, type MountCatalogue } from './chaos/match.js';
 import { loadProfile, profileFromText, type CompiledProfile } from './chaos/profile.js';
@@ -26,12 +29,14 @@ import { mountODataSystem, type SharedState } from './protocols/odata/mount.js';
 import { createOutboundSystem } from './systems/outbound/index.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
+import { createTrafficServer } from './tls/server-tls.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { realScheduler, type Scheduler } from './util/scheduler.js';
 import { VERSION } from './version.js';
 
-export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems' | 'deliveries'>> {
+export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems' | 'deliveries' | 'auth'>> {
+  auth?: Partial<ServerConfig['auth']>;
   deliveries?: Partial<ServerConfig['deliveries']>;
   limits?: Partial<ServerConfig['limits']>;
   systems?: {
@@ -86,8 +91,11 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   const alerts = { ...DEFAULTS.systems.alerts, ...options.systems?.alerts };
   const erp = { ...DEFAULTS.systems.erp, ...options.systems?.erp };
   const outbound = { ...DEFAULTS.systems.outbound, ...options.systems?.outbound };
+  const auth = { ...DEFAULTS.auth, ...options.auth };
   const maxObjects = options.limits?.objects ?? DEFAULTS.limits.objects;
   const systems: MountedSystem[] = [];
+  /** how each system checks its callers (systems.<name>.auth), and the scopes its operations need */
+  const protection = new Map<MountedSystem, { auth: SystemAuth; scopesFor: ScopesFor }>();
   /** where each system comes from, for messages: "the WMS" or the contract file */
   const origin = new Map<MountedSystem, string>();
   /** what turns a built-in system off, for messages */
@@ -101,10 +109,12 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   if (wms.enabled) {
     const { skus, warehouses, changeRatePerSecond, reservationTtlMs } = wms;
     await builtIn(createWmsSystem({ skus, warehouses, changeRatePerSecond, reservationTtlMs, maxObjects }), 'the WMS', 'wms');
+    protection.set(systems[systems.length - 1], { auth: wms.auth, scopesFor: contractScopes });
   }
   if (payments.enabled) {
     const { captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount } = payments;
     await builtIn(createPaymentsSystem({ captureDelayMs, captureFailureRate, idempotencyKeyTtlMs, maxAmount, maxObjects }), 'the payment gateway', 'payments');
+    protection.set(systems[systems.length - 1], { auth: payments.auth, scopesFor: contractScopes });
   }
   if (alerts.enabled) await builtIn(createAlertsSystem(), 'the alert sinks', 'alerts');
   const mounted = (system: MountedSystem, name: string, key: string) => {
@@ -115,7 +125,11 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   if (erp.enabled) {
     const { customers, invoices, invoiceLines } = erp;
     const sizes = { customers, invoices, invoiceLines, maxObjects };
-    mounted(mountSoapSystem(createErpSystem(sizes), { auth: erp.auth, users: options.auth?.users }), 'the ERP', 'erp');
+    const erpAuth = options.noAuth ? 'none' : erp.auth;
+    const erpScopes = scopeTable(erp.scopes);
+    const soap = mountSoapSystem(createErpSystem(sizes), { auth: erpAuth === 'wsse' ? 'wsse' : 'none', users: auth.users });
+    mounted(soap, 'the ERP', 'erp');
+    protection.set(soap, { auth: erpAuth, scopesFor: erpScopes });
     // its OData faces over the same state (the workspace keeps one state per system name)
     const lifecycle = erpStateLifecycle(sizes) as SharedState;
     const model = loadErpModel();
@@ -131,6 +145,8 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
         maxBodyBytes: options.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes,
       });
       mounted(odata, `the ERP's OData ${dialect === 'v4' ? '4.0' : '2.0'} service`, 'erp');
+      // WS-Security is a SOAP header: with auth wsse the OData services check nothing
+      protection.set(odata, { auth: erpAuth, scopesFor: erpScopes });
     }
   }
   if (outbound.enabled) mounted(mountSoapSystem(createOutboundSystem({ maxObjects })), 'the Outbound Message receiver', 'outbound');
@@ -138,7 +154,25 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     const system = await mountCustomContract(contract, { validate: validateContracts });
     origin.set(system, parseContractOption(contract).file);
     systems.push(system);
+    const contractAuth = options.contractAuth?.[contract];
+    if (contractAuth) protection.set(system, { auth: contractAuth, scopesFor: contractScopes });
   }
+  // the authorization server (/oauth, /.well-known): always there, its signing key made on first need
+  const links = new RefreshLinks();
+  const authorizationServer = mountAuthorizationServer({
+    clients: auth.clients,
+    users: auth.users,
+    tokenTtlMs: auth.tokenTtlMs,
+    autoApprove: auth.autoApprove,
+    dataDir: dataDirOf(options),
+    maxObjects,
+    links,
+  });
+  for (const system of authorizationServer.systems) {
+    systems.push(system);
+    origin.set(system, "the authorization server");
+  }
+  if (!options.noAuth) protectSystems(protection, { invalidTokenStatus: auth.invalidTokenStatus, users: auth.users, apiKeys: auth.apiKeys, links }, authorizationServer);
   const seen = new Map<string, MountedSystem>();
   for (const s of systems) {
     const first = seen.get(s.mount);
@@ -154,9 +188,14 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
 }
 
 /** `--data-dir ''` and `dataDir: none` keep everything in memory; so does a server started without one (tests) */
-function openStore(options: ServerOptions, systems: MountedSystem[], seed: number): StateStore {
+function dataDirOf(options: ServerOptions): string | null {
   const dir = options.dataDir;
-  if (dir === undefined || dir === '' || dir === 'none') return memoryStore;
+  return dir === undefined || dir === '' || dir === 'none' ? null : dir;
+}
+
+function openStore(options: ServerOptions, systems: MountedSystem[], seed: number): StateStore {
+  const dir = dataDirOf(options);
+  if (dir === null) return memoryStore;
   return openDataDir({
     dataDir: dir,
     resetState: options.resetState,
@@ -277,7 +316,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   let draining = false;
   const traffic = createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler });
-  const server = createServer(traffic);
+  // HTTPS when given a certificate (tls: / --tls-cert), asking for client certificates with a CA (mutual TLS)
+  const server = createTrafficServer(traffic, options.tls);
   server.on('connection', traffic.connection);
   // once the last exchange is recorded, the store writes its last journal batch and closes
   let stored: Promise<void> | undefined;
@@ -305,7 +345,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`,
     port,
     server,
     engine,

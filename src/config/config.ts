@@ -6,18 +6,32 @@
  * config written for the documented shape keeps working as those arrive. Relative paths in the file resolve
  * against the file's folder, so a config works from whatever directory the server is started in.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { parseClient, type OAuthClient } from '../auth/clients.js';
 import { isBuiltInProfile } from '../chaos/profile.js';
 import { DEFAULT_RETRY, parseRetryPolicy, type RetryPolicy } from '../deliveries/retry-policy.js';
 import { CONFIG_FIELDS, MAX_CONCURRENCY, parseSubscription, type SubscriptionFields } from '../deliveries/subscriptions.js';
 import { BUILT_IN_EVENT_TYPES } from '../systems/event-types.js';
 import { ChangeRateError, parseChangeRate } from '../systems/wms/change-rate.js';
+import type { TlsSettings } from '../tls/server-tls.js';
 import { DURATION_FORMAT, parseBytes, parseDuration } from '../util/units.js';
 import { positionalYaml, SourceError, YamlSource, type SourceProblem } from './yaml-source.js';
 
+/**
+ * How a system checks its callers (`systems.<name>.auth`): nothing (the X-Understudy-Client header names the
+ * client), an OAuth bearer token from understudy's authorization server, an X-API-Key of auth.apiKeys, Basic
+ * credentials of auth.users, a WS-Security UsernameToken (SOAP only), or a TLS client certificate (mutual TLS).
+ */
+export type SystemAuth = 'none' | 'oauth' | 'apikey' | 'basic' | 'wsse' | 'mtls';
+export const SYSTEM_AUTHS: readonly SystemAuth[] = ['none', 'oauth', 'apikey', 'basic', 'wsse', 'mtls'];
+/** what REST systems (and the ERP's OData services) accept: WS-Security is a SOAP header */
+const HTTP_AUTHS = SYSTEM_AUTHS.filter((a) => a !== 'wsse');
+
 export interface WmsConfig {
   enabled: boolean;
+  auth: SystemAuth;
   skus: number;
   warehouses: number;
   /** background stock changes per second a workspace starts with (admins change it at runtime, per workspace) */
@@ -28,6 +42,7 @@ export interface WmsConfig {
 
 export interface PaymentsConfig {
   enabled: boolean;
+  auth: SystemAuth;
   /** how long after `POST /charges/{id}/capture` a capture settles */
   captureDelayMs: number;
   /** share of captures that fail (0..1), drawn from the seed */
@@ -44,8 +59,16 @@ export interface ErpConfig {
   customers: number;
   invoices: number;
   invoiceLines: number;
-  /** wsse: every SOAP operation needs a WS-Security UsernameToken of one of auth.users */
-  auth: 'none' | 'wsse';
+  /**
+   * how callers are checked, on the SOAP endpoint and both OData services (wsse: SOAP only, the OData services
+   * then check nothing)
+   */
+  auth: SystemAuth;
+  /**
+   * the OAuth scopes an operation needs (auth: oauth): `read` for every read, `write` for every write, or an
+   * operation by name (`GetCustomer`, `Customers.update`); default erp.read and erp.write
+   */
+  scopes: Record<string, string[]>;
   /** which OData versions require the SAP CSRF token on writes (X-CSRF-Token: Fetch, then echo it) */
   csrf: 'v2' | 'v4' | 'both' | 'none';
   /** OData server-driven paging: rows per page, 1..2000 (Salesforce Connect refuses larger pages) */
@@ -60,10 +83,24 @@ export interface OutboundConfig {
   enabled: boolean;
 }
 
-/** `auth:` (PRODUCT.md §1): so far the users of WS-Security; OAuth clients and API keys arrive with issue #13. */
+/** `auth:` (PRODUCT.md §1): the authorization server's clients and settings, and the other credentials systems accept. */
 export interface AuthConfig {
+  /** Basic, WS-Security and password-grant users */
   users: Array<{ username: string; password: string }>;
+  /** lifetime of the access tokens the authorization server issues */
+  tokenTtlMs: number;
+  /** the status a protected system answers a missing, expired, revoked or unknown token with (401: Named Credentials refresh) */
+  invalidTokenStatus: number;
+  /** the authorization code flow skips the consent page (for tests) */
+  autoApprove: boolean;
+  /** OAuth clients known in every workspace */
+  clients: OAuthClient[];
+  /** X-API-Key values and the client each one is */
+  apiKeys: Array<{ key: string; client: string }>;
 }
+
+/** the ERP's default scopes: reads erp.read, writes erp.write */
+export const ERP_SCOPES: Record<string, string[]> = { read: ['erp.read'], write: ['erp.write'] };
 
 export interface AlertsConfig {
   /** the fake Slack and PagerDuty sinks at /alerts */
@@ -117,6 +154,12 @@ export interface ServerConfig {
   };
   systems: { wms: WmsConfig; payments: PaymentsConfig; alerts: AlertsConfig; erp: ErpConfig; outbound: OutboundConfig };
   auth: AuthConfig;
+  /** --no-auth: every system checks nothing, whatever systems.<name>.auth says */
+  noAuth: boolean;
+  /** HTTPS (and mutual TLS with a CA): files, resolved */
+  tls?: TlsSettings;
+  /** systems.custom[].auth, by the contract option (FILE or FILE@/mount) it was declared with */
+  contractAuth: Record<string, SystemAuth>;
   deliveries: DeliverySettings;
   subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
@@ -137,13 +180,15 @@ export const DEFAULTS: ServerConfig = {
   backlog: 4096,
   limits: { bodyBytes: 10 * 1024 * 1024, journalEntries: 100_000, journalBytes: 32 * 1024 * 1024, journalTotalBytes: 256 * 1024 * 1024, journalBodyBytes: 64 * 1024, workspaces: 100, objects: 100_000 },
   systems: {
-    wms: { enabled: true, skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 },
-    payments: { enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 24 * 3_600_000, maxAmount: 99_999_999 },
+    wms: { enabled: true, auth: 'none', skus: 1000, warehouses: 3, changeRatePerSecond: 0, reservationTtlMs: 24 * 3_600_000 },
+    payments: { enabled: true, auth: 'none', captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 24 * 3_600_000, maxAmount: 99_999_999 },
     alerts: { enabled: true },
-    erp: { enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none', csrf: 'v2', odataPageSize: 1000 },
+    erp: { enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none', scopes: ERP_SCOPES, csrf: 'v2', odataPageSize: 1000 },
     outbound: { enabled: true },
   },
-  auth: { users: [] },
+  auth: { users: [], tokenTtlMs: 3_600_000, invalidTokenStatus: 401, autoApprove: false, clients: [], apiKeys: [] },
+  noAuth: false,
+  contractAuth: {},
   deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
   subscriptions: [],
   contracts: [],
@@ -163,13 +208,20 @@ export interface ConfigOverrides {
   contract?: string[];
   /** --wms-change-rate / UNDERSTUDY_WMS_CHANGE_RATE, already read as changes per second */
   wmsChangeRatePerSecond?: number;
+  /** --tls-cert, --tls-key, --tls-ca, --require-client-cert: the twins of the file's tls keys */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  requireClientCert?: boolean;
+  /** --no-auth */
+  noAuth?: boolean;
 }
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
 const size = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\d+(\\.\\d+)?(b|kb|mb|gb)$' }] };
-const NOT_YET = ['tls'];
-/** keys of `auth:` that arrive with the OAuth issue (#13): accepted, reported as ignored */
-const AUTH_NOT_YET = ['tokenTtl', 'invalidTokenStatus', 'autoApprove', 'clients', 'apiKeys'];
+const NOT_YET: string[] = [];
+const auth = { enum: HTTP_AUTHS };
+const scopeList = { type: 'array', maxItems: 100, items: { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$' } };
 
 const FILE_SCHEMA = {
   type: 'object',
@@ -211,7 +263,7 @@ const FILE_SCHEMA = {
             warehouses: { type: 'integer', minimum: 1, maximum: 10 },
             changeRate: { type: 'string', pattern: '^\\d+(\\.\\d+)?/(s|m|h)$' },
             reservationTtl: { anyOf: [duration, { const: 0 }, { const: '0' }] },
-            auth: { enum: ['none'] },
+            auth,
           },
         },
         payments: {
@@ -223,7 +275,7 @@ const FILE_SCHEMA = {
             captureFailureRate: { type: 'number', minimum: 0, maximum: 1 },
             idempotencyKeyTtl: duration,
             maxAmount: { type: 'integer', minimum: 1, maximum: 99_999_999 },
-            auth: { enum: ['none'] },
+            auth,
           },
         },
         alerts: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } },
@@ -235,8 +287,8 @@ const FILE_SCHEMA = {
             customers: { type: 'integer', minimum: 1, maximum: 1_000_000 },
             invoices: { type: 'integer', minimum: 1, maximum: 1_000_000 },
             invoiceLines: { type: 'integer', minimum: 1, maximum: 50_000_000 },
-            auth: { enum: ['none', 'wsse'] },
-            // the OData service's (issue #12): accepted, reported as ignored until it arrives
+            auth: { enum: SYSTEM_AUTHS },
+            scopes: { type: 'object', maxProperties: 100, additionalProperties: scopeList },
             csrf: { enum: ['v2', 'v4', 'both', 'none'] },
             odataPageSize: { type: 'integer', minimum: 1 },
           },
@@ -248,7 +300,7 @@ const FILE_SCHEMA = {
             type: 'object',
             additionalProperties: false,
             required: ['contract'],
-            properties: { contract: { type: 'string', minLength: 1 }, mount: { type: 'string', pattern: '^/' }, auth: { enum: ['none'] } },
+            properties: { contract: { type: 'string', minLength: 1 }, mount: { type: 'string', pattern: '^/' }, auth },
           },
         },
       },
@@ -274,8 +326,28 @@ const FILE_SCHEMA = {
             properties: { username: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,80}$' }, password: { type: 'string', minLength: 1, maxLength: 1000 } },
           },
         },
-        ...Object.fromEntries(AUTH_NOT_YET.map((k) => [k, {}])),
+        tokenTtl: duration,
+        invalidTokenStatus: { type: 'integer', minimum: 400, maximum: 999 },
+        autoApprove: { type: 'boolean' },
+        // each item is checked by parseClient (auth/clients.ts), as the admin API checks it
+        clients: { type: 'array', maxItems: 1000, items: { type: 'object' } },
+        apiKeys: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['key', 'client'],
+            properties: { key: { type: 'string', minLength: 8, maxLength: 512 }, client: { type: 'string', pattern: '^[A-Za-z0-9._:@-]{1,80}$' } },
+          },
+        },
       },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert', 'key'],
+      properties: { cert: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 }, ca: { type: 'string', minLength: 1 }, requireClientCert: { type: 'boolean' } },
     },
     ...Object.fromEntries(NOT_YET.map((k) => [k, {}])),
   },
@@ -298,18 +370,26 @@ type FileConfig = {
   backlog?: number;
   limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalTotalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
   systems?: {
-    wms?: { enabled?: boolean; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
-    payments?: { enabled?: boolean; captureDelay?: string | number; captureFailureRate?: number; idempotencyKeyTtl?: string; maxAmount?: number };
+    wms?: { enabled?: boolean; auth?: SystemAuth; skus?: number; warehouses?: number; changeRate?: string; reservationTtl?: string | number };
+    payments?: { enabled?: boolean; auth?: SystemAuth; captureDelay?: string | number; captureFailureRate?: number; idempotencyKeyTtl?: string; maxAmount?: number };
     alerts?: { enabled?: boolean };
-    erp?: { enabled?: boolean; customers?: number; invoices?: number; invoiceLines?: number; auth?: 'none' | 'wsse'; csrf?: string; odataPageSize?: number };
+    erp?: { enabled?: boolean; customers?: number; invoices?: number; invoiceLines?: number; auth?: SystemAuth; scopes?: Record<string, string[]>; csrf?: string; odataPageSize?: number };
     outbound?: { enabled?: boolean };
-    custom?: Array<{ contract: string; mount?: string }>;
+    custom?: Array<{ contract: string; mount?: string; auth?: SystemAuth }>;
   };
   deliveries?: { timeout?: string; concurrency?: number; retry?: Record<string, unknown> };
   subscriptions?: Array<Record<string, unknown>>;
-  auth?: { users?: Array<{ username: string; password: string }> } & Record<string, unknown>;
-  /** the file's subscriptions and retry policy as checked by readConfigFile */
-  checked?: { retry: RetryPolicy; subscriptions: ConfigSubscription[] };
+  auth?: {
+    users?: Array<{ username: string; password: string }>;
+    tokenTtl?: string;
+    invalidTokenStatus?: number;
+    autoApprove?: boolean;
+    clients?: Array<Record<string, unknown>>;
+    apiKeys?: Array<{ key: string; client: string }>;
+  };
+  tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
+  /** the file's subscriptions, retry policy and OAuth clients as checked by readConfigFile */
+  checked?: { retry: RetryPolicy; subscriptions: ConfigSubscription[]; clients: OAuthClient[] };
 } & Record<string, unknown>;
 
 /** Reads and validates a config file; throws SourceError listing every problem with file:line:column. */
@@ -341,7 +421,7 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     }
   }
   const config = data as FileConfig;
-  if (problems.length === 0) config.checked = checkDeliveries(config, source, problems);
+  if (problems.length === 0) config.checked = { ...checkDeliveries(config, source, problems), clients: checkClients(config, source, dirname(resolve(file)), problems) };
   const changeRate = (data as FileConfig).systems?.wms?.changeRate;
   // the schema checked the form (N/s, N/m, N/h); this is the ceiling, which a pattern cannot say
   if (typeof changeRate === 'string' && !problems.some((p) => p.path === 'systems.wms.changeRate')) {
@@ -397,8 +477,47 @@ function checkDeliveries(config: FileConfig, source: YamlSource, problems: Sourc
 }
 
 /**
+ * The file's OAuth clients, checked the way the admin API checks them, with lines. `certificate` and a string
+ * `jwks` are files (relative to the config file's folder), read here; an inline `jwks` object is taken as it is.
+ */
+function checkClients(config: FileConfig, source: YamlSource, folder: string, problems: SourceProblem[]): OAuthClient[] {
+  const clients: OAuthClient[] = [];
+  const ids = new Set<string>();
+  (config.auth?.clients ?? []).forEach((raw, i) => {
+    const fields: Record<string, unknown> = { ...raw };
+    for (const key of ['certificate', 'jwks'] as const) {
+      const path = fields[key];
+      if (typeof path !== 'string') continue;
+      try {
+        const text = readFileSync(isAbsolute(path) ? path : resolve(folder, path), 'utf8');
+        fields[key] = key === 'jwks' ? JSON.parse(text) : text;
+      } catch (err) {
+        const why = err instanceof SyntaxError ? `is not JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+        problems.push(source.problemAt(['auth', 'clients', i, key], `${path} ${why}`));
+        return;
+      }
+    }
+    const parsed = parseClient(fields, 'config');
+    if ('errors' in parsed) {
+      for (const e of parsed.errors) {
+        const at = ['auth', 'clients', i, ...(e.path ? e.path.split('.').map((t) => (/^\d+$/.test(t) ? Number(t) : t)) : [])];
+        problems.push(source.problemAt(at, e.message, e.message.startsWith('unknown field') ? 'key' : 'value'));
+      }
+      return;
+    }
+    if (ids.has(parsed.client.id)) {
+      problems.push(source.problemAt(['auth', 'clients', i, 'id'], `the client id ${parsed.client.id} is used twice`));
+      return;
+    }
+    ids.add(parsed.client.id);
+    clients.push(parsed.client);
+  });
+  return clients;
+}
+
+/**
  * The file's paths, resolved against its folder: a profile file (a built-in name stays a name), the data
- * directory, custom contracts, and the TLS files (read once TLS arrives).
+ * directory, custom contracts, and the TLS files.
  */
 function relativeTo(folder: string, config: FileConfig): FileConfig {
   const local = (path: string) => (isAbsolute(path) ? path : resolve(folder, path));
@@ -407,10 +526,7 @@ function relativeTo(folder: string, config: FileConfig): FileConfig {
   if (config.dataDir !== undefined && config.dataDir !== 'none') config.dataDir = local(config.dataDir);
   for (const custom of config.systems?.custom ?? []) custom.contract = local(custom.contract);
   const tls = config.tls;
-  if (tls !== null && typeof tls === 'object') {
-    const files = tls as Record<string, unknown>;
-    for (const key of ['cert', 'key', 'ca']) if (typeof files[key] === 'string') files[key] = local(files[key] as string);
-  }
+  if (tls) for (const key of ['cert', 'key', 'ca'] as const) if (typeof tls[key] === 'string') tls[key] = local(tls[key]);
   return config;
 }
 
@@ -449,7 +565,6 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
   const f = file ?? {};
   const warnings: string[] = [];
   for (const key of NOT_YET) if (f[key] !== undefined) warnings.push(`"${key}" is not implemented in this version and is ignored`);
-  for (const key of AUTH_NOT_YET) if ((f.auth as Record<string, unknown> | undefined)?.[key] !== undefined) warnings.push(`auth.${key} arrives with OAuth and is ignored in this version`);
   const erp = f.systems?.erp ?? {};
   const erpDefaults = DEFAULTS.systems.erp;
   const wms = f.systems?.wms ?? {};
@@ -478,6 +593,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     systems: {
       wms: {
         enabled: wms.enabled ?? DEFAULTS.systems.wms.enabled,
+        auth: wms.auth ?? DEFAULTS.systems.wms.auth,
         skus: wms.skus ?? DEFAULTS.systems.wms.skus,
         warehouses: wms.warehouses ?? DEFAULTS.systems.wms.warehouses,
         changeRatePerSecond: overrides.wmsChangeRatePerSecond ?? (wms.changeRate !== undefined ? fileChangeRate(wms.changeRate) : DEFAULTS.systems.wms.changeRatePerSecond),
@@ -486,6 +602,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
       },
       payments: {
         enabled: payments.enabled ?? paymentDefaults.enabled,
+        auth: payments.auth ?? paymentDefaults.auth,
         captureDelayMs:
           payments.captureDelay === undefined ? paymentDefaults.captureDelayMs : String(payments.captureDelay) === '0' ? 0 : parseDuration(String(payments.captureDelay)),
         captureFailureRate: payments.captureFailureRate ?? paymentDefaults.captureFailureRate,
@@ -499,12 +616,23 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
         invoices: erp.invoices ?? erpDefaults.invoices,
         invoiceLines: erp.invoiceLines ?? erpDefaults.invoiceLines,
         auth: erp.auth ?? erpDefaults.auth,
+        scopes: { ...erpDefaults.scopes, ...erp.scopes },
         csrf: (erp.csrf as ErpConfig['csrf'] | undefined) ?? erpDefaults.csrf,
         odataPageSize: erp.odataPageSize ?? erpDefaults.odataPageSize,
       },
       outbound: { enabled: f.systems?.outbound?.enabled ?? DEFAULTS.systems.outbound.enabled },
     },
-    auth: { users: (f.auth?.users ?? []).map((u) => ({ ...u })) },
+    auth: {
+      users: (f.auth?.users ?? []).map((u) => ({ ...u })),
+      tokenTtlMs: f.auth?.tokenTtl !== undefined ? parseDuration(f.auth.tokenTtl) : DEFAULTS.auth.tokenTtlMs,
+      invalidTokenStatus: f.auth?.invalidTokenStatus ?? DEFAULTS.auth.invalidTokenStatus,
+      autoApprove: f.auth?.autoApprove ?? DEFAULTS.auth.autoApprove,
+      clients: f.checked?.clients ?? [],
+      apiKeys: (f.auth?.apiKeys ?? []).map((k) => ({ ...k })),
+    },
+    noAuth: overrides.noAuth ?? DEFAULTS.noAuth,
+    tls: tlsSettings(f.tls, overrides),
+    contractAuth: Object.fromEntries((f.systems?.custom ?? []).filter((c) => c.auth).map((c) => [c.mount ? `${c.contract}@${c.mount}` : c.contract, c.auth!])),
     deliveries: {
       timeoutMs: f.deliveries?.timeout !== undefined ? parseDuration(f.deliveries.timeout) : DEFAULTS.deliveries.timeoutMs,
       concurrency: f.deliveries?.concurrency ?? DEFAULTS.deliveries.concurrency,
@@ -519,6 +647,18 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
 }
 
 export class ConfigError extends Error {}
+
+/** The file's tls keys, each replaced by its flag when given; undefined when neither names a certificate. */
+function tlsSettings(file: FileConfig['tls'], o: ConfigOverrides): TlsSettings | undefined {
+  const cert = o.tlsCert ?? file?.cert;
+  const key = o.tlsKey ?? file?.key;
+  const ca = o.tlsCa ?? file?.ca;
+  const requireClientCert = o.requireClientCert ?? file?.requireClientCert ?? false;
+  if (cert === undefined && key === undefined && ca === undefined && !requireClientCert) return undefined;
+  if (cert === undefined || key === undefined) throw new ConfigError('HTTPS needs both a certificate and its key: --tls-cert and --tls-key (tls.cert and tls.key in a config file)');
+  if (requireClientCert && ca === undefined) throw new ConfigError('--require-client-cert needs --tls-ca (tls.ca): the CA client certificates must chain to');
+  return { cert, key, ...(ca !== undefined ? { ca } : {}), requireClientCert };
+}
 
 /** systems.wms.changeRate as changes per second (readConfigFile has checked it; a config built in code may not be) */
 function fileChangeRate(rate: string): number {
@@ -544,7 +684,24 @@ function checkConfig(c: ServerConfig): void {
   }
   const erp = c.systems.erp;
   if (erp.invoiceLines < erp.invoices) problems.push(`systems.erp.invoiceLines (${erp.invoiceLines}) must be at least systems.erp.invoices (${erp.invoices}): every invoice has a line`);
-  if (erp.enabled && erp.auth === 'wsse' && c.auth.users.length === 0) problems.push('systems.erp.auth is wsse, but auth.users names no user to accept');
+  const protectedBy = [
+    ...(['wms', 'payments', 'erp'] as const).filter((n) => c.systems[n].enabled).map((n) => ({ what: `systems.${n}.auth`, auth: c.systems[n].auth })),
+    ...Object.entries(c.contractAuth).map(([contract, auth]) => ({ what: `the auth of ${contract}`, auth })),
+  ];
+  for (const { what, auth } of protectedBy) {
+    if (c.noAuth) break;
+    if ((auth === 'wsse' || auth === 'basic') && c.auth.users.length === 0) problems.push(`${what} is ${auth}, but auth.users names no user to accept`);
+    if (auth === 'apikey' && c.auth.apiKeys.length === 0) problems.push(`${what} is apikey, but auth.apiKeys names no key to accept`);
+    if (auth === 'mtls' && c.tls?.ca === undefined) problems.push(`${what} is mtls, but no CA is configured (--tls-ca, tls.ca) to verify client certificates against`);
+  }
+  const keys = c.auth.apiKeys.map((k) => k.key);
+  if (keys.some((k, i) => keys.indexOf(k) !== i)) problems.push('auth.apiKeys lists one key more than once');
+  const ttl = c.auth.tokenTtlMs;
+  if (!(ttl >= 1000 && ttl <= 366 * 24 * 3_600_000)) problems.push('auth.tokenTtl must be from 1s to 366d');
+  const scopeWords = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
+  for (const [op, list] of Object.entries(c.systems.erp.scopes)) {
+    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || !scopeWords.test(s))) problems.push(`systems.erp.scopes.${op} must be a list of scopes`);
+  }
   if (!Number.isInteger(erp.odataPageSize) || erp.odataPageSize < 1 || erp.odataPageSize > MAX_ODATA_PAGE_SIZE) {
     problems.push(`systems.erp.odataPageSize ${erp.odataPageSize} must be an integer from 1 to ${MAX_ODATA_PAGE_SIZE}: Salesforce Connect refuses server-driven pages of more than 2,000 rows`);
   }

@@ -130,4 +130,50 @@ export interface Exchange {
    * Outbound Message's `<Ack>false</Ack>`); only systems that acknowledge (MountedSystem.acknowledges) read it
    */
   ackWithheld?: boolean;
+  /**
+   * how the caller authenticated, for the journal's `auth` (PRODUCT.md §5): set by the system's ClientIdentifier
+   * on a protected call, or by the authorization server on a token request
+   */
+  auth?: AuthRecord;
+  /** the certificate the caller presented on a TLS connection (mutual TLS), as the transport read it */
+  clientCertificate?: ClientCertificate;
+}
+
+/**
+ * What the journal keeps about a call's credentials (PRODUCT.md §5 `auth`). `refreshOf` and `replayOf` point at
+ * the refused exchange a token request refreshed after and the call that repeated it; the journal writes their ids.
+ */
+export interface AuthRecord {
+  /** the OAuth grant behind the token (a protected call) or asked for (a token request); null without OAuth */
+  grant: string | null;
+  /**
+   * how the caller proved who it is: at the token endpoint the RFC 7591 token_endpoint_auth_method
+   * (client_secret_basic, client_secret_post, private_key_jwt, none); on a protected call the credential it
+   * carried (bearer, apikey, basic, wsse, tls_client_auth)
+   */
+  method: string;
+  /** the scopes the token carries (granted, at the token endpoint) */
+  scopes: string[];
+  /** the scopes the operation needed, on a protected call (the report compares them for over-scoping) */
+  required?: string[];
+  /** insecure-flow (password grant), certificate-expiring (within 30 days), certificate-expired */
+  flags: string[];
+  refreshOf?: Exchange;
+  replayOf?: Exchange;
+  /** the access token's id and issue time (ms), for chaos tokenExpiry; not journaled */
+  token?: { id: string; issuedAt: number };
+}
+
+/** A TLS client certificate as the transport saw it (node's TLSSocket.getPeerCertificate, reduced). */
+export interface ClientCertificate {
+  /** the subject's common name ('' when it has none) */
+  subjectCN: string;
+  /** the subject as one line, e.g. "CN=sf-sandbox, O=Acme" */
+  subject: string;
+  /** notAfter, ms since epoch */
+  validTo: number;
+  /** SHA-256 fingerprint, colon-separated hex as node writes it */
+  fingerprint256: string;
+  /** whether it chains to the configured CA (tls.ca) */
+  authorized: boolean;
 }

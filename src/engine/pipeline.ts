@@ -39,6 +39,8 @@ export interface NewExchange {
   body: Buffer | undefined;
   bodyProblem?: Exchange['bodyProblem'];
   remoteAddress: string;
+  /** a TLS client certificate the connection presented */
+  clientCertificate?: Exchange['clientCertificate'];
 }
 
 export interface Delivered {
@@ -87,11 +89,13 @@ export class Engine {
       body: fields.body,
       bodyProblem: fields.bodyProblem,
       remoteAddress: fields.remoteAddress,
+      clientCertificate: fields.clientCertificate,
       startedAt: this.clock.now(),
       startedHr: performance.now(),
       client: 'anonymous',
       // in the literal, so that setting it later does not change the object's shape on the traffic path
       key: undefined,
+      auth: undefined,
       faults: [],
       contractErrors: [],
       effects: [],

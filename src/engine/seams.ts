@@ -28,6 +28,11 @@ export const noChaos: ChaosStage = {
  */
 export interface ClientIdentifier {
   identify(exchange: Exchange): string | Reply;
+  /**
+   * Refuses the call's token as if it were no longer valid (chaos `tokenExpiry`): the reply a protected system
+   * gives an expired or revoked token. Only identifiers that check tokens have it.
+   */
+  refuseToken?(exchange: Exchange, description: string): Reply;
 }
 
 /** what a client name may be (also checked where a chaos profile names a client in `expect:`) */

@@ -26,6 +26,11 @@ export interface OperationInfo {
    * report card then treats its retries as reads, which need no idempotency key. Absent: GET, HEAD and OPTIONS are.
    */
   safe?: boolean;
+  /**
+   * the OAuth scopes a bearer token needs for it (a REST contract's security requirement; the ERP's from
+   * systems.erp.scopes), when the system runs with `auth: oauth`
+   */
+  scopes?: readonly string[];
 }
 
 export type Resolution = { operation: OperationInfo; params: Record<string, string> } | { reply: Reply };

@@ -8,7 +8,7 @@
  *
  * Layout: a fixed head (numbers), then variable fields, each a u32 length and its bytes.
  */
-import type { ContractError, Effect, Exchange, FaultRecord, Protocol, ReplyHeaders } from '../engine/exchange.js';
+import type { AuthRecord, ContractError, Effect, Exchange, FaultRecord, Protocol, ReplyHeaders } from '../engine/exchange.js';
 
 /** start, end and duration (f64 each), status (u16), body sizes (u32 each) */
 const HEAD = 8 + 8 + 8 + 2 + 4 + 4;
@@ -38,6 +38,24 @@ export interface EntryExtras {
   effects: Effect[];
   transportError?: string;
   bodyProblem?: string;
+  /** how the caller authenticated (PRODUCT.md §5), when a system or the authorization server checked it */
+  auth?: JournalAuth;
+}
+
+/** An exchange's `auth` as the journal keeps it: the refreshed-after and repeated-by exchanges as journal ids. */
+export interface JournalAuth {
+  grant: string | null;
+  method: string;
+  scopes: string[];
+  required?: string[];
+  flags: string[];
+  refreshOf?: number;
+  replayOf?: number;
+}
+
+function journalAuth(auth: AuthRecord): JournalAuth {
+  const { grant, method, scopes, required, flags, refreshOf, replayOf } = auth;
+  return { grant, method, scopes, required, flags, refreshOf: refreshOf?.id, replayOf: replayOf?.id };
 }
 
 /** One journal entry as read back. */
@@ -112,7 +130,7 @@ export class RecordEncoder {
     this.set(9, ex.rawHeaders.join('\n'));
     this.set(10, headerText(outcome.responseHeaders));
     const hasExtras =
-      ex.faults.length || ex.contractErrors.length || ex.effects.length || outcome.transportError || ex.bodyProblem;
+      ex.faults.length || ex.contractErrors.length || ex.effects.length || outcome.transportError || ex.bodyProblem || ex.auth;
     this.set(
       11,
       hasExtras
@@ -122,6 +140,7 @@ export class RecordEncoder {
             effects: ex.effects,
             transportError: outcome.transportError,
             bodyProblem: ex.bodyProblem,
+            auth: ex.auth && journalAuth(ex.auth),
           } satisfies EntryExtras)
         : EMPTY,
     );
@@ -232,6 +251,7 @@ export function decodeEntry(buf: Buffer, at: number, id: number, workspace: stri
     effects: extras.effects,
     transportError: extras.transportError,
     bodyProblem: extras.bodyProblem,
+    auth: extras.auth,
     requestBody,
     responseBody,
   };

@@ -43,7 +43,8 @@ export function redactHeaderPairs(raw: readonly string[]): Record<string, string
   return out;
 }
 
-const SECRET_FIELD = /(password|secret|token|api[_-]?key|client_assertion|assertion|cvc|cvv)/i;
+/** OAuth's authorization `code` and PKCE `code_verifier` are credentials too (a `code` inside a longer name is not) */
+const SECRET_FIELD = /(password|secret|token|api[_-]?key|client_assertion|assertion|cvc|cvv|code_verifier|^code$)/i;
 /** 13-19 digit runs, optionally grouped by spaces or dashes: card numbers (PAN). */
 const CARD_NUMBER = /\b(?:\d[ -]?){12,18}\d\b/g;
 

@@ -43,6 +43,7 @@ export function toSummary(e: JournalEntry): Record<string, unknown> {
     faults: e.faults,
     contract: { valid: e.contractErrors.length === 0, errors: e.contractErrors },
     effects: e.effects,
+    auth: e.auth ?? null,
     ...(e.transportError ? { transportError: e.transportError } : {}),
   };
 }

@@ -127,10 +127,30 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         responses: compileResponses(doc, operation, opPointer, compiler, what),
         records: recordsPointer(doc, operation, opPointer),
         fieldSelection: fieldSelectionParameter([...params.values()].map(({ p }) => p)),
+        scopes: oauthScopes(doc, operation),
       });
     }
   }
   return compiled;
+}
+
+/**
+ * The OAuth scopes the operation's security requirement names (its own `security`, else the document's), from the
+ * first requirement that uses an oauth2 or openIdConnect scheme: what a bearer token must carry when the system
+ * runs with `auth: oauth`. Undefined when no requirement uses OAuth (`security: []` included).
+ */
+function oauthScopes(doc: OpenAPIV3.Document, operation: OpenAPIV3.OperationObject): string[] | undefined {
+  const schemes = doc.components?.securitySchemes ?? {};
+  const isOAuth = (name: string) => {
+    const scheme = schemes[name];
+    const type = scheme && !('$ref' in scheme) ? scheme.type : undefined;
+    return type === 'oauth2' || type === 'openIdConnect';
+  };
+  for (const requirement of operation.security ?? doc.security ?? []) {
+    const names = Object.keys(requirement).filter(isOAuth);
+    if (names.length) return [...new Set(names.flatMap((n) => requirement[n] ?? []))];
+  }
+  return undefined;
 }
 
 function compileBody(

@@ -53,7 +53,7 @@ const READS = new Set(['GET', 'HEAD']);
 export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData' | 'stateless'>;
 
 /** problem types of the refusals the engine itself makes */
-const ENGINE_PROBLEMS: Record<number, string> = { 413: 'body-too-large', 503: 'store-unavailable' };
+const ENGINE_PROBLEMS: Record<number, string> = { 400: 'invalid-request', 401: 'unauthorized', 403: 'insufficient-scope', 413: 'body-too-large', 503: 'store-unavailable' };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
