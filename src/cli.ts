@@ -4,14 +4,14 @@
  * what the user wrote in every message) and call into the library.
  */
 import { readdirSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { catalogueOf } from './chaos/match.js';
 import { builtInProfiles, loadProfile } from './chaos/profile.js';
 import { readConfigFile, resolveConfig, SourceError } from './config/config.js';
-import { coerceFlag, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
+import { coerceFlag, NEGATED_FLAGS, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
 import { formatProblem } from './config/yaml-source.js';
 import { checkContract } from './protocols/rest/contract.js';
 import { buildSystems, startServer, type Restored } from './server.js';
@@ -22,7 +22,7 @@ const CONTRACTS_DIR = fileURLToPath(new URL('../contracts/', import.meta.url));
 async function serve(argv: Record<string, unknown>): Promise<void> {
   const { values: env, unknown, problems } = readEnvironment(process.env);
   // a flag beats its environment variable (which beats the config file: resolveConfig)
-  const given = <T>(option: string): T | undefined => (argv[option] ?? env[option]) as T | undefined;
+  const given = <T>(option: string): T | undefined => (flag(argv, option) ?? env[option]) as T | undefined;
   const configFile = given<string>('config');
   const used = variablesUsedBy(configFile);
   problems.unshift(...unknown.filter((name) => !used.has(name)).map(unknownVariable));
@@ -39,6 +39,11 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     backlog: given('backlog'),
     contract: given('contract'),
     wmsChangeRatePerSecond: given('wms-change-rate'),
+    tlsCert: given('tls-cert'),
+    tlsKey: given('tls-key'),
+    tlsCa: given('tls-ca'),
+    requireClientCert: given('require-client-cert'),
+    noAuth: given('no-auth'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
   const running = await startServer({ ...config, resetState: given<boolean>('reset-state') ?? false });
@@ -56,6 +61,53 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A serve flag's value from the command line; `--no-auth` arrives as `auth: false` (NEGATED_FLAGS). */
+function flag(argv: Record<string, unknown>, option: string): unknown {
+  if (argv[option] !== undefined) return argv[option];
+  const positive = NEGATED_FLAGS[option];
+  return positive !== undefined && argv[positive] === false ? true : undefined;
+}
+
+/** The positive twin of a `no-` flag, hidden: only its negation (`--no-auth`) is an option. */
+function negationOnly(positive: string): (value: unknown) => unknown {
+  const negated = Object.keys(NEGATED_FLAGS).find((k) => NEGATED_FLAGS[k] === positive);
+  return (value) => {
+    if (Array.isArray(value)) value = value[value.length - 1];
+    if (value === false) return false;
+    throw new UsageError(`--${positive} is not an option (did you mean --${negated}?)`);
+  };
+}
+
+/** `understudy certs dev`: a local CA and a server certificate for localhost, and how to use them. */
+async function certsDev(out: string, force: boolean): Promise<void> {
+  // loaded for this command only: @peculiar/x509 must not slow down `serve`'s start
+  const { CertificatesExistError, DEV_SERVER_HOSTS, writeDevCertificates } = await import('./tls/dev-certs.js');
+  let paths;
+  try {
+    paths = await writeDevCertificates(out, { force });
+  } catch (err) {
+    if (!(err instanceof CertificatesExistError)) throw err;
+    console.error(`understudy: ${err.message}`);
+    process.exitCode = 1;
+    return;
+  }
+  // relative to where the user is, unless that means climbing out of it
+  const shown = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  };
+  const [ca, caKey, server, serverKey] = [paths.ca, paths.caKey, paths.server, paths.serverKey].map(shown);
+  const width = Math.max(ca.length, caKey.length, server.length, serverKey.length);
+  console.log(`wrote ${ca.padEnd(width)}  the local CA: tell clients to trust it (curl --cacert ${ca}, NODE_EXTRA_CA_CERTS=${ca})`);
+  console.log(`wrote ${caKey.padEnd(width)}  the CA's private key (owner-only): it signs client certificates for mutual TLS; share it with nobody`);
+  console.log(`wrote ${server.padEnd(width)}  the server certificate for ${DEV_SERVER_HOSTS.join(', ')}, signed by the CA`);
+  console.log(`wrote ${serverKey.padEnd(width)}  its private key (owner-only)`);
+  console.log(`start HTTPS: understudy serve --tls-cert ${server} --tls-key ${serverKey} [--tls-ca ${ca}  (mutual TLS: clients present certificates the CA signed)]`);
+  console.log(
+    'these are for local use: Salesforce only calls HTTPS endpoints whose certificate chains to a public CA (no self-signed or private CA), so a sandbox needs a deployment with a public certificate',
+  );
 }
 
 /** "state in .understudy: 2 workspaces restored (default: wms from a snapshot + 120 writes)" */
@@ -138,6 +190,7 @@ await yargs(hideBin(process.argv))
         // and booleans with messages naming the flag; a boolean flag may stand bare
         y.option(name, { array: option.list, requiresArg: option.flag !== 'boolean', coerce: coerceFlag(name), describe: option.describe });
       }
+      for (const positive of Object.values(NEGATED_FLAGS)) y.option(positive, { hidden: true, coerce: negationOnly(positive) });
       return y;
     },
     serve,
@@ -169,6 +222,19 @@ await yargs(hideBin(process.argv))
         (argv) => checkProfiles(argv.files as string[], (argv.contract as string[] | undefined) ?? []),
       )
       .demandCommand(1, 'name a subcommand: list or check'),
+  )
+  .command('certs', 'certificates for local HTTPS', (y) =>
+    y
+      .command(
+        'dev',
+        'write a local CA (ca.crt, ca.key) and a server certificate for localhost and 127.0.0.1 (server.crt, server.key); exits 1 rather than overwrite',
+        (c) =>
+          c
+            .option('out', { type: 'string', default: 'certs', requiresArg: true, describe: 'directory to write into (created if missing)' })
+            .option('force', { type: 'boolean', default: false, describe: 'overwrite existing files (clients must then trust the new ca.crt)' }),
+        (argv) => certsDev(argv.out, argv.force),
+      )
+      .demandCommand(1, 'name a subcommand: dev'),
   )
   .command(
     'drill <file>',
@@ -211,7 +277,7 @@ await yargs(hideBin(process.argv))
       process.exitCode = code;
     },
   )
-  .demandCommand(1, 'name a command: serve, drill, contracts check, profiles list or profiles check')
+  .demandCommand(1, 'name a command: serve, drill, contracts check, profiles list, profiles check or certs dev')
   .strict()
   .fail((message, err) => {
     // every line its own prefix: several problems are reported at once, one a line

@@ -60,7 +60,19 @@ export const SERVE_OPTIONS: Record<string, { read: Reader; list?: boolean; flag?
   backlog: { read: integer(1, 65535, 'a backlog (an integer from 1 to 65535)'), describe: 'listen backlog: connections queued before accept (default 4096)' },
   contract: { read: text, list: true, describe: 'also serve an OpenAPI contract: FILE or FILE@/mount (repeatable)' },
   'wms-change-rate': { read: changeRate, describe: 'background WMS stock changes each workspace starts with: N/s, N/m or N/h (default 0/s; at most 1000/s)' },
+  'tls-cert': { read: text, describe: "serve HTTPS with this PEM certificate (the server's own first, then its intermediates); needs --tls-key" },
+  'tls-key': { read: text, describe: "the PEM private key of --tls-cert's certificate (unencrypted)" },
+  'tls-ca': { read: text, describe: 'PEM CA certificate(s) that client certificates must chain to: asks every caller for a certificate (mutual TLS; systems.<name>.auth: mtls)' },
+  'require-client-cert': { read: boolean, flag: 'boolean', describe: 'refuse, in the TLS handshake, connections without a client certificate signed by --tls-ca' },
+  // yargs reads a bare --no-auth as the negation of an option "auth": cli.ts maps that back (see NEGATED_FLAGS)
+  'no-auth': { read: boolean, flag: 'boolean', describe: 'systems check no credentials, whatever systems.<name>.auth says' },
 };
+
+/**
+ * Options whose name starts with "no-": yargs parses a bare `--no-auth` as `auth: false` (boolean negation, which
+ * `--no-fault-header` relies on), so the command also declares the positive name, hidden, and reads it back.
+ */
+export const NEGATED_FLAGS: Record<string, string> = { 'no-auth': 'auth' };
 
 const ENV_PREFIX = 'UNDERSTUDY_';
 export const envName = (option: string) => ENV_PREFIX + option.toUpperCase().replace(/-/g, '_');

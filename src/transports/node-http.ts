@@ -3,10 +3,13 @@
  * translates between sockets and the engine: pick the workspace from /w/{name}, hand /__admin to the admin app,
  * read the body within the size limit, take turns fairly under load (turn-queue.ts), run the pipeline, hold the
  * reply for injected latency, write it (streamed with backpressure, or broken on purpose when a chaos fault set
- * Reply.disruption), and tell the engine when the last byte left so it can journal the exchange.
+ * Reply.disruption), and tell the engine when the last byte left so it can journal the exchange. On HTTPS it also
+ * hands on the client certificate the connection presented (mutual TLS), read once per connection.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Disruption, Exchange, Reply } from '../engine/exchange.js';
+import type { Socket } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { ClientCertificate, Disruption, Exchange, Reply } from '../engine/exchange.js';
 import type { Engine } from '../engine/pipeline.js';
 import { problemReply } from '../engine/problem.js';
 import type { Workspace, Workspaces } from '../engine/workspace.js';
@@ -75,6 +78,8 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
       rawHeaders: req.rawHeaders,
       body: undefined as Buffer | undefined,
       remoteAddress: req.socket.remoteAddress ?? '',
+      // plain HTTP pays for this check only
+      clientCertificate: (req.socket as Socket & { encrypted?: boolean }).encrypted ? clientCertificateOf(req.socket as TLSSocket) : undefined,
     };
 
     const declared = req.headers['content-length'];
@@ -103,6 +108,38 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
   };
   // the server calls this on every accepted connection: turns shorten while clients queue up to connect
   return Object.assign(listener, { connection: () => turns.connection() });
+}
+
+/**
+ * The certificate a TLS connection presented, reduced to what the engine uses; null when it presented none. Once
+ * per connection: a keep-alive connection carries many requests, and its certificate is settled by the handshake.
+ */
+const certificates = new WeakMap<TLSSocket, ClientCertificate | null>();
+
+function clientCertificateOf(socket: TLSSocket): ClientCertificate | undefined {
+  let known = certificates.get(socket);
+  if (known === undefined) {
+    known = readCertificate(socket);
+    certificates.set(socket, known);
+  }
+  return known ?? undefined;
+}
+
+function readCertificate(socket: TLSSocket): ClientCertificate | null {
+  // {} (or null, on a socket already torn down) when the client sent no certificate
+  const cert = socket.getPeerCertificate() as PeerCertificate | null;
+  if (!cert || Object.keys(cert).length === 0) return null;
+  const subject = (cert.subject ?? {}) as unknown as Record<string, string | string[] | undefined>;
+  const cn = subject.CN;
+  return {
+    subjectCN: (Array.isArray(cn) ? cn[0] : cn) ?? '',
+    subject: Object.entries(subject)
+      .flatMap(([name, value]) => (value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((v) => `${name}=${v}`)))
+      .join(', '),
+    validTo: Date.parse(cert.valid_to),
+    fingerprint256: cert.fingerprint256 ?? '',
+    authorized: socket.authorized,
+  };
 }
 
 /** A request read and waiting for its turn (turn-queue.ts). */
