@@ -18,6 +18,7 @@ import type { ResetScope, Workspace, Workspaces } from '../engine/workspace.js';
 import { toFull, toSummary } from '../journal/views.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
+import { addClientRoutes } from './client-routes.js';
 import { addDeliveryRoutes, type DeliveryControl } from './delivery-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 import { addOutboundRoutes } from './outbound-routes.js';
@@ -123,6 +124,7 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   addPaymentsRoutes(app, ws, sendProblem, engine.systems);
   addOutboundRoutes(app, ws, sendProblem, engine.systems);
   addReportRoutes(app, ws, sendProblem, engine);
+  addClientRoutes(app, ws, sendProblem, engine.systems);
 
   app.get('/__admin/health', (req, res) => {
     res.json({

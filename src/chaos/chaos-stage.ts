@@ -325,6 +325,7 @@ export class ChaosEngine implements ChaosStage {
       ordinal,
       clock: this.options.clock,
       scheduler: this.options.scheduler,
+      activatedAt: this.segments[0].at,
       record: { ...fault.written, ...(fault.probability < 1 ? { probability: fault.probability } : {}) },
     };
   }

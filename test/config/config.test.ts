@@ -40,7 +40,7 @@ describe('config file', () => {
     expect(config.adminToken).toBe('token-from-env');
     expect(config.limits.bodyBytes).toBe(2 * 1024 * 1024);
     expect(config.limits.journalEntries).toBe(500);
-    expect(config.systems.wms).toEqual({ enabled: true, skus: 50, warehouses: 2, changeRatePerSecond: 0.1, reservationTtlMs: 24 * 3_600_000 });
+    expect(config.systems.wms).toEqual({ enabled: true, auth: 'none', skus: 50, warehouses: 2, changeRatePerSecond: 0.1, reservationTtlMs: 24 * 3_600_000 });
   });
 
   it('names file, line and column for unknown keys and wrong values, all at once', () => {
@@ -108,19 +108,100 @@ describe('config file', () => {
     expect(problemsOf(() => readConfigFile(join(dir, 'missing.yaml')))[0]).toMatch(/cannot read: ENOENT/);
   });
 
-  it('accepts the documented keys of later capabilities and says they are ignored', () => {
-    const path = file('later.yaml', 'auth: { tokenTtl: 1h }\ntls: { cert: a.crt }\n');
-    const config = resolveConfig(readConfigFile(path), {});
-    expect(config.warnings).toEqual(['"tls" is not implemented in this version and is ignored', 'auth.tokenTtl arrives with OAuth and is ignored in this version']);
+  it('reads auth: clients (certificate files relative to the file, inline JWKS), users, API keys, token settings; and tls', () => {
+    const folder = mkdtempSync(join(dir, 'auth-'));
+    mkdirSync(join(folder, 'certs'));
+    copyFileSync('test/fixtures/auth/client.crt', join(folder, 'certs', 'sf.crt'));
+    const path = join(folder, 'auth.yaml');
+    writeFileSync(
+      path,
+      [
+        'systems:',
+        '  wms: { auth: oauth }',
+        '  payments: { auth: apikey }',
+        '  erp: { auth: basic, scopes: { GetCustomer: [erp.customers] } }',
+        'auth:',
+        '  tokenTtl: 15m',
+        '  invalidTokenStatus: 403',
+        '  autoApprove: true',
+        '  clients:',
+        '    - id: sf-sandbox',
+        '      secret: ${SF_SECRET}',
+        '      grants: [client_credentials, "urn:ietf:params:oauth:grant-type:jwt-bearer"]',
+        '      scopes: [wms.read, wms.write]',
+        '      certificate: certs/sf.crt',
+        '      ipAllowlist: [203.0.113.0/24]',
+        '    - id: browser',
+        '      grants: [authorization_code, refresh_token]',
+        '      redirectUris: [https://example.my.salesforce.com/services/authcallback/understudy]',
+        '      requirePkce: true',
+        '  users: [ { username: legacy, password: pw } ]',
+        '  apiKeys: [ { key: k-0123456789, client: wms-poller } ]',
+        'tls: { cert: certs/server.crt, key: certs/server.key }',
+        '',
+      ].join('\n'),
+    );
+    const config = resolveConfig(readConfigFile(path, { SF_SECRET: 'from-env' }), {});
+    expect(config.warnings).toEqual([]);
+    expect(config.systems.wms.auth).toBe('oauth');
+    expect(config.systems.payments.auth).toBe('apikey');
+    expect(config.systems.erp.scopes).toEqual({ read: ['erp.read'], write: ['erp.write'], GetCustomer: ['erp.customers'] });
+    expect(config.auth).toMatchObject({ tokenTtlMs: 900_000, invalidTokenStatus: 403, autoApprove: true, apiKeys: [{ key: 'k-0123456789', client: 'wms-poller' }] });
+    const [sf, browser] = config.auth.clients;
+    expect(sf).toMatchObject({ id: 'sf-sandbox', secret: 'from-env', scopes: ['wms.read', 'wms.write'], ipAllowlist: ['203.0.113.0/24'], source: 'config' });
+    expect(sf.certificate).toBe(readFileSync('test/fixtures/auth/client.crt', 'utf8'));
+    expect(browser).toMatchObject({ id: 'browser', requirePkce: true, grants: ['authorization_code', 'refresh_token'] });
+    expect(config.tls).toEqual({ cert: join(folder, 'certs', 'server.crt'), key: join(folder, 'certs', 'server.key'), requireClientCert: false });
+    // flags win over the file
+    expect(resolveConfig(readConfigFile(path, { SF_SECRET: 'x' }), { tlsCert: '/other.crt', noAuth: true })).toMatchObject({ noAuth: true, tls: { cert: '/other.crt' } });
+  });
+
+  it('refuses bad clients with file, line and field, as the admin API refuses them', () => {
+    const path = file(
+      'bad-clients.yaml',
+      [
+        'auth:',
+        '  clients:',
+        '    - { id: "has space", grants: [implicit] }',
+        '    - { id: jwt, grants: ["urn:ietf:params:oauth:grant-type:jwt-bearer"] }',
+        '    - { id: code, secret: s, grants: [authorization_code], redirectUris: ["https://x.example/cb#frag"] }',
+        '    - { id: cert, certificate: missing.crt }',
+        '    - { id: dup, secret: a }',
+        '    - { id: dup, secret: b }',
+        '',
+      ].join('\n'),
+    );
+    const problems = problemsOf(() => readConfigFile(path));
+    const at = (line: number, text: RegExp) => expect(problems.some((p) => p.startsWith(`${path}:${line}:`) && text.test(p)), `${line} ${text}: ${problems.join('\n')}`).toBe(true);
+    at(3, /an id is 1-80/);
+    at(3, /unknown grant "implicit"/);
+    at(4, /certificate or JWKS/);
+    at(5, /no fragment/);
+    at(6, /missing.crt cannot be read \(ENOENT\)/);
+    at(8, /used twice/);
+    const status = file('bad-status.yaml', 'auth:\n  invalidTokenStatus: 200\n');
+    expect(problemsOf(() => readConfigFile(status))[0]).toMatch(/:2:23: auth.invalidTokenStatus: must be >= 400/);
+  });
+
+  it('refuses auth settings that cannot work: keys, users and CAs the chosen checks need', () => {
+    expect(() => resolveConfig({ systems: { wms: { auth: 'apikey' } } }, {})).toThrow(/systems.wms.auth is apikey, but auth.apiKeys names no key/);
+    expect(() => resolveConfig({ systems: { payments: { auth: 'basic' } } }, {})).toThrow(/systems.payments.auth is basic, but auth.users names no user/);
+    expect(() => resolveConfig({ systems: { erp: { auth: 'mtls' } } }, {})).toThrow(/no CA is configured/);
+    expect(() => resolveConfig({}, { tlsCert: 'a.crt' })).toThrow(/both a certificate and its key/);
+    expect(() => resolveConfig({}, { tlsCert: 'a.crt', tlsKey: 'a.key', requireClientCert: true })).toThrow(/needs --tls-ca/);
+    // --no-auth: nothing is checked, so nothing is needed
+    expect(resolveConfig({ systems: { wms: { auth: 'apikey' } } }, { noAuth: true }).noAuth).toBe(true);
+    const wsse = file('wsse-rest.yaml', 'systems:\n  wms: { auth: wsse }\n');
+    expect(problemsOf(() => readConfigFile(wsse))[0]).toMatch(/systems.wms.auth: must be one of none, oauth, apikey, basic, mtls/);
   });
 
   it('reads the ERP settings and WS-Security users, and refuses bad ones with the line', () => {
     const path = file('erp.yaml', 'systems:\n  erp: { customers: 20, invoices: 50, invoiceLines: 500, auth: wsse, csrf: both, odataPageSize: 500 }\n  outbound: { enabled: false }\nauth:\n  users: [ { username: legacy, password: s3cret } ]\n');
     const config = resolveConfig(readConfigFile(path), {});
-    expect(config.systems.erp).toEqual({ enabled: true, customers: 20, invoices: 50, invoiceLines: 500, auth: 'wsse', csrf: 'both', odataPageSize: 500 });
+    expect(config.systems.erp).toEqual({ enabled: true, customers: 20, invoices: 50, invoiceLines: 500, auth: 'wsse', scopes: { read: ['erp.read'], write: ['erp.write'] }, csrf: 'both', odataPageSize: 500 });
     expect(config.systems.outbound).toEqual({ enabled: false });
     expect(config.auth.users).toEqual([{ username: 'legacy', password: 's3cret' }]);
-    expect(resolveConfig(undefined, {}).systems.erp).toEqual({ enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none', csrf: 'v2', odataPageSize: 1000 });
+    expect(resolveConfig(undefined, {}).systems.erp).toEqual({ enabled: true, customers: 500, invoices: 10_000, invoiceLines: 1_000_000, auth: 'none', scopes: { read: ['erp.read'], write: ['erp.write'] }, csrf: 'v2', odataPageSize: 1000 });
     for (const [setting, field] of [
       ['customers: 0', 'customers'],
       ['invoiceLines: many', 'invoiceLines'],
@@ -144,12 +225,13 @@ describe('config file', () => {
     const path = file('payments.yaml', 'systems:\n  payments: { captureDelay: 500ms, captureFailureRate: 0.25, idempotencyKeyTtl: 1h, maxAmount: 1000 }\n');
     expect(resolveConfig(readConfigFile(path), {}).systems.payments).toEqual({
       enabled: true,
+      auth: 'none',
       captureDelayMs: 500,
       captureFailureRate: 0.25,
       idempotencyKeyTtlMs: 3_600_000,
       maxAmount: 1000,
     });
-    expect(resolveConfig(undefined, {}).systems.payments).toEqual({ enabled: true, captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 86_400_000, maxAmount: 99_999_999 });
+    expect(resolveConfig(undefined, {}).systems.payments).toEqual({ enabled: true, auth: 'none', captureDelayMs: 2000, captureFailureRate: 0, idempotencyKeyTtlMs: 86_400_000, maxAmount: 99_999_999 });
     expect(resolveConfig(readConfigFile(file('now.yaml', 'systems:\n  payments: { captureDelay: 0, enabled: false }\n')), {}).systems.payments).toMatchObject({ enabled: false, captureDelayMs: 0 });
     for (const [setting, field] of [
       ['captureFailureRate: 2', 'captureFailureRate'],

@@ -23,6 +23,8 @@ export interface FaultContext {
   ordinal: number;
   clock: Clock;
   scheduler: Scheduler;
+  /** clock time the profile became active (or was last restarted) */
+  activatedAt: number;
   /** what the journal records for this application; add drawn values (a latency's ms, say) here */
   record: Record<string, unknown>;
 }

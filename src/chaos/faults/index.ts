@@ -15,13 +15,12 @@ import { slowBody } from './slow-body.js';
 import { soapFault } from './soap-fault.js';
 import { status } from './status.js';
 import { timeout } from './timeout.js';
+import { tokenExpiry } from './token-expiry.js';
 import { truncate } from './truncate.js';
 
 export const FAULT_KINDS: ReadonlyMap<string, FaultKind> = new Map(
-  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck, soapFault, etagConflict, csrfExpiry].map((k) => [k.kind, k]),
+  [latency, status, timeout, reset, empty, malformed, truncate, slowBody, drift, lostAck, failFirst, succeedFirst, outage, noAck, soapFault, etagConflict, csrfExpiry, tokenExpiry].map((k) => [k.kind, k]),
 );
 
 /** kinds the product documents that arrive with their protocols */
-export const LATER_KINDS: Record<string, string> = {
-  tokenExpiry: 'arrives with OAuth',
-};
+export const LATER_KINDS: Record<string, string> = {};

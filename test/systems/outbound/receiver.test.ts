@@ -236,6 +236,7 @@ describe('the noAck fault kind', () => {
       ordinal: 0,
       clock,
       scheduler: new ManualScheduler(clock),
+      activatedAt: 0,
       record: {},
     };
   };
