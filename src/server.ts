@@ -29,7 +29,7 @@ import { mountODataSystem, type SharedState } from './protocols/odata/mount.js';
 import { createOutboundSystem } from './systems/outbound/index.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
-import { createTrafficServer } from './tls/server-tls.js';
+import { createTrafficServer, readTlsFiles } from './tls/server-tls.js';
 import { createTrafficListener, type AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { realScheduler, type Scheduler } from './util/scheduler.js';
@@ -261,6 +261,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     } else if (stored?.text === profile.text) return { stage: new ChaosEngine(profile, chaosOptions, stored.activatedAt, stored.timeline), activation: stored };
     return { stage: new ChaosEngine(profile, chaosOptions, now), activation: activation(profile, now, false) };
   };
+  // the TLS files are checked before the store is opened (and locked): a bad file must leave nothing open
+  if (options.tls) readTlsFiles(options.tls);
   const store = openStore(options, systems, seed);
   const deliveries = deliveriesConfig(options, scheduler, limits.objects, clock.now());
   let workspaces: Workspaces;

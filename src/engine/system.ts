@@ -31,6 +31,11 @@ export interface OperationInfo {
    * systems.erp.scopes), when the system runs with `auth: oauth`
    */
   scopes?: readonly string[];
+  /**
+   * served to anyone whatever the system's auth: the WSDL, which Salesforce's Generate from WSDL and the soap
+   * client libraries fetch without credentials
+   */
+  open?: boolean;
 }
 
 export type Resolution = { operation: OperationInfo; params: Record<string, string> } | { reply: Reply };

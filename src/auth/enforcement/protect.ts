@@ -6,7 +6,7 @@
  */
 import type { SystemAuth } from '../../config/config.js';
 import type { Exchange } from '../../engine/exchange.js';
-import type { ClientIdentifier } from '../../engine/seams.js';
+import { headerIdentity, type ClientIdentifier } from '../../engine/seams.js';
 import type { MountedSystem, OperationInfo } from '../../engine/system.js';
 import type { AuthorizationServer } from '../server/mount.js';
 import type { RefreshLinks } from '../refresh-links.js';
@@ -57,10 +57,18 @@ export function identifierFor(auth: SystemAuth, settings: ProtectionSettings, se
   }
 }
 
+/** operations open to anyone (OperationInfo.open: a WSDL) are named by the header, as without auth */
+function exceptOpen(identifier: ClientIdentifier): ClientIdentifier {
+  return {
+    identify: (exchange) => (exchange.operation?.open ? headerIdentity.identify(exchange) : identifier.identify(exchange)),
+    refuseToken: identifier.refuseToken,
+  };
+}
+
 /** Sets the identifier of each system by its auth mode (systems not in `modes` keep theirs). */
 export function protectSystems(modes: ReadonlyMap<MountedSystem, { auth: SystemAuth; scopesFor: ScopesFor }>, settings: ProtectionSettings, server: AuthorizationServer): void {
   for (const [system, { auth, scopesFor }] of modes) {
     const identifier = identifierFor(auth, settings, server, scopesFor);
-    if (identifier) system.auth = identifier;
+    if (identifier) system.auth = exceptOpen(identifier);
   }
 }

@@ -69,7 +69,7 @@ export class SoapEngine implements ProtocolEngine {
     const template = definition.named ? `${mount}/{name}` : mount;
     const writes = new Set(definition.writes);
     this.operations = [...wsdl.operations.keys()].map((id) => ({ id, template, method: 'POST', safe: !writes.has(id) }));
-    this.operations.push({ id: WSDL_OPERATION, template: mount, method: 'GET', safe: true });
+    this.operations.push({ id: WSDL_OPERATION, template: mount, method: 'GET', safe: true, open: true });
     for (const op of this.operations) this.byName.set(op.id, op);
     const missing = [...wsdl.operations.keys()].filter((op) => !definition.handlers[op]);
     if (missing.length) throw new Error(`${definition.name}: no handler for the WSDL operations ${missing.join(', ')}`);

@@ -86,6 +86,7 @@ export function wsSecurity(users: readonly WsseUser[]): ClientIdentifier {
         if (until !== undefined && until > now) return refuse(exchange, 'FailedAuthentication', 'NONCE_REPLAYED', 'this nonce was already used: a UsernameToken is accepted once');
         remember(seen, key, now);
       }
+      exchange.auth = { grant: null, method: 'wsse', scopes: [], flags: [] };
       return username;
     },
   };
