@@ -8,7 +8,10 @@
  * logs and replays at a restart: so a restart neither resurrects a revoked token nor forgets a live refresh token.
  * The commands carry only what must be remembered, decided before they run (the token endpoint verifies
  * signatures asynchronously first); each one checks again, synchronously, what could have changed meanwhile (a
- * code redeemed by a concurrent request), and refuses with a CommandError.
+ * code redeemed by a concurrent request), and refuses with a CommandError — which changes nothing and is not
+ * logged. A code or rotated refresh token presented again is the one refusal that changes something (the grant it
+ * belongs to is revoked): `token.issue` then returns `{ refused }` instead of throwing, so that the revocation is
+ * logged and replayed like any other change.
  *
  * Secrets, codes and refresh tokens are kept (and logged) as SHA-256 hashes, never as issued: the write log on disk
  * then holds nothing a reader could present. Access tokens are not kept at all (they are signed JWTs); only their
@@ -149,6 +152,8 @@ export interface CodeInput {
 /** A token issued: what it consumed (a code, a refresh token, an assertion's jti) and the refresh token it carries. */
 export interface TokenInput {
   client: string;
+  /** the grant family the tokens belong to (a redeemed code remembers it, to revoke them if it is presented again) */
+  family?: string;
   consumes?: { codeHash?: string; refreshHash?: string; jti?: { key: string; until: number } };
   refresh?: { hash: string; family: string; sub: string; scopes: string[]; grant: Grant };
 }
@@ -207,16 +212,19 @@ export function applyAuthCommand(state: AuthState, name: string, input: unknown)
   }
 }
 
-function issue(state: AuthState, input: TokenInput, now: number): unknown {
+/** What `token.issue` returns: nothing when the token was issued, else why not (the grant was revoked for it). */
+export type IssueResult = { refused: string } | undefined;
+
+function issue(state: AuthState, input: TokenInput, now: number): IssueResult {
   const { consumes, refresh } = input;
-  // check everything first: a refusal changes nothing
+  // check everything first: a CommandError changes nothing; a reuse revokes its grant, and that is all it changes
   if (consumes?.codeHash !== undefined) {
     const code = state.codes.get(consumes.codeHash);
     if (!code || code.expiresAt <= now) throw new CommandError('the authorization code is unknown or has expired');
     if (code.redeemedFamily !== undefined) {
       // a second redemption: what the first issued is revoked too (RFC 6749 §4.1.2)
       revokeFamily(state, code.redeemedFamily, now);
-      throw new CommandError('the authorization code was used already; the tokens it gave are revoked');
+      return { refused: 'the authorization code was used already; the tokens it gave are revoked' };
     }
   }
   if (consumes?.refreshHash !== undefined) {
@@ -225,12 +233,12 @@ function issue(state: AuthState, input: TokenInput, now: number): unknown {
     if (token.rotated) {
       // a rotated refresh token presented again: stolen or replayed; the whole family goes (OAuth 2.0 Security BCP §4.14)
       revokeFamily(state, token.family, now);
-      throw new CommandError('the refresh token was rotated already; reusing it revoked every token of its grant');
+      return { refused: 'the refresh token was rotated already; reusing it revoked every token of its grant' };
     }
   }
   if (consumes?.jti !== undefined && (state.usedJtis.get(consumes.jti.key) ?? 0) > now) throw new CommandError('the assertion was used already (its jti is single-use)');
 
-  if (consumes?.codeHash !== undefined) state.codes.get(consumes.codeHash)!.redeemedFamily = refresh?.family ?? `code:${consumes.codeHash}`;
+  if (consumes?.codeHash !== undefined) state.codes.get(consumes.codeHash)!.redeemedFamily = input.family ?? refresh?.family ?? `code:${consumes.codeHash}`;
   if (consumes?.refreshHash !== undefined) state.refreshTokens.get(consumes.refreshHash)!.rotated = true;
   if (consumes?.jti !== undefined) {
     capped(state.usedJtis, state.maxObjects);

@@ -15,8 +15,9 @@
  * assertion or password `400 invalid_grant`, a missing parameter `400 invalid_request`.
  *
  * Everything is checked first (asynchronously: signatures); what must be remembered (a code or refresh token
- * consumed, a jti used, a refresh token issued) is then one logged command on the state, which checks again what a
- * concurrent request could have changed. The access token itself is a signed JWT (RFC 9068) and is not stored.
+ * consumed, a jti used, a refresh token issued — or, for a code or refresh token presented again, its grant
+ * revoked) is then one logged command on the state, which checks again what a concurrent request could have
+ * changed. The access token itself is a signed JWT (RFC 9068) and is not stored.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Exchange, Reply } from '../../engine/exchange.js';
@@ -26,7 +27,7 @@ import { verifyAssertion } from '../jwt-assertion.js';
 import { authenticateClient, keysOf, signingFlags, unverifiedIssuer, type AuthenticatedClient } from './client-authentication.js';
 import { authStateOf, type AuthServerContext } from './context.js';
 import { oauthError, oauthJson } from './responses.js';
-import { AUTH_COMMANDS, clientOf, hashSecret, jtiUsed, type AuthState, type TokenInput } from './state.js';
+import { AUTH_COMMANDS, clientOf, hashSecret, jtiUsed, type AuthState, type IssueResult, type TokenInput } from './state.js';
 import { allowedFrom } from '../clients.js';
 
 /** What an access token says (RFC 9068 claims, plus the workspace, the grant and the grant family). */
@@ -62,12 +63,15 @@ export async function tokenEndpoint(context: AuthServerContext, exchange: Exchan
   const client = auth.client;
   exchange.client = client.id;
   exchange.auth = { grant, method: auth.method, scopes, flags: [...auth.flags, ...flags] };
+  let issued: IssueResult;
   try {
-    await exchange.workspace.states.command(context.system(), AUTH_COMMANDS.token, input);
+    issued = (await exchange.workspace.states.command(context.system(), AUTH_COMMANDS.token, input)) as IssueResult;
   } catch (err) {
     if (err instanceof CommandError) return oauthError(400, 'invalid_grant', err.message);
     throw err;
   }
+  // a code or refresh token used again: refused, and its grant revoked (a logged change, so it survives a restart)
+  if (issued !== undefined) return oauthError(400, 'invalid_grant', issued.refused);
   const now = Math.floor(state.clock.now() / 1000);
   const ttl = Math.max(1, Math.floor(context.settings.tokenTtlMs / 1000));
   const claims: AccessTokenClaims = {
@@ -179,6 +183,7 @@ async function grantFor(context: AuthServerContext, exchange: Exchange, state: A
         refreshToken,
         input: {
           client: client.id,
+          family,
           consumes: { ...consumes, codeHash },
           ...(refreshToken ? { refresh: { hash: hashSecret(refreshToken), family, sub: entry.sub, scopes: entry.scopes, grant } } : {}),
         },
