@@ -60,12 +60,21 @@ describe('README', () => {
       'erp /erp/odata/v4',
       'erp /erp/odata/v2',
       'payments /payments/v1',
+      'oauth /.well-known',
       'erp /erp/soap',
       'wms /wms/v1',
       'alerts /alerts',
       'vendor /vendor',
+      'oauth /oauth',
     ]);
     expect((await call(`${s.url}/vendor/orders/PO-1001`)).status).toBe(200);
+    // the sample's OAuth client gets a token with its scopes
+    const issued = await call(`${s.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('sf-sandbox:change-me').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(issued.body).toMatchObject({ token_type: 'Bearer', scope: 'wms.read wms.write', expires_in: 3600 });
   });
 
   it('"Your own contract": the command serves the example contract and its curl lines answer', async () => {

@@ -33,7 +33,7 @@ describe('PUT /__admin/chaos refuses match values that name nothing mounted', ()
     const { url } = await server();
     const cases: Array<[string, string, RegExp]> = [
       ['{ system: wsm }', 'rules.0.match.system', /^no system named wsm is mounted \(did you mean wms\?\)$/],
-      ['{ system: crm }', 'rules.0.match.system', /^no system named crm is mounted; mounted: wms, payments, alerts, erp, outbound, vendor$/],
+      ['{ system: crm }', 'rules.0.match.system', /^no system named crm is mounted; mounted: wms, payments, alerts, erp, outbound, vendor, oauth$/],
       ['{ system: [wms, wsm] }', 'rules.0.match.system.1', /did you mean wms\?/],
       ['{ system: "/wm.*/" }', 'rules.0.match.system', /takes names, not \/regular expressions\//],
       ['{ operation: getInventroy }', 'rules.0.match.operation', /^no mounted system has an operation getInventroy \(did you mean getInventory\?\)$/],
@@ -44,7 +44,7 @@ describe('PUT /__admin/chaos refuses match values that name nothing mounted', ()
       ['{ operation: getInventory, method: POST }', 'rules.0.match.method', /^getInventory takes GET, HEAD, not POST$/],
       ['{ path: "/wms/v1/inventroy/{sku}" }', 'rules.0.match.path', /^no mounted route matches \/wms\/v1\/inventroy\/\{sku\} \(did you mean \/wms\/v1\/inventory\/\{sku\}\?\)$/],
       ['{ system: wms, path: /wms/v1/reservation }', 'rules.0.match.path', /^no route of wms matches \/wms\/v1\/reservation \(did you mean \/wms\/v1\/reservations\?\)$/],
-      ['{ path: "/crm/**" }', 'rules.0.match.path', /^no mounted route matches \/crm\/\*\*; mounts: \/wms\/v1 \(wms\), \/payments\/v1 \(payments\), \/alerts \(alerts\), \/erp\/soap \(erp\), \/erp\/odata\/v4 \(erp\), \/erp\/odata\/v2 \(erp\), \/sfdc\/outbound \(outbound\), \/vendor \(vendor\)$/],
+      ['{ path: "/crm/**" }', 'rules.0.match.path', /^no mounted route matches \/crm\/\*\*; mounts: \/wms\/v1 \(wms\), \/payments\/v1 \(payments\), \/alerts \(alerts\), \/erp\/soap \(erp\), \/erp\/odata\/v4 \(erp\), \/erp\/odata\/v2 \(erp\), \/sfdc\/outbound \(outbound\), \/vendor \(vendor\), \/oauth \(oauth\), \/\.well-known \(oauth\)$/],
       ['{ system: vendor, path: /wms/v1/items }', 'rules.0.match.path', /^\/wms\/v1\/items is a route of wms, not of vendor$/],
       ['{ method: DELETE, path: /wms/v1/inventory/SKU-1 }', 'rules.0.match.path', /is served only by GET getInventory, which the rule's method excludes/],
     ];
@@ -89,7 +89,7 @@ describe('PUT /__admin/chaos refuses match values that name nothing mounted', ()
     const s = await start({ contracts: [`${VENDOR_CONTRACT}@/vendor`], systems: { wms: { enabled: false } } });
     const r = await call(`${s.url}/__admin/chaos?profile=rate-limited`, { method: 'PUT' });
     expect(r.status).toBe(400);
-    expect(r.body.errors[0]).toMatchObject({ path: 'rules.0.match.system', message: 'no system named wms is mounted; mounted: payments, alerts, erp, outbound, vendor' });
+    expect(r.body.errors[0]).toMatchObject({ path: 'rules.0.match.system', message: 'no system named wms is mounted; mounted: payments, alerts, erp, outbound, vendor, oauth' });
     expect((await call(`${s.url}/__admin/chaos`)).body.profile.name).toBe('calm');
     await expect(start({ contracts: [`${VENDOR_CONTRACT}@/vendor`], systems: { wms: { enabled: false } }, profile: 'outage-drill' })).rejects.toThrow(
       /outage-drill\.yaml:\d+:\d+: timeline\.1\.rules\.0\.match\.system: no system named wms is mounted/,
@@ -121,7 +121,7 @@ describe('understudy profiles check', () => {
     const lines = without.stdout.split('\n').map((l) => l.trim());
     expect(lines).toContain(`FAIL  ${typo}`);
     expect(lines).toContain(`${typo}:4:38: rules.0.match.operation: wms has no operation getInventroy (did you mean getInventory?)`);
-    expect(lines).toContain(`${vendor}:4:22: rules.0.match.system: no system named vendor is mounted; mounted: wms, payments, alerts, erp, outbound`);
+    expect(lines).toContain(`${vendor}:4:22: rules.0.match.system: no system named vendor is mounted; mounted: wms, payments, alerts, erp, outbound, oauth`);
 
     const withContract = await cli(['profiles', 'check', '--contract', `${VENDOR_CONTRACT}@/vendor`, vendor]);
     expect(withContract.code, withContract.stdout + withContract.stderr).toBe(0);

@@ -141,6 +141,7 @@ describe('a restart on the same data directory', () => {
         { system: 'alerts', snapshot: false, writes: 0, diverged: 0 },
         { system: 'erp', snapshot: false, writes: 0, diverged: 0 },
         { system: 'outbound', snapshot: false, writes: 0, diverged: 0 },
+        { system: 'oauth', snapshot: false, writes: 0, diverged: 0 },
       ]);
       expect(await changesAfter(second.url, '')).toEqual(before);
       expect((await call(`${second.url}/wms/v1/inventory/SKU-12`)).body).toEqual(stock);

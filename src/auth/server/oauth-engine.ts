@@ -49,7 +49,8 @@ type Parsed = { params: Map<string, string> } | { refusal: Reply };
 
 export class OAuthEngine implements ProtocolEngine {
   readonly protocol = 'oauth' as const;
-  readonly operations: readonly OperationInfo[] = Object.values(ROUTES).map((r) => r.operation);
+  /** one per route and method (HEAD goes with GET), so that chaos profiles can match `method` too */
+  readonly operations: readonly OperationInfo[] = Object.values(ROUTES).flatMap((r) => r.methods.filter((m) => m !== 'HEAD').map((method) => ({ ...r.operation, method })));
 
   constructor(
     private readonly context: AuthServerContext,

@@ -203,7 +203,7 @@ deliveries:
     const text = `name: d\ndeliveries:\n  - match: { system: wsm }\n    drop: {}\n  - match: { system: [wms, crm] }\n    drop: {}\n`;
     expect(summary(refused(text, catalogue))).toEqual([
       { ...at(text, 'wsm'), path: 'deliveries.0.match.system', message: 'no system named wsm is mounted (did you mean wms?)' },
-      { ...at(text, 'crm'), path: 'deliveries.1.match.system.1', message: 'no system named crm is mounted; mounted: wms, payments, alerts, erp, outbound' },
+      { ...at(text, 'crm'), path: 'deliveries.1.match.system.1', message: 'no system named crm is mounted; mounted: wms, payments, alerts, erp, outbound, oauth' },
     ]);
     // without a catalogue only the form is checked
     expect(rules(`  - match: { system: wsm }\n    drop: {}\n`)[0].match).toEqual({ systems: ['wsm'] });

@@ -75,7 +75,8 @@ describe('a user contract served with --contract', () => {
     expect(missing.headers.get('content-type')).toBe('application/problem+json');
     const nowhere = await call(`${s.url}/not-mounted/x`);
     expect(nowhere.status).toBe(404);
-    expect(nowhere.body.mounted).toEqual(['/vendor/v2']);
+    // the authorization server is always mounted beside it
+    expect(nowhere.body.mounted).toEqual(['/.well-known', '/vendor/v2', '/oauth']);
     const wrong = await call(`${s.url}/vendor/v2/accounts`, { method: 'PUT' });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET, POST, HEAD');

@@ -147,7 +147,8 @@ describe('contracts/payments.openapi.yaml', () => {
   });
 
   it('marks every response a replay can give with Idempotent-Replayed, and never the ones that store nothing', () => {
-    const NEVER_STORED = new Set(['409', '413', '415', '429', '5XX']);
+    // 401 and 403 refuse the caller before the gateway reads the key
+    const NEVER_STORED = new Set(['401', '403', '409', '413', '415', '429', '5XX']);
     for (const o of operations.filter((x) => x.method === 'POST')) {
       for (const status of o.responses.keys()) {
         const headers = response(o, status).headers ?? {};
