@@ -1,11 +1,16 @@
 /**
  * The report card's raw material: every journal entry of the window read once into an Attempt, the few facts
- * the checks judge (who, what, when, how it ended, which key, which body, what it was told and what it changed).
- * Nothing else of the entry is kept, and report.ts holds one batch of clients' attempts at a time, so a report
- * over a million entries never holds a million decoded exchanges.
+ * the checks judge (who, what, when, how it ended, which key, which body, what it was told and what it changed,
+ * how the caller authenticated). Nothing else of the entry is kept, and report.ts holds one batch of clients'
+ * attempts at a time, so a report over a million entries never holds a million decoded exchanges.
+ *
+ * The authorization server's exchanges (system `oauth`: token requests above all) are read into attempts too, but
+ * report.ts hands them to the checks apart from the client's calls (ClientView.authServer): only the auth checks
+ * judge them.
  */
+import { AUTH_SYSTEM } from '../auth/server/mount.js';
 import type { Effect, FaultRecord } from '../engine/exchange.js';
-import type { LeanEntry } from '../journal/entry-codec.js';
+import type { JournalAuth, LeanEntry } from '../journal/entry-codec.js';
 
 export interface Attempt {
   /** journal entry id */
@@ -57,8 +62,28 @@ export interface Attempt {
   highestSeq: number | null;
   /** for a read that offers a field selection: whether it used it; null when the read offers none */
   selectedFields: boolean | null;
-  /** the OAuth grant behind the call, when the journal knows it (issue #13) */
+  /**
+   * the journal's `auth` (issue #13), null or empty when the entry has none (nothing checked the caller's
+   * credentials). `grant`: on a call with a bearer token, the OAuth grant the token came from (a refreshed token
+   * keeps its original grant); on a token request, the grant asked for (refresh_token too); null otherwise
+   */
   grant: string | null;
+  /**
+   * how the caller proved who it is: on a call its credential (bearer, apikey, basic, wsse, tls_client_auth), at
+   * the authorization server the client authentication (client_secret_basic, client_secret_post, private_key_jwt, none)
+   */
+  authMethod: string | null;
+  /** the scopes its access token carried (a token request: the scopes granted) */
+  scopes: readonly string[];
+  /** the scopes the operation needed (a call with a bearer token) */
+  requiredScopes: readonly string[];
+  /** insecure-flow (the password grant), certificate-expiring (within 30 days), certificate-expired */
+  authFlags: readonly string[];
+}
+
+/** Whether the attempt went to understudy's authorization server (a token request, introspection ...), not to a system of the client's business. */
+export function isAuthServer(a: Attempt): boolean {
+  return a.system === AUTH_SYSTEM;
 }
 
 /** What the checks need to know of an operation besides its journal entries. */
@@ -85,6 +110,8 @@ const ABANDONED = /^client closed the connection|^the client closed the connecti
 const OUTWAITED = /^held \d+ ms, then closed without a response/;
 /** change-feed operations: the WMS's listChanges, an OData delta link */
 const CHANGE_FEED = /^listChanges$|\.delta$/;
+/** what Attempt keeps of the journal's `auth` when the entry has none */
+const NO_AUTH: AuthFacts = Object.freeze({ grant: null, method: null, scopes: NO_STRINGS, required: NO_STRINGS, flags: NO_STRINGS });
 
 interface Extras {
   faults?: FaultRecord[];
@@ -102,6 +129,12 @@ export class Shared {
   private readonly faultSets = new Map<string, FaultSet>();
   /** the faults of an entry by the text of its extras' faults list: most entries repeat a few lists exactly */
   private readonly faultTexts = new Map<string, FaultSet | null>();
+  /**
+   * entries' `auth` by a hash of its JSON text (the links to other entries cut out), with the text's bytes to
+   * confirm it: a client's calls repeat one or two
+   */
+  private readonly authTexts = new Map<number, Array<{ bytes: Buffer; facts: AuthFacts }>>();
+  private authCount = 0;
 
   string(s: string): string {
     const known = this.strings.get(s);
@@ -137,12 +170,85 @@ export class Shared {
     if (text !== undefined && this.faultTexts.size < MAX_FAULT_TEXTS) this.faultTexts.set(text, set);
     return set;
   }
+
+  /**
+   * The `auth` of an entry, whose key starts at `at` (authStart), parsed once per distinct text and found again by
+   * its bytes, compared in place: authenticated calls are most of a protected system's traffic, and decoding each
+   * one's auth (let alone its extras) would cost what the fault lists are cut out to save. `refreshOf` and
+   * `replayOf` (ids of other entries, unique to the entry; the encoder writes them last) are left out, so that the
+   * text repeats.
+   */
+  authOf(e: LeanEntry, at: number): AuthFacts {
+    const buf = e.buf;
+    const start = at + AUTH_OPEN.length - 1;
+    // the auth object's text, without the extras' closing brace
+    let end = e.ranges[9] - 1;
+    // up to the end of the flags list, which the links follow: `,"refreshOf":12,"replayOf":34}` holds no `]`
+    let flagsEnd = end - 2;
+    while (flagsEnd > start && buf[flagsEnd] !== 0x5d /* ] */) flagsEnd--;
+    const cut = flagsEnd > start && (flagsEnd === end - 2 || (buf[flagsEnd + 1] === 0x2c /* , */ && buf[flagsEnd + 3] === 0x72 /* r */));
+    if (cut) end = flagsEnd + 1;
+    let hash = 0x811c9dc5;
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+    let bucket = this.authTexts.get(hash);
+    if (bucket !== undefined) for (const known of bucket) if (buf.compare(known.bytes, 0, known.bytes.length, start, end) === 0) return known.facts;
+    let facts: AuthFacts;
+    try {
+      const auth = JSON.parse(buf.toString('utf8', start, end) + (cut ? '}' : '')) as Partial<JournalAuth>;
+      const list = (items: unknown): readonly string[] =>
+        Array.isArray(items) && items.length ? Object.freeze(items.filter((x): x is string => typeof x === 'string').map((x) => this.string(x))) : NO_STRINGS;
+      facts = Object.freeze({
+        grant: typeof auth.grant === 'string' ? this.string(auth.grant) : null,
+        method: typeof auth.method === 'string' ? this.string(auth.method) : null,
+        scopes: list(auth.scopes),
+        required: list(auth.required),
+        flags: list(auth.flags),
+      });
+    } catch {
+      return NO_AUTH;
+    }
+    if (this.authCount < MAX_AUTH_TEXTS) {
+      if (bucket === undefined) this.authTexts.set(hash, (bucket = []));
+      bucket.push({ bytes: Buffer.from(buf.subarray(start, end)), facts });
+      this.authCount++;
+    }
+    return facts;
+  }
 }
 
 export interface FaultSet {
   kinds: readonly string[];
   rules: readonly string[];
 }
+
+/** An entry's `auth` as attempts share it (Shared.authOf). */
+export interface AuthFacts {
+  grant: string | null;
+  method: string | null;
+  scopes: readonly string[];
+  required: readonly string[];
+  flags: readonly string[];
+}
+
+const AUTH_OPEN = Buffer.from(',"auth":{');
+
+/**
+ * Where the entry's `,"auth":{` starts in its buffer, or -1 when it records no auth. The encoder writes the auth
+ * last: only an auth object makes the extras end with two braces (the effects list, always written, ends them with
+ * `]}`; a transportError or bodyProblem with `"}`), so the key is then there to be found, searching back from the
+ * end: `,"` cannot occur inside a JSON string (a quote in one is escaped), and the auth object holds no object.
+ */
+function authStart(e: LeanEntry): number {
+  const from = e.ranges[8];
+  const to = e.ranges[9];
+  const buf = e.buf;
+  if (to - from < AUTH_OPEN.length + 2 || buf[to - 1] !== 0x7d || buf[to - 2] !== 0x7d) return -1;
+  const at = buf.lastIndexOf(AUTH_OPEN, to - AUTH_OPEN.length);
+  return at < from ? -1 : at;
+}
+
+/** distinct auth texts remembered (a client's calls repeat a few; clients minting scopes cannot grow it past this) */
+const MAX_AUTH_TEXTS = 10_000;
 
 const FAULTS_START = '{"faults":[';
 /** distinct fault lists remembered (a latency fault records its drawn delay, so some lists never repeat) */
@@ -156,8 +262,13 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
   const status = e.status;
   const safe = hints?.safe ?? SAFE.has(e.method);
   // the rest of the extras only when they can matter, found in place first: why nothing was answered (and what
-  // was created, later and only where a duplicate could hide: fillCreated)
-  const transportError = e.hasTrailingExtras ? ((JSON.parse(e.extras) as Extras).transportError ?? '') : '';
+  // was created, later and only where a duplicate could hide: fillCreated). The auth, when there is one, ends the
+  // extras (so they look as if they went on past the effects): then a transportError or bodyProblem is there only
+  // when the auth follows a string (`",`) rather than the effects (`],`)
+  const authAt = authStart(e);
+  const auth = authAt < 0 ? NO_AUTH : shared.authOf(e, authAt);
+  const trailing = authAt < 0 ? e.hasTrailingExtras : e.buf[authAt - 1] !== 0x5d /* ] */;
+  const transportError = trailing ? ((JSON.parse(e.extras) as Extras).transportError ?? '') : '';
   // a client may give up during a slow body too (status 200, cut short): abandoned whatever the status
   const abandoned = ABANDONED.test(transportError);
   const key = e.key === '' ? null : e.key;
@@ -193,7 +304,11 @@ export function toAttempt(id: number, e: LeanEntry, hints: OperationHints | unde
     records: hints?.records !== undefined && !safe ? countRecords(body, hints.records) : null,
     highestSeq: CHANGE_FEED.test(e.operation) && status >= 200 && status < 300 ? (e.operation.endsWith('.delta') ? deltaSeq(id, e) : highestSeq(e)) : null,
     selectedFields: fieldSelection(e, hints),
-    grant: null,
+    grant: auth.grant,
+    authMethod: auth.method,
+    scopes: auth.scopes,
+    requiredScopes: auth.required,
+    authFlags: auth.flags,
   };
 }
 

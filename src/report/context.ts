@@ -45,11 +45,21 @@ export interface Alert {
   sink: 'slack' | 'pagerduty';
 }
 
-/** One client, as the server saw it: every attempt in arrival order, and its logical requests. */
+/**
+ * One client, as the server saw it: its calls in arrival order and their logical requests, and apart from them its
+ * exchanges with understudy's authorization server.
+ */
 export interface ClientView {
   client: string;
+  /** its calls to the systems (not to the authorization server) */
   attempts: readonly Attempt[];
   requests: readonly LogicalRequest[];
+  /**
+   * its exchanges with the authorization server (system `oauth`: token requests, introspection, revocation,
+   * discovery), in arrival order: the auth checks read them; no other check does, since a token request is neither a
+   * business call, nor a retry of one, nor a success after an outage
+   */
+  authServer: readonly Attempt[];
 }
 
 export interface ReportContext {

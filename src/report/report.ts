@@ -14,7 +14,7 @@ import type { Delivery } from '../deliveries/delivery-book.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { MountedSystem } from '../engine/system.js';
 import { LeanEntry } from '../journal/entry-codec.js';
-import { fillCreated, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
+import { fillCreated, isAuthServer, Shared, toAttempt, type Attempt, type OperationHints } from './attempts.js';
 import { CLIENT_CHECKS, DRILL_CHECKS } from './checks/index.js';
 import { DEFAULT_SETTINGS, type Alert, type ReportContext, type ReportSettings } from './context.js';
 import { judgeExpectations } from './expectations.js';
@@ -138,11 +138,16 @@ export function buildReport(workspace: Workspace, systems: readonly MountedSyste
       attempts.delete(client);
       // ids follow completion; the checks want arrival order (a held reply completes after later arrivals)
       own.sort((a, b) => a.start - b.start || a.id - b.id);
-      const requests = groupLogicalRequests(own, settings.retryWindowMs);
+      // its token requests (and other exchanges with the authorization server) apart: only the auth checks judge them
+      const authServer = own.filter(isAuthServer);
+      const calls = authServer.length ? own.filter((a) => !isAuthServer(a)) : own;
+      const requests = groupLogicalRequests(calls, settings.retryWindowMs);
       // what retried writes created, read now for them alone: a duplicate can only hide in a retried unsafe request
       for (const r of requests) if (r.attempts.length > 1 && isUnsafe(r)) fillCreated(r.attempts, (place) => journal.readAt(place, full));
-      const view = { client, attempts: own, requests };
-      clients.push({ client, operations: operationCounts(own, requests), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
+      const view = { client, attempts: calls, requests, authServer };
+      // the card's operation counts still list them
+      const counted = authServer.length ? [...requests, ...groupLogicalRequests(authServer, settings.retryWindowMs)] : requests;
+      clients.push({ client, operations: operationCounts(own, counted), checks: CLIENT_CHECKS.flatMap((check) => check(view, context)) });
     }
   }
   const checks = DRILL_CHECKS.map((check) => check(context));

@@ -36,6 +36,10 @@ function attempt(start: number, fields: Partial<Attempt> = {}): Attempt {
     highestSeq: null,
     selectedFields: null,
     grant: null,
+    authMethod: null,
+    scopes: [],
+    requiredScopes: [],
+    authFlags: [],
     ...fields,
   };
 }
