@@ -373,8 +373,8 @@ export class LeanEntry {
   }
 
   /**
-   * whether the extras go on past the effects (a transportError or bodyProblem: the encoder writes them last, so
-   * the extras then end with a string, `"}`, not with the effects list, `]}`)
+   * whether the extras go on past the effects (a transportError, bodyProblem or auth: the encoder writes them
+   * last, so the extras then end with a string or an object, `"}` or `}}`, not with the effects list, `]}`)
    */
   get hasTrailingExtras(): boolean {
     const to = this.ranges[9];

@@ -24,7 +24,8 @@ import type { Exchange, Reply } from '../../engine/exchange.js';
 import { CommandError } from '../../engine/system.js';
 import { GRANTS, JWT_BEARER_GRANT, type Grant } from '../clients.js';
 import { verifyAssertion } from '../jwt-assertion.js';
-import { authenticateClient, keysOf, signingFlags, unverifiedIssuer, type AuthenticatedClient } from './client-authentication.js';
+import { authenticateClient, header, keysOf, signingFlags, unverifiedIssuer, type AuthenticatedClient } from './client-authentication.js';
+import { presentedClient } from '../token-request.js';
 import { authStateOf, type AuthServerContext } from './context.js';
 import { oauthError, oauthJson } from './responses.js';
 import { AUTH_COMMANDS, clientOf, hashSecret, jtiUsed, type AuthState, type IssueResult, type TokenInput } from './state.js';
@@ -57,6 +58,13 @@ export async function tokenEndpoint(context: AuthServerContext, exchange: Exchan
   const outcome = await grantFor(context, exchange, state, params, issuer);
   if ('error' in outcome) {
     if (outcome.claimed !== undefined) exchange.client = outcome.claimed;
+    // what the client tried, refused or not: a password grant attempted is the insecure flow the report card fails
+    const tried = params.get('grant_type');
+    if (tried !== undefined && (GRANTS as readonly string[]).includes(tried)) {
+      const presented = presentedClient(params, header(exchange.headers.authorization));
+      const method = 'client' in presented ? presented.client.method : 'none';
+      exchange.auth = { grant: tried, method, scopes: [], flags: tried === 'password' ? ['insecure-flow'] : [] };
+    }
     return oauthError(outcome.status, outcome.error, outcome.description, { basic: outcome.basic });
   }
   const { auth, grant, tokenGrant, sub, scopes, input, flags } = outcome;
