@@ -117,12 +117,36 @@ const STARTUP_DEADLINE_MS = 30_000;
  *  versus           durable scenarios: { scenario, minRatio, goal }: the memory-only scenario it is compared with
  *                   (same run, same placement) in the durability section, and the issue's target for the ratio
  *  serverArgs       extra `understudy serve` arguments (e.g. a chaos profile)
+ *  config           a config file's text, written to a temporary file and given with --config
+ *  headers          async (base) => headers every request of the load carries (e.g. a bearer token fetched
+ *                   from the server once it answers); the baseline gets the same headers
  *  baselineDelayMs  delay the baseline adds before answering, to mirror a delay the profile injects
  *  connections      concurrent connections (default BENCH_CONNECTIONS)
  *  targets          goals from the issues (minRatio, minRps, maxP50Ms, maxP99Ms, maxP99AboveBaselineMs, maxRssMb, maxStartupMs),
  *                   checked and printed for placement `all` only, the stricter one (not enforced: the bench always
  *                   exits 0 when it ran)
  */
+/** the WMS behind OAuth, one client (inventory-oauth) */
+const OAUTH_CONFIG = [
+  'systems:',
+  '  wms: { auth: oauth }',
+  'auth:',
+  '  tokenTtl: 1d',
+  '  clients: [ { id: bench, secret: bench-secret, grants: [client_credentials], scopes: [wms.read, wms.write] } ]',
+  '',
+].join('\n');
+
+/** a client_credentials token of the bench client */
+async function benchToken(base) {
+  const r = await request(`${base}/oauth/token`, {
+    method: 'POST',
+    text: 'grant_type=client_credentials&client_id=bench&client_secret=bench-secret',
+    contentType: 'application/x-www-form-urlencoded',
+  });
+  if (r.status !== 200) throw new BenchError(`the token endpoint answered ${r.status}: ${r.body.toString().slice(0, 300)}`);
+  return JSON.parse(r.body.toString()).access_token;
+}
+
 const SCENARIOS = [
   {
     name: 'inventory',
@@ -155,6 +179,17 @@ const SCENARIOS = [
     baselineDelayMs: 100,
     connections: 1000,
     targets: { minRps: 9000, maxP99AboveBaselineMs: 5 }, // issue #6: at most 5 ms above bare node:http at 1,000
+  },
+  // issue #13: the same read behind OAuth (a bearer token verified on every call: cached after its first RS256
+  // check, then its workspace, expiry, revocation and scopes), next to `inventory` without auth
+  {
+    name: 'inventory-oauth',
+    route: '/wms/v1/inventory/SKU-1',
+    readyRoute: '/.well-known/openid-configuration',
+    serverArgs: [],
+    baselineDelayMs: 0,
+    config: OAUTH_CONFIG,
+    headers: async (base) => ({ authorization: `Bearer ${await benchToken(base)}` }),
   },
   // durable state: "GET throughput unchanged within noise", "journal persistence costing <= 10% of GET throughput"
   {
@@ -617,11 +652,12 @@ let loadRuns = 0;
  * bytesPerResponse, loadgenCpuS }. The load generator's CPU time is sampled while it runs (its /proc entry is gone
  * once it exits), so it may miss the last quarter second.
  */
-function load(loadgen, url, connections, seconds, writes) {
+function load(loadgen, url, connections, seconds, writes, headers = {}) {
   if (writes && loadgen !== 'wrk') throw new Error('write loads need wrk');
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
   const argv = loadgen === 'wrk'
-    ? ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', wrkScriptFor(writes), url, '--', `${process.pid}-${++loadRuns}`]
-    : [process.execPath, AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url];
+    ? ['wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, '-s', wrkScriptFor(writes), url, '--', `${process.pid}-${++loadRuns}`]
+    : [process.execPath, AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), ...headerArgs, url];
   return new Promise((resolve, reject) => {
     const final = placed(argv, 1, connections + 64);
     const child = track(spawn(final[0], final.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -766,19 +802,19 @@ async function waitForQuiet() {
 }
 
 /** Warm-up, measured load, then peak RSS and CPU use of the server process. */
-async function measure(server, loadgen, url, connections, writes) {
+async function measure(server, loadgen, url, connections, writes, headers) {
   await waitForQuiet();
   let warmup;
   if (WARMUP_S > 0) {
     log(`  ${server.label}: warm-up ${WARMUP_S} s at ${connections} connections`);
-    const w = await load(loadgen, url, connections, WARMUP_S, writes);
+    const w = await load(loadgen, url, connections, WARMUP_S, writes, headers);
     warmup = { requests: w.requests, errors: w.errors, non2xx: w.non2xx };
   }
   log(`  ${server.label}: measuring ${DURATION_S} s at ${connections} connections`);
   const cpuBefore = cpuSeconds(server.child.pid);
   const busyBefore = machineBusySeconds();
   const startedAt = performance.now();
-  const { loadgenCpuS, ...result } = await load(loadgen, url, connections, DURATION_S, writes);
+  const { loadgenCpuS, ...result } = await load(loadgen, url, connections, DURATION_S, writes, headers);
   const affinity = threadAffinity(server.child.pid);
   const cpuAfter = cpuSeconds(server.child.pid);
   const busyAfter = machineBusySeconds();
@@ -837,10 +873,18 @@ async function runScenario(scenario, loadgen, placement) {
   // understudy, with a clean environment so UNDERSTUDY_* variables of the caller do not change what is measured
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('UNDERSTUDY_')));
   const port = await freePort();
-  const argv = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--seed', String(SEED), ...state.args, ...scenario.serverArgs];
+  let configArgs = [];
+  if (scenario.config) {
+    const file = path.join(os.tmpdir(), `understudy-bench-${process.pid}-${scenario.name}.yaml`);
+    fs.writeFileSync(file, scenario.config);
+    configArgs = ['--config', file];
+  }
+  const argv = [process.execPath, CLI, 'serve', '--host', '127.0.0.1', '--port', String(port), '--seed', String(SEED), ...state.args, ...configArgs, ...scenario.serverArgs];
   const understudy = startServer('understudy', argv, connections, { env, placement });
   const base = `http://127.0.0.1:${port}`;
-  const first = await firstSuccess(understudy, `${base}${scenario.readyRoute ?? scenario.route}`);
+  let first = await firstSuccess(understudy, `${base}${scenario.readyRoute ?? scenario.route}`);
+  const headers = scenario.headers ? await scenario.headers(base) : undefined;
+  if (scenario.readyRoute && headers) first = { ...first, response: await request(`${base}${scenario.route}`, { headers }) };
   const startupMs = first.startupMs;
   let response = first.response;
   let prepared;
@@ -864,7 +908,8 @@ async function runScenario(scenario, loadgen, placement) {
   const url = `${base}${route}`;
   log(`  understudy: first 200 after ${startupMs.toFixed(0)} ms${sampler ? `; sample POST answered ${sample.status}` : ''}; ${method} ${route} answers ${response.status} (${response.body.length} bytes, ${contentType})`);
   if (understudy.state) log(`  understudy: ${understudy.state}`);
-  const u = await measure(understudy, loadgen, url, connections, scenario.writes);
+  if (headers && response.status !== 200) throw new BenchError(`understudy answered GET ${route} with ${response.status}: ${response.body.toString().slice(0, 300)}`);
+  const u = await measure(understudy, loadgen, url, connections, scenario.writes, headers);
   let checked;
   if (writes?.check) {
     const acknowledged = [u.warmup, u].filter(Boolean).reduce((sum, r) => sum + r.requests - r.non2xx, 0);
@@ -891,7 +936,7 @@ async function runScenario(scenario, loadgen, placement) {
   if (!baseFirst.response.body.equals(response.body) || baseFirst.response.headers['content-type'] !== contentType) {
     throw new BenchError('the baseline does not return the same body and content-type as understudy');
   }
-  const b = await measure(baseline, loadgen, baseUrl, connections, scenario.writes);
+  const b = await measure(baseline, loadgen, baseUrl, connections, scenario.writes, headers);
   await stopServer(baseline);
 
   return {

@@ -12,8 +12,7 @@
 import type { Express, Request, Response } from 'express';
 import { certificateValidTo, parseClient } from '../auth/clients.js';
 import { AUTH_SYSTEM } from '../auth/server/mount.js';
-import { AUTH_COMMANDS, clientOf, hashSecret, storedClient, type AuthState, type StoredClient } from '../auth/server/state.js';
-import { newSecret } from '../auth/server/token-endpoint.js';
+import { AUTH_COMMANDS, clientOf, hashSecret, newSecret, storedClient, type AuthState, type StoredClient } from '../auth/server/state.js';
 import { CommandError, type MountedSystem } from '../engine/system.js';
 import type { Workspace } from '../engine/workspace.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';

@@ -58,6 +58,21 @@ function journalAuth(auth: AuthRecord): JournalAuth {
   return { grant, method, scopes, required, flags, refreshOf: refreshOf?.id, replayOf: replayOf?.id };
 }
 
+/**
+ * The extras of an exchange whose only extra is its `auth` (a protected call that went well), as JSON.stringify
+ * would write them. A protected system gives every call of one operation with one token the same record
+ * (enforcement/bearer.ts), so its text is made once; records linking a refresh or replay are written afresh.
+ */
+const authOnlyExtras = new WeakMap<AuthRecord, string>();
+function extrasWithAuthOnly(auth: AuthRecord): string {
+  let text = authOnlyExtras.get(auth);
+  if (text === undefined) {
+    text = JSON.stringify({ faults: [], contractErrors: [], effects: [], auth: journalAuth(auth) } satisfies EntryExtras);
+    if (auth.refreshOf === undefined && auth.replayOf === undefined) authOnlyExtras.set(auth, text);
+  }
+  return text;
+}
+
 /** One journal entry as read back. */
 export interface JournalEntry extends EntryExtras {
   id: number;
@@ -129,11 +144,12 @@ export class RecordEncoder {
     this.set(8, ex.remoteAddress);
     this.set(9, ex.rawHeaders.join('\n'));
     this.set(10, headerText(outcome.responseHeaders));
-    const hasExtras =
-      ex.faults.length || ex.contractErrors.length || ex.effects.length || outcome.transportError || ex.bodyProblem || ex.auth;
+    const otherExtras = ex.faults.length || ex.contractErrors.length || ex.effects.length || outcome.transportError || ex.bodyProblem;
     this.set(
       11,
-      hasExtras
+      !otherExtras && ex.auth
+        ? extrasWithAuthOnly(ex.auth)
+        : otherExtras
         ? JSON.stringify({
             faults: ex.faults,
             contractErrors: ex.contractErrors,

@@ -17,6 +17,8 @@ import { DataDirLockedError, lockDataDir } from './lock.js';
 import { SCHEMA, SqliteStore, STORE_FORMAT, type SqliteStoreOptions } from './sqlite-store.js';
 
 export const STATE_FILE = 'state.db';
+/** the authorization server's signing key (auth/server/signing-key.ts): state too, so a reset removes it */
+export const SIGNING_KEY_FILE = 'oauth-signing-key.pem';
 /** 'udsy': marks the file as understudy's, so that another application's SQLite file is not mistaken for one */
 const APPLICATION_ID = 0x75647379;
 
@@ -55,6 +57,8 @@ export function openDataDir(options: DataDirOptions): SqliteStore {
     const file = join(dir, STATE_FILE);
     if (options.resetState) {
       for (const name of [STATE_FILE, JOURNAL_FILE]) for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, name + suffix), { force: true });
+      // no token issued before the reset may verify after it: the revocations that refused some are gone
+      rmSync(join(dir, SIGNING_KEY_FILE), { force: true });
     }
     const db = openDatabase(file, options);
     let store: SqliteStore;

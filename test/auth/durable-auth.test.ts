@@ -2,14 +2,15 @@
  * The authorization server across a restart on one data directory: a restart neither resurrects a revoked token
  * nor invalidates a live one. Clients registered through the admin API, rotated secrets and their grace, refresh
  * tokens (and their rotation), revocations and used assertion jtis come back from the write log; access tokens
- * issued before still verify, because the signing key is kept in the data directory (owner-only).
+ * issued before still verify, because the signing key is kept in the data directory (owner-only) — until
+ * --reset-state, which removes it with the rest of the state.
  */
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importPKCS8, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { SIGNING_KEY_FILE } from '../../src/auth/server/signing-key.js';
+import { SIGNING_KEY_FILE } from '../../src/store/data-dir.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { call, json } from '../helpers.js';
@@ -99,6 +100,13 @@ describe('the authorization server across a restart', () => {
       const reused = await post(`${base()}/oauth/token`, `grant_type=refresh_token&refresh_token=${first.refresh_token}`, basic(secret));
       expect(reused.status).toBe(400);
       expect(reused.body.error).toBe('invalid_grant');
+
+      // --reset-state starts over: the stored key goes with the state, so no token from before verifies
+      await server.close(100);
+      server = await startServer({ ...options, port, resetState: true });
+      const after = await call(`${base()}/wms/v1/warehouses`, { headers: { authorization: `Bearer ${live}` } });
+      expect(after.status).toBe(401);
+      expect(after.body.detail).toContain('not one this server issued');
     } finally {
       await server.close(100);
     }

@@ -12,12 +12,13 @@
  * limits, the report card), and the journal's `auth` records its grant and scopes next to the ones needed, and
  * links a refused call to the refresh and the replay that follow it (refresh-links.ts).
  */
-import type { Exchange, Reply } from '../../engine/exchange.js';
+import type { AuthRecord, Exchange, Reply } from '../../engine/exchange.js';
 import type { ClientIdentifier } from '../../engine/seams.js';
 import { headerIdentity } from '../../engine/seams.js';
 import type { MountedSystem, OperationInfo } from '../../engine/system.js';
 import type { RefreshLinks } from '../refresh-links.js';
 import type { AccessTokens } from '../server/access-tokens.js';
+import type { AccessTokenClaims } from '../server/token-endpoint.js';
 import type { AuthState } from '../server/state.js';
 import { challenge, refuse } from './refusal.js';
 
@@ -32,8 +33,32 @@ export interface BearerOptions {
   scopesFor(operation: OperationInfo, exchange: Exchange): readonly string[];
 }
 
-/** RFC 6750 §2.1: `Bearer` and a b64token */
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** RFC 6750 §2.1's b64token, checked only for tokens not already known (the known ones passed it) */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** the token after `Bearer ` (any case, any number of spaces), or undefined for another scheme */
+function bearerToken(authorization: string): string | undefined {
+  if (authorization.length < 8 || authorization.charCodeAt(6) !== 32 || authorization.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  return authorization.slice(7).trim();
+}
+
+/**
+ * The journal's record of a call with a token: the same for every call of one operation with one token, so it is
+ * made once (and the journal serializes it once: entry-codec.ts), and copied only to add a replay link.
+ */
+const records = new WeakMap<AccessTokenClaims, Map<string, AuthRecord>>();
+
+function recordOf(claims: AccessTokenClaims, operation: string, required: readonly string[]): AuthRecord {
+  let byOperation = records.get(claims);
+  if (!byOperation) records.set(claims, (byOperation = new Map()));
+  let record = byOperation.get(operation);
+  if (!record) {
+    const granted = claims.scope === '' ? [] : claims.scope.split(' ');
+    record = { grant: claims.gty, method: 'bearer', scopes: granted, required: [...required], flags: [], token: { id: claims.jti, issuedAt: claims.iat * 1000 } };
+    byOperation.set(operation, record);
+  }
+  return record;
+}
 
 export function bearerIdentity(options: BearerOptions): ClientIdentifier {
   const { tokens, links, invalidStatus } = options;
@@ -43,15 +68,17 @@ export function bearerIdentity(options: BearerOptions): ClientIdentifier {
   return {
     identify(exchange) {
       const authorization = exchange.headers.authorization;
-      if (authorization === undefined || !/^Bearer\s/i.test(authorization)) {
+      const token = authorization === undefined ? undefined : bearerToken(authorization);
+      if (token === undefined) {
         exchange.client = headerIdentity.identify(exchange) as string;
         return refuse(exchange, invalidStatus, challenge('Bearer'), 'This service requires an OAuth access token: send Authorization: Bearer <token> (from /oauth/token).');
       }
-      const m = BEARER.exec(authorization);
-      if (!m) return refuse(exchange, 400, challenge('Bearer', { error: 'invalid_request', error_description: 'the Authorization header is not Bearer and one token' }), 'The Authorization header is malformed: send Bearer and one token.');
       const state = exchange.workspace.states.get(options.authorizationServer) as AuthState;
-      const verdict = tokens.check(m[1], exchange.workspace.name, state, exchange.startedAt);
+      const verdict = tokens.check(token, exchange.workspace.name, state, exchange.startedAt);
       if (!verdict.ok) {
+        if (verdict.why === 'unknown' && !B64TOKEN.test(token)) {
+          return refuse(exchange, 400, challenge('Bearer', { error: 'invalid_request', error_description: 'the Authorization header is not Bearer and one token' }), 'The Authorization header is malformed: send Bearer and one token.');
+        }
         // a token this server signed names its client, whose refresh and replay can then be followed
         if (verdict.claims && verdict.why !== 'other-workspace') {
           exchange.client = verdict.claims.client_id;
@@ -60,19 +87,20 @@ export function bearerIdentity(options: BearerOptions): ClientIdentifier {
         return invalidToken(exchange, verdict.description);
       }
       const claims = verdict.claims;
-      const granted = claims.scope === '' ? [] : claims.scope.split(' ');
-      const required = exchange.operation ? options.scopesFor(exchange.operation, exchange) : [];
+      const operation = exchange.operation;
+      const required = operation ? options.scopesFor(operation, exchange) : [];
+      const record = recordOf(claims, operation?.id ?? '', required);
       exchange.client = claims.client_id;
-      exchange.auth = { grant: claims.gty, method: 'bearer', scopes: granted, required: [...required], flags: [], token: { id: claims.jti, issuedAt: claims.iat * 1000 } };
       const replayOf = links.used(exchange, claims.client_id, claims.jti);
-      if (replayOf) exchange.auth.replayOf = replayOf;
-      const missing = required.filter((s) => !granted.includes(s));
-      if (missing.length) {
+      exchange.auth = replayOf ? { ...record, replayOf } : record;
+      for (const scope of required) {
+        if (record.scopes.includes(scope)) continue;
+        const missing = required.filter((s) => !record.scopes.includes(s));
         return refuse(
           exchange,
           403,
           challenge('Bearer', { error: 'insufficient_scope', error_description: `this operation needs ${missing.join(' ')}`, scope: required.join(' ') }),
-          `The access token lacks the scope ${missing.join(', ')} that ${exchange.operation!.id} needs (it has ${granted.join(', ') || 'none'}).`,
+          `The access token lacks the scope ${missing.join(', ')} that ${operation!.id} needs (it has ${record.scopes.join(', ') || 'none'}).`,
         );
       }
       return claims.client_id;

@@ -19,8 +19,7 @@ import type { Exchange, Reply } from '../../engine/exchange.js';
 import { CommandError } from '../../engine/system.js';
 import { authStateOf, type AuthServerContext } from './context.js';
 import { escapeHtml, htmlPage, redirect } from './responses.js';
-import { AUTH_COMMANDS, clientOf, hashSecret, type CodeInput, type StoredClient } from './state.js';
-import { newSecret } from './token-endpoint.js';
+import { AUTH_COMMANDS, clientOf, hashSecret, newSecret, type CodeInput, type StoredClient } from './state.js';
 
 const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'login_hint', 'nonce'] as const;
 const CHALLENGE = /^[A-Za-z0-9_-]{43,128}$/;

@@ -9,12 +9,11 @@
  * (token-endpoint.ts).
  */
 import type { Exchange } from '../../engine/exchange.js';
-import { allowedFrom } from '../clients.js';
+import { allowedFrom, certificateValidTo } from '../clients.js';
 import { certificateFlags } from '../certificate-flags.js';
 import { verifyAssertion, type AssertionKeys } from '../jwt-assertion.js';
 import { presentedClient, type ClientAuthMethod, type PresentedClient } from '../token-request.js';
 import { clientOf, jtiUsed, secretMatches, type AuthState, type StoredClient } from './state.js';
-import { certificateValidTo } from '../clients.js';
 
 export interface AuthenticatedClient {
   client: StoredClient;

@@ -14,7 +14,7 @@ import { statusTitle } from '../../engine/problem.js';
 import { originOf } from '../../engine/base-url.js';
 import type { OperationInfo, ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { ClientIdentifier } from '../../engine/seams.js';
-import { headerIdentity } from '../../engine/seams.js';
+import { CLIENT_NAME, headerIdentity } from '../../engine/seams.js';
 import { readTokenForm } from '../token-request.js';
 import type { AccessTokens } from './access-tokens.js';
 import { authorizeEndpoint } from './authorize-endpoint.js';
@@ -130,6 +130,6 @@ export const claimedCaller: ClientIdentifier = {
     const parsed = exchange.parsed as Parsed | undefined;
     const params = parsed && 'params' in parsed ? parsed.params : undefined;
     const claimed = params ? claimedClient(params, header(exchange.headers.authorization)) : undefined;
-    return claimed !== undefined && /^[A-Za-z0-9._:@-]{1,80}$/.test(claimed) ? claimed : headerIdentity.identify(exchange);
+    return claimed !== undefined && CLIENT_NAME.test(claimed) ? claimed : headerIdentity.identify(exchange);
   },
 };

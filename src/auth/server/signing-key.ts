@@ -17,8 +17,8 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SignJWT, type JWTPayload } from 'jose';
+import { SIGNING_KEY_FILE } from '../../store/data-dir.js';
 
-export const SIGNING_KEY_FILE = 'oauth-signing-key.pem';
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 const generate = promisify(generateKeyPair);
@@ -34,18 +34,29 @@ interface Loaded {
 
 export class SigningKey {
   private loaded: Loaded | undefined;
+  private looked = false;
   private making: Promise<Loaded> | undefined;
 
   /** `dataDir`: where the key is kept (null: in memory, a new key each run) */
-  constructor(private readonly dataDir: string | null) {
-    // a stored key is read at once (a few ms): tokens issued before a restart verify from the first request
-    const file = this.file();
-    if (file && existsSync(file)) this.loaded = loadedFrom(createPrivateKey(readFileSync(file, 'utf8')));
+  constructor(private readonly dataDir: string | null) {}
+
+  /**
+   * the stored key, read on first need (a few ms): after the data directory is locked and, with --reset-state,
+   * emptied (store/data-dir.ts removes the key with the rest of the state)
+   */
+  private stored(): Loaded | undefined {
+    if (this.loaded === undefined && !this.looked) {
+      this.looked = true;
+      const file = this.file();
+      if (file && existsSync(file)) this.loaded = loadedFrom(createPrivateKey(readFileSync(file, 'utf8')));
+    }
+    return this.loaded;
   }
 
   /** the key, made (and stored) on first need */
   async get(): Promise<Loaded> {
-    if (this.loaded) return this.loaded;
+    const stored = this.stored();
+    if (stored) return stored;
     this.making ??= generate('rsa', { modulusLength: 2048 }).then(({ privateKey }) => {
       const file = this.file();
       if (file) {
@@ -73,7 +84,7 @@ export class SigningKey {
    * signature, a payload that is not a JSON object). Claims are the caller's to check.
    */
   verifyOwn(token: string): Record<string, unknown> | undefined {
-    const key = this.loaded;
+    const key = this.stored();
     if (!key) return undefined;
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);

@@ -18,7 +18,7 @@
  * revocation is. Everything that expires is pruned as commands run, and each kind is capped (`maxObjects`, the
  * oldest first), so a client minting tokens in a loop cannot grow a workspace without bound.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CommandError } from '../../engine/system.js';
 import type { Clock } from '../../util/clock.js';
 import type { Grant, OAuthClient } from '../clients.js';
@@ -74,6 +74,11 @@ export interface AuthState {
 
 /** how long an authorization code may wait for its token request (RFC 6749 §4.1.2 recommends at most 10 minutes) */
 export const CODE_TTL_MS = 10 * 60_000;
+
+/** a secret, code or refresh token as issued: 256 random bits, base64url */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('base64url');

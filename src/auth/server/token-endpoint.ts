@@ -19,17 +19,16 @@
  * revoked) is then one logged command on the state, which checks again what a concurrent request could have
  * changed. The access token itself is a signed JWT (RFC 9068) and is not stored.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import { CommandError } from '../../engine/system.js';
-import { GRANTS, JWT_BEARER_GRANT, type Grant } from '../clients.js';
+import { allowedFrom, GRANTS, JWT_BEARER_GRANT, type Grant } from '../clients.js';
 import { verifyAssertion } from '../jwt-assertion.js';
 import { authenticateClient, header, keysOf, signingFlags, unverifiedIssuer, type AuthenticatedClient } from './client-authentication.js';
 import { presentedClient } from '../token-request.js';
 import { authStateOf, type AuthServerContext } from './context.js';
 import { oauthError, oauthJson } from './responses.js';
-import { AUTH_COMMANDS, clientOf, hashSecret, jtiUsed, type AuthState, type IssueResult, type TokenInput } from './state.js';
-import { allowedFrom } from '../clients.js';
+import { AUTH_COMMANDS, clientOf, hashSecret, jtiUsed, newSecret, type AuthState, type IssueResult, type TokenInput } from './state.js';
 
 /** What an access token says (RFC 9068 claims, plus the workspace, the grant and the grant family). */
 export interface AccessTokenClaims {
@@ -265,11 +264,6 @@ async function bearerAssertionClient(
   const jti = typeof result.claims.jti === 'string' ? { key: `${client.id} ${result.claims.jti}`, until: result.claims.exp * 1000 } : undefined;
   // the client proved itself by signing: as private_key_jwt does, unless it also authenticated another way
   return { client, method: method === 'none' ? 'private_key_jwt' : method, flags: signingFlags(client, now), jti, sub: result.claims.sub };
-}
-
-/** a refresh token or code: 256 random bits, base64url */
-export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
 }
 
 function same(a: string, b: string): boolean {
