@@ -20,7 +20,12 @@
  * Time is the caller's clock (the workspace's), never Date.now: the same requests at the same clock times give the
  * same answers.
  */
-import { decodeProtectedHeader, errors, importJWK, importX509, jwtVerify, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import type { JSONWebKeySet, JWK, JWTPayload } from 'jose';
+
+/** jose, loaded by the first assertion: the server starts without it (~45 ms), as most runs verify none */
+type Jose = typeof import('jose');
+let jose: Promise<Jose> | undefined;
+const loadJose = () => (jose ??= import('jose'));
 
 export const ASSERTION_ALGORITHMS = ['RS256', 'RS512'] as const;
 /** longer than any assertion a real client sends (a few hundred bytes to 2 KB), short enough to bound the work */
@@ -52,6 +57,7 @@ export type AssertionResult = { ok: true; claims: AssertionClaims } | { ok: fals
 const refuse = (description: string, error: 'invalid_request' | 'invalid_grant' = 'invalid_grant'): AssertionResult => ({ ok: false, error, description });
 
 export async function verifyAssertion(jwt: unknown, keys: AssertionKeys, policy: AssertionPolicy): Promise<AssertionResult> {
+  const { decodeProtectedHeader, errors, importJWK, importX509, jwtVerify } = await loadJose();
   if (typeof jwt !== 'string' || jwt === '') return refuse('the assertion is missing', 'invalid_request');
   if (jwt.length > MAX_ASSERTION_LENGTH) return refuse(`the assertion is ${jwt.length} characters long; at most ${MAX_ASSERTION_LENGTH} are accepted`);
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(jwt)) return refuse('the assertion is not a JWT (three base64url parts separated by dots)');
@@ -68,7 +74,7 @@ export async function verifyAssertion(jwt: unknown, keys: AssertionKeys, policy:
     return refuse(`the assertion is signed with ${String(alg).slice(0, 20)}; only RS256 and RS512 are accepted`);
   }
 
-  let key: Awaited<ReturnType<typeof importX509>>;
+  let key: Awaited<ReturnType<Jose['importX509']>>;
   try {
     if ('certificate' in keys) key = await importX509(keys.certificate, alg);
     else {
@@ -92,7 +98,7 @@ export async function verifyAssertion(jwt: unknown, keys: AssertionKeys, policy:
       requiredClaims: ['iss', 'sub', 'aud', 'exp'],
     }));
   } catch (err) {
-    return refuse(claimProblem(err, policy));
+    return refuse(claimProblem(err, policy, errors));
   }
   // jose accepts an iat in the future; an assertion cannot have been issued later than now (give or take the skew)
   if (typeof payload.iat === 'number' && payload.iat * 1000 > policy.now + skew * 1000) {
@@ -116,7 +122,7 @@ function keyFromSet(jwks: JSONWebKeySet, kid: unknown): JWK | string {
 }
 
 /** Which check failed, in words a developer can act on. */
-function claimProblem(err: unknown, policy: AssertionPolicy): string {
+function claimProblem(err: unknown, policy: AssertionPolicy, errors: Jose['errors']): string {
   if (err instanceof errors.JWTExpired) return `the assertion expired (exp ${expOf(err.payload)}, now ${new Date(policy.now).toISOString()})`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return "the assertion's signature does not verify with the client's registered key";
   if (err instanceof errors.JWTClaimValidationFailed) {

@@ -16,7 +16,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPair, verify,
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { SIGNING_KEY_FILE } from '../../store/data-dir.js';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -76,6 +76,8 @@ export class SigningKey {
 
   async sign(claims: JWTPayload): Promise<string> {
     const key = await this.get();
+    // jose is loaded by the first token (the server starts without it, ~45 ms)
+    const { SignJWT } = await import('jose');
     return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: ACCESS_TOKEN_TYPE, kid: key.kid }).sign(key.privateKey);
   }
 
