@@ -107,6 +107,8 @@ export interface Exchange {
    */
   journalBody?: Buffer;
   remoteAddress: string;
+  /** the request came over TLS to this server (not through a TLS-terminating proxy: X-Forwarded-Proto says that) */
+  secure?: boolean;
 
   // filled in by the pipeline:
   system?: MountedSystem;

@@ -41,6 +41,8 @@ export interface NewExchange {
   remoteAddress: string;
   /** a TLS client certificate the connection presented */
   clientCertificate?: Exchange['clientCertificate'];
+  /** the connection is TLS */
+  secure?: boolean;
 }
 
 export interface Delivered {
@@ -90,6 +92,7 @@ export class Engine {
       bodyProblem: fields.bodyProblem,
       remoteAddress: fields.remoteAddress,
       clientCertificate: fields.clientCertificate,
+      secure: fields.secure,
       startedAt: this.clock.now(),
       startedHr: performance.now(),
       client: 'anonymous',

@@ -79,8 +79,10 @@ export function createTrafficListener({ engine, workspaces, admin, draining, sch
       body: undefined as Buffer | undefined,
       remoteAddress: req.socket.remoteAddress ?? '',
       // plain HTTP pays for this check only
-      clientCertificate: (req.socket as Socket & { encrypted?: boolean }).encrypted ? clientCertificateOf(req.socket as TLSSocket) : undefined,
+      secure: (req.socket as Socket & { encrypted?: boolean }).encrypted === true,
+      clientCertificate: undefined as ClientCertificate | undefined,
     };
+    if (fields.secure) fields.clientCertificate = clientCertificateOf(req.socket as TLSSocket);
 
     const declared = req.headers['content-length'];
     const hasBody = declared !== undefined ? declared !== '0' : req.headers['transfer-encoding'] !== undefined;

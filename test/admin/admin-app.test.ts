@@ -17,7 +17,16 @@ describe('admin API', () => {
     const s = await start(vendorOnly);
     const r = await call(`${s.url}/__admin/health`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', workspace: 'default', systems: [{ name: 'vendor', mount: '/vendor/v2', protocol: 'rest' }] });
+    // the authorization server is always mounted, at /oauth and /.well-known
+    expect(r.body).toMatchObject({
+      status: 'ok',
+      workspace: 'default',
+      systems: [
+        { name: 'oauth', mount: '/.well-known', protocol: 'oauth' },
+        { name: 'vendor', mount: '/vendor/v2', protocol: 'rest' },
+        { name: 'oauth', mount: '/oauth', protocol: 'oauth' },
+      ],
+    });
     expect(typeof r.body.version).toBe('string');
   });
 

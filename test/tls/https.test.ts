@@ -77,6 +77,16 @@ describe('HTTPS', () => {
     expect(tls12.status).toBe(200);
   });
 
+  it('writes https into the absolute URLs it gives out: the OAuth issuer and endpoints, the WSDL address, OData links', async () => {
+    const discovery = await httpsGet(`${server.url}/w/team-a/.well-known/openid-configuration`, { ca: pki.ca.cert });
+    expect(discovery.body.issuer).toBe(`${server.url}/w/team-a`);
+    expect(discovery.body.token_endpoint).toBe(`${server.url}/w/team-a/oauth/token`);
+    const wsdl = await httpsGet(`${server.url}/erp/soap?wsdl`, { ca: pki.ca.cert });
+    expect(wsdl.text).toContain(`location="${server.url}/erp/soap"`);
+    const odata = await httpsGet(`${server.url}/erp/odata/v4/`, { ca: pki.ca.cert });
+    expect(odata.body['@odata.context']).toBe(`${server.url}/erp/odata/v4/$metadata`);
+  });
+
   it('refuses a client that does not trust the CA, and does not speak plain HTTP', async () => {
     const untrusted = await httpsGet(`${server.url}/wms/v1/warehouses`).catch((err: NodeJS.ErrnoException) => err);
     expect(untrusted).toBeInstanceOf(Error);
