@@ -3,31 +3,19 @@
  * variable or the file; serve starts, takes its options from UNDERSTUDY_* variables (booleans as yes/on/1),
  * answers, and on SIGTERM lets an in-flight request finish before exiting 0. Spawns are few: each costs ~0.5 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cliProcess, processOutcome } from './helpers.js';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 
-/** the environment without the caller's UNDERSTUDY_* variables, so a developer's own settings do not leak in */
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UNDERSTUDY_')));
 
-function cli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function finished(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c) => (stdout += c));
-  child.stderr!.on('data', (c) => (stderr += c));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const cli = cliProcess;
+const finished = processOutcome;
 
 /** resolves with the URL once the server prints its listening line */
 function listening(child: ChildProcess): Promise<string> {

@@ -1,5 +1,6 @@
 /** Shared test plumbing: servers on port 0 (real sockets), closed after each test file. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterAll } from 'vitest';
@@ -105,6 +106,24 @@ export function serveProcess(dir: string, seed: number, args: string[] = []): Pr
     });
     child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening: ${stderr}`)));
   });
+}
+
+/** the environment without the caller's UNDERSTUDY_* variables, so a developer's own settings do not leak in */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UNDERSTUDY_')));
+
+/** `understudy ARGS` as its own process, from the checkout, with `env` over a clean environment. */
+export function cliProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The process's exit code and everything it wrote. */
+export async function processOutcome(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
 }
 
 /** What a request on a connection of its own came to (sendRaw): never thrown. */

@@ -20,6 +20,7 @@ import type { CheckResult, ClientReport } from '../../src/report/types.js';
 import type { RunningServer } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { call, json, start } from '../helpers.js';
+import { attemptOf } from './attempt-fixture.js';
 
 const CERT = readFileSync(new URL('../fixtures/auth/client.crt', import.meta.url), 'utf8');
 const KEY = readFileSync(new URL('../fixtures/auth/client.key', import.meta.url), 'utf8');
@@ -197,42 +198,7 @@ describe('through a server: a JWT bearer client whose signing certificate runs o
 
 // --- attempts built by hand -------------------------------------------------------------------------------------
 
-let nextId = 1;
-function attempt(fields: Partial<Attempt> = {}): Attempt {
-  const id = nextId++;
-  return {
-    id,
-    start: id * 100,
-    end: id * 100 + 5,
-    status: 200,
-    client: 'c',
-    system: 'wms',
-    operation: 'getInventoryItem',
-    method: 'GET',
-    safe: true,
-    key: null,
-    keyFromHeader: false,
-    fingerprint: 'f',
-    failed: false,
-    faults: [],
-    faultRules: [],
-    retryAfterUntil: null,
-    abandoned: false,
-    outwaited: false,
-    created: [],
-    place: -1,
-    mayHaveCreated: false,
-    records: null,
-    highestSeq: null,
-    selectedFields: null,
-    grant: null,
-    authMethod: null,
-    scopes: [],
-    requiredScopes: [],
-    authFlags: [],
-    ...fields,
-  };
-}
+const attempt = attemptOf;
 
 const tokenRequest = (fields: Partial<Attempt>) => attempt({ system: 'oauth', operation: 'token', method: 'POST', safe: false, ...fields });
 const bearerCall = (grant: string, scopes: string[], required: string[], fields: Partial<Attempt> = {}) =>

@@ -5,43 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Attempt } from '../../src/report/attempts.js';
+import { attemptOf } from './attempt-fixture.js';
 import { classify } from '../../src/report/checks/retry-strategy.js';
 import { groupLogicalRequests, type LogicalRequest } from '../../src/report/logical-requests.js';
 
-let nextId = 1;
+/** a failed reservation POST (a 503) starting at `start`, unless `fields` say otherwise */
 function attempt(start: number, fields: Partial<Attempt> = {}): Attempt {
-  return {
-    id: nextId++,
-    start,
-    end: start + 5,
-    status: 503,
-    client: 'c',
-    system: 'wms',
-    operation: 'createReservation',
-    method: 'POST',
-    safe: false,
-    key: null,
-    keyFromHeader: false,
-    fingerprint: 'body',
-    failed: true,
-    faults: [],
-    faultRules: [],
-    retryAfterUntil: null,
-    abandoned: false,
-    outwaited: false,
-    created: [],
-    place: -1,
-    mayHaveCreated: false,
-    records: null,
-    highestSeq: null,
-    selectedFields: null,
-    grant: null,
-    authMethod: null,
-    scopes: [],
-    requiredScopes: [],
-    authFlags: [],
-    ...fields,
-  };
+  return attemptOf({ start, end: start + 5, status: 503, operation: 'createReservation', method: 'POST', safe: false, fingerprint: 'body', failed: true, ...fields });
 }
 
 /** logical requests whose retries come at these offsets (ms after the first attempt's end), the last one succeeding */

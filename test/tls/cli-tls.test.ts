@@ -3,26 +3,15 @@
  * --tls-cert and --tls-key serve HTTPS; --no-auth (and UNDERSTUDY_NO_AUTH) reach the configuration, seen through
  * a config whose `auth: mtls` would otherwise be refused for want of a CA. Spawns cost ~1 s each: few of them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliProcess, processOutcome } from '../helpers.js';
 import { createPki, httpsGet, type Pki } from './pki.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('UNDERSTUDY_')));
 
-function cli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...cleanEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function finished(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c) => (stdout += c));
-  child.stderr!.on('data', (c) => (stderr += c));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const cli = cliProcess;
+const finished = processOutcome;
 
 /** the URL once the server prints its listening line; the server is stopped with SIGTERM by the caller */
 function listening(child: ChildProcess): Promise<string> {
