@@ -12,17 +12,24 @@ import type { AccessTokens } from './access-tokens.js';
 import { authenticateClient } from './client-authentication.js';
 import { authStateOf, type AuthServerContext } from './context.js';
 import { oauthError, oauthJson } from './responses.js';
-import { AUTH_COMMANDS, hashSecret, type RevokeInput } from './state.js';
+import { AUTH_COMMANDS, hashSecret, type AuthState, type RevokeInput } from './state.js';
 
-export async function introspectEndpoint(context: AuthServerContext, tokens: AccessTokens, exchange: Exchange, params: ReadonlyMap<string, string>, issuer: string): Promise<Reply> {
-  const state = authStateOf(context, exchange);
-  const auth = await authenticateClient(exchange, state, params, [issuer, `${issuer}/oauth/introspect`, `${issuer}/oauth/token`]);
+/** The authenticated client's id (also the exchange's client and auth), or the invalid_client refusal. */
+async function callerOf(exchange: Exchange, state: AuthState, params: ReadonlyMap<string, string>, issuer: string, endpoint: string): Promise<string | Reply> {
+  const auth = await authenticateClient(exchange, state, params, [issuer, `${issuer}/oauth/${endpoint}`, `${issuer}/oauth/token`]);
   if ('error' in auth) {
     if (auth.claimed !== undefined) exchange.client = auth.claimed;
     return oauthError(auth.status, auth.error, auth.description, { basic: auth.basic });
   }
   exchange.client = auth.client.id;
   exchange.auth = { grant: null, method: auth.method, scopes: [], flags: auth.flags };
+  return auth.client.id;
+}
+
+export async function introspectEndpoint(context: AuthServerContext, tokens: AccessTokens, exchange: Exchange, params: ReadonlyMap<string, string>, issuer: string): Promise<Reply> {
+  const state = authStateOf(context, exchange);
+  const caller = await callerOf(exchange, state, params, issuer, 'introspect');
+  if (typeof caller !== 'string') return caller;
   const token = params.get('token');
   if (token === undefined) return oauthError(400, 'invalid_request', 'introspection needs token');
   const now = state.clock.now();
@@ -40,14 +47,8 @@ export async function introspectEndpoint(context: AuthServerContext, tokens: Acc
 
 export async function revokeEndpoint(context: AuthServerContext, tokens: AccessTokens, exchange: Exchange, params: ReadonlyMap<string, string>, issuer: string): Promise<Reply> {
   const state = authStateOf(context, exchange);
-  const auth = await authenticateClient(exchange, state, params, [issuer, `${issuer}/oauth/revoke`, `${issuer}/oauth/token`]);
-  if ('error' in auth) {
-    if (auth.claimed !== undefined) exchange.client = auth.claimed;
-    return oauthError(auth.status, auth.error, auth.description, { basic: auth.basic });
-  }
-  const client = auth.client.id;
-  exchange.client = client;
-  exchange.auth = { grant: null, method: auth.method, scopes: [], flags: auth.flags };
+  const client = await callerOf(exchange, state, params, issuer, 'revoke');
+  if (typeof client !== 'string') return client;
   const token = params.get('token');
   if (token === undefined) return oauthError(400, 'invalid_request', 'revocation needs token');
   const hint = params.get('token_type_hint');
