@@ -368,6 +368,32 @@ describe('authorization code with PKCE, refresh token rotation', () => {
       expect(back.searchParams.get('code')).toBeNull();
       expect(await oauthFailure(oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state }))).toMatchObject({ error: 'access_denied' });
     });
+
+    it('an Approve the page did not send is refused with a page, never a code: forged, altered, or from a page over 10 minutes old', async () => {
+      const config = await discover(consent.issuer, 'sf-web', oidc.ClientSecretPost('web-secret'));
+      const { url } = await codeRequest(config, 'wms.read');
+      const form = await consentForm(url);
+      const post = async (fields: URLSearchParams) => {
+        const res = await fetch(form.action, { method: 'POST', body: fields, redirect: 'manual' });
+        return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+      };
+      const forged = new URLSearchParams(form.fields);
+      forged.delete('consent');
+      forged.set('decision', 'approve');
+      const altered = new URLSearchParams(form.fields);
+      altered.set('scope', 'wms.read wms.write');
+      altered.set('decision', 'approve');
+      for (const fields of [forged, altered]) {
+        const refused = await post(fields);
+        expect(refused.status).toBe(400);
+        expect(refused.location).toBeNull();
+        expect(refused.text).toContain('This form has expired');
+      }
+      consent.clock.advance(10 * 60_000 + 1);
+      const late = new URLSearchParams(form.fields);
+      late.set('decision', 'approve');
+      expect((await post(late)).status).toBe(400);
+    });
   });
 });
 

@@ -11,10 +11,14 @@
  * the server an open redirector; every other problem (an unknown response_type, a scope the client may not have,
  * a PKCE challenge missing where the client requires one, or not S256) is sent to the redirect URI as `error=`.
  *
+ * The form carries a token of its own (an HMAC of what it approves and when it was shown, 10 minutes): an Approve
+ * the page did not send — another site's forged POST, or one replayed later — gets a 400 page.
+ *
  * PKCE as in Salesforce (SALESFORCE.md §8c): optional; a `code_challenge` sent must be S256 and is then required of
  * the token request; `requirePkce` clients must send one. Understudy has no users: the person approving is
  * `login_hint` when the request names one, else `user`.
  */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import { CommandError } from '../../engine/system.js';
 import { authStateOf, type AuthServerContext } from './context.js';
@@ -23,6 +27,29 @@ import { AUTH_COMMANDS, clientOf, hashSecret, newSecret, type CodeInput, type St
 
 const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'login_hint', 'nonce'] as const;
 const CHALLENGE = /^[A-Za-z0-9_-]{43,128}$/;
+
+/**
+ * The consent form's own token: an HMAC over the request it approves and when the page was shown, so that an
+ * Approve POSTed by another site (cross-site request forgery) or replayed later is refused. The key lives with the
+ * process: a page shown before a restart must be loaded again.
+ */
+const FORM_KEY = randomBytes(32);
+/** how long a consent page may stay open */
+const FORM_TTL_MS = 10 * 60_000;
+
+function formToken(params: ReadonlyMap<string, string>, workspace: string, at: number): string {
+  const mac = createHmac('sha256', FORM_KEY).update(`${workspace}\n${at}`);
+  for (const p of PARAMS) mac.update(`\n${p}=${params.get(p) ?? ''}`);
+  return `${at}.${mac.digest('base64url')}`;
+}
+
+function formTokenValid(token: string | undefined, params: ReadonlyMap<string, string>, workspace: string, now: number): boolean {
+  const at = Number(token?.split('.')[0]);
+  if (!token || !Number.isSafeInteger(at) || now - at > FORM_TTL_MS || at > now) return false;
+  const expected = Buffer.from(formToken(params, workspace, at));
+  const given = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
 
 /** GET (parameters in the query) and POST (the consent form, with `decision`) */
 export async function authorizeEndpoint(context: AuthServerContext, exchange: Exchange, params: ReadonlyMap<string, string>, issuer: string): Promise<Reply> {
@@ -63,7 +90,10 @@ export async function authorizeEndpoint(context: AuthServerContext, exchange: Ex
   const scopes = requested ? [...new Set(requested)] : client.scopes;
 
   const decision = exchange.method === 'POST' ? params.get('decision') : context.settings.autoApprove ? 'approve' : undefined;
-  if (decision === undefined) return consentPage(client, scopes, params);
+  if (decision === undefined) return consentPage(client, scopes, params, formToken(params, exchange.workspace.name, exchange.startedAt));
+  if (exchange.method === 'POST' && !formTokenValid(params.get('consent'), params, exchange.workspace.name, exchange.startedAt)) {
+    return page(400, 'This form has expired', '<p>The consent form was not the one this server showed, or it was shown more than 10 minutes ago. Start the sign-in again.</p>');
+  }
   if (decision === 'deny') return error('access_denied', 'the person refused the request');
   if (decision !== 'approve') return page(400, 'Unknown decision', '<p>The form was sent without Approve or Deny.</p>');
 
@@ -81,9 +111,9 @@ export async function authorizeEndpoint(context: AuthServerContext, exchange: Ex
   return back({ code });
 }
 
-function consentPage(client: StoredClient, scopes: readonly string[], params: ReadonlyMap<string, string>): Reply {
-  const hidden = PARAMS.filter((p) => params.has(p))
-    .map((p) => `<input type="hidden" name="${p}" value="${escapeHtml(params.get(p)!)}">`)
+function consentPage(client: StoredClient, scopes: readonly string[], params: ReadonlyMap<string, string>, token: string): Reply {
+  const hidden = [...PARAMS.filter((p) => params.has(p)).map((p) => [p, params.get(p)!]), ['consent', token]]
+    .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`)
     .join('\n');
   const list = scopes.length ? `<ul>${scopes.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('')}</ul>` : '<p>No scopes.</p>';
   return page(
