@@ -74,11 +74,15 @@ export async function tokenEndpoint(context: AuthServerContext, exchange: Exchan
   try {
     issued = (await exchange.workspace.states.command(context.system(), AUTH_COMMANDS.token, input)) as IssueResult;
   } catch (err) {
-    if (err instanceof CommandError) return oauthError(400, 'invalid_grant', err.message);
-    throw err;
+    if (!(err instanceof CommandError)) throw err;
+    exchange.auth.scopes = [];
+    return oauthError(400, 'invalid_grant', err.message);
   }
   // a code or refresh token used again: refused, and its grant revoked (a logged change, so it survives a restart)
-  if (issued !== undefined) return oauthError(400, 'invalid_grant', issued.refused);
+  if (issued !== undefined) {
+    exchange.auth.scopes = [];
+    return oauthError(400, 'invalid_grant', issued.refused);
+  }
   const now = Math.floor(state.clock.now() / 1000);
   const ttl = Math.max(1, Math.floor(context.settings.tokenTtlMs / 1000));
   const claims: AccessTokenClaims = {
