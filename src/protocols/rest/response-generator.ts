@@ -8,7 +8,12 @@
  * source, which breaks per-request determinism; openapi-sampler produces one fixed placeholder per schema and no
  * data. The walker below covers what response schemas use (refs, allOf/oneOf/anyOf, enums, formats, bounds).
  *
- * Like Prism, a caller can pick the response with `Prefer: code=404` and/or `Prefer: example=name`.
+ * Like Prism, a caller can pick the response with `Prefer: code=404` and/or `Prefer: example=name`; unlike the
+ * old behaviour (and stricter than Prism), a preference is never ignored in silence: one honoured is named in
+ * `Preference-Applied` (RFC 7240), one that cannot be (a code that is not a status, a status the operation declares
+ * no response for and no `default`, an example it does not have) is refused with a 400 saying what is declared.
+ * Without a preference the response is the lowest declared 2xx, else `2XX`, else `default`; an operation that
+ * declares none of them gets a 501 naming it, never an answer the contract does not declare.
  *
  * faker (English only) is loaded by create(), and only for contracts that have operations without handlers: it
  * costs ~100 ms and ~25 MB, which a system whose every operation is hand-written does not need to pay.
@@ -27,17 +32,35 @@ const MAX_DEPTH = 8;
 export interface Preference {
   code?: number;
   example?: string;
+  /** what is wrong with the preferences understudy reads (code, example); others are not its to judge */
+  problems: string[];
 }
 
-/** Parses Prism's `Prefer: code=404, example=notFound` header. */
+/** Why the generator answers with an error instead of a response the contract declares. */
+export interface GenerationRefusal {
+  refuse: { status: 400 | 501; slug: string; detail: string };
+}
+
+/**
+ * Parses Prism's `Prefer: code=404, example=notFound` header. Preferences it does not know (`return=minimal`,
+ * `respond-async`) are left alone, as RFC 7240 lets a server do.
+ */
 export function parsePrefer(header: string | string[] | undefined): Preference {
-  const out: Preference = {};
+  const out: Preference = { problems: [] };
   const text = Array.isArray(header) ? header.join(',') : header;
   if (!text) return out;
   for (const part of text.split(/[,;]/)) {
-    const [k, v] = part.split('=').map((s) => s.trim());
-    if (k === 'code' && /^\d{3}$/.test(v ?? '')) out.code = Number(v);
-    if (k === 'example' && v) out.example = v.replace(/^"|"$/g, '');
+    const eq = part.indexOf('=');
+    const k = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    const v = eq < 0 ? '' : part.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    if (k === 'code') {
+      if (/^[1-5]\d\d$/.test(v)) out.code = Number(v);
+      else out.problems.push(`Prefer: code=${v.slice(0, 40)} is not an HTTP status code`);
+    }
+    if (k === 'example') {
+      if (v) out.example = v;
+      else out.problems.push('Prefer: example= names no example');
+    }
   }
   return out;
 }
@@ -53,13 +76,27 @@ export class ResponseGenerator {
     return new ResponseGenerator(document, faker);
   }
 
-  generate(op: CompiledOperation, exchange: Exchange): Reply {
+  generate(op: CompiledOperation, exchange: Exchange): Reply | GenerationRefusal {
     const prefer = parsePrefer(exchange.headers.prefer);
-    const [status, spec] = this.pickResponse(op, prefer.code);
+    if (prefer.problems.length) return refusal(400, 'bad-preference', `${prefer.problems.join('; ')}.`);
+    const picked = this.pickResponse(op, prefer.code);
+    if ('refuse' in picked) return picked;
+    const [status, spec] = picked;
+    const applied: string[] = prefer.code !== undefined ? [`code=${prefer.code}`] : [];
     const headers: Record<string, string | number> = {};
-    const content = spec?.response.content ?? {};
+    const content = spec.response.content ?? {};
     const types = Object.keys(content);
-    const type = types.find((t) => mediaKind(t.toLowerCase()) === 'json') ?? types[0];
+    // a named example is looked for in every media type the response declares; else JSON is preferred
+    const withExample = prefer.example === undefined ? undefined : types.find((t) => this.hasExample(content[t], prefer.example!));
+    if (prefer.example !== undefined) {
+      if (withExample === undefined) {
+        const names = types.flatMap((t) => Object.keys(content[t].examples ?? {}));
+        return refusal(400, 'bad-preference', `Prefer: example=${prefer.example.slice(0, 60)}: the ${status} response of ${op.id} has ${names.length ? `the examples ${[...new Set(names)].join(', ')}` : 'no named examples'}.`);
+      }
+      applied.push(`example=${prefer.example}`);
+    }
+    if (applied.length) headers['preference-applied'] = applied.join(', ');
+    const type = withExample ?? types.find((t) => mediaKind(t.toLowerCase()) === 'json') ?? types[0];
     if (!type || status === 204 || status === 304) return { status, headers };
 
     const media = content[type];
@@ -72,17 +109,27 @@ export class ResponseGenerator {
     return { status, headers, body, source: isJson ? value : undefined };
   }
 
-  private pickResponse(op: CompiledOperation, preferred?: number): [number, ResponseSpec | undefined] {
+  /**
+   * The response to send: the preferred status's (declared exactly, as a range, or by `default`), else the lowest
+   * declared 2xx, the 2XX range, or `default`; else a refusal.
+   */
+  private pickResponse(op: CompiledOperation, preferred?: number): [number, ResponseSpec] | GenerationRefusal {
+    const declared = () => [...op.responses.keys()].map((c) => (c === 'DEFAULT' ? 'default' : c)).join(', ');
     if (preferred !== undefined) {
-      const spec = op.responses.get(String(preferred)) ?? op.responses.get(`${Math.floor(preferred / 100)}XX`);
+      const spec = op.responses.get(String(preferred)) ?? op.responses.get(`${Math.floor(preferred / 100)}XX`) ?? op.responses.get('DEFAULT');
       if (spec) return [preferred, spec];
+      return refusal(400, 'bad-preference', `Prefer: code=${preferred}: ${op.id} declares no ${preferred} response and no default (it declares ${declared() || 'none'}).`);
     }
     const codes = [...op.responses.keys()].filter((c) => /^\d{3}$/.test(c)).sort();
     const success = codes.find((c) => c.startsWith('2'));
-    if (success) return [Number(success), op.responses.get(success)];
-    const range = op.responses.get('2XX');
+    if (success) return [Number(success), op.responses.get(success)!];
+    const range = op.responses.get('2XX') ?? op.responses.get('DEFAULT');
     if (range) return [200, range];
-    return [200, op.responses.get('DEFAULT')];
+    return refusal(501, 'no-response-declared', `The contract declares no response to send for ${op.id}: no 2xx and no default (it declares ${declared() || 'none'}). Ask for one of them with Prefer: code=N.`);
+  }
+
+  private hasExample(media: OpenAPIV3.MediaTypeObject, name: string): boolean {
+    return media.examples !== undefined && Object.prototype.hasOwnProperty.call(media.examples, name);
   }
 
   private exampleOf(media: OpenAPIV3.MediaTypeObject, wanted?: string): unknown {
@@ -197,6 +244,10 @@ export class ResponseGenerator {
     if (n.includes('description') || n.includes('comment') || n.includes('note')) return f.lorem.sentence();
     return f.lorem.word();
   }
+}
+
+function refusal(status: 400 | 501, slug: string, detail: string): GenerationRefusal {
+  return { refuse: { status, slug, detail } };
 }
 
 function lowerBound(schema: Schema, fallback: number): number {

@@ -53,6 +53,9 @@ const READS = new Set(['GET', 'HEAD']);
 export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData' | 'stateless'>;
 
 /** problem types of the refusals the engine itself makes */
+/** marks a reply the engine answered for the contract (Reply.memo): the response check passes it by */
+const ENGINE_REFUSAL = Symbol('engine refusal');
+
 const ENGINE_PROBLEMS: Record<number, string> = { 400: 'invalid-request', 401: 'unauthorized', 403: 'insufficient-scope', 413: 'body-too-large', 503: 'store-unavailable' };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -209,7 +212,14 @@ export class RestEngine implements ProtocolEngine {
     const handler = this.handlers[op.id];
     if (!handler) {
       if (!this.generator) throw new Error(`no handler for ${op.id}`);
-      return this.generator.generate(op, exchange);
+      const generated = this.generator.generate(op, exchange);
+      if (!('refuse' in generated)) return generated;
+      // a preference the contract cannot honour, or nothing declared to send: the engine's own refusal
+      const { status, slug, detail } = generated.refuse;
+      if (status === 400) exchange.contractErrors.push({ in: 'header', name: 'prefer', message: detail });
+      const reply = this.refusal(status, slug, detail, { operation: op.id });
+      reply.memo = ENGINE_REFUSAL;
+      return reply;
     }
     // a read the state has not changed since: the reply stored for it (reply-cache.ts)
     let cacheKey: string | undefined;
@@ -288,6 +298,8 @@ export class RestEngine implements ProtocolEngine {
   }
 
   checkResponse(exchange: Exchange, reply: Reply): void {
+    // the engine's own refusal of a preference, or of an operation that declares nothing to send: not the contract's
+    if (reply.memo === ENGINE_REFUSAL) return;
     const op = exchange.operation as CompiledOperation;
     const spec = responseFor(op, reply.status);
     if (!spec) {
