@@ -4,8 +4,8 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULTS, type ServerConfig, type SystemAuth } from './config/config.js';
-import { contractScopes, protectSystems, scopeTable, type ScopesFor } from './auth/enforcement/protect.js';
+import { DEFAULTS, type ServerConfig } from './config/config.js';
+import { contractScopes, protectSystems, scopeTable, type Protection, type ScopesFor } from './auth/enforcement/protect.js';
 import { RefreshLinks } from './auth/refresh-links.js';
 import { mountAuthorizationServer } from './auth/server/mount.js';
 import { ChaosEngine } from './chaos/chaos-stage.js';
@@ -95,7 +95,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   const maxObjects = options.limits?.objects ?? DEFAULTS.limits.objects;
   const systems: MountedSystem[] = [];
   /** how each system checks its callers (systems.<name>.auth), and the scopes its operations need */
-  const protection = new Map<MountedSystem, { auth: SystemAuth; scopesFor: ScopesFor }>();
+  const protection = new Map<MountedSystem, { auth: Protection; scopesFor: ScopesFor }>();
   /** where each system comes from, for messages: "the WMS" or the contract file */
   const origin = new Map<MountedSystem, string>();
   /** what turns a built-in system off, for messages */
@@ -154,8 +154,10 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     const system = await mountCustomContract(contract, { validate: validateContracts });
     origin.set(system, parseContractOption(contract).file);
     systems.push(system);
+    // the config's auth for it, else what the contract itself declares (issue #14: enforced as Prism does)
     const contractAuth = options.contractAuth?.[contract];
-    if (contractAuth) protection.set(system, { auth: contractAuth, scopesFor: contractScopes });
+    const declares = system.engine.operations.some((op) => op.security.some((alternative) => alternative.length > 0));
+    if (contractAuth || declares) protection.set(system, { auth: contractAuth ?? 'declared', scopesFor: contractScopes });
   }
   // the authorization server (/oauth, /.well-known): always there, its signing key made on first need
   const links = new RefreshLinks();

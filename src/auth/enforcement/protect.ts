@@ -13,7 +13,14 @@ import type { RefreshLinks } from '../refresh-links.js';
 import { apiKeyIdentity } from './api-key.js';
 import { basicIdentity } from './basic.js';
 import { bearerIdentity } from './bearer.js';
+import { contractSecurity } from './contract-security.js';
 import { clientCertificateIdentity } from './mtls.js';
+
+/**
+ * What a system checks: a `systems.<name>.auth` mode, or `declared`, a user contract's own security requirements
+ * (contract-security.ts), which `--contract` systems follow unless the config gives them a mode.
+ */
+export type Protection = SystemAuth | 'declared';
 
 export interface ProtectionSettings {
   invalidTokenStatus: number;
@@ -41,10 +48,13 @@ export function scopeTable(table: Readonly<Record<string, readonly string[]>>): 
 }
 
 /** The identifier for `auth` (undefined: none, or wsse, which the SOAP engine brings itself). */
-export function identifierFor(auth: SystemAuth, settings: ProtectionSettings, server: AuthorizationServer, scopesFor: ScopesFor): ClientIdentifier | undefined {
+export function identifierFor(auth: Protection, settings: ProtectionSettings, server: AuthorizationServer, scopesFor: ScopesFor): ClientIdentifier | undefined {
+  const bearer = () => bearerIdentity({ tokens: server.tokens, authorizationServer: server.systems[0], links: settings.links, invalidStatus: settings.invalidTokenStatus, scopesFor });
   switch (auth) {
+    case 'declared':
+      return contractSecurity(bearer(), settings.invalidTokenStatus);
     case 'oauth':
-      return bearerIdentity({ tokens: server.tokens, authorizationServer: server.systems[0], links: settings.links, invalidStatus: settings.invalidTokenStatus, scopesFor });
+      return bearer();
     case 'apikey':
       return apiKeyIdentity(settings.apiKeys);
     case 'basic':
@@ -66,7 +76,7 @@ function exceptOpen(identifier: ClientIdentifier): ClientIdentifier {
 }
 
 /** Sets the identifier of each system by its auth mode (systems not in `modes` keep theirs). */
-export function protectSystems(modes: ReadonlyMap<MountedSystem, { auth: SystemAuth; scopesFor: ScopesFor }>, settings: ProtectionSettings, server: AuthorizationServer): void {
+export function protectSystems(modes: ReadonlyMap<MountedSystem, { auth: Protection; scopesFor: ScopesFor }>, settings: ProtectionSettings, server: AuthorizationServer): void {
   for (const [system, { auth, scopesFor }] of modes) {
     const identifier = identifierFor(auth, settings, server, scopesFor);
     if (identifier) system.auth = exceptOpen(identifier);

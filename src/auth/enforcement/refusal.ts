@@ -10,7 +10,7 @@ import { statusTitle } from '../../engine/problem.js';
 export const REALM = 'understudy';
 
 /** One challenge, e.g. `Bearer realm="understudy", error="invalid_token", error_description="…"`. */
-export function challenge(scheme: 'Bearer' | 'Basic' | 'ApiKey' | 'Mutual', params: Record<string, string | undefined> = {}): string {
+export function challenge(scheme: string, params: Record<string, string | undefined> = {}): string {
   const parts = [`realm="${REALM}"`];
   for (const [name, value] of Object.entries(params)) {
     // quoted-string: no quotes or backslashes inside, and nothing outside printable ASCII (RFC 6750 §3)

@@ -54,7 +54,21 @@ export interface CompiledOperation extends OperationInfo {
   body?: { required: boolean; media: AcceptedMedia[] };
   /** by status code ("200"), range ("2XX") or "default" */
   responses: Map<string, ResponseSpec>;
+  /**
+   * the operation's security requirement as the contract declares it (its own `security`, else the document's):
+   * alternatives, each a list of schemes that must all be satisfied; `[]` or an empty alternative: none needed
+   */
+  security: SecurityAlternative[];
 }
+
+/** One scheme a request must satisfy, as enforcement needs it. */
+export type SecurityScheme =
+  | { name: string; type: 'apiKey'; in: 'header' | 'query' | 'cookie'; parameter: string }
+  | { name: string; type: 'http'; scheme: string }
+  | { name: string; type: 'oauth2' | 'openIdConnect'; scopes: string[] };
+
+/** Schemes that together satisfy the requirement (an OpenAPI Security Requirement Object). */
+export type SecurityAlternative = SecurityScheme[];
 
 // headers OpenAPI says to ignore as parameters: they are described elsewhere in the document
 const IGNORED_HEADER_PARAMS = new Set(['accept', 'content-type', 'authorization']);
@@ -128,6 +142,7 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         records: recordsPointer(doc, operation, opPointer),
         fieldSelection: fieldSelectionParameter([...params.values()].map(({ p }) => p)),
         scopes: oauthScopes(doc, operation),
+        security: securityOf(doc, operation),
       });
     }
   }
@@ -151,6 +166,29 @@ function oauthScopes(doc: OpenAPIV3.Document, operation: OpenAPIV3.OperationObje
     if (names.length) return [...new Set(names.flatMap((n) => requirement[n] ?? []))];
   }
   return undefined;
+}
+
+/** The operation's security requirement with its schemes resolved (unknown or mutual-TLS schemes are left out). */
+function securityOf(doc: OpenAPIV3.Document, operation: OpenAPIV3.OperationObject): SecurityAlternative[] {
+  const schemes = doc.components?.securitySchemes ?? {};
+  return (operation.security ?? doc.security ?? []).map((requirement) =>
+    Object.entries(requirement).flatMap(([name, scopes]): SecurityScheme[] => {
+      const raw = schemes[name];
+      const scheme = raw && '$ref' in raw ? resolveRef<OpenAPIV3.SecuritySchemeObject>(doc, raw, '').value : raw;
+      if (!scheme) return [];
+      switch (scheme.type) {
+        case 'apiKey':
+          return [{ name, type: 'apiKey', in: scheme.in as 'header' | 'query' | 'cookie', parameter: scheme.name }];
+        case 'http':
+          return [{ name, type: 'http', scheme: scheme.scheme.toLowerCase() }];
+        case 'oauth2':
+        case 'openIdConnect':
+          return [{ name, type: scheme.type, scopes: [...(scopes ?? [])] }];
+        default:
+          return [];
+      }
+    }),
+  );
 }
 
 function compileBody(
