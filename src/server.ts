@@ -93,6 +93,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   const outbound = { ...DEFAULTS.systems.outbound, ...options.systems?.outbound };
   const auth = { ...DEFAULTS.auth, ...options.auth };
   const maxObjects = options.limits?.objects ?? DEFAULTS.limits.objects;
+  const maxBodyBytes = options.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes;
   const systems: MountedSystem[] = [];
   /** how each system checks its callers (systems.<name>.auth), and the scopes its operations need */
   const protection = new Map<MountedSystem, { auth: Protection; scopesFor: ScopesFor }>();
@@ -101,7 +102,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   /** what turns a built-in system off, for messages */
   const disable = new Map<MountedSystem, string>();
   const builtIn = async <S>(definition: RestSystemDefinition<S>, name: string, key: string) => {
-    const system = await mountRestSystem(definition);
+    const system = await mountRestSystem(definition, undefined, { maxBodyBytes });
     systems.push(system);
     origin.set(system, name);
     disable.set(system, `disable ${name} (systems.${key}.enabled: false in a config file)`);
@@ -142,7 +143,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
         pageSize: erp.odataPageSize,
         csrf: erp.csrf === 'both' || erp.csrf === dialect,
         seed: options.seed ?? DEFAULTS.seed,
-        maxBodyBytes: options.limits?.bodyBytes ?? DEFAULTS.limits.bodyBytes,
+        maxBodyBytes,
       });
       mounted(odata, `the ERP's OData ${dialect === 'v4' ? '4.0' : '2.0'} service`, 'erp');
       // WS-Security is a SOAP header: with auth wsse the OData services check nothing
@@ -151,7 +152,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   }
   if (outbound.enabled) mounted(mountSoapSystem(createOutboundSystem({ maxObjects })), 'the Outbound Message receiver', 'outbound');
   for (const contract of options.contracts ?? []) {
-    const system = await mountCustomContract(contract, { validate: validateContracts });
+    const system = await mountCustomContract(contract, { validate: validateContracts, maxBodyBytes });
     origin.set(system, parseContractOption(contract).file);
     systems.push(system);
     // the config's auth for it, else what the contract itself declares (issue #14: enforced as Prism does)

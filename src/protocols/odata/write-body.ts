@@ -8,7 +8,8 @@
  */
 import type { Exchange } from '../../engine/exchange.js';
 import type { RowValue } from './evaluate/values.js';
-import { gunzipBody, readAtomEntry, readV2Json, readV4Json } from './format/index.js';
+import { decodedBody } from '../content-encoding.js';
+import { readAtomEntry, readV2Json, readV4Json } from './format/index.js';
 import type { WriteValues } from './handler.js';
 import { valueProblem, type EntitySet } from './model/model.js';
 import type { ODataDialect } from './query/index.js';
@@ -24,20 +25,9 @@ export function readWriteBody(
 ): { values: WriteValues } | BodyRefusal {
   if (exchange.body === undefined || exchange.body.length === 0) return { status: 400, message: `The request has no body: send the ${set.entityType.name} as ${dialect === 'v4' ? 'JSON' : 'JSON or an Atom entry'}.` };
 
-  let body: Buffer = exchange.body;
-  const encoding = String(exchange.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding === 'gzip' || encoding === 'x-gzip') {
-    try {
-      body = gunzipBody(body, maxBytes);
-      // the journal keeps what the client meant, not its compressed bytes
-      exchange.journalBody = body;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      return { status: /expands beyond/.test(message) ? 413 : 400, message: `Content-Encoding: gzip: ${message}.` };
-    }
-  } else if (encoding !== 'identity' && encoding !== '') {
-    return { status: 415, message: `Content-Encoding: ${encoding.slice(0, 40)} is not supported; send the body as is or gzip-compressed.` };
-  }
+  const decoded = decodedBody(exchange, maxBytes);
+  if ('status' in decoded) return decoded;
+  const body = decoded.body!;
 
   const contentType = String(exchange.headers['content-type'] ?? '');
   const media = contentType.split(';')[0].trim().toLowerCase();

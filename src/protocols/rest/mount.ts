@@ -14,7 +14,7 @@ export interface MountedRestSystem extends MountedSystem {
   engine: RestEngine;
 }
 
-export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mountOverride?: string): Promise<MountedRestSystem> {
+export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mountOverride?: string, { maxBodyBytes }: { maxBodyBytes?: number } = {}): Promise<MountedRestSystem> {
   // built-in contracts are checked by `understudy contracts check` in the test suite, not at every start
   const contract = await loadContract(definition.contractFile, { validate: false });
   const mount = normalizeMount(mountOverride ?? definition.mount ?? contract.defaultMount);
@@ -31,6 +31,7 @@ export async function mountRestSystem<S>(definition: RestSystemDefinition<S>, mo
         sanitizeBody: definition.sanitizeBody,
         masksCardData: definition.masksCardData,
         stateless: definition.stateless,
+        maxBodyBytes,
       },
     ),
     createState: (options) => definition.createState(options),
@@ -66,12 +67,12 @@ export function parseContractOption(option: string): { file: string; mount?: str
 }
 
 /** `validate: false` skips the OpenAPI specification check, for tools that only list what would be mounted. */
-export async function mountCustomContract(option: string, { validate = true } = {}): Promise<MountedRestSystem> {
+export async function mountCustomContract(option: string, { validate = true, maxBodyBytes }: { validate?: boolean; maxBodyBytes?: number } = {}): Promise<MountedRestSystem> {
   const { file, mount } = parseContractOption(option);
   const contract = await loadContract(file, { validate });
   const at = normalizeMount(mount ?? contract.defaultMount);
   const name = at.split('/')[1] || basename(file, extname(file));
-  return { name, mount: at, engine: await RestEngine.create(contract, at, {}), createState: () => ({}) };
+  return { name, mount: at, engine: await RestEngine.create(contract, at, {}, { maxBodyBytes }), createState: () => ({}) };
 }
 
 function normalizeMount(mount: string): string {

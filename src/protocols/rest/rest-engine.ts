@@ -10,6 +10,7 @@ import { problemReply } from '../../engine/problem.js';
 import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import type { LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
+import { decodedBody } from '../content-encoding.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
 import { parseForm } from './form-body.js';
 import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
@@ -50,7 +51,13 @@ interface LoggedRestInput {
 const READS = new Set(['GET', 'HEAD']);
 
 /** What a system may add to how the engine serves its contract (RestSystemDefinition documents each). */
-export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData' | 'stateless'>;
+export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData' | 'stateless'> & {
+  /** the largest body a compressed one may inflate to (the server's limits.bodyBytes) */
+  maxBodyBytes?: number;
+};
+
+/** limits.bodyBytes's default, for an engine not told the server's */
+const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** problem types of the refusals the engine itself makes */
 /** marks a reply the engine answered for the contract (Reply.memo): the response check passes it by */
@@ -378,7 +385,18 @@ export class RestEngine implements ProtocolEngine {
     required: boolean,
     errors: ContractError[],
   ): { body: unknown } | { reply: Reply } {
-    const raw = exchange.body;
+    const decoded = decodedBody(exchange, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    if ('status' in decoded) {
+      if (decoded.status === 400) {
+        errors.push({ in: 'body', pointer: '', message: decoded.message });
+        return { body: undefined };
+      }
+      errors.push({ in: decoded.status === 415 ? 'content-type' : 'body', message: decoded.message });
+      return { reply: this.refusal(decoded.status, decoded.status === 413 ? 'body-too-large' : 'unsupported-content-encoding', decoded.message, {}, {}, exchange.operation?.id) };
+    }
+    const raw = decoded.body;
+    // the journal keeps the inflated body: card numbers in it are masked as in a plain one
+    if (raw !== exchange.body && raw !== undefined && this.options.masksCardData === true) exchange.journalBody = maskCardData(raw);
     if (!raw || raw.length === 0) {
       if (required) errors.push({ in: 'body', pointer: '', message: 'a request body is required' });
       return { body: undefined };

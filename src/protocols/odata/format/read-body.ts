@@ -23,8 +23,6 @@
  * Atom bodies are read by the shared safe XML reader (xml/xml-reader.ts): no DTD, no entity expansion, no
  * processing instructions, bounded depth, element count and text.
  */
-import { kMaxLength } from 'node:buffer';
-import { gunzipSync } from 'node:zlib';
 import { attributeOf, readXmlBytes, XmlError, type XmlElement } from '../../xml/xml-reader.js';
 import type { EntityType, Property } from '../model/model.js';
 import type { ODataDialect } from '../query/dialect.js';
@@ -396,19 +394,6 @@ const clip = (text: string): string => (text.length > 40 ? `${text.slice(0, 40)}
 /** a name the client sent (a property's, an annotation's) in a message: at most 100 characters */
 const clipName = (name: string): string => (name.length > 100 ? `${name.slice(0, 100)}…` : name);
 
-// ---- Content-Encoding ---------------------------------------------------------------------------------------------
+// ---- Content-Encoding: shared with the REST engine (protocols/content-encoding.ts) ----------------------------
 
-/**
- * A gzip request body (Content-Encoding: gzip; Salesforce's "Compress Requests"), inflated to at most `maxBytes`:
- * zlib stops there, so a small body that would expand to gigabytes costs `maxBytes` of memory at most.
- * Throws an Error saying which: "the gzip body expands beyond N bytes" or "the body is not valid gzip".
- */
-export function gunzipBody(body: Buffer, maxBytes: number): Buffer {
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`gunzipBody: maxBytes must be a positive integer, not ${maxBytes}`);
-  try {
-    return gunzipSync(body, { maxOutputLength: Math.min(maxBytes, kMaxLength) });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`the gzip body expands beyond ${maxBytes} bytes`);
-    throw new Error('the body is not valid gzip');
-  }
-}
+export { gunzipBody } from '../../content-encoding.js';
