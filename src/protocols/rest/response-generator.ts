@@ -20,7 +20,8 @@
  */
 import type { Faker } from '@faker-js/faker';
 import type { OpenAPIV3 } from 'openapi-types';
-import type { Exchange, Reply } from '../../engine/exchange.js';
+import { XMLBuilder } from 'fast-xml-parser';
+import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { hashKey } from '../../util/seeded-random.js';
 import { resolveRef, type OpenApiDocument } from './contract.js';
 import { mediaKind, type CompiledOperation, type ResponseSpec } from './operations.js';
@@ -126,6 +127,43 @@ export class ResponseGenerator {
     const range = op.responses.get('2XX') ?? op.responses.get('DEFAULT');
     if (range) return [200, range];
     return refusal(501, 'no-response-declared', `The contract declares no response to send for ${op.id}: no 2xx and no default (it declares ${declared() || 'none'}). Ask for one of them with Prefer: code=N.`);
+  }
+
+  /**
+   * A refusal (400, 415) in the shape the operation declares for that status (exactly, as a range, or as
+   * `default`). A JSON schema that accepts understudy's own problem as it is (a problem+json declaration, an open
+   * object) gets it whole, every problem listed, in the declared media type. Otherwise the body is generated from
+   * the schema and filled with what was wrong: string fields named like a message get the detail, numeric ones
+   * named like a code the status, a list named like errors one entry per problem. JSON is preferred; XML is written
+   * from the same value (fast-xml-parser), under the schema's `xml.name`; a declared response without content
+   * answers with no body. Undefined when the operation declares nothing for the status: the engine's problem+json
+   * then stands.
+   */
+  declaredError(op: CompiledOperation, exchange: Exchange, status: number, problem: { title: string; detail: string } & Record<string, unknown>, errors: readonly ContractError[]): Reply | undefined {
+    const spec = op.responses.get(String(status)) ?? op.responses.get(`${Math.floor(status / 100)}XX`) ?? op.responses.get('DEFAULT');
+    if (!spec) return undefined;
+    const content = spec.response.content ?? {};
+    const types = Object.keys(content);
+    const type = types.find((t) => mediaKind(t.toLowerCase()) === 'json') ?? types.find((t) => /[/+]xml$/i.test(t.split(';')[0])) ?? types.find((t) => t.startsWith('text/'));
+    if (types.length === 0) return { status, headers: { 'content-length': 0 }, body: '' };
+    if (type === undefined) return undefined;
+    const media = content[type];
+    const contentType = type.includes('*') ? 'application/json' : type;
+    if (mediaKind(type.toLowerCase()) === 'json' && spec.validate?.(problem)) {
+      const whole = JSON.stringify(problem);
+      return { status, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(whole) }, body: whole, source: problem };
+    }
+    const seed = hashKey(exchange.workspace.seed, op.id, 'error', status);
+    const schema = media.schema ? resolveRef<Schema>(this.document, media.schema, '').value : undefined;
+    const value = fillError(this.sample(media.schema, seed), schema, this.document, status, problem, errors);
+    let body: string;
+    let source: unknown;
+    if (mediaKind(type.toLowerCase()) === 'json') {
+      body = JSON.stringify(value);
+      source = value;
+    } else if (type.startsWith('text/')) body = problem.detail;
+    else body = new XMLBuilder({ ignoreAttributes: true, format: false }).build({ [schema?.xml?.name ?? 'error']: value });
+    return { status, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }, body, source };
   }
 
   private hasExample(media: OpenAPIV3.MediaTypeObject, name: string): boolean {
@@ -244,6 +282,45 @@ export class ResponseGenerator {
     if (n.includes('description') || n.includes('comment') || n.includes('note')) return f.lorem.sentence();
     return f.lorem.word();
   }
+}
+
+const MESSAGE_FIELD = /^(message|msg|detail|details|description|error_?description|error_?message|reason|error|fault_?string)$/i;
+const CODE_FIELD = /^(code|status|status_?code|http_?status|error_?code|fault_?code)$/i;
+const LIST_FIELD = /^(errors|details|messages|problems|violations|issues)$/i;
+const WHERE_FIELD = /^(field|pointer|path|param|parameter|name|location|property)$/i;
+
+/**
+ * A generated error value with what was wrong written into it, where its schema has room: see declaredError. Only
+ * top-level fields and the items of an errors list are touched; everything else stays as generated.
+ */
+function fillError(value: unknown, schema: Schema | undefined, document: OpenApiDocument, status: number, problem: { title: string; detail: string }, errors: readonly ContractError[]): unknown {
+  if (!schema || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return schema?.type === 'string' || (schema === undefined && typeof value === 'string') ? problem.detail : value;
+  }
+  const out = value as Record<string, unknown>;
+  for (const [name, raw] of Object.entries(schema.properties ?? {})) {
+    const prop = resolveRef<Schema>(document, raw, '').value;
+    const type = Array.isArray(prop.type) ? prop.type.find((t) => t !== 'null') : prop.type;
+    if (type === 'string' && !prop.enum && MESSAGE_FIELD.test(name)) out[name] = problem.detail;
+    else if (type === 'string' && !prop.enum && name.toLowerCase() === 'title') out[name] = problem.title;
+    else if ((type === 'integer' || type === 'number') && CODE_FIELD.test(name)) out[name] = status;
+    else if (type === 'string' && !prop.enum && CODE_FIELD.test(name)) out[name] = String(status);
+    else if (type === 'array' && LIST_FIELD.test(name) && errors.length) {
+      const items = resolveRef<Schema>(document, (prop as OpenAPIV3.ArraySchemaObject).items, '').value;
+      out[name] = errors.map((e) => {
+        if (items.type === 'string') return e.message;
+        const entry: Record<string, unknown> = {};
+        for (const [field, rawField] of Object.entries(items.properties ?? {})) {
+          const f = resolveRef<Schema>(document, rawField, '').value;
+          if (f.type !== 'string') continue;
+          if (MESSAGE_FIELD.test(field)) entry[field] = e.message;
+          else if (WHERE_FIELD.test(field)) entry[field] = e.pointer ?? e.name ?? e.in;
+        }
+        return entry;
+      });
+    }
+  }
+  return out;
 }
 
 function refusal(status: 400 | 501, slug: string, detail: string): GenerationRefusal {

@@ -174,6 +174,15 @@ export class RestEngine implements ProtocolEngine {
   }
 
   validateRequest(exchange: Exchange): Reply | undefined {
+    const refused = this.validate(exchange);
+    if (refused === undefined) return undefined;
+    // a generated operation answers in the error shape its contract declares for the status, where it declares one
+    const op = exchange.operation as CompiledOperation;
+    if (this.generator === undefined || this.handlers[op.id] !== undefined) return refused;
+    return this.generator.declaredError(op, exchange, refused.status, problemOf(refused), exchange.contractErrors) ?? refused;
+  }
+
+  private validate(exchange: Exchange): Reply | undefined {
     const op = exchange.operation as CompiledOperation;
     const errors: ContractError[] = [];
 
@@ -435,6 +444,16 @@ export class RestEngine implements ProtocolEngine {
     }
     if (media.validate && !media.validate(body)) errors.push(...describeErrors(media.validate.errors, 'body'));
     return { body };
+  }
+}
+
+/** the problem+json refusal this engine wrote, as a value */
+function problemOf(reply: Reply): { title: string; detail: string } & Record<string, unknown> {
+  try {
+    const body = JSON.parse(String(reply.body ?? '{}')) as Record<string, unknown>;
+    return { ...body, title: String(body.title ?? ''), detail: String(body.detail ?? '') };
+  } catch {
+    return { title: '', detail: '' };
   }
 }
 
