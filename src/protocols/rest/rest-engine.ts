@@ -349,8 +349,14 @@ export class RestEngine implements ProtocolEngine {
     }
   }
 
-  errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>): Reply {
-    return this.refusal(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
+  errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>, exchange?: Exchange): Reply {
+    const reply = this.refusal(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
+    // a generated operation's errors (a 401 for its declared security, a chaos status) in the shape it declares
+    const op = exchange?.operation as CompiledOperation | undefined;
+    if (op === undefined || this.generator === undefined || this.handlers[op.id] !== undefined) return reply;
+    const shaped = this.generator.declaredError(op, exchange!, status, problemOf(reply), []);
+    // (headers such as WWW-Authenticate or Retry-After are added by the caller, to whichever reply this is)
+    return shaped ?? reply;
   }
 
   /**

@@ -3,7 +3,7 @@
  * the Swagger Petstore 3 example: API keys in a header, the query or a cookie, HTTP Basic and bearer are checked for
  * presence, OAuth 2.0 for validity and scopes against understudy's authorization server; `security: []` opts out;
  * an alternative satisfied is enough, and both schemes of one alternative are needed; a refusal is a 401 with a
- * challenge for each scheme of the first alternative. `--no-auth` and `systems.custom[].auth` replace it.
+ * challenge for each scheme of the first alternative, in the 401 shape the operation declares (else problem+json). `--no-auth` and `systems.custom[].auth` replace it.
  */
 import { describe, expect, it } from 'vitest';
 import { parseClient, type OAuthClient } from '../../../src/auth/clients.js';
@@ -36,7 +36,8 @@ describe("a user contract's declared security", () => {
     const none = await call(url('/inventory'));
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('ApiKey realm="understudy", header="api_key"');
-    expect(none.body).toMatchObject({ status: 401, detail: 'This operation requires the header api_key (api_key).' });
+    // in the 401 shape the operation declares
+    expect(none.body).toEqual({ code: 401, message: 'This operation requires the header api_key (api_key).' });
     expect((await call(url('/inventory'), { headers: { api_key: 'anything' } })).status).toBe(200);
 
     // security: [] opts out
