@@ -21,6 +21,7 @@
 import type { Faker } from '@faker-js/faker';
 import type { OpenAPIV3 } from 'openapi-types';
 import { XMLBuilder } from 'fast-xml-parser';
+import Negotiator from 'negotiator';
 import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { hashKey } from '../../util/seeded-random.js';
 import { resolveRef, type OpenApiDocument } from './contract.js';
@@ -39,7 +40,7 @@ export interface Preference {
 
 /** Why the generator answers with an error instead of a response the contract declares. */
 export interface GenerationRefusal {
-  refuse: { status: 400 | 501; slug: string; detail: string };
+  refuse: { status: 400 | 406 | 501; slug: string; detail: string };
 }
 
 /**
@@ -97,17 +98,68 @@ export class ResponseGenerator {
       applied.push(`example=${prefer.example}`);
     }
     if (applied.length) headers['preference-applied'] = applied.join(', ');
-    const type = withExample ?? types.find((t) => mediaKind(t.toLowerCase()) === 'json') ?? types[0];
+    let type = withExample;
+    if (type === undefined && types.length) {
+      // the caller's Accept among the declared media types (q-values, wildcards), JSON first among equals
+      const ordered = [...types].sort((a, b) => Number(mediaKind(b.toLowerCase()) === 'json') - Number(mediaKind(a.toLowerCase()) === 'json'));
+      const accept = exchange.headers.accept;
+      type = accept ? new Negotiator({ headers: { accept } }).mediaTypes(ordered)[0] : ordered[0];
+      if (type === undefined) {
+        return refusal(406, 'not-acceptable', `The ${status} response of ${op.id} is ${types.join(' or ')}; Accept: ${String(accept).slice(0, 200)} takes none of them.`);
+      }
+    }
     if (!type || status === 204 || status === 304) return { status, headers };
 
     const media = content[type];
     const seed = hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery);
     const value = this.exampleOf(media, prefer.example) ?? this.sample(media.schema, seed);
-    const isJson = mediaKind(type.toLowerCase()) === 'json';
-    const body = isJson ? JSON.stringify(value) : typeof value === 'string' ? value : JSON.stringify(value);
-    headers['content-type'] = isJson && type.includes('*') ? 'application/json' : type;
+    const kind = bodyKind(type);
+    const body =
+      kind === 'json'
+        ? JSON.stringify(value)
+        : typeof value === 'string'
+          ? value
+          : kind === 'xml'
+            ? this.xml(value, media.schema)
+            : kind === 'text' && (value === null || typeof value !== 'object')
+              ? String(value)
+              : JSON.stringify(value);
+    headers['content-type'] = type.includes('*') ? (kind === 'json' ? 'application/json' : 'application/octet-stream') : type;
     headers['content-length'] = Buffer.byteLength(body);
-    return { status, headers, body, source: isJson ? value : undefined };
+    return { status, headers, body, source: kind === 'json' ? value : undefined };
+  }
+
+  /**
+   * A value as XML, after its schema's `xml` objects (OpenAPI's XML Object): the root and element names
+   * (`xml.name`, else the schema's component name, else `root`), attributes (`xml.attribute`), and arrays wrapped
+   * in an element of their own (`xml.wrapped`) or repeated in place. Written by fast-xml-parser's builder.
+   */
+  private xml(value: unknown, rawSchema: unknown): string {
+    const name = (raw: unknown, fallback: string): string => {
+      const ref = raw && typeof raw === 'object' && '$ref' in raw ? String((raw as { $ref: string }).$ref).split('/').pop() : undefined;
+      return resolveRef<Schema>(this.document, raw, '').value?.xml?.name ?? ref ?? fallback;
+    };
+    const convert = (v: unknown, raw: unknown): unknown => {
+      const schema = raw ? resolveRef<Schema>(this.document, raw, '').value : undefined;
+      if (Array.isArray(v)) return v.map((item) => convert(item, (schema as OpenAPIV3.ArraySchemaObject | undefined)?.items));
+      if (v === null || typeof v !== 'object') return v;
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(v)) {
+        const propRaw = schema?.properties?.[key];
+        const prop = propRaw ? resolveRef<Schema>(this.document, propRaw, '').value : undefined;
+        const element = prop?.xml?.name ?? key;
+        if (prop?.xml?.attribute) out[`@_${element}`] = child;
+        else if (Array.isArray(child) && prop?.xml?.wrapped) {
+          const items = (prop as OpenAPIV3.ArraySchemaObject).items;
+          out[element] = { [name(items, element)]: convert(child, prop) };
+        } else if (Array.isArray(child)) out[name((prop as OpenAPIV3.ArraySchemaObject | undefined)?.items, element)] = convert(child, prop);
+        else out[element] = convert(child, propRaw);
+      }
+      return out;
+    };
+    const root = name(rawSchema, 'root');
+    const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: false, suppressEmptyNode: false });
+    return builder.build({ [root]: convert(value, rawSchema) });
   }
 
   /**
@@ -323,7 +375,16 @@ function fillError(value: unknown, schema: Schema | undefined, document: OpenApi
   return out;
 }
 
-function refusal(status: 400 | 501, slug: string, detail: string): GenerationRefusal {
+/** how a media type's body is written */
+function bodyKind(type: string): 'json' | 'xml' | 'text' | 'other' {
+  const media = type.split(';')[0].trim().toLowerCase();
+  if (mediaKind(media) === 'json') return 'json';
+  if (media === 'application/xml' || media === 'text/xml' || media.endsWith('+xml')) return 'xml';
+  if (media.startsWith('text/')) return 'text';
+  return 'other';
+}
+
+function refusal(status: 400 | 406 | 501, slug: string, detail: string): GenerationRefusal {
   return { refuse: { status, slug, detail } };
 }
 

@@ -233,6 +233,7 @@ export class RestEngine implements ProtocolEngine {
       // a preference the contract cannot honour, or nothing declared to send: the engine's own refusal
       const { status, slug, detail } = generated.refuse;
       if (status === 400) exchange.contractErrors.push({ in: 'header', name: 'prefer', message: detail });
+      if (status === 406) exchange.contractErrors.push({ in: 'header', name: 'accept', message: detail });
       const reply = this.refusal(status, slug, detail, { operation: op.id });
       reply.memo = ENGINE_REFUSAL;
       return reply;
