@@ -259,7 +259,11 @@ export class ResponseGenerator {
       case 'object': {
         if (depth >= MAX_DEPTH) return {};
         const out: Record<string, unknown> = {};
-        for (const [name, prop] of Object.entries(schema.properties ?? {})) out[name] = this.walk(prop, depth + 1, name);
+        for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+          // writeOnly properties (a password) are never in a response, as OpenAPI says
+          if (resolveRef<Schema>(this.document, prop, '').value?.writeOnly === true) continue;
+          out[name] = this.walk(prop, depth + 1, name);
+        }
         return out;
       }
       case 'array': {

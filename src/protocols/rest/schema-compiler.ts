@@ -208,8 +208,14 @@ function notRequiring<T extends object>(document: T, flag: 'readOnly' | 'writeOn
 }
 
 /**
- * OpenAPI 3.0 schemas are a JSON Schema draft-04 dialect: `exclusiveMinimum: true` is a flag on `minimum`.
- * ajv speaks draft-07, where it is a number; rewrite so such contracts compile.
+ * OpenAPI 3.0 schemas are a JSON Schema draft-04 dialect, with one keyword of their own; rewritten for ajv
+ * (draft-07) so such contracts compile, every schema in them validated:
+ *  - `exclusiveMinimum: true` is a flag on `minimum` (draft-07: a number);
+ *  - `nullable: true` adds null to the schema's `type` (and `enum`); where the schema has no `type` (beside a
+ *    `$ref`, an `allOf`, on its own), which ajv's own `nullable` refuses to compile, the schema becomes
+ *    `anyOf: [itself, { type: null }]`, keeping `readOnly` / `writeOnly` where the required-ness rules look for
+ *    them. OpenAPI 3.0.3 allows all of these.
+ * Values (examples, enums, defaults, consts) are data, not schemas: never rewritten.
  */
 function normalizeOas30<T>(node: T): T {
   if (Array.isArray(node)) node.forEach(normalizeOas30);
@@ -223,7 +229,43 @@ function normalizeOas30<T>(node: T): T {
         } else delete o[flag];
       }
     }
-    for (const value of Object.values(o)) normalizeOas30(value);
+    const schema = isSchemaLike(o);
+    for (const [key, value] of Object.entries(o)) {
+      // a map of schemas by name: each value is a schema, whatever its name (a property may be called `example`)
+      if (SCHEMA_MAPS.has(key) && value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const child of Object.values(value)) normalizeOas30(child);
+        continue;
+      }
+      if (DATA_KEYS.has(key) || (key === 'default' && schema)) continue;
+      normalizeOas30(value);
+    }
+    if (typeof o.nullable === 'boolean' && schema) nullable(o);
   }
   return node;
+}
+
+/** keys whose values map names to schemas */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'schemas', 'definitions']);
+/** keys whose values are data, not schemas */
+const DATA_KEYS = new Set(['example', 'examples', 'enum', 'const']);
+const SCHEMA_KEYWORDS = ['type', 'properties', 'items', 'allOf', 'anyOf', 'oneOf', '$ref', 'format', 'nullable', 'additionalProperties'];
+
+function isSchemaLike(o: Record<string, unknown>): boolean {
+  return SCHEMA_KEYWORDS.some((k) => k in o);
+}
+
+function nullable(o: Record<string, unknown>): void {
+  const allowed = o.nullable === true;
+  delete o.nullable;
+  if (!allowed) return;
+  if (typeof o.type === 'string' || Array.isArray(o.type)) {
+    const types = Array.isArray(o.type) ? o.type : [o.type];
+    if (!types.includes('null')) o.type = [...types, 'null'];
+    if (Array.isArray(o.enum) && !o.enum.includes(null)) o.enum = [...o.enum, null];
+    return;
+  }
+  const itself: Record<string, unknown> = { ...o };
+  for (const key of Object.keys(o)) delete o[key];
+  o.anyOf = [itself, { type: 'null' }];
+  for (const flag of ['readOnly', 'writeOnly', 'description', 'title'] as const) if (itself[flag] !== undefined) o[flag] = itself[flag];
 }
