@@ -36,6 +36,8 @@ export interface ResponseSpec {
   response: OpenAPIV3.ResponseObject;
   /** validator of the JSON body, when the response declares a JSON schema */
   validate?: Validator;
+  /** validator of the headers it declares (names lower-case; Content-Type ignored, as OpenAPI says), when any */
+  headers?: { validate: Validator; names: string[] };
 }
 
 /** An operation ready to serve; it is also the OperationInfo the pipeline keeps on the exchange. */
@@ -49,6 +51,8 @@ export interface CompiledOperation extends OperationInfo {
   query?: Validator;
   /** query parameters whose arrays are comma-separated (explode: false) */
   commaSeparated: Set<string>;
+  /** query parameters in OpenAPI's deepObject style: `filter[status]=open&filter[type]=b2b` is one object */
+  deepObjects: Set<string>;
   header?: Validator;
   headerNames: string[];
   body?: { required: boolean; media: AcceptedMedia[] };
@@ -135,6 +139,7 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         path: pathParams.length ? compiler.parameters(pathParams, false, `${what} path parameters`) : undefined,
         query: queryParams.length || strictQuery ? compiler.parameters(queryParams, strictQuery, `${what} query parameters`) : undefined,
         commaSeparated,
+        deepObjects: new Set([...params.values()].filter(({ p }) => p.in === 'query' && p.style === 'deepObject').map(({ p }) => p.name)),
         header: headerParams.length ? compiler.parameters(headerParams, false, `${what} header parameters`) : undefined,
         headerNames: headerParams.map((h) => h.name),
         body: compileBody(doc, operation, opPointer, compiler, what),
@@ -230,7 +235,15 @@ function compileResponses(
       jsonType && located.value.content?.[jsonType]?.schema
         ? compiler.responseBody(`${located.pointer}${pointerOf('content', jsonType, 'schema')}`, `${what} ${code} response`)
         : undefined;
-    out.set(code.toUpperCase(), { pointer: located.pointer, response: located.value, validate });
+    const declared = Object.entries(located.value.headers ?? {})
+      .filter(([name]) => name.toLowerCase() !== 'content-type')
+      .map(([name, raw]) => {
+        const header = resolveRef<OpenAPIV3.HeaderObject>(doc, raw, `${located.pointer}${pointerOf('headers', name)}`);
+        return { name: name.toLowerCase(), pointer: `${header.pointer}/schema`, required: header.value.required === true, hasSchema: header.value.schema !== undefined };
+      })
+      .filter((h) => h.hasSchema);
+    const headers = declared.length ? { validate: compiler.parameters(declared, false, `${what} ${code} response headers`), names: declared.map((h) => h.name) } : undefined;
+    out.set(code.toUpperCase(), { pointer: located.pointer, response: located.value, validate, ...(headers ? { headers } : {}) });
   }
   return out;
 }

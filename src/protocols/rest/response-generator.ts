@@ -98,6 +98,7 @@ export class ResponseGenerator {
       applied.push(`example=${prefer.example}`);
     }
     if (applied.length) headers['preference-applied'] = applied.join(', ');
+    this.declaredHeaders(spec, headers, hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery, 'headers'));
     let type = withExample;
     if (type === undefined && types.length) {
       // the caller's Accept among the declared media types (q-values, wildcards), JSON first among equals
@@ -160,6 +161,17 @@ export class ResponseGenerator {
     const root = name(rawSchema, 'root');
     const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: false, suppressEmptyNode: false });
     return builder.build({ [root]: convert(value, rawSchema) });
+  }
+
+  /** the headers the response declares (Content-Type aside), from their examples or generated from their schemas */
+  private declaredHeaders(spec: ResponseSpec, headers: Record<string, string | number>, seed: number): void {
+    for (const [name, raw] of Object.entries(spec.response.headers ?? {})) {
+      if (name.toLowerCase() === 'content-type') continue;
+      const header = resolveRef<OpenAPIV3.HeaderObject>(this.document, raw, '').value;
+      if (!header?.schema) continue;
+      const value = header.example ?? this.sample(header.schema, seed);
+      if (value !== null && typeof value !== 'object') headers[name.toLowerCase()] = String(value);
+    }
   }
 
   /**

@@ -17,7 +17,7 @@ import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type Com
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
 import { ResponseGenerator } from './response-generator.js';
-import { describeErrors, SchemaCompiler } from './schema-compiler.js';
+import { describeErrors, SchemaCompiler, type Validator } from './schema-compiler.js';
 
 /** Operations sharing one path template, by method. */
 interface PathEntry {
@@ -323,6 +323,7 @@ export class RestEngine implements ProtocolEngine {
       exchange.contractErrors.push({ in: 'response', message: `status ${reply.status} is not declared for ${op.id}` });
       return;
     }
+    if (spec.headers) this.checkHeaders(exchange, reply, spec.headers);
     if (!spec.validate || isStream(reply.body)) return;
     const type = String(reply.headers['content-type'] ?? '');
     if (!type.includes('json')) return;
@@ -348,6 +349,17 @@ export class RestEngine implements ProtocolEngine {
       // the verdict is what later reuses need; the parsed value would only hold memory (drift parses the text)
       stored.source = undefined;
     }
+  }
+
+  /** the response headers the contract declares: present when required, and of their schema's type */
+  private checkHeaders(exchange: Exchange, reply: Reply, declared: { validate: Validator; names: string[] }): void {
+    const values: Record<string, unknown> = {};
+    for (const name of declared.names) {
+      const value = reply.headers[name];
+      if (value !== undefined) values[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    }
+    if (declared.validate(values)) return;
+    for (const e of describeErrors(declared.validate.errors, 'header')) exchange.contractErrors.push({ in: 'response', name: e.name, message: `header ${e.name ?? ''}: ${e.message}` });
   }
 
   errorReply(status: number, _title: string, detail: string, extra?: Record<string, unknown>, exchange?: Exchange): Reply {
@@ -390,6 +402,20 @@ export class RestEngine implements ProtocolEngine {
     for (const name of op.commaSeparated) {
       const v = query[name];
       if (typeof v === 'string') query[name] = v === '' ? [] : v.split(',');
+    }
+    // deepObject: `filter[status]=open` is the property status of the object filter (one level, as OpenAPI has it)
+    if (op.deepObjects.size) {
+      for (const key of Object.keys(query)) {
+        const open = key.indexOf('[');
+        if (open <= 0 || !key.endsWith(']')) continue;
+        const name = key.slice(0, open);
+        const property = key.slice(open + 1, -1);
+        if (!op.deepObjects.has(name) || property === '' || property.includes('[') || property.includes(']')) continue;
+        const target = (query[name] ??= Object.create(null)) as Record<string, unknown>;
+        if (typeof target !== 'object' || Array.isArray(target)) continue;
+        target[property] = query[key];
+        delete query[key];
+      }
     }
     return query;
   }

@@ -168,7 +168,8 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, locatio
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       path += '/' + pointerToken(extra);
-      message = location === 'body' || location === 'response' ? 'is not allowed here by the contract' : 'is not a parameter of this operation';
+      // a parameter's own property (a deepObject's) is no parameter: say which object it is not part of
+      message = location === 'body' || location === 'response' ? 'is not allowed here by the contract' : e.instancePath === '' ? 'is not a parameter of this operation' : `is not a property of ${unescapeToken(e.instancePath.split('/')[1])}`;
     }
     if (e.keyword === 'enum') message += ': ' + (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
     if (location === 'body' || location === 'response') out.push({ in: location, pointer: path, message });
