@@ -67,7 +67,13 @@ export function parsePrefer(header: string | string[] | undefined): Preference {
   return out;
 }
 
+/** generated answers remembered at most (the oldest forgotten first) */
+const MAX_MADE = 2000;
+
 export class ResponseGenerator {
+  /** answers already generated, by everything that decides them (see generate) */
+  private readonly made = new Map<string, { headers: Reply['headers']; body: string | undefined; source: unknown }>();
+
   private constructor(
     private readonly document: OpenApiDocument,
     private readonly faker: Faker,
@@ -98,7 +104,6 @@ export class ResponseGenerator {
       applied.push(`example=${prefer.example}`);
     }
     if (applied.length) headers['preference-applied'] = applied.join(', ');
-    this.declaredHeaders(spec, headers, hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery, 'headers'));
     let type = withExample;
     if (type === undefined && types.length) {
       // the caller's Accept among the declared media types (q-values, wildcards), JSON first among equals
@@ -109,7 +114,12 @@ export class ResponseGenerator {
         return refusal(406, 'not-acceptable', `The ${status} response of ${op.id} is ${types.join(' or ')}; Accept: ${String(accept).slice(0, 200)} takes none of them.`);
       }
     }
-    if (!type || status === 204 || status === 304) return { status, headers };
+    // the same request gets the same answer (seeded): made once, then served from a bounded memo
+    const memoKey = `${exchange.workspace.seed}\n${op.id}\n${exchange.path}\n${exchange.rawQuery}\n${status}\n${type ?? ''}\n${prefer.example ?? ''}`;
+    const made = this.made.get(memoKey);
+    if (made !== undefined) return { status, headers: { ...headers, ...made.headers }, body: made.body, source: made.source };
+    this.declaredHeaders(spec, headers, hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery, 'headers'));
+    if (!type || status === 204 || status === 304) return this.remember(memoKey, { status, headers }, applied.length > 0);
 
     const media = content[type];
     const seed = hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery);
@@ -127,7 +137,15 @@ export class ResponseGenerator {
               : JSON.stringify(value);
     headers['content-type'] = type.includes('*') ? (kind === 'json' ? 'application/json' : 'application/octet-stream') : type;
     headers['content-length'] = Buffer.byteLength(body);
-    return { status, headers, body, source: kind === 'json' ? value : undefined };
+    return this.remember(memoKey, { status, headers, body, source: kind === 'json' ? value : undefined }, applied.length > 0);
+  }
+
+  /** keeps what a request was answered with (its Preference-Applied aside: the request's own), and returns it */
+  private remember(key: string, reply: Reply, preferenceApplied: boolean): Reply {
+    if (this.made.size >= MAX_MADE) this.made.delete(this.made.keys().next().value!);
+    const { 'preference-applied': _applied, ...headers } = reply.headers;
+    this.made.set(key, { headers: preferenceApplied ? headers : reply.headers, body: reply.body as string | undefined, source: reply.source });
+    return reply;
   }
 
   /**

@@ -47,6 +47,12 @@ describe('the response a generated operation answers with', () => {
     const both = await call(`${s.url}/api/pets/1`, { headers: { prefer: 'code=200, example=tom' } });
     expect(both.body).toEqual({ id: 2, name: 'Tom', tag: 'cat' });
     expect(both.headers.get('preference-applied')).toBe('code=200, example=tom');
+    // the same answer made for an earlier request is reused, but its Preference-Applied stays that request's own
+    const asked = await call(`${s.url}/api/pets/3`, { headers: { prefer: 'code=200' } });
+    const plain = await call(`${s.url}/api/pets/3`);
+    expect(asked.headers.get('preference-applied')).toBe('code=200');
+    expect(plain.headers.get('preference-applied')).toBeNull();
+    expect(plain.text).toBe(asked.text);
     // preferences that are not understudy's are left alone, as RFC 7240 allows
     const minimal = await call(`${s.url}/api/pets/1`, { headers: { prefer: 'return=minimal' } });
     expect(minimal.status).toBe(200);
