@@ -119,7 +119,7 @@ export class ResponseGenerator {
     const made = this.made.get(memoKey);
     if (made !== undefined) return { status, headers: { ...headers, ...made.headers }, body: made.body, source: made.source };
     this.declaredHeaders(spec, headers, hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery, 'headers'));
-    if (!type || status === 204 || status === 304) return this.remember(memoKey, { status, headers }, applied.length > 0);
+    if (!type || status === 204 || status === 304) return this.remember(memoKey, { status, headers });
 
     const media = content[type];
     const seed = hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery);
@@ -137,14 +137,17 @@ export class ResponseGenerator {
               : JSON.stringify(value);
     headers['content-type'] = type.includes('*') ? (kind === 'json' ? 'application/json' : 'application/octet-stream') : type;
     headers['content-length'] = Buffer.byteLength(body);
-    return this.remember(memoKey, { status, headers, body, source: kind === 'json' ? value : undefined }, applied.length > 0);
+    return this.remember(memoKey, { status, headers, body, source: kind === 'json' ? value : undefined });
   }
 
-  /** keeps what a request was answered with (its Preference-Applied aside: the request's own), and returns it */
-  private remember(key: string, reply: Reply, preferenceApplied: boolean): Reply {
+  /**
+   * Keeps what a request was answered with, and returns it. The headers are copied (later steps add to the reply's
+   * own: rate-limit headers, say) without Preference-Applied, which is each request's own.
+   */
+  private remember(key: string, reply: Reply): Reply {
     if (this.made.size >= MAX_MADE) this.made.delete(this.made.keys().next().value!);
     const { 'preference-applied': _applied, ...headers } = reply.headers;
-    this.made.set(key, { headers: preferenceApplied ? headers : reply.headers, body: reply.body as string | undefined, source: reply.source });
+    this.made.set(key, { headers, body: reply.body as string | undefined, source: reply.source });
     return reply;
   }
 

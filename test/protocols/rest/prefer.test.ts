@@ -59,6 +59,18 @@ describe('the response a generated operation answers with', () => {
     expect(minimal.headers.get('preference-applied')).toBeNull();
   });
 
+  it('a remembered answer carries none of the headers later steps added to an earlier one', async () => {
+    const s = await start({ contracts: [`${PETSTORE}@/api`], systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: { enabled: false }, outbound: { enabled: false } }, faultHeader: true });
+    const put = (profile: string) => call(`${s.url}/__admin/chaos`, { method: 'PUT', headers: { 'content-type': 'application/yaml' }, body: profile });
+    expect((await put('name: slow\nrules:\n  - id: slow\n    match: { operation: findPetById }\n    faults:\n      - latency: 1ms\n')).status).toBe(200);
+    const faulted = await call(`${s.url}/api/pets/5`);
+    expect(faulted.headers.get('x-understudy-fault')).toBe('slow/latency');
+    expect((await put('name: calm\nrules: []\n')).status).toBe(200);
+    const calm = await call(`${s.url}/api/pets/5`);
+    expect(calm.text).toBe(faulted.text);
+    expect(calm.headers.get('x-understudy-fault')).toBeNull();
+  });
+
   it('Prefer: example=NAME is found in whichever media type declares it', async () => {
     const s = await petstore();
     const xml = await call(`${s.url}/api/pets/1`, { headers: { prefer: 'example="rexXml"' } });
