@@ -81,6 +81,10 @@ describe('the authorization server across a restart', () => {
       clock.advance(1000);
       // the same port: the assertion's audience is the token endpoint's URL
       server = await startServer({ ...options, port });
+      // what was logged: the registration, the rotation, the revocation, the code, its redemption, the refresh and
+      // the assertion's jti — the two plain client-credentials tokens changed nothing, so they wrote nothing
+      const oauth = server.restored.workspaces[0].systems.find((x) => x.system === 'oauth');
+      expect(oauth).toMatchObject({ writes: 7, diverged: 0 });
 
       // live token still good, revoked one still revoked
       expect((await call(`${base()}/wms/v1/warehouses`, { headers: { authorization: `Bearer ${live}` } })).status).toBe(200);

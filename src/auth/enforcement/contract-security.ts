@@ -11,7 +11,8 @@
  * understudy's authorization server, unexpired, unrevoked, with the scopes the requirement names (bearer.ts).
  */
 import type { Exchange } from '../../engine/exchange.js';
-import { headerIdentity, type ClientIdentifier } from '../../engine/seams.js';
+import { CLIENT_NAME, headerIdentity, type ClientIdentifier } from '../../engine/seams.js';
+import { basicCredentials } from './basic.js';
 import type { SecurityAlternative, SecurityScheme } from '../../protocols/rest/operations.js';
 import { challenge, refuse } from './refusal.js';
 
@@ -96,8 +97,6 @@ function cookie(exchange: Exchange, name: string): string | undefined {
 
 /** the username of Basic credentials, when it is a client name */
 function basicUser(exchange: Exchange): string | undefined {
-  const m = /^basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(exchange.headers.authorization ?? '');
-  if (!m) return undefined;
-  const user = Buffer.from(m[1], 'base64').toString('utf8').split(':')[0];
-  return /^[A-Za-z0-9._:@-]{1,80}$/.test(user) ? user : undefined;
+  const username = basicCredentials(exchange.headers.authorization)?.username;
+  return username !== undefined && CLIENT_NAME.test(username) ? username : undefined;
 }

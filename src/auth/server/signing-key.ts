@@ -66,6 +66,8 @@ export class SigningKey {
       this.loaded = loadedFrom(privateKey);
       return this.loaded;
     });
+    // a key that could not be stored (a full disk) is tried again by the next request, not failed forever
+    this.making.catch(() => (this.making = undefined));
     return this.making;
   }
 

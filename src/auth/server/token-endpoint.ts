@@ -72,7 +72,10 @@ export async function tokenEndpoint(context: AuthServerContext, exchange: Exchan
   exchange.auth = { grant, method: auth.method, scopes, flags: [...auth.flags, ...flags] };
   let issued: IssueResult;
   try {
-    issued = (await exchange.workspace.states.command(context.system(), AUTH_COMMANDS.token, input)) as IssueResult;
+    // only a token that consumes something (a code, a refresh token, a jti) or carries a refresh token changes the
+    // state: a plain client-credentials or password token is a signature, not a logged write
+    const changes = input.consumes !== undefined || input.refresh !== undefined;
+    issued = changes ? ((await exchange.workspace.states.command(context.system(), AUTH_COMMANDS.token, input)) as IssueResult) : undefined;
   } catch (err) {
     if (!(err instanceof CommandError)) throw err;
     exchange.auth.scopes = [];
