@@ -1,12 +1,9 @@
 /**
  * Responses for operations that have no hand-written handler, so that any OpenAPI contract a user drops in gives a
  * working mock: the contract's own example when it has one, else data generated from the response schema with a
- * seeded faker. The seed is derived from (server seed, operation, request path and query), so the same request
- * gets the same response on every machine and every run, while different resources differ.
- *
- * Why a hand-written schema walker: json-schema-faker, the usual library, keeps global options and a global random
- * source, which breaks per-request determinism; openapi-sampler produces one fixed placeholder per schema and no
- * data. The walker below covers what response schemas use (refs, allOf/oneOf/anyOf, enums, formats, bounds).
+ * seeded faker (SchemaSampler, schema-sampler.ts). The seed is derived from (server seed, operation, request path
+ * and query), so the same request gets the same response on every machine and every run, while different resources
+ * differ.
  *
  * Like Prism, a caller can pick the response with `Prefer: code=404` and/or `Prefer: example=name`; unlike the
  * old behaviour (and stricter than Prism), a preference is never ignored in silence: one honoured is named in
@@ -26,10 +23,9 @@ import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { hashKey } from '../../util/seeded-random.js';
 import { resolveRef, type OpenApiDocument } from './contract.js';
 import { mediaKind, type CompiledOperation, type ResponseSpec } from './operations.js';
+import { SchemaSampler } from './schema-sampler.js';
 
 type Schema = OpenAPIV3.SchemaObject & { const?: unknown; examples?: unknown[] };
-
-const MAX_DEPTH = 8;
 
 export interface Preference {
   code?: number;
@@ -74,10 +70,14 @@ export class ResponseGenerator {
   /** answers already generated, by everything that decides them (see generate) */
   private readonly made = new Map<string, { headers: Reply['headers']; body: string | undefined; source: unknown }>();
 
+  private readonly sampler: SchemaSampler;
+
   private constructor(
     private readonly document: OpenApiDocument,
-    private readonly faker: Faker,
-  ) {}
+    faker: Faker,
+  ) {
+    this.sampler = new SchemaSampler(document, faker);
+  }
 
   static async create(document: OpenApiDocument): Promise<ResponseGenerator> {
     const { faker } = await import('@faker-js/faker/locale/en');
@@ -123,7 +123,7 @@ export class ResponseGenerator {
 
     const media = content[type];
     const seed = hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery);
-    const value = this.exampleOf(media, prefer.example) ?? this.sample(media.schema, seed);
+    const value = this.exampleOf(media, prefer.example) ?? this.sampler.sample(media.schema, seed);
     const kind = bodyKind(type);
     const body =
       kind === 'json'
@@ -190,7 +190,7 @@ export class ResponseGenerator {
       if (name.toLowerCase() === 'content-type') continue;
       const header = resolveRef<OpenAPIV3.HeaderObject>(this.document, raw, '').value;
       if (!header?.schema) continue;
-      const value = header.example ?? this.sample(header.schema, seed);
+      const value = header.example ?? this.sampler.sample(header.schema, seed);
       if (value !== null && typeof value !== 'object') headers[name.toLowerCase()] = String(value);
     }
   }
@@ -240,7 +240,7 @@ export class ResponseGenerator {
     }
     const seed = hashKey(exchange.workspace.seed, op.id, 'error', status);
     const schema = media.schema ? resolveRef<Schema>(this.document, media.schema, '').value : undefined;
-    const value = fillError(this.sample(media.schema, seed), schema, this.document, status, problem, errors);
+    const value = fillError(this.sampler.sample(media.schema, seed), schema, this.document, status, problem, errors);
     let body: string;
     let source: unknown;
     if (mediaKind(type.toLowerCase()) === 'json') {
@@ -263,113 +263,6 @@ export class ResponseGenerator {
     const chosen = name ?? names[0];
     if (chosen === undefined) return undefined;
     return resolveRef<OpenAPIV3.ExampleObject>(this.document, examples[chosen], '').value.value;
-  }
-
-  private sample(schema: unknown, seed: number): unknown {
-    if (!schema) return {};
-    this.faker.seed(seed);
-    return this.walk(schema, 0, '');
-  }
-
-  private walk(raw: unknown, depth: number, propertyName: string): unknown {
-    const schema = resolveRef<Schema>(this.document, raw, '').value;
-    if (!schema || typeof schema !== 'object') return null;
-    const f = this.faker;
-    if (schema.example !== undefined) return schema.example;
-    if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
-    if (schema.default !== undefined) return schema.default;
-    if (schema.const !== undefined) return schema.const;
-    if (schema.enum?.length) return f.helpers.arrayElement(schema.enum);
-    if (schema.allOf?.length) {
-      const parts = schema.allOf.map((s) => this.walk(s, depth + 1, propertyName));
-      return parts.every((p) => p && typeof p === 'object' && !Array.isArray(p)) ? Object.assign({}, ...parts) : parts[0];
-    }
-    const alternatives = schema.oneOf ?? schema.anyOf;
-    if (alternatives?.length) return this.walk(alternatives[0], depth + 1, propertyName);
-
-    const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== 'null') : schema.type ?? (schema.properties ? 'object' : undefined);
-    switch (type) {
-      case 'object': {
-        if (depth >= MAX_DEPTH) return {};
-        const out: Record<string, unknown> = {};
-        for (const [name, prop] of Object.entries(schema.properties ?? {})) {
-          // writeOnly properties (a password) are never in a response, as OpenAPI says
-          if (resolveRef<Schema>(this.document, prop, '').value?.writeOnly === true) continue;
-          out[name] = this.walk(prop, depth + 1, name);
-        }
-        return out;
-      }
-      case 'array': {
-        if (depth >= MAX_DEPTH) return [];
-        const items = (schema as OpenAPIV3.ArraySchemaObject).items;
-        const count = Math.max(schema.minItems ?? 1, Math.min(schema.maxItems ?? 2, 2));
-        return Array.from({ length: count }, () => this.walk(items, depth + 1, propertyName));
-      }
-      case 'integer':
-        return f.number.int({ min: lowerBound(schema, 0), max: upperBound(schema, lowerBound(schema, 0) + 1000) });
-      case 'number':
-        return f.number.float({ min: lowerBound(schema, 0), max: upperBound(schema, lowerBound(schema, 0) + 1000), fractionDigits: 2 });
-      case 'boolean':
-        return f.datatype.boolean();
-      case 'string':
-        return this.string(schema, propertyName);
-      default:
-        return null;
-    }
-  }
-
-  private string(schema: Schema, propertyName: string): string {
-    const f = this.faker;
-    switch (schema.format) {
-      case 'date-time':
-        return f.date.between({ from: '2025-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' }).toISOString();
-      case 'date':
-        return f.date.between({ from: '2025-01-01T00:00:00Z', to: '2026-12-31T00:00:00Z' }).toISOString().slice(0, 10);
-      case 'email':
-        return f.internet.email().toLowerCase();
-      case 'uuid':
-        return f.string.uuid();
-      case 'uri':
-      case 'url':
-        return f.internet.url();
-      case 'hostname':
-        return f.internet.domainName();
-      case 'ipv4':
-        return f.internet.ipv4();
-      case 'ipv6':
-        return f.internet.ipv6();
-    }
-    if (schema.pattern) {
-      try {
-        return f.helpers.fromRegExp(schema.pattern);
-      } catch {
-        // patterns faker cannot invert fall through to plain text
-      }
-    }
-    const text = this.byName(propertyName);
-    const min = schema.minLength ?? 0;
-    const max = schema.maxLength ?? Math.max(min, 64);
-    if (text.length >= min && text.length <= max) return text;
-    return f.string.alpha({ length: Math.min(max, Math.max(min, 8)) });
-  }
-
-  /** plausible text for common property names, so generated records read like data */
-  private byName(name: string): string {
-    const f = this.faker;
-    const n = name.toLowerCase();
-    if (n === 'id' || n.endsWith('id')) return f.string.alphanumeric({ length: 10, casing: 'upper' });
-    if (n.includes('email')) return f.internet.email().toLowerCase();
-    if (n.includes('firstname')) return f.person.firstName();
-    if (n.includes('lastname')) return f.person.lastName();
-    if (n.includes('company') || n.includes('account')) return f.company.name();
-    if (n === 'name' || n.endsWith('name')) return f.commerce.productName();
-    if (n.includes('phone')) return f.phone.number();
-    if (n.includes('city')) return f.location.city();
-    if (n.includes('country')) return f.location.countryCode();
-    if (n.includes('street') || n.includes('address')) return f.location.streetAddress();
-    if (n.includes('currency')) return f.finance.currencyCode();
-    if (n.includes('description') || n.includes('comment') || n.includes('note')) return f.lorem.sentence();
-    return f.lorem.word();
   }
 }
 
@@ -423,16 +316,4 @@ function bodyKind(type: string): 'json' | 'xml' | 'text' | 'other' {
 
 function refusal(status: 400 | 406 | 501, slug: string, detail: string): GenerationRefusal {
   return { refuse: { status, slug, detail } };
-}
-
-function lowerBound(schema: Schema, fallback: number): number {
-  const ex = (schema as { exclusiveMinimum?: unknown }).exclusiveMinimum;
-  if (typeof ex === 'number') return ex + 1;
-  return schema.minimum ?? fallback;
-}
-
-function upperBound(schema: Schema, fallback: number): number {
-  const ex = (schema as { exclusiveMaximum?: unknown }).exclusiveMaximum;
-  if (typeof ex === 'number') return ex - 1;
-  return schema.maximum ?? fallback;
 }
