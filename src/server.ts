@@ -1,6 +1,7 @@
 /**
- * Builds a running understudy from a configuration: mounts the systems (built-in and --contract ones), creates
- * the engine and the workspaces, and serves the traffic path (node:http) and the admin API (express) on one port.
+ * Builds a running understudy from a configuration: mounts the systems (built-in and --contract ones), and serves
+ * the traffic path (node:http) and the admin API (express) on one port. The engine, the workspaces and the rest of
+ * start-up that needs no socket are understudy.ts's, shared with the msw transport (msw.ts).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,18 +9,11 @@ import { DEFAULTS, type ServerConfig } from './config/config.js';
 import { contractScopes, protectSystems, scopeTable, type Protection, type ScopesFor } from './auth/enforcement/protect.js';
 import { RefreshLinks } from './auth/refresh-links.js';
 import { mountAuthorizationServer } from './auth/server/mount.js';
-import { ChaosEngine } from './chaos/chaos-stage.js';
-import { catalogueOf, type MountCatalogue } from './chaos/match.js';
-import { loadProfile, profileFromText, type CompiledProfile } from './chaos/profile.js';
-import type { Subscription } from './deliveries/delivery-book.js';
-import { createTarget } from './deliveries/targets/index.js';
-import type { DeliveriesConfig } from './deliveries/workspace-deliveries.js';
-import { Engine } from './engine/pipeline.js';
+import type { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
-import { Workspaces, type ChaosChoice, type Workspace } from './engine/workspace.js';
-import { JournalBudget } from './journal/budget.js';
-import { openDataDir, type DataDirOptions } from './store/data-dir.js';
-import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
+import type { Workspaces } from './engine/workspace.js';
+import type { DataDirOptions } from './store/data-dir.js';
+import type { StateStore } from './store/store.js';
 import { mountCustomContract, mountRestSystem, parseContractOption } from './protocols/rest/mount.js';
 import type { RestSystemDefinition } from './protocols/rest/handler.js';
 import { mountSoapSystem } from './protocols/soap/mount.js';
@@ -29,11 +23,13 @@ import { mountODataSystem, type SharedState } from './protocols/odata/mount.js';
 import { createOutboundSystem } from './systems/outbound/index.js';
 import { createPaymentsSystem } from './systems/payments/index.js';
 import { createWmsSystem } from './systems/wms/index.js';
-import { createTrafficServer, readTlsFiles } from './tls/server-tls.js';
-import { createTrafficListener, type AdminListener } from './transports/node-http.js';
-import { systemClock, type Clock } from './util/clock.js';
-import { realScheduler, type Scheduler } from './util/scheduler.js';
-import { VERSION } from './version.js';
+import { createTrafficServer } from './tls/server-tls.js';
+import { createTrafficListener } from './transports/node-http.js';
+import { createUnderstudy } from './understudy.js';
+import type { Clock } from './util/clock.js';
+import type { Scheduler } from './util/scheduler.js';
+
+export { createUnderstudy, type Understudy, type UnderstudyOptions } from './understudy.js';
 
 export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'systems' | 'deliveries' | 'auth'>> {
   auth?: Partial<ServerConfig['auth']>;
@@ -191,152 +187,26 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
 }
 
 /** `--data-dir ''` and `dataDir: none` keep everything in memory; so does a server started without one (tests) */
-function dataDirOf(options: ServerOptions): string | null {
+export function dataDirOf(options: ServerOptions): string | null {
   const dir = options.dataDir;
   return dir === undefined || dir === '' || dir === 'none' ? null : dir;
 }
 
-function openStore(options: ServerOptions, systems: MountedSystem[], seed: number): StateStore {
-  const dir = dataDirOf(options);
-  if (dir === null) return memoryStore;
-  return openDataDir({
-    dataDir: dir,
-    resetState: options.resetState,
-    durability: options.durability,
-    journalSync: options.journal?.sync,
-    seed,
-    systems,
-    version: VERSION,
-    ...options.store,
-  });
-}
-
-/** Delivery settings every workspace shares: defaults, the config file's subscriptions, where attempts go. */
-function deliveriesConfig(options: ServerOptions, scheduler: Scheduler, maxFinished: number, now: number): DeliveriesConfig {
-  const defaults = { ...DEFAULTS.deliveries, ...options.deliveries };
-  const declared = options.subscriptions ?? [];
-  return {
-    defaults,
-    scheduler,
-    // copies: a rotation changes a subscription's secrets, and each workspace owns its own
-    configSubscriptions: (workspace) =>
-      declared
-        .filter((s) => s.workspace === workspace)
-        .map(({ workspace: _ws, ...s }): Subscription => ({ ...s, secrets: s.secrets.map((x) => ({ ...x })), source: 'config', createdAt: now })),
-    targetFor: (subscription) => createTarget(subscription, defaults.concurrency),
-    maxFinished,
-    warn: (message) => console.warn(`understudy: warning: ${message}`),
-  };
-}
-
-/** after listening, let the first requests in before compiling the validators nobody has asked for yet */
-const WARM_UP_AFTER_MS = 150;
-
-async function warmUp(systems: MountedSystem[]): Promise<string[]> {
-  await new Promise((resolve) => setTimeout(resolve, WARM_UP_AFTER_MS).unref());
-  const warnings = await Promise.all(systems.map(async (s) => ((await s.engine.warmUp?.()) ?? []).map((w) => `${s.name}: ${w}`)));
-  return warnings.flat();
-}
-
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const clock = options.clock ?? systemClock;
-  const limits = { ...DEFAULTS.limits, ...options.limits };
-  const systems = await buildSystems(options);
-  const engine = new Engine(systems, clock, limits);
-  const scheduler = options.scheduler ?? realScheduler;
-  const seed = options.seed ?? DEFAULTS.seed;
-  const chaosOptions = { clock, scheduler, seed, faultHeader: options.faultHeader ?? false };
-  // profiles are checked against what is mounted: a rule for a system, operation or route that is not there would never fire
-  const catalogue: MountCatalogue = catalogueOf(systems);
-  const profile = loadProfile(options.profile ?? DEFAULTS.profile, catalogue);
-  const activation = (p: CompiledProfile, at: number, byAdmin: boolean): ChaosActivation => ({ text: p.text, source: p.source, activatedAt: at, byAdmin });
-  /**
-   * a workspace's chaos: what it ran before a restart, where its timeline stood (activatedAt is its origin, moved by
-   * any jump; the timeline's history comes along), unless the server's profile changed
-   */
-  const chooseChaos = (stored: ChaosActivation | undefined, now: number): ChaosChoice => {
-    if (stored?.byAdmin) {
-      try {
-        return { stage: new ChaosEngine(profileFromText(stored.text, catalogue, stored.source), chaosOptions, stored.activatedAt, stored.timeline), activation: stored };
-      } catch (err) {
-        console.warn(`understudy: warning: a stored chaos profile (${stored.source}) no longer loads, the server's runs instead: ${err instanceof Error ? err.message : err}`);
-      }
-    } else if (stored?.text === profile.text) return { stage: new ChaosEngine(profile, chaosOptions, stored.activatedAt, stored.timeline), activation: stored };
-    return { stage: new ChaosEngine(profile, chaosOptions, now), activation: activation(profile, now, false) };
-  };
-  // the TLS files are checked before the store is opened (and locked): a bad file must leave nothing open
-  if (options.tls) readTlsFiles(options.tls);
-  const store = openStore(options, systems, seed);
-  const deliveries = deliveriesConfig(options, scheduler, limits.objects, clock.now());
-  let workspaces: Workspaces;
-  let restored: Restored;
-  try {
-    workspaces = new Workspaces(
-      {
-        seed,
-        clock,
-        journalEntries: limits.journalEntries,
-        journalBytes: limits.journalBytes,
-        journalBodyBytes: limits.journalBodyBytes,
-        journalBudget: new JournalBudget(limits.journalTotalBytes),
-        systems,
-        store,
-        chaos: chooseChaos,
-        deliveries,
-      },
-      limits.workspaces,
-    );
-    restored = { dataDir: store.dataDir, workspaces: store.dataDir === null ? [] : workspaces.recover() };
-    // a workspace named by a config-file subscription exists from the start, so its events flow from the start
-    for (const name of new Set((options.subscriptions ?? []).map((s) => s.workspace))) workspaces.lookup(name);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  const chaos = {
-    catalogue,
-    activate: (workspace: Workspace, next: CompiledProfile) => {
-      const now = clock.now();
-      workspace.activateChaos(new ChaosEngine(next, chaosOptions, now), activation(next, now, true));
-    },
-  };
-  // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path
-  const startedAt = clock.now();
-  let adminApp: Promise<AdminListener> | undefined;
-  const loadAdmin = () =>
-    (adminApp ??= import('./admin/admin-app.js').then((m) =>
-      m.createAdminApp({
-        engine,
-        workspaces,
-        adminToken: options.adminToken,
-        version: VERSION,
-        startedAt,
-        chaos,
-        deliveries: { knownEvents: systems.flatMap((s) => s.events?.types ?? []), retry: deliveries.defaults.retry, now: () => clock.now() },
-        dataDir: store.dataDir,
-      }),
-    ));
-  const admin: AdminListener = (req, res, workspace) => {
-    loadAdmin().then((listener) => listener(req, res, workspace));
-  };
+  const understudy = await createUnderstudy(options);
+  const { engine, workspaces, restored, store } = understudy;
   let draining = false;
-  const traffic = createTrafficListener({ engine, workspaces, admin, draining: () => draining, scheduler });
+  const traffic = createTrafficListener({ engine, workspaces, admin: understudy.admin, draining: () => draining, scheduler: understudy.scheduler });
   // HTTPS when given a certificate (tls: / --tls-cert), asking for client certificates with a CA (mutual TLS)
   const server = createTrafficServer(traffic, options.tls);
   server.on('connection', traffic.connection);
   // once the last exchange is recorded, the store writes its last journal batch and closes
-  let stored: Promise<void> | undefined;
-  const closeStore = () => {
-    workspaces.stopAll();
-    engine.flush();
-    return (stored ??= store.close());
-  };
-  server.on('close', closeStore);
+  server.on('close', () => understudy.close());
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error) => {
-      store.close().finally(() => reject(err));
+      understudy.close().finally(() => reject(err));
     };
     server.once('error', failed);
     // the default backlog (511) overflows when a thousand clients connect at once, and the kernel's SYN retries
@@ -357,7 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     workspaces,
     restored,
     store,
-    ready: warmUp(systems),
+    ready: understudy.warmUp(),
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         draining = true;
@@ -365,7 +235,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         force.unref();
         server.close(() => {
           clearTimeout(force);
-          closeStore().then(resolve, resolve);
+          understudy.close().then(resolve, resolve);
         });
         server.closeIdleConnections();
       }),
