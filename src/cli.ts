@@ -44,6 +44,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     tlsCa: given('tls-ca'),
     requireClientCert: given('require-client-cert'),
     noAuth: given('no-auth'),
+    stateful: given('stateful'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
   const running = await startServer({ ...config, resetState: given<boolean>('reset-state') ?? false });

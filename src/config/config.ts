@@ -160,6 +160,11 @@ export interface ServerConfig {
   tls?: TlsSettings;
   /** systems.custom[].auth, by the contract option (FILE or FILE@/mount) it was declared with */
   contractAuth: Record<string, SystemAuth>;
+  /**
+   * systems.custom[].stateful (--stateful: every contract true), by the contract option; a contract not named
+   * here is stateful when its document asks (x-understudy-stateful, x-understudy-resource)
+   */
+  contractStateful: Record<string, boolean>;
   deliveries: DeliverySettings;
   subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
@@ -189,6 +194,7 @@ export const DEFAULTS: ServerConfig = {
   auth: { users: [], tokenTtlMs: 3_600_000, invalidTokenStatus: 401, autoApprove: false, clients: [], apiKeys: [] },
   noAuth: false,
   contractAuth: {},
+  contractStateful: {},
   deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
   subscriptions: [],
   contracts: [],
@@ -215,6 +221,8 @@ export interface ConfigOverrides {
   requireClientCert?: boolean;
   /** --no-auth */
   noAuth?: boolean;
+  /** --stateful: every contract served with state */
+  stateful?: boolean;
 }
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
@@ -300,7 +308,7 @@ const FILE_SCHEMA = {
             type: 'object',
             additionalProperties: false,
             required: ['contract'],
-            properties: { contract: { type: 'string', minLength: 1 }, mount: { type: 'string', pattern: '^/' }, auth },
+            properties: { contract: { type: 'string', minLength: 1 }, mount: { type: 'string', pattern: '^/' }, auth, stateful: { type: 'boolean' } },
           },
         },
       },
@@ -375,7 +383,7 @@ type FileConfig = {
     alerts?: { enabled?: boolean };
     erp?: { enabled?: boolean; customers?: number; invoices?: number; invoiceLines?: number; auth?: SystemAuth; scopes?: Record<string, string[]>; csrf?: string; odataPageSize?: number };
     outbound?: { enabled?: boolean };
-    custom?: Array<{ contract: string; mount?: string; auth?: SystemAuth }>;
+    custom?: Array<{ contract: string; mount?: string; auth?: SystemAuth; stateful?: boolean }>;
   };
   deliveries?: { timeout?: string; concurrency?: number; retry?: Record<string, unknown> };
   subscriptions?: Array<Record<string, unknown>>;
@@ -633,6 +641,11 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     noAuth: overrides.noAuth ?? DEFAULTS.noAuth,
     tls: tlsSettings(f.tls, overrides),
     contractAuth: Object.fromEntries((f.systems?.custom ?? []).filter((c) => c.auth).map((c) => [c.mount ? `${c.contract}@${c.mount}` : c.contract, c.auth!])),
+    contractStateful: Object.fromEntries([
+      ...(f.systems?.custom ?? []).filter((c) => c.stateful !== undefined).map((c): [string, boolean] => [c.mount ? `${c.contract}@${c.mount}` : c.contract, c.stateful!]),
+      // --stateful beats the file, as every flag does
+      ...(overrides.stateful ? [...(f.systems?.custom ?? []).map((c) => (c.mount ? `${c.contract}@${c.mount}` : c.contract)), ...(overrides.contract ?? [])].map((c): [string, boolean] => [c, true]) : []),
+    ]),
     deliveries: {
       timeoutMs: f.deliveries?.timeout !== undefined ? parseDuration(f.deliveries.timeout) : DEFAULTS.deliveries.timeoutMs,
       concurrency: f.deliveries?.concurrency ?? DEFAULTS.deliveries.concurrency,

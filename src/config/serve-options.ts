@@ -59,6 +59,7 @@ export const SERVE_OPTIONS: Record<string, { read: Reader; list?: boolean; flag?
   'admin-token': { read: text, describe: 'bearer token required by /__admin (at least 8 characters); mandatory off loopback' },
   backlog: { read: integer(1, 65535, 'a backlog (an integer from 1 to 65535)'), describe: 'listen backlog: connections queued before accept (default 4096)' },
   contract: { read: text, list: true, describe: 'also serve an OpenAPI contract: FILE or FILE@/mount (repeatable)' },
+  stateful: { read: boolean, flag: 'boolean', describe: 'serve every contract with state: POST /pets then GET /pets/{id} gives back what was posted (systems.custom[].stateful)' },
   'wms-change-rate': { read: changeRate, describe: 'background WMS stock changes each workspace starts with: N/s, N/m or N/h (default 0/s; at most 1000/s)' },
   'tls-cert': { read: text, describe: "serve HTTPS with this PEM certificate (the server's own first, then its intermediates); needs --tls-key" },
   'tls-key': { read: text, describe: "the PEM private key of --tls-cert's certificate (unencrypted)" },

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { MountedSystem, SystemEvents } from '../../engine/system.js';
-import { loadContract } from './contract.js';
+import { ContractLoadError, loadContract } from './contract.js';
 import type { RestSystemDefinition } from './handler.js';
 import { RestEngine } from './rest-engine.js';
+import { documentWantsState, statefulContract } from './resources/stateful-system.js';
 
 export interface MountedRestSystem extends MountedSystem {
   engine: RestEngine;
@@ -66,12 +67,29 @@ export function parseContractOption(option: string): { file: string; mount?: str
   throw new Error(`--contract ${option}: the mount after @ must start with / (${file}@/${mount})`);
 }
 
-/** `validate: false` skips the OpenAPI specification check, for tools that only list what would be mounted. */
-export async function mountCustomContract(option: string, { validate = true, maxBodyBytes }: { validate?: boolean; maxBodyBytes?: number } = {}): Promise<MountedRestSystem> {
+/**
+ * `validate: false` skips the OpenAPI specification check, for tools that only list what would be mounted.
+ * `stateful`: serve its resources with state (resources/): true or false as configured, else as the document
+ * asks (`x-understudy-stateful: true`, any `x-understudy-resource`); `maxObjects` bounds the records then.
+ */
+export async function mountCustomContract(
+  option: string,
+  { validate = true, maxBodyBytes, stateful, maxObjects = 100_000 }: { validate?: boolean; maxBodyBytes?: number; stateful?: boolean; maxObjects?: number } = {},
+): Promise<MountedRestSystem> {
   const { file, mount } = parseContractOption(option);
   const contract = await loadContract(file, { validate });
   const at = normalizeMount(mount ?? contract.defaultMount);
   const name = at.split('/')[1] || basename(file, extname(file));
+  if (stateful ?? documentWantsState(contract.document)) {
+    let served;
+    try {
+      served = await statefulContract(contract, at, { maxBodyBytes, maxObjects, digest: contractDigest(contract.document) });
+    } catch (err) {
+      throw err instanceof ContractLoadError || !(err instanceof Error) ? err : new ContractLoadError(file, err.message);
+    }
+    const { resources: _resources, ...system } = served;
+    return { name, mount: at, ...system };
+  }
   return { name, mount: at, engine: await RestEngine.create(contract, at, {}, { maxBodyBytes }), createState: () => ({}) };
 }
 

@@ -54,6 +54,12 @@ const READS = new Set(['GET', 'HEAD']);
 export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | 'errorShape' | 'sanitizeBody' | 'masksCardData' | 'stateless'> & {
   /** the largest body a compressed one may inflate to (the server's limits.bodyBytes) */
   maxBodyBytes?: number;
+  /**
+   * Errors of operations with handlers answer in the shape the operation declares too, as generated operations'
+   * do: refusals, 401s, chaos statuses, and the handlers' own problem results (a user's stateful contract, whose
+   * handlers are understudy's, not the contract author's). The generator that writes them.
+   */
+  declaredErrors?: ResponseGenerator;
 };
 
 /** limits.bodyBytes's default, for an engine not told the server's */
@@ -178,8 +184,9 @@ export class RestEngine implements ProtocolEngine {
     if (refused === undefined) return undefined;
     // a generated operation answers in the error shape its contract declares for the status, where it declares one
     const op = exchange.operation as CompiledOperation;
-    if (this.generator === undefined || this.handlers[op.id] !== undefined) return refused;
-    return this.generator.declaredError(op, exchange, refused.status, problemOf(refused), exchange.contractErrors) ?? refused;
+    const shaper = this.handlers[op.id] === undefined ? this.generator : this.options.declaredErrors;
+    if (shaper === undefined) return refused;
+    return shaper.declaredError(op, exchange, refused.status, problemOf(refused), exchange.contractErrors) ?? refused;
   }
 
   private validate(exchange: Exchange): Reply | undefined {
@@ -309,7 +316,13 @@ export class RestEngine implements ProtocolEngine {
     if (exchange.key === undefined) exchange.key = result.key;
     // execution time: the transport holds the reply as it does for injected latency
     if (result.holdMs !== undefined && result.holdMs > 0) exchange.delayMs += result.holdMs;
-    const reply = toReply(result);
+    let reply = toReply(result);
+    // a handler's problem in the operation's declared error shape, when the system asks for it
+    if (this.options.declaredErrors !== undefined && result.status >= 400 && String(result.headers?.['content-type']).startsWith('application/problem+json')) {
+      const body = result.body as { title?: string; detail?: string } & Record<string, unknown>;
+      const problem = { ...body, title: String(body.title ?? ''), detail: String(body.detail ?? '') };
+      reply = this.options.declaredErrors.declaredError(exchange.operation as CompiledOperation, exchange, result.status, problem, exchange.contractErrors) ?? reply;
+    }
     if (result.changedState !== undefined) reply.changedState = result.changedState;
     return reply;
   }
@@ -366,8 +379,9 @@ export class RestEngine implements ProtocolEngine {
     const reply = this.refusal(status, ENGINE_PROBLEMS[status] ?? 'error', detail, extra);
     // a generated operation's errors (a 401 for its declared security, a chaos status) in the shape it declares
     const op = exchange?.operation as CompiledOperation | undefined;
-    if (op === undefined || this.generator === undefined || this.handlers[op.id] !== undefined) return reply;
-    const shaped = this.generator.declaredError(op, exchange!, status, problemOf(reply), []);
+    const shaper = op === undefined ? undefined : this.handlers[op.id] === undefined ? this.generator : this.options.declaredErrors;
+    if (op === undefined || shaper === undefined) return reply;
+    const shaped = shaper.declaredError(op, exchange!, status, problemOf(reply), []);
     // (headers such as WWW-Authenticate or Retry-After are added by the caller, to whichever reply this is)
     return shaped ?? reply;
   }
