@@ -6,8 +6,10 @@
 import type { OpenAPIV3 } from 'openapi-types';
 import type { OperationInfo } from '../../engine/system.js';
 import { ContractLoadError, resolveRef, type LoadedContract } from './contract.js';
+import { formPlan, type FormPlan } from './form-body.js';
 import { fieldSelectionParameter, recordsPointer } from './report-hints.js';
 import { pointerOf, SchemaCompiler, type Validator } from './schema-compiler.js';
+import type { XmlBodyPlan } from './xml-body.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -21,13 +23,17 @@ export const STRICT_QUERY_EXTENSION = 'x-understudy-strict-query';
  */
 export const GREEDY_EXTENSION = 'x-understudy-greedy';
 
-export type BodyKind = 'json' | 'form' | 'other';
+export type BodyKind = 'json' | 'form' | 'multipart' | 'xml' | 'other';
 
 export interface AcceptedMedia {
   /** lower-case media type without parameters; may be a range such as application/* */
   type: string;
   kind: BodyKind;
   validate?: Validator;
+  /** forms and multipart bodies: how each named field or part is written (its schema and `encoding`) */
+  plan?: FormPlan;
+  /** XML bodies: the schema the elements are mapped by */
+  xml?: XmlBodyPlan;
 }
 
 export interface ResponseSpec {
@@ -80,6 +86,8 @@ const IGNORED_HEADER_PARAMS = new Set(['accept', 'content-type', 'authorization'
 export function mediaKind(type: string): BodyKind {
   if (type === 'application/json' || type.endsWith('+json') || type === '*/*' || type === 'application/*') return 'json';
   if (type === 'application/x-www-form-urlencoded') return 'form';
+  if (type === 'multipart/form-data') return 'multipart';
+  if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')) return 'xml';
   return 'other';
 }
 
@@ -209,13 +217,20 @@ function compileBody(
     const lower = type.toLowerCase().split(';')[0].trim();
     const kind = mediaKind(lower);
     const pointer = `${located.pointer}${pointerOf('content', type, 'schema')}`;
-    const validate =
-      content.schema && kind !== 'other'
-        ? kind === 'form'
-          ? compiler.formBody(pointer, `${what} form body`)
-          : compiler.requestBody(pointer, `${what} request body`)
-        : undefined;
-    return { type: lower, kind, validate };
+    if (!content.schema) return { type: lower, kind };
+    switch (kind) {
+      case 'json':
+        return { type: lower, kind, validate: compiler.requestBody(pointer, `${what} request body`) };
+      // forms, parts and XML carry text: their validators coerce it to the schema's types
+      case 'form':
+      case 'multipart':
+        return { type: lower, kind, validate: compiler.formBody(pointer, `${what} ${kind === 'form' ? 'form' : 'multipart'} body`), plan: formPlan(doc, content.schema, content.encoding) };
+      case 'xml':
+        return { type: lower, kind, validate: compiler.formBody(pointer, `${what} XML body`), xml: { document: doc, schema: content.schema } };
+      default:
+        // raw bytes: nothing of them is checked but presence (the load-time check says when the schema asks more)
+        return { type: lower, kind };
+    }
   });
   return { required: Boolean(located.value.required), media };
 }

@@ -12,12 +12,14 @@ import type { LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
 import { decodedBody } from '../content-encoding.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
-import { parseForm } from './form-body.js';
+import { applyFormPlan, parseForm } from './form-body.js';
+import { parseMultipart } from './multipart-body.js';
 import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
 import { ResponseGenerator } from './response-generator.js';
 import { describeErrors, SchemaCompiler, type Validator } from './schema-compiler.js';
+import { readXmlBody } from './xml-body.js';
 
 /** Operations sharing one path template, by method. */
 interface PathEntry {
@@ -410,6 +412,13 @@ export class RestEngine implements ProtocolEngine {
     return { status, headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...headers }, body: text };
   }
 
+  /** a multipart body's parts as one object, with the problems of parts that are not what they say */
+  private readMultipart(raw: Buffer, contentType: string, media: AcceptedMedia): { value: unknown; problems: ContractError[] } | { error: string } {
+    const read = parseMultipart(raw, contentType, media.plan ?? new Map());
+    if ('error' in read) return { error: `the multipart body cannot be read: ${read.error}` };
+    return { value: read.value, problems: read.problems.map((p) => ({ in: 'body' as const, ...p })) };
+  }
+
   private parseQuery(rawQuery: string, op: CompiledOperation): Record<string, unknown> {
     if (rawQuery === '') return {};
     const query = parseQueryString(rawQuery) as Record<string, unknown>;
@@ -466,6 +475,17 @@ export class RestEngine implements ProtocolEngine {
       return { reply: this.refusal(415, 'unsupported-media-type', detail, { accepted: acceptedTypes }, {}, exchange.operation?.id) };
     }
     if (media.kind === 'other') return { body: raw };
+    // parts and XML are read from the bytes (a part may be binary; XML says its own encoding)
+    if (media.kind === 'multipart' || media.kind === 'xml') {
+      const read = media.kind === 'multipart' ? this.readMultipart(raw, String(exchange.headers['content-type'] ?? ''), media) : readXmlBody(raw, media.xml!);
+      if ('error' in read) {
+        errors.push({ in: 'body', pointer: '', message: read.error });
+        return { body: undefined };
+      }
+      errors.push(...read.problems);
+      if (media.validate && !media.validate(read.value)) errors.push(...besides(read.problems, describeErrors(media.validate.errors, 'body')));
+      return { body: read.value };
+    }
     let text: string;
     try {
       text = utf8.decode(raw);
@@ -488,8 +508,9 @@ export class RestEngine implements ProtocolEngine {
         return { body: undefined };
       }
       body = form.value;
+      if (media.plan !== undefined) for (const p of applyFormPlan(form.value, media.plan)) errors.push({ in: 'body', ...p });
     }
-    if (media.validate && !media.validate(body)) errors.push(...describeErrors(media.validate.errors, 'body'));
+    if (media.validate && !media.validate(body)) errors.push(...besides(errors, describeErrors(media.validate.errors, 'body')));
     return { body };
   }
 }
@@ -502,6 +523,13 @@ function problemOf(reply: Reply): { title: string; detail: string } & Record<str
   } catch {
     return { title: '', detail: '' };
   }
+}
+
+/** the validator's findings, less those inside a part already reported as unreadable (its JSON, say) */
+function besides(reported: ContractError[], found: ContractError[]): ContractError[] {
+  const unreadable = reported.filter((e) => e.in === 'body' && e.pointer).map((e) => e.pointer!);
+  if (unreadable.length === 0) return found;
+  return found.filter((e) => !unreadable.some((p) => e.pointer === p || e.pointer?.startsWith(p + '/')));
 }
 
 function matchesRange(range: string, type: string): boolean {
