@@ -21,7 +21,7 @@ import { jsonContent, type Resource, type ResourceOperation } from './infer.js';
 import { fillWrapper, filterRecords, pageOf, planList, type ListPlan } from './list-query.js';
 import { copyJson, hasOwn, isPlainObject, mergePatch, setOwn, type JsonObject } from './record-values.js';
 import type { ResourceState } from './resource-state.js';
-import { objectProperties, resolveSchema } from './schema-view.js';
+import { allowsNull, objectProperties, resolveSchema } from './schema-view.js';
 
 /** ids longer than this are shown shortened in messages (a 10 KB id is not echoed back) */
 const SHOWN_ID_LENGTH = 80;
@@ -196,7 +196,7 @@ function handlerFor(document: unknown, plan: Plan, sampler: SchemaSampler): Rest
     const record: JsonObject = isPlainObject(sample) ? sample : {};
     for (const [name, value] of Object.entries(body)) if (!plan.serverOwned.has(name) || name === idProperty) setOwn(record, name, copyJson(value));
     stamp(record, req, state, id, undefined);
-    state.insert(collection, String(id), record);
+    state.insert(collection, id as number | string, record);
     return respond(answer, req, state, record, id);
   };
 
@@ -233,8 +233,8 @@ function handlerFor(document: unknown, plan: Plan, sampler: SchemaSampler): Rest
         for (const [name, value] of Object.entries(body)) if (!plan.serverOwned.has(name) && name !== resource.idProperty) setOwn(record, name, copyJson(value));
         for (const name of plan.serverOwned) if (hasOwn(existing, name)) setOwn(record, name, copyJson(existing[name]));
         stamp(record, req, state, resource.idProperty !== undefined ? existing[resource.idProperty] ?? id : id, existing);
-        state.replace(collection, String(id), record);
-        return respond(plan.answer, req, state, record, id);
+        state.replace(collection, String(id), inSchemaOrder(record, resource.schema.properties));
+        return respond(plan.answer, req, state, state.get(collection, String(id)), id);
       };
     case 'update':
       return (req, state) => {
@@ -249,9 +249,15 @@ function handlerFor(document: unknown, plan: Plan, sampler: SchemaSampler): Rest
         let record: JsonObject;
         if (isMergePatch(req)) record = mergePatch(existing, patch, skip) as JsonObject;
         else {
-          // application/json: the top-level fields sent replace the record's (null included)
+          // application/json: the top-level fields sent replace the record's; null clears a field the record's
+          // schema does not let be null (the only way such an API can mean it)
           record = copyJson(existing);
-          for (const [name, value] of Object.entries(patch)) if (!skip.has(name)) setOwn(record, name, copyJson(value));
+          for (const [name, value] of Object.entries(patch)) {
+            if (skip.has(name)) continue;
+            const property = resource.schema.properties.get(name);
+            if (value === null && property !== undefined && !allowsNull(property)) delete record[name];
+            else setOwn(record, name, copyJson(value));
+          }
         }
         stamp(record, req, state, resource.idProperty !== undefined ? existing[resource.idProperty] ?? id : id, existing);
         state.replace(collection, String(id), record);
@@ -269,6 +275,14 @@ function handlerFor(document: unknown, plan: Plan, sampler: SchemaSampler): Rest
   }
 }
 
+/** the record's properties in the order the schema lists them, others after: a replaced record reads as a created one */
+function inSchemaOrder(record: JsonObject, properties: ReadonlyMap<string, unknown>): JsonObject {
+  const out: JsonObject = {};
+  for (const name of properties.keys()) if (hasOwn(record, name)) setOwn(out, name, record[name]);
+  for (const [name, value] of Object.entries(record)) if (!hasOwn(out, name)) setOwn(out, name, value);
+  return out;
+}
+
 function isMergePatch(req: RestRequest): boolean {
   return String(req.headers['content-type'] ?? '').toLowerCase().split(';')[0].trim() === 'application/merge-patch+json';
 }
@@ -280,6 +294,6 @@ function fillPath(template: string, values: unknown[]): string {
 }
 
 function shown(id: unknown): string {
-  const text = JSON.stringify(typeof id === 'string' ? id : String(id));
+  const text = typeof id === 'number' ? String(id) : JSON.stringify(String(id));
   return text.length > SHOWN_ID_LENGTH ? `${text.slice(0, SHOWN_ID_LENGTH)}…" (${String(id).length} characters)` : text;
 }

@@ -12,7 +12,7 @@
  * has-more flags filled from what was listed; its other fields stay as generated.
  */
 import type { OpenAPIV3 } from 'openapi-types';
-import { objectProperties, resolveSchema, typeOf, type Schema } from './schema-view.js';
+import { allowsNull, objectProperties, resolveSchema, typeOf, type Schema } from './schema-view.js';
 import { isPlainObject, setOwn, type JsonObject } from './record-values.js';
 
 const LIMIT_NAMES = new Set(['limit', 'perpage', 'pagesize', 'size', 'maxresults', 'top', '$top']);
@@ -131,8 +131,4 @@ function fillFields(document: unknown, target: JsonObject, fields: ReadonlyMap<s
     // a `meta` or `pagination` object one level down holds the same fields in many APIs
     else if (type === 'object' && depth === 0 && isPlainObject(target[name])) fillFields(document, target[name] as JsonObject, objectProperties(document, schema), page, 1);
   }
-}
-
-function allowsNull(schema: Schema): boolean {
-  return (schema as { nullable?: boolean }).nullable === true || (Array.isArray(schema.type) && (schema.type as string[]).includes('null'));
 }

@@ -89,13 +89,18 @@ export class ResourceState {
     throw new Error(`no free id in ${collection}`); // unreachable: see above
   }
 
-  /** Adds a record under `id` (the caller checked it is free and that the state is not full). */
-  insert(collection: string, id: string, record: RecordValue): void {
+  /**
+   * Adds a record under `id` (the caller checked it is free and that the state is not full). The sequence moves
+   * past an integer id a client chose, so that generated integer ids only ever go up: a deleted id is never
+   * given out again.
+   */
+  insert(collection: string, id: number | string, record: RecordValue): void {
     let found = this.collections.get(collection);
     if (!found) this.collections.set(collection, (found = { next: 1, records: new Map() }));
-    if (found.records.has(id)) throw new Error(`${collection} already has ${id}`);
-    found.records.set(id, record);
-    found.next++;
+    const key = String(id);
+    if (found.records.has(key)) throw new Error(`${collection} already has ${key}`);
+    found.records.set(key, record);
+    found.next = typeof id === 'number' && Number.isSafeInteger(id) && id >= found.next && id < Number.MAX_SAFE_INTEGER ? id + 1 : found.next + 1;
     this.count++;
   }
 

@@ -86,3 +86,8 @@ export function typeOf(schema: Schema | undefined): string | undefined {
   if (Array.isArray(schema.type)) return (schema.type as string[]).find((t) => t !== 'null');
   return schema.type ?? (schema.properties || schema.allOf ? 'object' : undefined);
 }
+
+/** whether null is a value of the schema (OpenAPI 3.0 `nullable`, 3.1 `type: [..., 'null']`) */
+export function allowsNull(schema: Schema): boolean {
+  return (schema as { nullable?: boolean }).nullable === true || (Array.isArray(schema.type) && (schema.type as string[]).includes('null'));
+}
