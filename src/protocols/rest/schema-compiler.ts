@@ -12,6 +12,14 @@
  * Compiling takes ~100 ms for a contract like the WMS's, so validators compile on first use or in the
  * background right after the server starts listening (compilePending), whichever comes first: the first
  * request is not kept waiting for operations nobody has called yet.
+ *
+ * Nothing is served unvalidated without saying so, though: check() runs at load and finds what ajv would refuse
+ * to compile (a $ref to nothing, a `pattern` that is no regular expression, an unknown `type`, a keyword whose
+ * value has the wrong type) by walking the schemas the validators reach, which costs a few milliseconds where
+ * compiling everything eagerly costs seconds (STAPI, 169 operations: ~1.5 s of a 1 s start-up budget). A
+ * schema the walk suspects is compiled there and then, so ajv, not the walk, has the last word and gives the
+ * reason; constructs the walk does not know ($id, $schema, $dynamicRef, a non-local $ref) are compiled at load
+ * too. Unknown formats are annotations in JSON Schema (strict: false lets ajv ignore them): listed as warnings.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -36,13 +44,31 @@ export interface Validator {
 
 type Instance = Ajv | Ajv2020;
 
+type Use = 'params' | 'requests' | 'forms' | 'responses';
+
+/** Something of the contract that cannot be validated as written: where, and why. */
+export interface LoadProblem {
+  /** the validator (operation and part) that needs it: `addPet request body` */
+  what: string;
+  /** the JSON pointer of the construct in the document */
+  pointer: string;
+  message: string;
+}
+
 export class SchemaCompiler {
-  private readonly instances = new Map<'params' | 'requests' | 'forms' | 'responses', Instance>();
+  private readonly instances = new Map<Use, Instance>();
   private readonly document: object;
+  /** schemas that could not be compiled when first needed (served unvalidated) */
   readonly warnings: string[] = [];
   private readonly pending: Array<() => void> = [];
   /** the same schema asked for twice (a shared error response, say) gets the same validator */
   private readonly byKey = new Map<string, Validator>();
+  /** every validator asked for, with what it compiles: what check() walks */
+  private readonly registered: Array<{ use: Use; schema: object; what: string; compileNow: () => string | undefined }> = [];
+  /** constructs outside any schema that understudy does not validate (noted by compileOperations) */
+  private readonly unsupported: LoadProblem[] = [];
+  /** the lenient mode: a schema that cannot be compiled is served unvalidated, with a warning */
+  lenient = false;
 
   constructor(readonly contract: LoadedContract) {
     this.document = contract.dialect === '3.0' ? normalizeOas30(structuredClone(contract.document)) : contract.document;
@@ -85,6 +111,55 @@ export class SchemaCompiler {
     return this.lazy('params', schema, what);
   }
 
+  /** Notes a construct that no validator checks (a parameter described by `content`, say), for check(). */
+  unvalidated(problem: LoadProblem): void {
+    this.unsupported.push(problem);
+  }
+
+  /**
+   * The load-time check (see the header): what cannot be validated as written, each with the validator that
+   * needs it, where it is and why; and warnings about formats understudy does not know (not checked).
+   */
+  check(): { problems: LoadProblem[]; warnings: string[] } {
+    const problems: LoadProblem[] = [...this.unsupported];
+    const suspects = new Map<string, string>();
+    const formats = new Map<string, string[]>();
+    const known = this.knownFormats();
+    const visited = new Set<string>();
+    const reach = (pointer: string, into: Set<string> | undefined) => {
+      walkSchemas(this.document, pointer, visited, into, (at, schema) => {
+        const why = suspicion(this.document, schema);
+        if (why !== undefined) suspects.set(at, why);
+        const format = schema.format;
+        if (typeof format === 'string' && !known.has(format)) formats.set(format, [...(formats.get(format) ?? []), at]);
+      });
+    };
+    for (const entry of this.registered) for (const pointer of rootPointers(entry.schema)) reach(pointer, undefined);
+
+    if (suspects.size > 0) {
+      // which validators reach a suspect: those are compiled now, and ajv says whether (and why) they fail
+      for (const entry of this.registered) {
+        const reached = new Set<string>();
+        for (const pointer of rootPointers(entry.schema)) walkSchemas(this.document, pointer, new Set(), reached, () => undefined);
+        const found = [...reached].filter((p) => suspects.has(p));
+        if (found.length === 0) continue;
+        const refused = entry.compileNow();
+        if (refused === undefined) continue;
+        problems.push({ what: entry.what, pointer: found[0], message: `${suspects.get(found[0])} (ajv: ${refused})` });
+      }
+    }
+    const warnings = [...formats].map(
+      ([format, at]) => `format "${format}" is not one understudy knows, so it is not checked (an annotation, as JSON Schema has it): at ${at[0]}${at.length > 1 ? ` and ${at.length - 1} more place${at.length > 2 ? 's' : ''}` : ''}`,
+    );
+    return { problems, warnings };
+  }
+
+  /** the formats ajv checks (ajv-formats' and OpenAPI's own) */
+  private knownFormats(): Set<string> {
+    const ajv = this.instance('requests') as unknown as { formats: Record<string, unknown> };
+    return new Set(Object.keys(ajv.formats));
+  }
+
   /** Compiles every validator still waiting, one at a time, letting requests in between. */
   async compilePending(): Promise<void> {
     for (let compile = this.pending.shift(); compile; compile = this.pending.shift()) {
@@ -99,7 +174,8 @@ export class SchemaCompiler {
     if (ajv) return ajv;
     // inlineRefs: false compiles each referenced schema once as its own function instead of inlining it into
     // every schema that refers to it: a third of the compile time for contracts with shared components
-    const options = { strict: false, allErrors: true, validateSchema: false, allowUnionTypes: true, inlineRefs: false } as const;
+    // logger: an unknown format is listed once at load (check), not warned about by ajv at each compile
+    const options = { strict: false, allErrors: true, validateSchema: false, allowUnionTypes: true, inlineRefs: false, logger: QUIET } as const;
     const AjvClass = this.contract.dialect === '3.1' ? Ajv2020 : Ajv;
     ajv = new AjvClass(use === 'params' || use === 'forms' ? { ...options, coerceTypes: 'array' } : options);
     addFormats(ajv as Ajv);
@@ -113,19 +189,29 @@ export class SchemaCompiler {
     return ajv;
   }
 
-  private lazy(use: 'params' | 'requests' | 'forms' | 'responses', schema: object, what: string): Validator {
+  private lazy(use: Use, schema: object, what: string): Validator {
     const key = `${use}${JSON.stringify(schema)}`;
     const known = this.byKey.get(key);
     if (known) return known;
     let compiled: ValidateFunction | undefined;
     let done = false;
+    let refused: string | undefined;
     const compile = () => {
       if (!done) {
         done = true;
-        compiled = this.compile(this.instance(use), schema, what);
+        compiled = this.compile(this.instance(use), schema, what, (reason) => (refused = reason));
       }
     };
     this.pending.push(compile);
+    this.registered.push({
+      use,
+      schema,
+      what,
+      compileNow: () => {
+        compile();
+        return refused;
+      },
+    });
     const validator: Validator = (data) => {
       if (!done) compile();
       if (!compiled) return true; // could not compile: served unvalidated, and said so in warnings
@@ -137,15 +223,137 @@ export class SchemaCompiler {
     return validator;
   }
 
-  private compile(ajv: Ajv | Ajv2020, schema: object, what: string): ValidateFunction | undefined {
+  private compile(ajv: Ajv | Ajv2020, schema: object, what: string, refused: (reason: string) => void): ValidateFunction | undefined {
     try {
       return ajv.compile(schema);
     } catch (err) {
-      // one broken schema must not take the whole contract down: serve it unvalidated and say so
-      this.warnings.push(`${what}: schema not validated (${err instanceof Error ? err.message : String(err)})`);
+      // past the load-time check (lenient, or a case it does not know): served unvalidated, and said so
+      const reason = err instanceof Error ? err.message : String(err);
+      refused(reason);
+      this.warnings.push(`${what}: schema not validated (${reason})${this.lenient ? '' : ' — the load-time check let this through: please report it'}`);
       return undefined;
     }
   }
+}
+
+const QUIET = { log: () => undefined, warn: () => undefined, error: (...args: unknown[]) => console.error(...args) };
+
+/** the document pointers a validator's schema refers to (its `$ref`s, at any depth of the wrapper) */
+function rootPointers(schema: object): string[] {
+  const out: string[] = [];
+  const visit = (node: unknown) => {
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string' && value.startsWith(`${CONTRACT_ID}#`)) out.push(decodePointer(value.slice(CONTRACT_ID.length + 1)));
+      else visit(value);
+    }
+  };
+  visit(schema);
+  return out;
+}
+
+function decodePointer(pointer: string): string {
+  try {
+    return pointer.split('/').map((t) => decodeURIComponent(t)).join('/');
+  } catch {
+    return pointer;
+  }
+}
+
+/** keywords whose value is one schema */
+const ONE_SCHEMA = ['items', 'additionalItems', 'additionalProperties', 'not', 'contains', 'propertyNames', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems', 'contentSchema'];
+/** keywords whose value is a list of schemas */
+const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
+/** keywords whose value maps names to schemas */
+const NAMED_SCHEMAS = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas', 'dependencies'];
+
+/**
+ * Visits every schema reachable from `pointer` (following local $refs), each pointer once per `visited`: calls
+ * `visit` with the pointer and the schema, and adds the pointer to `into` when given.
+ */
+function walkSchemas(document: object, start: string, visited: Set<string>, into: Set<string> | undefined, visit: (at: string, schema: Record<string, unknown>) => void): void {
+  const stack = [start];
+  while (stack.length) {
+    const at = stack.pop()!;
+    if (visited.has(at)) continue;
+    visited.add(at);
+    into?.add(at);
+    const node = getPointer(document, at);
+    if (!node || typeof node !== 'object' || Array.isArray(node)) continue;
+    const schema = node as Record<string, unknown>;
+    visit(at, schema);
+    const ref = schema.$ref;
+    if (typeof ref === 'string' && ref.startsWith('#/') && getPointer(document, ref.slice(1)) !== undefined) stack.push(decodePointer(ref.slice(1)));
+    for (const key of ONE_SCHEMA) {
+      const value = schema[key];
+      if (value && typeof value === 'object' && !Array.isArray(value)) stack.push(`${at}/${key}`);
+    }
+    for (const key of SCHEMA_LISTS) {
+      const value = schema[key];
+      if (Array.isArray(value)) value.forEach((_, i) => stack.push(`${at}/${key}/${i}`));
+    }
+    for (const key of NAMED_SCHEMAS) {
+      const value = schema[key];
+      if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
+      for (const [name, child] of Object.entries(value)) if (child && typeof child === 'object' && !Array.isArray(child)) stack.push(`${at}/${key}/${pointerToken(name)}`);
+    }
+  }
+}
+
+const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+const NUMBERS = ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum', 'multipleOf', 'maxLength', 'minLength', 'maxItems', 'minItems', 'maxProperties', 'minProperties', 'maxContains', 'minContains'];
+/** constructs the walk does not follow itself: the schema is compiled at load to know */
+const COMPILE_TO_KNOW = ['$id', '$schema', '$anchor', '$dynamicRef', '$dynamicAnchor', '$recursiveRef', '$recursiveAnchor'];
+
+/** Why ajv might refuse this schema node (its own keywords; children are visited on their own), if it might. */
+function suspicion(document: object, schema: Record<string, unknown>): string | undefined {
+  const ref = schema.$ref;
+  if (ref !== undefined) {
+    if (typeof ref !== 'string') return '$ref is not a string';
+    if (!ref.startsWith('#')) return `$ref ${ref} is not a reference into this document`;
+    if (ref !== '#' && !ref.startsWith('#/')) return `$ref ${ref} names an anchor`;
+    if (getPointer(document, ref.slice(1)) === undefined) return `$ref ${ref} points at nothing`;
+  }
+  const type = schema.type;
+  if (type !== undefined) {
+    const types = Array.isArray(type) ? type : [type];
+    const wrong = types.find((t) => typeof t !== 'string' || !JSON_TYPES.has(t));
+    if (wrong !== undefined || types.length === 0) return `type ${JSON.stringify(type)} is not a JSON Schema type (${[...JSON_TYPES].join(', ')})`;
+  }
+  for (const [key, pattern] of [['pattern', schema.pattern], ...Object.keys((schema.patternProperties as object) ?? {}).map((k) => ['patternProperties', k])] as Array<[string, unknown]>) {
+    if (pattern === undefined) continue;
+    if (typeof pattern !== 'string') return `${key} is not a string`;
+    try {
+      // as ajv compiles it
+      new RegExp(pattern, 'u');
+    } catch (err) {
+      return `${key} ${JSON.stringify(pattern)} is not a regular expression: ${(err as Error).message}`;
+    }
+  }
+  for (const key of NUMBERS) if (schema[key] !== undefined && typeof schema[key] !== 'number') return `${key} is ${JSON.stringify(schema[key])}, not a number`;
+  if (schema.required !== undefined && (!Array.isArray(schema.required) || schema.required.some((r) => typeof r !== 'string'))) return `required is ${JSON.stringify(schema.required)}, not a list of property names`;
+  if (schema.enum !== undefined && !Array.isArray(schema.enum)) return `enum is ${JSON.stringify(schema.enum)}, not a list`;
+  if (schema.format !== undefined && typeof schema.format !== 'string') return 'format is not a string';
+  if (schema.uniqueItems !== undefined && typeof schema.uniqueItems !== 'boolean') return 'uniqueItems is not a boolean';
+  for (const key of NAMED_SCHEMAS) {
+    const value = schema[key];
+    if (value === undefined) continue;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return `${key} is not an object of schemas`;
+    if (key !== 'dependencies' && Object.values(value).some((child) => !isSchema(child))) return `${key} holds a value that is not a schema`;
+  }
+  for (const key of ONE_SCHEMA) if (schema[key] !== undefined && !isSchema(schema[key]) && !(key === 'items' && Array.isArray(schema[key]))) return `${key} is not a schema`;
+  for (const key of SCHEMA_LISTS) {
+    const value = schema[key];
+    if (value === undefined || (key === 'items' && !Array.isArray(value))) continue;
+    if (!Array.isArray(value) || value.some((child) => !isSchema(child))) return `${key} is not a list of schemas`;
+  }
+  const other = COMPILE_TO_KNOW.find((k) => schema[k] !== undefined);
+  if (other !== undefined) return `${other} is used`;
+  return undefined;
+}
+
+function isSchema(value: unknown): boolean {
+  return typeof value === 'boolean' || (value !== null && typeof value === 'object' && !Array.isArray(value));
 }
 
 function ref(pointer: string): string {
@@ -218,7 +426,7 @@ function notRequiring<T extends object>(document: T, flag: 'readOnly' | 'writeOn
  *    them. OpenAPI 3.0.3 allows all of these.
  * Values (examples, enums, defaults, consts) are data, not schemas: never rewritten.
  */
-function normalizeOas30<T>(node: T): T {
+export function normalizeOas30<T>(node: T): T {
   if (Array.isArray(node)) node.forEach(normalizeOas30);
   else if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
