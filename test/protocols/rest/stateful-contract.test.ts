@@ -192,6 +192,22 @@ describe('a stateful vendor API (uuid ids, nested orders, PUT and PATCH, a wrapp
     for (const op of ['createOrder', 'listOrders', 'getOrder', 'updateOrder', 'cancelOrder']) expect(await responseErrors(s, op)).toEqual([]);
   });
 
+  it("makes ids its id pattern accepts, and pages no longer than the list's maxItems (examples/vendor.openapi.yaml)", async () => {
+    const example = `${new URL('../../../examples/vendor.openapi.yaml', import.meta.url).pathname}@/vendor`;
+    const s = await start({ systems: OFF, contracts: [example], contractStateful: { [example]: true } });
+    const made: Array<{ orderId: string }> = [];
+    for (let i = 1; i <= 7; i++) made.push((await call(`${s.url}/vendor/orders`, json({ sku: `SKU-${i}`, quantity: i }))).body);
+    for (const order of made) {
+      expect(order.orderId).toMatch(/^PO-[0-9]+$/);
+      expect((await call(`${s.url}/vendor/orders/${order.orderId}`)).body).toEqual(order);
+    }
+    expect(new Set(made.map((o) => o.orderId)).size).toBe(7);
+    // its list declares maxItems: 5
+    expect((await call(`${s.url}/vendor/orders`)).body.orders).toEqual(made.slice(0, 5));
+    expect((await call(`${s.url}/vendor/orders?limit=2`)).body.orders).toEqual(made.slice(0, 2));
+    for (const op of ['createOrder', 'getOrder', 'listOrders']) expect(await responseErrors(s, op)).toEqual([]);
+  });
+
   it('keeps each workspace to itself', async () => {
     const s = await start(options());
     const store = (await call(`${s.url}/w/team-a/vendor/v2/stores`, json({ name: 'A', city: 'Oslo' }))).body;

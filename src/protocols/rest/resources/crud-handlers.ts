@@ -21,7 +21,7 @@ import { jsonContent, type Resource, type ResourceOperation } from './infer.js';
 import { fillWrapper, filterRecords, pageOf, planList, type ListPlan } from './list-query.js';
 import { copyJson, hasOwn, isPlainObject, mergePatch, setOwn, type JsonObject } from './record-values.js';
 import type { ResourceState } from './resource-state.js';
-import { allowsNull, objectProperties, resolveSchema } from './schema-view.js';
+import { allowsNull, objectProperties, resolveSchema, type Schema } from './schema-view.js';
 
 /** ids longer than this are shown shortened in messages (a 10 KB id is not echoed back) */
 const SHOWN_ID_LENGTH = 80;
@@ -177,6 +177,11 @@ function handlerFor(document: unknown, plan: Plan, sampler: SchemaSampler): Rest
     for (const [name, format] of resource.schema.updatedStamps) setOwn(record, name, format === 'date' ? now.slice(0, 10) : now);
   };
 
+  // string ids the contract constrains (`^PO-[0-9]+$`) are generated from its schema, examples left out (an
+  // example is one value: every record would get it)
+  const idSchema = resource.idPattern !== undefined ? withoutExamples(resource.idPattern) : undefined;
+  const newIdFrom = idSchema !== undefined ? (seed: number) => String(sampler.sample(idSchema, seed, resource.idProperty ?? 'id')) : undefined;
+
   /** POST (id from the body, else a new one), or PUT of a missing record declaring 201 (id from the path) */
   const create = (req: RestRequest, state: ResourceState, answer: Answer, pathId?: unknown): RestResult => {
     const body = req.body ?? {};
@@ -190,7 +195,10 @@ function handlerFor(document: unknown, plan: Plan, sampler: SchemaSampler): Rest
     if (state.full) {
       return problem(507, 'insufficient-storage', `This workspace holds ${state.size} records, the most limits.objects (${state.maxObjects}) allows: delete some, reset the workspace, or raise limits.objects.`, { operation: op.id });
     }
-    id ??= state.newId(collection, resource.idKind);
+    id ??= state.newId(collection, resource.idKind, newIdFrom);
+    if (id === undefined) {
+      return problem(507, 'insufficient-storage', `No new ${label} id could be found that the contract's id schema accepts and no record has: send the id in the body.`, { operation: op.id });
+    }
     const sequence = state.sequence(collection);
     const sample = resource.schema.raw !== undefined ? copyJson(sampler.sample(resource.schema.raw, hashKey(state.seed, resource.key, collection, sequence))) : {};
     const record: JsonObject = isPlainObject(sample) ? sample : {};
@@ -281,6 +289,11 @@ function inSchemaOrder(record: JsonObject, properties: ReadonlyMap<string, unkno
   for (const name of properties.keys()) if (hasOwn(record, name)) setOwn(out, name, record[name]);
   for (const [name, value] of Object.entries(record)) if (!hasOwn(out, name)) setOwn(out, name, value);
   return out;
+}
+
+function withoutExamples(schema: Schema): Schema {
+  const { example: _example, examples: _examples, default: _default, ...rest } = schema as Schema & { examples?: unknown };
+  return rest;
 }
 
 function isMergePatch(req: RestRequest): boolean {

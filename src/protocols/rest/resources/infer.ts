@@ -54,6 +54,12 @@ export interface Resource {
   idKind: 'integer' | 'uuid' | 'string';
   /** the id's schema (property, else item path parameter) */
   idSchema: Schema | undefined;
+  /**
+   * for string ids the contract constrains so that a short generated one would not do (a pattern, an enum,
+   * lengths, on the property or the item path parameter, which must accept the id to reach the record again):
+   * the schema new ids are generated from
+   */
+  idPattern?: Schema;
   /** the client may choose the id (posts it): not when the id property is readOnly */
   clientIds: boolean;
   schema: SchemaView;
@@ -182,7 +188,11 @@ function buildResource(
   const itemParamSchema = itemParam !== undefined && item ? resolveSchema(document, pathParamSchema(document, item, itemParam)) : undefined;
   const idSchema = (idProperty !== undefined ? schema.properties.get(idProperty) : undefined) ?? itemParamSchema;
   const idType = typeOf(idSchema);
-  const idKind = idType === 'integer' || idType === 'number' ? 'integer' : idSchema?.format === 'uuid' ? 'uuid' : 'string';
+  const idKind = idType === 'integer' || idType === 'number' ? 'integer' : idSchema?.format === 'uuid' || itemParamSchema?.format === 'uuid' ? 'uuid' : 'string';
+  // a 12-character id of letters and digits (resource-state.ts) fits unless a pattern, an enum or lengths rule it out
+  const constrained = (s: Schema | undefined) =>
+    s !== undefined && typeOf(s) === 'string' && (s.pattern !== undefined || s.enum !== undefined || (s.minLength ?? 0) > 12 || (s.maxLength ?? Infinity) < 12);
+  const idPattern = idKind === 'string' ? [itemParamSchema, idSchema].find(constrained) : undefined;
   const literal = (collection ?? item)!.segments.filter((s) => s !== '{}');
   return {
     key,
@@ -192,6 +202,7 @@ function buildResource(
     ...(idProperty !== undefined ? { idProperty } : {}),
     idKind,
     idSchema,
+    ...(idPattern !== undefined ? { idPattern } : {}),
     clientIds: idProperty !== undefined && !schema.readOnly.has(idProperty),
     schema,
     operations,

@@ -6,7 +6,8 @@
  * (any of the values, when repeated; a record's array property matches when it contains the value); a deepObject
  * parameter (`filter[tag]=dog`) filters by each of its keys that is a property. Paging: only what the operation
  * declares, by the usual names (`limit`/`per_page`/`pageSize`..., `offset`/`skip`, `page`), defaults taken from
- * the parameters' schemas. Anything else the operation declares is accepted and ignored, as before.
+ * the parameters' schemas; never more than the answer's array schema allows (maxItems). Anything else the
+ * operation declares is accepted and ignored, as before.
  *
  * A list answered inside a wrapper object (`{ data: [...], total, has_more }`) gets its totals, page fields and
  * has-more flags filled from what was listed; its other fields stay as generated.
@@ -32,6 +33,8 @@ export interface ListPlan {
   limit?: { name: string; fallback?: number };
   offset?: { name: string; fallback?: number };
   page?: { name: string; fallback?: number; zeroBased: boolean };
+  /** the answer's array holds at most this many (its schema's maxItems): a page is never longer */
+  maxItems?: number;
   /** where the records go in the answer: a bare array, or a wrapper object's array property */
   shape: { kind: 'array' } | { kind: 'wrapper'; raw: unknown; property: string; fields: Map<string, Schema> };
 }
@@ -51,7 +54,11 @@ export function planList(document: unknown, parameters: OpenAPIV3.ParameterObjec
   }
   const response = resolveSchema(document, responseRaw);
   const type = typeOf(response);
-  if (response === undefined || type === 'array') return plan;
+  if (response === undefined) return plan;
+  if (type === 'array') {
+    if (typeof response.maxItems === 'number') plan.maxItems = response.maxItems;
+    return plan;
+  }
   if (type !== 'object') return undefined;
   const fields = objectProperties(document, responseRaw);
   const arrays = [...fields].filter(([, s]) => typeOf(s) === 'array');
@@ -60,6 +67,8 @@ export function planList(document: unknown, parameters: OpenAPIV3.ParameterObjec
   const property = (holdsResource ?? byName ?? arrays[0])?.[0];
   if (property === undefined) return undefined;
   plan.shape = { kind: 'wrapper', raw: responseRaw, property, fields };
+  const maxItems = fields.get(property)!.maxItems;
+  if (typeof maxItems === 'number') plan.maxItems = maxItems;
   return plan;
 }
 
@@ -99,7 +108,8 @@ export function pageOf(plan: ListPlan, matched: JsonObject[], query: Record<stri
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : p?.fallback;
     return n !== undefined && Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined;
   };
-  const limit = read(plan.limit);
+  const asked = read(plan.limit);
+  const limit = plan.maxItems !== undefined && (asked === undefined || asked > plan.maxItems) ? plan.maxItems : asked;
   let page = read(plan.page);
   let offset = read(plan.offset) ?? 0;
   if (page !== undefined && limit !== undefined) {

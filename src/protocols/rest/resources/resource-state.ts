@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../../util/clock.js';
+import { hashKey } from '../../../util/seeded-random.js';
 
 export type RecordValue = Record<string, unknown>;
 
@@ -30,6 +31,12 @@ interface SnapshotV1 {
   v: 1;
   collections: Array<[key: string, next: number, records: Array<[id: string, record: RecordValue]>]>;
 }
+
+/** makes a string id the contract's schema accepts from a seed (SchemaSampler over the id's schema) */
+export type IdGenerator = (seed: number) => string;
+
+/** most candidates tried for a new id before the collection is called full of ids (a narrow id pattern) */
+const MAX_GENERATED_ATTEMPTS = 1000;
 
 /** alphabet of generated string ids: lower-case letters and digits, readable in a URL */
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -78,15 +85,17 @@ export class ResourceState {
    * A new id for the collection, not taken by any of its records: the sequence itself for integer ids (skipping
    * ones a client chose), else derived from (seed, collection, sequence). Changes nothing.
    */
-  newId(collection: string, kind: 'integer' | 'uuid' | 'string'): number | string {
+  newId(collection: string, kind: 'integer' | 'uuid' | 'string', generate?: IdGenerator): number | string | undefined {
     const records = this.collections.get(collection)?.records;
     const start = this.sequence(collection);
-    // a client's own ids can take at most `size` of the candidates: one more attempt always finds a free one
-    for (let attempt = 0; attempt <= (records?.size ?? 0); attempt++) {
-      const candidate = kind === 'integer' ? start + attempt : derivedId(this.seed, collection, start, attempt, kind);
+    // a client's own ids can take at most `size` of the candidates: one more attempt finds a free one (a contract's
+    // own id pattern may allow only a few ids: then it is given up on after as many tries)
+    for (let attempt = 0; attempt <= (records?.size ?? 0) && attempt < MAX_GENERATED_ATTEMPTS; attempt++) {
+      const candidate =
+        kind === 'integer' ? start + attempt : generate !== undefined ? generate(hashKey(this.seed, collection, start, attempt)) : derivedId(this.seed, collection, start, attempt, kind);
       if (!records?.has(String(candidate))) return candidate;
     }
-    throw new Error(`no free id in ${collection}`); // unreachable: see above
+    return undefined;
   }
 
   /**

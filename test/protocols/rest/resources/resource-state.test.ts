@@ -23,7 +23,7 @@ describe('ResourceState', () => {
 
   it('never gives out an id twice, a deleted one included; a full state says so', () => {
     const s = new ResourceState(1, new ManualClock(), 3);
-    s.insert('c', s.newId('c', 'integer'), { n: 1 });
+    s.insert('c', s.newId('c', 'integer')!, { n: 1 });
     s.insert('c', 7, { n: 7 });
     expect(s.newId('c', 'integer')).toBe(8);
     s.insert('c', 8, { n: 8 });
@@ -32,6 +32,16 @@ describe('ResourceState', () => {
     expect(s.full).toBe(false);
     expect(s.newId('c', 'integer')).toBe(9);
     expect(s.list('c')).toEqual([{ n: 1 }, { n: 7 }]);
+  });
+
+  it("generates ids from a contract's own id schema, and gives up when it allows no free one", () => {
+    const s = new ResourceState(1, new ManualClock(), 10);
+    const one = (seed: number) => `PO-${seed % 2}`;
+    const first = s.newId('c', 'string', one)!;
+    expect(first).toMatch(/^PO-[01]$/);
+    s.insert('c', first, {});
+    s.insert('c', first === 'PO-0' ? 'PO-1' : 'PO-0', {});
+    expect(s.newId('c', 'string', one)).toBeUndefined();
   });
 
   it('keeps __proto__ and constructor as ordinary ids, and restores from its snapshot', () => {
