@@ -1,5 +1,5 @@
 /**
- * `understudy/msw`: understudy inside a Node test process, through msw (2.x) instead of a port. 
+ * `understudy/msw`: understudy inside a Node test process, through msw (2.x) instead of a port.
  *
  *   const handle = await understudyHandlers({ contracts, profile, seed, baseUrl });
  *   const server = setupServer(...handle);
@@ -105,7 +105,7 @@ export interface UnderstudyHandlers extends Array<HttpHandler> {
   setProfile(profile: string, where?: InWorkspace): void;
   /** back to the seeded start, as POST /__admin/reset (scope all, state, journal, chaos or deliveries) */
   reset(scope?: ResetScope, where?: InWorkspace): Promise<void>;
-  /** stops deliveries and closes the store; the handlers then answer nothing (msw sees the requests as unhandled) */
+  /** stops deliveries and closes the store; the handlers then answer nothing, and msw passes their requests on as any it has no answer for */
   close(): Promise<void>;
   /** the base URL the whole server answers at */
   readonly baseUrl: string;
