@@ -81,14 +81,11 @@ export async function mountCustomContract(
   const at = normalizeMount(mount ?? contract.defaultMount);
   const name = at.split('/')[1] || basename(file, extname(file));
   if (stateful ?? documentWantsState(contract.document)) {
-    let served;
     try {
-      served = await statefulContract(contract, at, { maxBodyBytes, maxObjects, digest: contractDigest(contract.document) });
+      return { name, mount: at, ...(await statefulContract(contract, at, { maxBodyBytes, maxObjects, digest: contractDigest(contract.document) })) };
     } catch (err) {
       throw err instanceof ContractLoadError || !(err instanceof Error) ? err : new ContractLoadError(file, err.message);
     }
-    const { resources: _resources, ...system } = served;
-    return { name, mount: at, ...system };
   }
   return { name, mount: at, engine: await RestEngine.create(contract, at, {}, { maxBodyBytes }), createState: () => ({}) };
 }

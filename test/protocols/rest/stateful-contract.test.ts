@@ -80,6 +80,16 @@ describe('a stateful Petstore (POST /pets, GET /pets, GET and DELETE /pets/{id})
     expect((await call(`${s.url}/api/pets`)).body.map((p: { name: string }) => p.name)).toEqual(['One', 'Three', 'Five']);
   });
 
+  it('a chaos status on a stateful operation answers in the declared shape and makes nothing', async () => {
+    const s = await start(options());
+    const profile = 'name: down\nrules:\n  - id: down\n    match: { operation: addPet }\n    faults:\n      - status: { code: 503 }\n';
+    expect((await call(`${s.url}/__admin/chaos`, { method: 'PUT', headers: { 'content-type': 'application/yaml' }, body: profile })).status).toBe(200);
+    const down = await call(`${s.url}/api/pets`, json({ name: 'Rex' }));
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({ code: 503, message: expect.any(String) });
+    expect((await call(`${s.url}/api/pets`)).body).toEqual([]);
+  });
+
   it('operations that fit no resource stay generated', async () => {
     const s = await start(options());
     // /pets/{id}/card is read-only and /store/inventory a report: nothing stateful about them

@@ -11,7 +11,7 @@ import { ResponseGenerator } from '../response-generator.js';
 import { RestEngine } from '../rest-engine.js';
 import { SchemaSampler } from '../schema-sampler.js';
 import { crudHandlers } from './crud-handlers.js';
-import { documentWantsState, inferResources, type Resource } from './infer.js';
+import { documentWantsState, inferResources } from './infer.js';
 import { ResourceState } from './resource-state.js';
 
 export { documentWantsState };
@@ -24,12 +24,12 @@ export interface StatefulContractOptions {
   digest: string;
 }
 
-/** The parts of a MountedSystem a stateful contract has beyond its name and mount; `resources` for start-up notes. */
+/** The parts of a MountedSystem a stateful contract has beyond its name and mount. */
 export async function statefulContract(
   contract: LoadedContract,
   mount: string,
   options: StatefulContractOptions,
-): Promise<Pick<MountedSystem, 'createState' | 'snapshotState' | 'restoreState' | 'fingerprint'> & { engine: RestEngine; resources: Resource[] }> {
+): Promise<Pick<MountedSystem, 'createState' | 'snapshotState' | 'restoreState' | 'fingerprint'> & { engine: RestEngine }> {
   const resources = inferResources(contract.document);
   const [sampler, errors] = await Promise.all([SchemaSampler.create(contract.document), ResponseGenerator.create(contract.document)]);
   const handlers = crudHandlers(contract.document, resources, sampler) as Record<string, RestHandler<unknown>>;
@@ -37,7 +37,6 @@ export async function statefulContract(
   const { maxObjects } = options;
   return {
     engine,
-    resources,
     createState: ({ seed, clock }) => new ResourceState(seed, clock, maxObjects),
     snapshotState: (state) => (state as ResourceState).snapshot(),
     restoreState: (bytes, { seed, clock }) => ResourceState.restore(bytes, seed, clock, maxObjects),
