@@ -242,8 +242,12 @@ describe('time through msw', () => {
   it('holds a timeout until the client gives up, as a socket would stay silent', async () => {
     const time = manualTime();
     const handle = await viaMsw({ profile: 'name: hang\nrules:\n  - id: hang\n    faults: [ { timeout: { after: 30s } } ]\n', config: time });
-    const answered = fetch(`${BASE}/wms/v1/warehouses`, { signal: AbortSignal.timeout(50) }).catch((err: Error) => err);
-    // real time passes for the client's own timeout; the server's 30 s never do
+    const controller = new AbortController();
+    const answered = fetch(`${BASE}/wms/v1/warehouses`, { signal: controller.signal }).catch((err: Error) => err);
+    await time.scheduler.whenPending();
+    // the client's own timeout, 10 s in: the server's 30 s hold ends with it
+    time.scheduler.advance(10_000);
+    controller.abort(new DOMException('client timeout', 'TimeoutError'));
     expect(await answered).toMatchObject({ name: 'TimeoutError' });
     expect(handle.journal().entries[0]).toMatchObject({ status: 0, transportError: 'held without a response until the client gave up' });
     expect(time.scheduler.pending).toEqual([]);
