@@ -190,7 +190,7 @@ export class ResponseGenerator {
       if (name.toLowerCase() === 'content-type') continue;
       const header = resolveRef<OpenAPIV3.HeaderObject>(this.document, raw, '').value;
       if (!header?.schema) continue;
-      const value = header.example ?? this.sampler.sample(header.schema, seed);
+      const value = header.example ?? this.sampler.sample(header.schema, seed, name);
       if (value !== null && typeof value !== 'object') headers[name.toLowerCase()] = String(value);
     }
   }

@@ -27,6 +27,8 @@ type Node =
 const MAX_PATTERN = 2000;
 /** longest string produced */
 const MAX_OUTPUT = 10_000;
+/** nodes visited while generating one string: `(?:){1000}{1000}{1000}` produces nothing, ever so slowly */
+const MAX_STEPS = 200_000;
 /** extra repetitions an open-ended quantifier (`*`, `+`, `{n,}`) gets at most */
 const OPEN_EXTRA = 3;
 
@@ -50,12 +52,13 @@ export function stringFromPattern(pattern: string, pick: Pick, stretch: Stretch 
   const parser = new PatternParser(pattern);
   const tree = parser.parse();
   const out: string[] = [];
-  emit(tree, pick, out, stretch);
+  emit(tree, pick, out, stretch, { steps: 0 });
   return out.join('').slice(0, MAX_OUTPUT);
 }
 
-function emit(node: Node, pick: Pick, out: string[], stretch: Stretch): void {
+function emit(node: Node, pick: Pick, out: string[], stretch: Stretch, budget: { steps: number }): void {
   if (out.length >= MAX_OUTPUT) return;
+  if (++budget.steps > MAX_STEPS) throw new Error('pattern takes too long to generate from');
   switch (node.kind) {
     case 'empty':
       return;
@@ -73,15 +76,15 @@ function emit(node: Node, pick: Pick, out: string[], stretch: Stretch): void {
       return;
     }
     case 'seq':
-      for (const item of node.items) emit(item, pick, out, stretch);
+      for (const item of node.items) emit(item, pick, out, stretch, budget);
       return;
     case 'alt':
-      emit(node.options[pick(node.options.length)], pick, out, stretch);
+      emit(node.options[pick(node.options.length)], pick, out, stretch, budget);
       return;
     case 'repeat': {
       const least = node.open ? Math.max(node.min, Math.min(stretch.floor, MAX_OUTPUT)) : node.min;
       const times = least + pick((node.open ? Math.min(stretch.extra, MAX_OUTPUT) : node.max - node.min) + 1);
-      for (let i = 0; i < times && out.length < MAX_OUTPUT; i++) emit(node.node, pick, out, stretch);
+      for (let i = 0; i < times && out.length < MAX_OUTPUT; i++) emit(node.node, pick, out, stretch, budget);
       return;
     }
   }
@@ -165,8 +168,11 @@ class PatternParser {
       case '+':
       case '?':
       case '{':
-        if (c === '{' && !/^\{\d/.test(this.source.slice(this.at - 1))) return literal(c);
         return this.fail(`nothing to repeat before ${c}`);
+      case '}':
+      case ']':
+        // with the unicode flag, which ajv compiles patterns with, a lone bracket is a syntax error
+        return this.fail(`a lone ${c}`);
       default: {
         const code = this.source.codePointAt(this.at - 1)!;
         if (code > 0xffff) this.at++;
@@ -271,11 +277,6 @@ class PatternParser {
 
 function one(code: number): Array<[number, number]> {
   return [[code, code]];
-}
-
-function literal(c: string): Node {
-  const code = c.codePointAt(0)!;
-  return { kind: 'chars', ranges: [[code, code]] };
 }
 
 /** the printable ASCII characters not in `ranges` (what a negated class or \D, \W, \S generates from) */

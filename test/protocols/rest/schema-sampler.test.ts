@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from '../../../src/protocols/rest/contract.js';
 import { SchemaCompiler } from '../../../src/protocols/rest/schema-compiler.js';
+import { stringFromPattern } from '../../../src/protocols/rest/sample-pattern.js';
 import { SchemaSampler } from '../../../src/protocols/rest/schema-sampler.js';
 import { call, start } from '../../helpers.js';
 
@@ -273,6 +274,43 @@ describe('SchemaSampler specifics', () => {
     for (const schema of absurd) expect(() => JSON.stringify(sampler.sample(schema, 7))).not.toThrow();
     expect(String(sampler.sample({ type: 'string', minLength: 1e12 }, 1)).length).toBeLessThanOrEqual(100_000);
     expect((sampler.sample({ type: 'array', minItems: 1e9, items: { type: 'string' } }, 1) as unknown[]).length).toBe(100);
+  });
+});
+
+describe('strings from patterns', () => {
+  /** a deterministic stand-in for faker's draws */
+  const picker = (seed: number) => {
+    let state = seed;
+    return (n: number) => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state % n;
+    };
+  };
+
+  it.each([
+    '^[A-Z]{2}\\d{4}$',
+    '^(?:INV|CRN)-[0-9]{6}$',
+    '^(?<year>19|20)\\d\\d-[01]\\d$',
+    '^[^\\s@]+@[^\\s@]+\\.[a-z]{2,}$',
+    '^\\+?[1-9]\\d{1,14}$',
+    '^[\\w.-]{3,}$',
+    '^\\x41\\u0042[\\]\\-]?.$',
+    '^[a-f0-9]{8}-[a-f0-9]{4}-4[a-f0-9]{3}-[89ab][a-f0-9]{3}-[a-f0-9]{12}$',
+    'ab*c+?d{2,}',
+  ])('%s: every string generated matches it', (pattern) => {
+    for (let seed = 1; seed <= 20; seed++) expect(stringFromPattern(pattern, picker(seed))).toMatch(new RegExp(pattern, 'u'));
+  });
+
+  it('refuses malformed, oversize and unsupported patterns with an error (the sampler then falls back)', () => {
+    for (const pattern of ['[a-', '(abc', 'a{3,1}', 'z-a]', '[z-a]', '\\', '*a', '(?=a)b', '(a)\\1', '\\p{L}', '\\bword', 'x'.repeat(2001)]) {
+      expect(() => stringFromPattern(pattern, picker(1)), pattern).toThrow();
+    }
+  });
+
+  it('stays bounded for hostile quantifiers: output capped, endless empty loops cut short', () => {
+    expect(stringFromPattern('(a{10000}){10000}', picker(1)).length).toBe(10_000);
+    expect(() => stringFromPattern('((?:){1000}){1000}', picker(1))).toThrow(/too long/);
+    expect(stringFromPattern('a{99999999999}', picker(1)).length).toBe(10_000);
   });
 });
 
