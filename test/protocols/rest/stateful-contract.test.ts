@@ -184,6 +184,12 @@ describe('a stateful vendor API (uuid ids, nested orders, PUT and PATCH, a wrapp
     const second = (await call(orders(a.id), json({ orderId: 'PO-2', sku: 'SKU-2', quantity: 1 }))).body;
     expect(second.orderId).toBe('PO-2');
     expect((await call(orders(b.id))).body).toEqual([]);
+    // the orders of a store that does not exist (or no longer does) are a 404 in the declared shape
+    const nowhere = orders('00000000-0000-4000-8000-00000000000f');
+    for (const r of [await call(nowhere), await call(nowhere, json({ sku: 'X', quantity: 1 })), await call(`${nowhere}/PO-2`)]) {
+      expect(r.status).toBe(404);
+      expect(r.body).toEqual({ status: 404, detail: 'No stores record has the id "00000000-0000-4000-8000-00000000000f".', requestId: expect.any(String) });
+    }
     expect((await call(`${orders(b.id)}/PO-2`)).status).toBe(404);
     // the same order id in another store is another order
     expect((await call(orders(b.id), json({ orderId: 'PO-2', sku: 'SKU-9', quantity: 9 }))).status).toBe(201);
@@ -197,6 +203,8 @@ describe('a stateful vendor API (uuid ids, nested orders, PUT and PATCH, a wrapp
     expect(cancelled.body).toEqual(first);
     expect((await call(orders(a.id))).body.map((o: { orderId: string }) => o.orderId)).toEqual(['PO-2']);
     expect((await call(`${orders(b.id)}/PO-2`)).body.sku).toBe('SKU-9');
+    expect((await call(`${s.url}/vendor/v2/stores/${b.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`${orders(b.id)}/PO-2`)).status).toBe(404);
     // what fits no resource stays generated
     expect((await call(`${s.url}/vendor/v2/reports/daily`)).body).toMatchObject({ day: expect.any(String), orders: expect.any(Number) });
     for (const op of ['createOrder', 'listOrders', 'getOrder', 'updateOrder', 'cancelOrder']) expect(await responseErrors(s, op)).toEqual([]);

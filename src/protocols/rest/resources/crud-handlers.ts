@@ -49,14 +49,46 @@ interface Plan {
 /** The handlers of every resource operation, by operation id. */
 export function crudHandlers(document: unknown, resources: Resource[], sampler: SchemaSampler): Record<string, RestHandler<ResourceState>> {
   const handlers: Record<string, RestHandler<ResourceState>> = {};
+  const byItemPath = new Map(resources.filter((r) => r.itemPath !== undefined).map((r) => [blanked(r.itemPath!), r]));
   for (const resource of resources) {
     for (const op of resource.operations) {
       const plan = planOf(document, resource, op);
       if (plan === undefined) continue;
-      handlers[op.id] = handlerFor(document, plan, sampler);
+      const handler = handlerFor(document, plan, sampler);
+      const parent = parentOf(op, byItemPath);
+      handlers[op.id] = parent === undefined ? handler : underParent(handler, parent, op);
     }
   }
   return handlers;
+}
+
+/** a path template with its parameter names blanked: `/stores/{}/orders` */
+function blanked(path: string): string {
+  return path.replace(/\{[^}]*\}/g, '{}');
+}
+
+/**
+ * The resource whose record a nested operation's path goes through (`/stores/{storeId}` for the orders of
+ * `/stores/{storeId}/orders`), when the contract has it as a stateful resource: the orders of a store that does
+ * not exist are then a 404, as the vendor would answer.
+ */
+function parentOf(op: ResourceOperation, byItemPath: ReadonlyMap<string, Resource>): Resource | undefined {
+  if (op.scope.length === 0) return undefined;
+  const last = op.scope[op.scope.length - 1];
+  const end = op.path.indexOf(`{${last}}`) + last.length + 2;
+  // its item path is our path up to our last parent parameter: its collection is scoped by the ones before
+  return byItemPath.get(blanked(op.path.slice(0, end)));
+}
+
+function underParent(handler: RestHandler<ResourceState>, parent: Resource, op: ResourceOperation): RestHandler<ResourceState> {
+  return (req, state) => {
+    const values = op.scope.map((name) => String(req.params[name]));
+    const id = values[values.length - 1];
+    if (!state.has(JSON.stringify([parent.key, ...values.slice(0, -1)]), id)) {
+      return problem(404, 'not-found', `No ${parent.label} record has the id ${shown(req.params[op.scope[op.scope.length - 1]])}.`, { operation: op.id });
+    }
+    return handler(req, state);
+  };
 }
 
 function planOf(document: unknown, resource: Resource, op: ResourceOperation): Plan | undefined {
