@@ -82,7 +82,7 @@ export async function mountCustomContract(
   const name = at.split('/')[1] || basename(file, extname(file));
   if (stateful ?? documentWantsState(contract.document)) {
     try {
-      return { name, mount: at, ...(await statefulContract(contract, at, { maxBodyBytes, maxObjects, digest: contractDigest(contract.document) })) };
+      return { name, mount: at, ...(await statefulContract(contract, at, { engine: { maxBodyBytes }, maxObjects, digest: contractDigest(contract.document) })) };
     } catch (err) {
       throw err instanceof ContractLoadError || !(err instanceof Error) ? err : new ContractLoadError(file, err.message);
     }

@@ -8,7 +8,7 @@ import type { MountedSystem } from '../../../engine/system.js';
 import type { LoadedContract } from '../contract.js';
 import type { RestHandler } from '../handler.js';
 import { ResponseGenerator } from '../response-generator.js';
-import { RestEngine } from '../rest-engine.js';
+import { RestEngine, type RestEngineOptions } from '../rest-engine.js';
 import { SchemaSampler } from '../schema-sampler.js';
 import { crudHandlers } from './crud-handlers.js';
 import { documentWantsState, inferResources } from './infer.js';
@@ -17,7 +17,8 @@ import { ResourceState } from './resource-state.js';
 export { documentWantsState };
 
 export interface StatefulContractOptions {
-  maxBodyBytes?: number;
+  /** how the engine serves the contract (limits.bodyBytes, lenient validation ...); its errors are always declared */
+  engine?: Omit<RestEngineOptions, 'declaredErrors'>;
   /** limits.objects: most records of all resources together, per workspace */
   maxObjects: number;
   /** the contract's digest (mount.ts), for the fingerprint */
@@ -33,7 +34,7 @@ export async function statefulContract(
   const resources = inferResources(contract.document);
   const [sampler, errors] = await Promise.all([SchemaSampler.create(contract.document), ResponseGenerator.create(contract.document)]);
   const handlers = crudHandlers(contract.document, resources, sampler) as Record<string, RestHandler<unknown>>;
-  const engine = await RestEngine.create(contract, mount, handlers, { maxBodyBytes: options.maxBodyBytes, declaredErrors: errors });
+  const engine = await RestEngine.create(contract, mount, handlers, { ...options.engine, declaredErrors: errors });
   const { maxObjects } = options;
   return {
     engine,
