@@ -44,6 +44,7 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     tlsCa: given('tls-ca'),
     requireClientCert: given('require-client-cert'),
     noAuth: given('no-auth'),
+    lenient: given('lenient'),
     stateful: given('stateful'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
@@ -51,6 +52,8 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
   const systems = running.engine.systems.map((s) => `${s.name} at ${s.mount}`).join(', ');
   console.log(`understudy ${VERSION} listening on ${running.url} (${systems}; seed ${config.seed}; profile ${config.profile})`);
   console.log(`understudy: ${describeRestored(running.restored)}`);
+  // what the contracts' load-time check found (formats not checked; with --lenient, what is served unvalidated)
+  for (const s of running.engine.systems) for (const w of (s.engine as { loadWarnings?: string[] }).loadWarnings ?? []) console.warn(`understudy: warning: ${s.name}: ${w}`);
   running.ready.then((warnings) => warnings.forEach((w) => console.warn(`understudy: warning: ${w}`)));
 
   let stopping = false;

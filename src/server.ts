@@ -148,7 +148,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
   }
   if (outbound.enabled) mounted(mountSoapSystem(createOutboundSystem({ maxObjects })), 'the Outbound Message receiver', 'outbound');
   for (const contract of options.contracts ?? []) {
-    const system = await mountCustomContract(contract, { validate: validateContracts, maxBodyBytes, stateful: options.contractStateful?.[contract], maxObjects });
+    const system = await mountCustomContract(contract, { validate: validateContracts, maxBodyBytes, stateful: options.contractStateful?.[contract], maxObjects, lenient: options.lenient });
     origin.set(system, parseContractOption(contract).file);
     systems.push(system);
     // the config's auth for it, else what the contract itself declares (issue #14: enforced as Prism does)

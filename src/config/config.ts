@@ -156,6 +156,8 @@ export interface ServerConfig {
   auth: AuthConfig;
   /** --no-auth: every system checks nothing, whatever systems.<name>.auth says */
   noAuth: boolean;
+  /** --lenient: what a --contract document says that cannot be validated is served unvalidated (a warning), not refused */
+  lenient: boolean;
   /** HTTPS (and mutual TLS with a CA): files, resolved */
   tls?: TlsSettings;
   /** systems.custom[].auth, by the contract option (FILE or FILE@/mount) it was declared with */
@@ -193,6 +195,7 @@ export const DEFAULTS: ServerConfig = {
   },
   auth: { users: [], tokenTtlMs: 3_600_000, invalidTokenStatus: 401, autoApprove: false, clients: [], apiKeys: [] },
   noAuth: false,
+  lenient: false,
   contractAuth: {},
   contractStateful: {},
   deliveries: { timeoutMs: 10_000, concurrency: 10, retry: DEFAULT_RETRY },
@@ -221,6 +224,8 @@ export interface ConfigOverrides {
   requireClientCert?: boolean;
   /** --no-auth */
   noAuth?: boolean;
+  /** --lenient / UNDERSTUDY_LENIENT */
+  lenient?: boolean;
   /** --stateful: every contract served with state */
   stateful?: boolean;
 }
@@ -240,6 +245,7 @@ const FILE_SCHEMA = {
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     profile: { type: 'string', minLength: 1 },
     faultHeader: { type: 'boolean' },
+    lenient: { type: 'boolean' },
     dataDir: { type: 'string', minLength: 1 },
     durability: { enum: ['process', 'power'] },
     journal: { type: 'object', additionalProperties: false, properties: { sync: { enum: ['batch', 'always'] } } },
@@ -371,6 +377,7 @@ type FileConfig = {
   seed?: number;
   profile?: string;
   faultHeader?: boolean;
+  lenient?: boolean;
   dataDir?: string;
   durability?: 'process' | 'power';
   journal?: { sync?: 'batch' | 'always' };
@@ -639,6 +646,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
       apiKeys: (f.auth?.apiKeys ?? []).map((k) => ({ ...k })),
     },
     noAuth: overrides.noAuth ?? DEFAULTS.noAuth,
+    lenient: overrides.lenient ?? f.lenient ?? DEFAULTS.lenient,
     tls: tlsSettings(f.tls, overrides),
     contractAuth: Object.fromEntries((f.systems?.custom ?? []).filter((c) => c.auth).map((c) => [c.mount ? `${c.contract}@${c.mount}` : c.contract, c.auth!])),
     contractStateful: Object.fromEntries([

@@ -67,6 +67,7 @@ export const SERVE_OPTIONS: Record<string, { read: Reader; list?: boolean; flag?
   'require-client-cert': { read: boolean, flag: 'boolean', describe: 'refuse, in the TLS handshake, connections without a client certificate signed by --tls-ca' },
   // yargs reads a bare --no-auth as the negation of an option "auth": cli.ts maps that back (see NEGATED_FLAGS)
   'no-auth': { read: boolean, flag: 'boolean', describe: 'systems check no credentials, whatever systems.<name>.auth says' },
+  lenient: { read: boolean, flag: 'boolean', describe: '--contract documents: serve what cannot be validated (a schema ajv cannot compile...) unvalidated, with a warning, instead of refusing to start' },
 };
 
 /**

@@ -13,8 +13,21 @@
  * depth, nodes with aliases expanded; see yaml-source.ts) before any library walks it: @readme/openapi-parser
  * reads YAML with its own js-yaml, which has no alias limit and cannot be swapped for another parser, and its
  * validation walks every alias expansion, so a "billion laughs" contract would otherwise hang it for minutes.
+ *
+ * Checking a document against the OpenAPI specification costs more than loading it (STAPI, 600 KB: ~0.7 s, most
+ * of it the parser compiling the OpenAPI schema; loading and serving it otherwise: ~0.3 s), and start-up time is
+ * a product promise (issue #14: under 1 s for that document). So the check is given the document already read
+ * (no second parse) when it has no external $refs, and a document found valid is remembered by the digest of
+ * its bytes (and of every file its $refs reach) and of the checker's own installed files, in a per-user
+ * directory under the OS's temporary one: starting again on an unchanged document skips a check that would
+ * say the same. Only a verdict of "valid" is kept, so problems are always reported afresh; a cache that
+ * cannot be read or written only costs the check.
  */
-import { basename, dirname, extname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { CONTRACT_LIMITS, loadBoundedYaml, readBoundedText, SourceError } from '../../config/yaml-source.js';
 
@@ -42,11 +55,16 @@ export class ContractLoadError extends Error {
 /** most files one contract may pull in through external $refs */
 const MAX_REFERENCED_FILES = 200;
 
-/** Reads one YAML or JSON file within CONTRACT_LIMITS; `from` names the contract that referenced it. */
-function readBounded(file: string, contract: string): unknown {
+/**
+ * Reads one YAML or JSON file within CONTRACT_LIMITS; `from` names the contract that referenced it. `digest`, when
+ * given, is fed the file's bytes (for the remembered specification check).
+ */
+function readBounded(file: string, contract: string, digest?: ReturnType<typeof createHash>): unknown {
   const where = file === contract ? '' : `${file} (referenced by a $ref): `;
   try {
-    return loadBoundedYaml(file, readBoundedText(file, CONTRACT_LIMITS), CONTRACT_LIMITS);
+    const text = readBoundedText(file, CONTRACT_LIMITS);
+    digest?.update(`${resolve(file)}\0${text}\0`);
+    return loadBoundedYaml(file, text, CONTRACT_LIMITS);
   } catch (err) {
     if (err instanceof SourceError) {
       const [p] = err.problems;
@@ -61,8 +79,8 @@ function readBounded(file: string, contract: string): unknown {
  * The contract's document, read within the limits, after the same check on every local file reachable through
  * external $refs (remote ones are left to the parser library, which fetches them with a timeout).
  */
-function readContractBounded(file: string): unknown {
-  const document = readBounded(file, file);
+function readContractBounded(file: string, digest?: ReturnType<typeof createHash>): unknown {
+  const document = readBounded(file, file, digest);
   const seen = new Set([resolve(file)]);
   const pending: Array<{ from: string; value: unknown }> = [{ from: file, value: document }];
   while (pending.length) {
@@ -75,7 +93,7 @@ function readContractBounded(file: string): unknown {
       // a missing file is the parser library's to report, with its own message
       let referenced: unknown;
       try {
-        referenced = readBounded(path, file);
+        referenced = readBounded(path, file, digest);
       } catch (err) {
         if (err instanceof ContractLoadError && /cannot read: ENOENT/.test(err.details)) continue;
         throw err;
@@ -119,11 +137,14 @@ export async function checkContract(file: string): Promise<string[]> {
   return validateContract(file);
 }
 
-/** @readme/openapi-parser's verdict; only on files already read within the limits */
-async function validateContract(file: string): Promise<string[]> {
+/**
+ * @readme/openapi-parser's verdict; only on files already read within the limits. Given the document read from
+ * them (a copy: the parser resolves references in place), it does not read the file again.
+ */
+async function validateContract(file: string, document?: unknown): Promise<string[]> {
   try {
     const { validate, compileErrors } = await import('@readme/openapi-parser');
-    const result = await validate(file);
+    const result = await validate(document === undefined ? file : (structuredClone(document) as Parameters<typeof validate>[0]));
     if (result.valid) return [];
     return [compileErrors(result)];
   } catch (err) {
@@ -132,12 +153,18 @@ async function validateContract(file: string): Promise<string[]> {
 }
 
 export async function loadContract(file: string, options: { validate: boolean }): Promise<LoadedContract> {
-  let document = readContractBounded(file) as OpenApiDocument;
+  const digest = options.validate ? createHash('sha256') : undefined;
+  let document = readContractBounded(file, digest) as OpenApiDocument;
+  const external = hasExternalRef(document);
   if (options.validate) {
-    const problems = await validateContract(file);
-    if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
+    const verdict = verdictFile(digest!);
+    if (verdict === undefined || !existsSync(verdict)) {
+      const problems = await validateContract(file, external ? undefined : document);
+      if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
+      if (verdict !== undefined) remember(verdict);
+    }
   }
-  if (hasExternalRef(document)) {
+  if (external) {
     const { bundle } = await import('@readme/openapi-parser');
     document = (await bundle(file)) as OpenApiDocument;
   }
@@ -151,6 +178,33 @@ export async function loadContract(file: string, options: { validate: boolean })
     dialect: version.startsWith('3.1') ? '3.1' : '3.0',
     defaultMount: mountFromDocument(document, file),
   };
+}
+
+/** where the verdict "valid" for these bytes and this checker is kept (undefined: no cache here) */
+function verdictFile(digest: ReturnType<typeof createHash>): string | undefined {
+  try {
+    // the checker's own installed files: a new version of it checks again
+    const checker = fileURLToPath(import.meta.resolve('@readme/openapi-parser'));
+    const { size, mtimeMs } = statSync(checker);
+    digest.update(`${checker}\0${size}\0${mtimeMs}`);
+    const { uid } = userInfo();
+    const home = join(tmpdir(), `understudy-${uid}`);
+    // the temporary directory is shared: a directory of that name someone else made is not trusted
+    if (existsSync(home) && statSync(home).uid !== uid) return undefined;
+    return join(home, 'valid-contracts', digest.digest('hex'));
+  } catch {
+    return undefined;
+  }
+}
+
+function remember(verdict: string): void {
+  try {
+    mkdirSync(dirname(verdict), { recursive: true, mode: 0o700 });
+    chmodSync(dirname(dirname(verdict)), 0o700);
+    writeFileSync(verdict, '');
+  } catch {
+    // not remembered: the next start checks again
+  }
 }
 
 function hasExternalRef(node: unknown): boolean {

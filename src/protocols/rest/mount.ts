@@ -74,7 +74,7 @@ export function parseContractOption(option: string): { file: string; mount?: str
  */
 export async function mountCustomContract(
   option: string,
-  { validate = true, maxBodyBytes, stateful, maxObjects = 100_000 }: { validate?: boolean; maxBodyBytes?: number; stateful?: boolean; maxObjects?: number } = {},
+  { validate = true, maxBodyBytes, stateful, maxObjects = 100_000, lenient = false }: { validate?: boolean; maxBodyBytes?: number; stateful?: boolean; maxObjects?: number; lenient?: boolean } = {},
 ): Promise<MountedRestSystem> {
   const { file, mount } = parseContractOption(option);
   const contract = await loadContract(file, { validate });
@@ -82,12 +82,12 @@ export async function mountCustomContract(
   const name = at.split('/')[1] || basename(file, extname(file));
   if (stateful ?? documentWantsState(contract.document)) {
     try {
-      return { name, mount: at, ...(await statefulContract(contract, at, { engine: { maxBodyBytes }, maxObjects, digest: contractDigest(contract.document) })) };
+      return { name, mount: at, ...(await statefulContract(contract, at, { engine: { maxBodyBytes, lenient }, maxObjects, digest: contractDigest(contract.document) })) };
     } catch (err) {
       throw err instanceof ContractLoadError || !(err instanceof Error) ? err : new ContractLoadError(file, err.message);
     }
   }
-  return { name, mount: at, engine: await RestEngine.create(contract, at, {}, { maxBodyBytes }), createState: () => ({}) };
+  return { name, mount: at, engine: await RestEngine.create(contract, at, {}, { maxBodyBytes, lenient }), createState: () => ({}) };
 }
 
 function normalizeMount(mount: string): string {

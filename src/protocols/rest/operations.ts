@@ -80,6 +80,9 @@ export type SecurityScheme =
 /** Schemes that together satisfy the requirement (an OpenAPI Security Requirement Object). */
 export type SecurityAlternative = SecurityScheme[];
 
+/** schema keywords a body taken as bytes satisfies whatever it holds: annotations, and saying it is binary */
+const BYTES_KEYWORDS = new Set(['type', 'format', 'description', 'title', 'example', 'examples', 'contentMediaType', 'contentEncoding', 'default', 'deprecated', 'readOnly', 'writeOnly', 'externalDocs', 'nullable']);
+
 // headers OpenAPI says to ignore as parameters: they are described elsewhere in the document
 const IGNORED_HEADER_PARAMS = new Set(['accept', 'content-type', 'authorization']);
 
@@ -124,6 +127,12 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
             pointer: `${pointer}/schema`,
             required: where === 'path' ? true : Boolean(p.required),
           }));
+
+      // what no validator would check: refused at load unless lenient (SchemaCompiler.check)
+      for (const { p, pointer } of params.values()) {
+        const what = `${id} ${p.in} parameter ${p.name}`;
+        if (p.schema === undefined && (p as { content?: unknown }).content !== undefined) compiler.unvalidated({ what, pointer: `${pointer}/content`, message: 'a parameter described by `content` (a media type) is not validated by understudy' });
+      }
 
       const pathParams = byLocation('path');
       const queryParams = byLocation('query');
@@ -227,11 +236,24 @@ function compileBody(
         return { type: lower, kind, validate: compiler.formBody(pointer, `${what} ${kind === 'form' ? 'form' : 'multipart'} body`), plan: formPlan(doc, content.schema, content.encoding) };
       case 'xml':
         return { type: lower, kind, validate: compiler.formBody(pointer, `${what} XML body`), xml: { document: doc, schema: content.schema } };
-      default:
-        // raw bytes: nothing of them is checked but presence (the load-time check says when the schema asks more)
+      default: {
+        // raw bytes: nothing of them is checked but presence, which is all a bytes schema asks
+        const schema = resolveRef<Record<string, unknown>>(doc, content.schema, pointer);
+        const asks = Object.keys(schema.value ?? {}).filter((k) => !BYTES_KEYWORDS.has(k));
+        if (asks.length > 0 || (schema.value?.type !== undefined && schema.value.type !== 'string')) {
+          compiler.unvalidated({ what: `${what} ${lower} body`, pointer: schema.pointer, message: `a ${lower} body is taken as bytes; its schema's ${asks.length ? asks.join(', ') : `type ${JSON.stringify(schema.value?.type)}`} is not checked` });
+        }
         return { type: lower, kind };
+      }
     }
   });
+  for (const [type, content] of Object.entries(located.value.content ?? {})) {
+    for (const [part, encoding] of Object.entries(content.encoding ?? {})) {
+      if (Object.keys(encoding.headers ?? {}).length > 0) {
+        compiler.unvalidated({ what: `${what} ${type} body`, pointer: `${located.pointer}${pointerOf('content', type, 'encoding', part, 'headers')}`, message: `the headers of the part "${part}" are not validated by understudy` });
+      }
+    }
+  }
   return { required: Boolean(located.value.required), media };
 }
 

@@ -8,7 +8,7 @@ import FindMyWay from 'find-my-way';
 import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { problemReply } from '../../engine/problem.js';
 import type { ProtocolEngine, Resolution } from '../../engine/system.js';
-import type { LoadedContract } from './contract.js';
+import { ContractLoadError, type LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
 import { decodedBody } from '../content-encoding.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
@@ -57,12 +57,20 @@ export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | '
   /** the largest body a compressed one may inflate to (the server's limits.bodyBytes) */
   maxBodyBytes?: number;
   /**
+   * --lenient: what the load-time check finds cannot be validated is served unvalidated, with a warning, instead
+   * of refusing the contract (ContractLoadError)
+   */
+  lenient?: boolean;
+  /**
    * Errors of operations with handlers answer in the shape the operation declares too, as generated operations'
    * do: refusals, 401s, chaos statuses, and the handlers' own problem results (a user's stateful contract, whose
    * handlers are understudy's, not the contract author's). The generator that writes them.
    */
   declaredErrors?: ResponseGenerator;
 };
+
+/** most load-time problems listed in the refusal: enough to see the pattern */
+const MAX_LOAD_PROBLEMS = 20;
 
 /** limits.bodyBytes's default, for an engine not told the server's */
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -80,6 +88,11 @@ export class RestEngine implements ProtocolEngine {
   readonly operations: CompiledOperation[];
   /** schemas that could not be compiled (served unvalidated); printed at start-up */
   readonly warnings: string[];
+  /**
+   * what the load-time check found (formats not checked; with `lenient`, what is served unvalidated): printed as
+   * the server starts
+   */
+  readonly loadWarnings: string[];
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 1000 });
   private readonly compiler: SchemaCompiler;
   /** operations whose replies may be reused while the state is unchanged, and how to read the state's revision */
@@ -99,8 +112,10 @@ export class RestEngine implements ProtocolEngine {
   ) {
     const replyCache = options.replyCache;
     this.compiler = new SchemaCompiler(contract);
+    this.compiler.lenient = options.lenient === true;
     this.operations = compileOperations(contract, mount, this.compiler);
     this.warnings = this.compiler.warnings;
+    this.loadWarnings = this.checkAtLoad(contract);
     this.keyReaders = compileKeyReaders(this.operations, contract.file);
 
     const entries = new Map<string, PathEntry>();
@@ -139,6 +154,24 @@ export class RestEngine implements ProtocolEngine {
     const unhandled = paths.some((item) => Object.values(item ?? {}).some((op) => typeof op === 'object' && op !== null && 'responses' in op && !handlers[op.operationId ?? '']));
     const generator = unhandled ? await ResponseGenerator.create(contract.document) : undefined;
     return new RestEngine(contract, mount, handlers, generator, options);
+  }
+
+  /**
+   * What cannot be validated as written refuses the contract, naming each construct, its operation and why; with
+   * `lenient` it is a warning (served unvalidated). The warnings of the check either way.
+   */
+  private checkAtLoad(contract: LoadedContract): string[] {
+    const { problems, warnings } = this.compiler.check();
+    const described = problems.map((p) => `${p.what}: #${p.pointer}: ${p.message}`);
+    if (problems.length > 0 && this.options.lenient !== true) {
+      const shown = described.slice(0, MAX_LOAD_PROBLEMS).map((d) => `  - ${d}`);
+      if (described.length > MAX_LOAD_PROBLEMS) shown.push(`  - and ${described.length - MAX_LOAD_PROBLEMS} more`);
+      throw new ContractLoadError(
+        contract.file,
+        `${problems.length === 1 ? 'one construct' : `${problems.length} constructs`} cannot be validated as written (--lenient, lenient: true in a config file or UNDERSTUDY_LENIENT=1 serves them unvalidated, with a warning):\n${shown.join('\n')}`,
+      );
+    }
+    return [...described.map((d) => `${d} — served unvalidated (lenient)`), ...warnings];
   }
 
   /** Compiles every validator not compiled yet, a few at a time, without blocking requests for long. */

@@ -24,6 +24,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { formatNames } from 'ajv-formats/dist/formats.js';
 import type { ContractError } from '../../engine/exchange.js';
 import { getPointer, pointerToken, type LoadedContract } from './contract.js';
 
@@ -125,27 +126,33 @@ export class SchemaCompiler {
     const suspects = new Map<string, string>();
     const formats = new Map<string, string[]>();
     const known = this.knownFormats();
-    const visited = new Set<string>();
-    const reach = (pointer: string, into: Set<string> | undefined) => {
-      walkSchemas(this.document, pointer, visited, into, (at, schema) => {
-        const why = suspicion(this.document, schema);
-        if (why !== undefined) suspects.set(at, why);
+    const walker = new SchemaWalker(this.document);
+    const visited = new Set<object>();
+    const suspectNodes = new Set<object>();
+    for (const entry of this.registered) {
+      walker.walk(rootPointers(entry.schema), visited, (at, schema) => {
+        const why = suspicion(walker, schema);
+        if (why !== undefined) {
+          suspects.set(at, why);
+          suspectNodes.add(schema);
+        }
         const format = schema.format;
         if (typeof format === 'string' && !known.has(format)) formats.set(format, [...(formats.get(format) ?? []), at]);
       });
-    };
-    for (const entry of this.registered) for (const pointer of rootPointers(entry.schema)) reach(pointer, undefined);
+    }
 
     if (suspects.size > 0) {
       // which validators reach a suspect: those are compiled now, and ajv says whether (and why) they fail
       for (const entry of this.registered) {
-        const reached = new Set<string>();
-        for (const pointer of rootPointers(entry.schema)) walkSchemas(this.document, pointer, new Set(), reached, () => undefined);
-        const found = [...reached].filter((p) => suspects.has(p));
-        if (found.length === 0) continue;
+        let found: string | undefined;
+        walker.walk(rootPointers(entry.schema), new Set(), (at, schema) => {
+          if (found === undefined && suspectNodes.has(schema)) found = at;
+        });
+        if (found === undefined) continue;
         const refused = entry.compileNow();
         if (refused === undefined) continue;
-        problems.push({ what: entry.what, pointer: found[0], message: `${suspects.get(found[0])} (ajv: ${refused})` });
+        const suspected = suspects.get(found)!;
+        problems.push({ what: entry.what, pointer: found, message: suspected.includes(refused) ? suspected : `${suspected} (ajv: ${refused})` });
       }
     }
     const warnings = [...formats].map(
@@ -154,10 +161,9 @@ export class SchemaCompiler {
     return { problems, warnings };
   }
 
-  /** the formats ajv checks (ajv-formats' and OpenAPI's own) */
+  /** the formats ajv checks: ajv-formats' and OpenAPI's own (instance() adds both) */
   private knownFormats(): Set<string> {
-    const ajv = this.instance('requests') as unknown as { formats: Record<string, unknown> };
-    return new Set(Object.keys(ajv.formats));
+    return new Set([...formatNames, ...OPENAPI_FORMATS]);
   }
 
   /** Compiles every validator still waiting, one at a time, letting requests in between. */
@@ -180,7 +186,7 @@ export class SchemaCompiler {
     ajv = new AjvClass(use === 'params' || use === 'forms' ? { ...options, coerceTypes: 'array' } : options);
     addFormats(ajv as Ajv);
     // OpenAPI's own formats that JSON Schema does not define: accept, so they never fail a compile
-    for (const format of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password']) ajv.addFormat(format, true);
+    for (const format of OPENAPI_FORMATS) ajv.addFormat(format, true);
     const flag = use === 'requests' || use === 'forms' ? 'readOnly' : use === 'responses' ? 'writeOnly' : undefined;
     // a private copy only when the contract uses the flag at all (most do not; copying costs start-up time)
     const view = flag && JSON.stringify(this.document).includes(`"${flag}":true`) ? notRequiring(structuredClone(this.document), flag) : this.document;
@@ -236,6 +242,9 @@ export class SchemaCompiler {
   }
 }
 
+/** OpenAPI's own formats that JSON Schema does not define */
+const OPENAPI_FORMATS = ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password'];
+
 const QUIET = { log: () => undefined, warn: () => undefined, error: (...args: unknown[]) => console.error(...args) };
 
 /** the document pointers a validator's schema refers to (its `$ref`s, at any depth of the wrapper) */
@@ -268,37 +277,69 @@ const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
 const NAMED_SCHEMAS = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas', 'dependencies'];
 
 /**
- * Visits every schema reachable from `pointer` (following local $refs), each pointer once per `visited`: calls
- * `visit` with the pointer and the schema, and adds the pointer to `into` when given.
+ * Walks the schemas of the document from given pointers, following local $refs (each target looked up once):
+ * every schema object is visited once per `visited` set, with the pointer it was first reached at.
  */
-function walkSchemas(document: object, start: string, visited: Set<string>, into: Set<string> | undefined, visit: (at: string, schema: Record<string, unknown>) => void): void {
-  const stack = [start];
-  while (stack.length) {
-    const at = stack.pop()!;
-    if (visited.has(at)) continue;
-    visited.add(at);
-    into?.add(at);
-    const node = getPointer(document, at);
-    if (!node || typeof node !== 'object' || Array.isArray(node)) continue;
-    const schema = node as Record<string, unknown>;
-    visit(at, schema);
-    const ref = schema.$ref;
-    if (typeof ref === 'string' && ref.startsWith('#/') && getPointer(document, ref.slice(1)) !== undefined) stack.push(decodePointer(ref.slice(1)));
-    for (const key of ONE_SCHEMA) {
-      const value = schema[key];
-      if (value && typeof value === 'object' && !Array.isArray(value)) stack.push(`${at}/${key}`);
+class SchemaWalker {
+  private readonly targets = new Map<string, unknown>();
+
+  constructor(private readonly document: object) {}
+
+  /** what a local $ref (`#/components/schemas/Pet`) points at, or undefined */
+  target(ref: string): unknown {
+    if (this.targets.has(ref)) return this.targets.get(ref);
+    const found = ref.startsWith('#/') || ref === '#' ? getPointer(this.document, ref.slice(1)) : undefined;
+    this.targets.set(ref, found);
+    return found;
+  }
+
+  walk(pointers: string[], visited: Set<object>, visit: (at: string, schema: Record<string, unknown>) => void): void {
+    const nodes: unknown[] = [];
+    const places: string[] = [];
+    for (const pointer of pointers) {
+      nodes.push(getPointer(this.document, pointer));
+      places.push(pointer);
     }
-    for (const key of SCHEMA_LISTS) {
-      const value = schema[key];
-      if (Array.isArray(value)) value.forEach((_, i) => stack.push(`${at}/${key}/${i}`));
-    }
-    for (const key of NAMED_SCHEMAS) {
-      const value = schema[key];
-      if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
-      for (const [name, child] of Object.entries(value)) if (child && typeof child === 'object' && !Array.isArray(child)) stack.push(`${at}/${key}/${pointerToken(name)}`);
+    while (nodes.length) {
+      const node = nodes.pop();
+      const at = places.pop()!;
+      if (!node || typeof node !== 'object' || Array.isArray(node) || visited.has(node)) continue;
+      visited.add(node);
+      const schema = node as Record<string, unknown>;
+      visit(at, schema);
+      const ref = schema.$ref;
+      if (typeof ref === 'string') {
+        const target = this.target(ref);
+        if (target !== undefined) {
+          nodes.push(target);
+          places.push(decodePointer(ref.slice(1)));
+        }
+      }
+      for (const key in schema) {
+        const value = schema[key];
+        if (!value || typeof value !== 'object') continue;
+        if (ONE_SCHEMA_SET.has(key) && !Array.isArray(value)) {
+          nodes.push(value);
+          places.push(`${at}/${key}`);
+        } else if (SCHEMA_LISTS_SET.has(key) && Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) {
+            nodes.push(value[i]);
+            places.push(`${at}/${key}/${i}`);
+          }
+        } else if (NAMED_SCHEMAS_SET.has(key) && !Array.isArray(value)) {
+          for (const name in value as Record<string, unknown>) {
+            nodes.push((value as Record<string, unknown>)[name]);
+            places.push(`${at}/${key}/${pointerToken(name)}`);
+          }
+        }
+      }
     }
   }
 }
+
+const ONE_SCHEMA_SET = new Set(ONE_SCHEMA);
+const SCHEMA_LISTS_SET = new Set(SCHEMA_LISTS);
+const NAMED_SCHEMAS_SET = new Set(NAMED_SCHEMAS);
 
 const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 const NUMBERS = ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum', 'multipleOf', 'maxLength', 'minLength', 'maxItems', 'minItems', 'maxProperties', 'minProperties', 'maxContains', 'minContains'];
@@ -306,13 +347,13 @@ const NUMBERS = ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum', '
 const COMPILE_TO_KNOW = ['$id', '$schema', '$anchor', '$dynamicRef', '$dynamicAnchor', '$recursiveRef', '$recursiveAnchor'];
 
 /** Why ajv might refuse this schema node (its own keywords; children are visited on their own), if it might. */
-function suspicion(document: object, schema: Record<string, unknown>): string | undefined {
+function suspicion(walker: SchemaWalker, schema: Record<string, unknown>): string | undefined {
   const ref = schema.$ref;
   if (ref !== undefined) {
     if (typeof ref !== 'string') return '$ref is not a string';
     if (!ref.startsWith('#')) return `$ref ${ref} is not a reference into this document`;
     if (ref !== '#' && !ref.startsWith('#/')) return `$ref ${ref} names an anchor`;
-    if (getPointer(document, ref.slice(1)) === undefined) return `$ref ${ref} points at nothing`;
+    if (walker.target(ref) === undefined) return `$ref ${ref} points at nothing`;
   }
   const type = schema.type;
   if (type !== undefined) {
@@ -327,7 +368,7 @@ function suspicion(document: object, schema: Record<string, unknown>): string | 
       // as ajv compiles it
       new RegExp(pattern, 'u');
     } catch (err) {
-      return `${key} ${JSON.stringify(pattern)} is not a regular expression: ${(err as Error).message}`;
+      return `${key} "${pattern}" is not a regular expression: ${(err as Error).message}`;
     }
   }
   for (const key of NUMBERS) if (schema[key] !== undefined && typeof schema[key] !== 'number') return `${key} is ${JSON.stringify(schema[key])}, not a number`;
