@@ -65,7 +65,9 @@ export function numberFits(value: number, schema: Record<string, unknown>, integ
  * meets them. Contradictory constraints (minimum above maximum) give the lower bound: the response check reports it.
  */
 export function numberFor(f: Faker, schema: Record<string, unknown>, integer: boolean, preferred?: PreferredRange): number {
-  const b = boundsOf(schema);
+  // int32/int64 only clamp the range: an id of an int64 schema is drawn near its other bounds, not near 2^53
+  const b = boundsOf({ ...schema, format: undefined });
+  const limits = schema.format === 'int32' ? INT32 : schema.format === 'int64' ? INT64 : undefined;
   const digits = integer ? 0 : preferred?.fractionDigits ?? 2;
   const step = integer ? 1 : 10 ** -digits;
   // the closed range [lo, hi] the value is drawn from
@@ -76,6 +78,7 @@ export function numberFor(f: Faker, schema: Record<string, unknown>, integer: bo
   if (lo === undefined && hi === undefined) [lo, hi] = [0, DEFAULT_SPAN];
   else if (lo === undefined) lo = hi! - DEFAULT_SPAN;
   else if (hi === undefined) hi = lo + DEFAULT_SPAN;
+  if (limits) [lo, hi] = [Math.max(lo!, limits[0]), Math.min(hi!, limits[1])];
   if (lo! > hi!) return lo!;
   const multipleOf = typeof schema.multipleOf === 'number' && schema.multipleOf > 0 ? schema.multipleOf : undefined;
   if (multipleOf === undefined) {

@@ -43,6 +43,7 @@ export function numberHint(name: string): PreferredRange | undefined {
   if (isDateName(words)) return { min: EPOCH_FROM, max: EPOCH_TO, fractionDigits: 0 };
   if (['amount', 'price', 'cost', 'total', 'subtotal', 'balance', 'fee', 'salary'].includes(last)) return { min: 1, max: 1000, fractionDigits: 2 };
   if (last === 'age') return { min: 18, max: 90 };
+  if (last === 'id') return { min: 1, max: 99_999, fractionDigits: 0 };
   if (['quantity', 'qty', 'count'].includes(last)) return { min: 1, max: 20 };
   if (last === 'year') return { min: 1990, max: 2030 };
   if (['percent', 'percentage'].includes(last)) return { min: 0, max: 100, fractionDigits: 1 };
@@ -213,7 +214,9 @@ export function stringFor(f: Faker, schema: Schema, name: string): string {
       best ??= candidate;
     }
   }
-  const text = textOfLength(f, lengthOf(schema));
+  // an identifier-like name (`wallet_id`, `order_number`) whose hint did not fit its length: a code of that length
+  const last = wordsOf(name).at(-1) ?? '';
+  const text = CODE_WORDS.has(last) ? codeOfLength(f, lengthOf(schema)) : textOfLength(f, lengthOf(schema));
   return fits(text) ? text : best ?? text;
 }
 
@@ -268,6 +271,13 @@ function lengthOf(schema: Schema): { min: number; max?: number } {
 
 function clamp(n: number, min: number, max?: number): number {
   return Math.max(min, max === undefined ? n : Math.min(n, max));
+}
+
+const CODE_WORDS = new Set(['id', 'code', 'key', 'number', 'no', 'ref', 'reference', 'token', 'sku']);
+
+/** upper-case letters and digits, 10 of them unless the bounds say otherwise */
+function codeOfLength(f: Faker, { min, max }: { min: number; max?: number }): string {
+  return f.string.alphanumeric({ length: clamp(10, min, max), casing: 'upper' });
 }
 
 /** a few lorem words, lengthened or cut to lie within the bounds */
