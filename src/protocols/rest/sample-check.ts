@@ -63,13 +63,20 @@ export class SchemaChecker {
   }
 }
 
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+const DATA_KEYS = new Set(['example', 'examples', 'enum', 'const', 'default']);
+
 /** the copy with every local `$ref` (`#/components/…`) made to point into the document added to ajv */
 function pointingIntoDocument(node: unknown): unknown {
   if (Array.isArray(node)) node.forEach(pointingIntoDocument);
   else if (node && typeof node === 'object') {
     const o = node as Record<string, unknown>;
     if (typeof o.$ref === 'string' && o.$ref.startsWith('#')) o.$ref = DOCUMENT_ID + o.$ref;
-    for (const [key, value] of Object.entries(o)) if (key !== 'example' && key !== 'examples' && key !== 'enum' && key !== 'const') pointingIntoDocument(value);
+    for (const [key, value] of Object.entries(o)) {
+      // under a map of schemas by name every value is a schema, even one named `example`; elsewhere these are data
+      if (SCHEMA_MAPS.has(key) && value && typeof value === 'object') Object.values(value).forEach(pointingIntoDocument);
+      else if (!DATA_KEYS.has(key)) pointingIntoDocument(value);
+    }
   }
   return node;
 }
