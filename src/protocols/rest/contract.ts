@@ -15,21 +15,24 @@
  * validation walks every alias expansion, so a "billion laughs" contract would otherwise hang it for minutes.
  *
  * Checking a document against the OpenAPI specification costs more than loading it (STAPI, 600 KB: ~0.7 s, most
- * of it the parser compiling the OpenAPI schema; loading and serving it otherwise: ~0.3 s), and start-up time is
- * a product promise (issue #14: under 1 s for that document). So the check is given the document already read
- * (no second parse) when it has no external $refs, and a document found valid is remembered by the digest of
- * its bytes (and of every file its $refs reach) and of the checker's own installed files, in a per-user
- * directory under the OS's temporary one: starting again on an unchanged document skips a check that would
- * say the same. Only a verdict of "valid" is kept, so problems are always reported afresh; a cache that
- * cannot be read or written only costs the check.
+ * of it the parser compiling the OpenAPI schema), and reading 600 KB of YAML ~0.1 s, while start-up time is a
+ * product promise (issue #14: under 1 s to load that document and answer it). So the check is given the document
+ * already read (no second parse) when it has no external $refs; and a document found valid is remembered, as
+ * read (v8-serialized, so dates and shared anchors survive), with the SHA-256 of every file it was read from, in
+ * a per-user directory under the OS's temporary one, one entry per contract path, keyed also by understudy's
+ * version and the checker's installed files. Starting again on unchanged files reads the entry instead of the
+ * YAML and skips a check that would say the same. Only valid documents are kept, so problems are always
+ * reported afresh; an entry that cannot be read or written only costs the work it would have saved.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { CONTRACT_LIMITS, loadBoundedYaml, readBoundedText, SourceError } from '../../config/yaml-source.js';
+import { VERSION } from '../../version.js';
 
 export type OpenApiDocument = OpenAPIV3.Document | OpenAPIV3_1.Document;
 
@@ -55,15 +58,20 @@ export class ContractLoadError extends Error {
 /** most files one contract may pull in through external $refs */
 const MAX_REFERENCED_FILES = 200;
 
+/** The files a document was read from, each with the SHA-256 of its text. */
+type Sources = Array<[path: string, sha256: string]>;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /**
- * Reads one YAML or JSON file within CONTRACT_LIMITS; `from` names the contract that referenced it. `digest`, when
- * given, is fed the file's bytes (for the remembered specification check).
+ * Reads one YAML or JSON file within CONTRACT_LIMITS; `from` names the contract that referenced it. The file and
+ * the digest of its text are added to `sources` (what a remembered document is checked against).
  */
-function readBounded(file: string, contract: string, digest?: ReturnType<typeof createHash>): unknown {
+function readBounded(file: string, contract: string, sources?: Sources): unknown {
   const where = file === contract ? '' : `${file} (referenced by a $ref): `;
   try {
     const text = readBoundedText(file, CONTRACT_LIMITS);
-    digest?.update(`${resolve(file)}\0${text}\0`);
+    sources?.push([resolve(file), sha256(text)]);
     return loadBoundedYaml(file, text, CONTRACT_LIMITS);
   } catch (err) {
     if (err instanceof SourceError) {
@@ -79,8 +87,8 @@ function readBounded(file: string, contract: string, digest?: ReturnType<typeof 
  * The contract's document, read within the limits, after the same check on every local file reachable through
  * external $refs (remote ones are left to the parser library, which fetches them with a timeout).
  */
-function readContractBounded(file: string, digest?: ReturnType<typeof createHash>): unknown {
-  const document = readBounded(file, file, digest);
+function readContractBounded(file: string, sources?: Sources): unknown {
+  const document = readBounded(file, file, sources);
   const seen = new Set([resolve(file)]);
   const pending: Array<{ from: string; value: unknown }> = [{ from: file, value: document }];
   while (pending.length) {
@@ -93,7 +101,7 @@ function readContractBounded(file: string, digest?: ReturnType<typeof createHash
       // a missing file is the parser library's to report, with its own message
       let referenced: unknown;
       try {
-        referenced = readBounded(path, file, digest);
+        referenced = readBounded(path, file, sources);
       } catch (err) {
         if (err instanceof ContractLoadError && /cannot read: ENOENT/.test(err.details)) continue;
         throw err;
@@ -153,20 +161,22 @@ async function validateContract(file: string, document?: unknown): Promise<strin
 }
 
 export async function loadContract(file: string, options: { validate: boolean }): Promise<LoadedContract> {
-  const digest = options.validate ? createHash('sha256') : undefined;
-  let document = readContractBounded(file, digest) as OpenApiDocument;
-  const external = hasExternalRef(document);
-  if (options.validate) {
-    const verdict = verdictFile(digest!);
-    if (verdict === undefined || !existsSync(verdict)) {
+  let document = options.validate ? (recall(file) as OpenApiDocument | undefined) : undefined;
+  if (document === undefined) {
+    const sources: Sources = [];
+    document = readContractBounded(file, sources) as OpenApiDocument;
+    const external = hasExternalRef(document);
+    // a document whose $refs reach beyond local files may change without its files changing: not remembered
+    const remote = external && hasRemoteRef(document);
+    if (options.validate) {
       const problems = await validateContract(file, external ? undefined : document);
       if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
-      if (verdict !== undefined) remember(verdict);
     }
-  }
-  if (external) {
-    const { bundle } = await import('@readme/openapi-parser');
-    document = (await bundle(file)) as OpenApiDocument;
+    if (external) {
+      const { bundle } = await import('@readme/openapi-parser');
+      document = (await bundle(file)) as OpenApiDocument;
+    }
+    if (options.validate && !remote) remember(file, sources, document);
   }
   const version = String((document as { openapi?: string }).openapi ?? '');
   if (!/^3\.[01]\./.test(version)) {
@@ -180,31 +190,61 @@ export async function loadContract(file: string, options: { validate: boolean })
   };
 }
 
-/** where the verdict "valid" for these bytes and this checker is kept (undefined: no cache here) */
-function verdictFile(digest: ReturnType<typeof createHash>): string | undefined {
+/**
+ * Where the valid document read from `file` is remembered (undefined: nowhere), keyed by its path, understudy's
+ * version and the checker's installed files (a new version of either checks again).
+ */
+function entryFor(file: string): string | undefined {
   try {
-    // the checker's own installed files: a new version of it checks again
     const checker = fileURLToPath(import.meta.resolve('@readme/openapi-parser'));
     const { size, mtimeMs } = statSync(checker);
-    digest.update(`${checker}\0${size}\0${mtimeMs}`);
     const { uid } = userInfo();
     const home = join(tmpdir(), `understudy-${uid}`);
     // the temporary directory is shared: a directory of that name someone else made is not trusted
     if (existsSync(home) && statSync(home).uid !== uid) return undefined;
-    return join(home, 'valid-contracts', digest.digest('hex'));
+    return join(home, 'valid-contracts', sha256(`${resolve(file)}\0${VERSION}\0${checker}\0${size}\0${mtimeMs}`));
   } catch {
     return undefined;
   }
 }
 
-function remember(verdict: string): void {
+/** The document remembered for `file`, when every file it was read from is unchanged. */
+function recall(file: string): unknown {
+  const entry = entryFor(file);
+  if (entry === undefined || !existsSync(entry)) return undefined;
   try {
-    mkdirSync(dirname(verdict), { recursive: true, mode: 0o700 });
-    chmodSync(dirname(dirname(verdict)), 0o700);
-    writeFileSync(verdict, '');
+    const { sources, document } = deserialize(readFileSync(entry)) as { sources: Sources; document: unknown };
+    for (const [path, digest] of sources) if (sha256(readBoundedText(path, CONTRACT_LIMITS)) !== digest) return undefined;
+    return document;
   } catch {
-    // not remembered: the next start checks again
+    return undefined;
   }
+}
+
+function remember(file: string, sources: Sources, document: unknown): void {
+  const entry = entryFor(file);
+  if (entry === undefined) return;
+  try {
+    mkdirSync(dirname(entry), { recursive: true, mode: 0o700 });
+    chmodSync(dirname(dirname(entry)), 0o700);
+    // written whole, then renamed: a reader never sees half an entry
+    const partial = `${entry}.${process.pid}`;
+    writeFileSync(partial, serialize({ sources, document }));
+    renameSync(partial, entry);
+  } catch {
+    // not remembered: the next start reads and checks again
+  }
+}
+
+/** whether a $ref names something outside the local files (http:, https: ...) */
+function hasRemoteRef(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasRemoteRef);
+  if (node === null || typeof node !== 'object') return false;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$ref' && typeof value === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(value)) return true;
+    if (hasRemoteRef(value)) return true;
+  }
+  return false;
 }
 
 function hasExternalRef(node: unknown): boolean {
