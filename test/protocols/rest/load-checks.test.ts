@@ -8,10 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { readConfigFile, resolveConfig } from '../../../src/config/config.js';
 import { readEnvironment } from '../../../src/config/serve-options.js';
+import { ContractLoadError, loadContract } from '../../../src/protocols/rest/contract.js';
 import type { CompiledOperation } from '../../../src/protocols/rest/operations.js';
 import type { RestEngine } from '../../../src/protocols/rest/rest-engine.js';
 import { call, cliProcess, processOutcome, start } from '../../helpers.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -97,6 +98,25 @@ describe('load-time checks of a contract', () => {
   it('the built-in contracts load under the check', async () => {
     const s = await start({});
     for (const system of s.engine.systems) if ('loadWarnings' in system.engine) expect((system.engine as RestEngine).loadWarnings, system.name).toEqual([]);
+  });
+});
+
+describe('a valid document remembered between starts', () => {
+  it('is read from memory while its file is unchanged, and read and checked again once it changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-remembered-'));
+    const file = join(dir, 'vendor.openapi.yaml');
+    const source = readFileSync(fixture('upload-petstore.openapi.yaml'), 'utf8');
+    writeFileSync(file, source.replace('version: 1.0.7', 'version: 1.0.7\n  x-released: 2024-05-01'));
+    const first = await loadContract(file, { validate: true });
+    const again = await loadContract(file, { validate: true });
+    expect(again.document).toEqual(first.document);
+    // a YAML date stays a date
+    expect((again.document.info as unknown as Record<string, unknown>)['x-released']).toBeInstanceOf(Date);
+    // the same path, other bytes: a document the specification refuses is refused, not served from memory
+    writeFileSync(file, source.replace(/ {6}responses:\n {8}'200':\n {10}description: successful operation\n {10}content:/, '      content:'));
+    await expect(loadContract(file, { validate: true })).rejects.toThrow(ContractLoadError);
+    writeFileSync(file, source.replace('title: Swagger Petstore', 'title: Renamed Petstore'));
+    expect((await loadContract(file, { validate: true })).document.info.title).toBe('Renamed Petstore');
   });
 });
 
