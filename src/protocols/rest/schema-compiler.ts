@@ -346,51 +346,81 @@ const NUMBERS = ['maximum', 'minimum', 'exclusiveMaximum', 'exclusiveMinimum', '
 /** constructs the walk does not follow itself: the schema is compiled at load to know */
 const COMPILE_TO_KNOW = ['$id', '$schema', '$anchor', '$dynamicRef', '$dynamicAnchor', '$recursiveRef', '$recursiveAnchor'];
 
-/** Why ajv might refuse this schema node (its own keywords; children are visited on their own), if it might. */
+const NUMBERS_SET = new Set(NUMBERS);
+const COMPILE_TO_KNOW_SET = new Set(COMPILE_TO_KNOW);
+
+/**
+ * Why ajv might refuse this schema node (its own keywords; children are visited on their own), if it might. One
+ * pass over the node's own keys: this runs for every schema of the document at every start.
+ */
 function suspicion(walker: SchemaWalker, schema: Record<string, unknown>): string | undefined {
-  const ref = schema.$ref;
-  if (ref !== undefined) {
-    if (typeof ref !== 'string') return '$ref is not a string';
-    if (!ref.startsWith('#')) return `$ref ${ref} is not a reference into this document`;
-    if (ref !== '#' && !ref.startsWith('#/')) return `$ref ${ref} names an anchor`;
-    if (walker.target(ref) === undefined) return `$ref ${ref} points at nothing`;
-  }
-  const type = schema.type;
-  if (type !== undefined) {
-    const types = Array.isArray(type) ? type : [type];
-    const wrong = types.find((t) => typeof t !== 'string' || !JSON_TYPES.has(t));
-    if (wrong !== undefined || types.length === 0) return `type ${JSON.stringify(type)} is not a JSON Schema type (${[...JSON_TYPES].join(', ')})`;
-  }
-  for (const [key, pattern] of [['pattern', schema.pattern], ...Object.keys((schema.patternProperties as object) ?? {}).map((k) => ['patternProperties', k])] as Array<[string, unknown]>) {
-    if (pattern === undefined) continue;
-    if (typeof pattern !== 'string') return `${key} is not a string`;
-    try {
-      // as ajv compiles it
-      new RegExp(pattern, 'u');
-    } catch (err) {
-      return `${key} "${pattern}" is not a regular expression: ${(err as Error).message}`;
-    }
-  }
-  for (const key of NUMBERS) if (schema[key] !== undefined && typeof schema[key] !== 'number') return `${key} is ${JSON.stringify(schema[key])}, not a number`;
-  if (schema.required !== undefined && (!Array.isArray(schema.required) || schema.required.some((r) => typeof r !== 'string'))) return `required is ${JSON.stringify(schema.required)}, not a list of property names`;
-  if (schema.enum !== undefined && !Array.isArray(schema.enum)) return `enum is ${JSON.stringify(schema.enum)}, not a list`;
-  if (schema.format !== undefined && typeof schema.format !== 'string') return 'format is not a string';
-  if (schema.uniqueItems !== undefined && typeof schema.uniqueItems !== 'boolean') return 'uniqueItems is not a boolean';
-  for (const key of NAMED_SCHEMAS) {
+  for (const key in schema) {
     const value = schema[key];
     if (value === undefined) continue;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return `${key} is not an object of schemas`;
-    if (key !== 'dependencies' && Object.values(value).some((child) => !isSchema(child))) return `${key} holds a value that is not a schema`;
+    switch (key) {
+      case '$ref':
+        if (typeof value !== 'string') return '$ref is not a string';
+        if (!value.startsWith('#')) return `$ref ${value} is not a reference into this document`;
+        if (value !== '#' && !value.startsWith('#/')) return `$ref ${value} names an anchor`;
+        if (walker.target(value) === undefined) return `$ref ${value} points at nothing`;
+        break;
+      case 'type': {
+        const types = Array.isArray(value) ? value : [value];
+        if (types.length === 0 || types.some((t) => typeof t !== 'string' || !JSON_TYPES.has(t))) return `type ${JSON.stringify(value)} is not a JSON Schema type (${[...JSON_TYPES].join(', ')})`;
+        break;
+      }
+      case 'pattern': {
+        const why = regexProblem('pattern', value);
+        if (why !== undefined) return why;
+        break;
+      }
+      case 'required':
+        if (!Array.isArray(value) || value.some((r) => typeof r !== 'string')) return `required is ${JSON.stringify(value)}, not a list of property names`;
+        break;
+      case 'enum':
+        if (!Array.isArray(value)) return `enum is ${JSON.stringify(value)}, not a list`;
+        break;
+      case 'format':
+        if (typeof value !== 'string') return 'format is not a string';
+        break;
+      case 'uniqueItems':
+        if (typeof value !== 'boolean') return 'uniqueItems is not a boolean';
+        break;
+      default:
+        if (NUMBERS_SET.has(key)) {
+          if (typeof value !== 'number') return `${key} is ${JSON.stringify(value)}, not a number`;
+        } else if (NAMED_SCHEMAS_SET.has(key)) {
+          if (!value || typeof value !== 'object' || Array.isArray(value)) return `${key} is not an object of schemas`;
+          if (key !== 'dependencies') {
+            for (const name in value as Record<string, unknown>) {
+              if (!isSchema((value as Record<string, unknown>)[name])) return `${key} holds a value that is not a schema`;
+              if (key === 'patternProperties') {
+                const why = regexProblem('patternProperties', name);
+                if (why !== undefined) return why;
+              }
+            }
+          }
+        } else if (key === 'items' && Array.isArray(value)) {
+          if (value.some((child) => !isSchema(child))) return 'items is not a list of schemas';
+        } else if (ONE_SCHEMA_SET.has(key)) {
+          if (!isSchema(value)) return `${key} is not a schema`;
+        } else if (SCHEMA_LISTS_SET.has(key)) {
+          if (!Array.isArray(value) || value.some((child) => !isSchema(child))) return `${key} is not a list of schemas`;
+        } else if (COMPILE_TO_KNOW_SET.has(key)) return `${key} is used`;
+    }
   }
-  for (const key of ONE_SCHEMA) if (schema[key] !== undefined && !isSchema(schema[key]) && !(key === 'items' && Array.isArray(schema[key]))) return `${key} is not a schema`;
-  for (const key of SCHEMA_LISTS) {
-    const value = schema[key];
-    if (value === undefined || (key === 'items' && !Array.isArray(value))) continue;
-    if (!Array.isArray(value) || value.some((child) => !isSchema(child))) return `${key} is not a list of schemas`;
-  }
-  const other = COMPILE_TO_KNOW.find((k) => schema[k] !== undefined);
-  if (other !== undefined) return `${other} is used`;
   return undefined;
+}
+
+/** why `pattern` is no regular expression as ajv compiles one (Unicode mode), if it is not */
+function regexProblem(key: string, pattern: unknown): string | undefined {
+  if (typeof pattern !== 'string') return `${key} is not a string`;
+  try {
+    new RegExp(pattern, 'u');
+    return undefined;
+  } catch (err) {
+    return `${key} "${pattern}" is not a regular expression: ${(err as Error).message}`;
+  }
 }
 
 function isSchema(value: unknown): boolean {
