@@ -70,6 +70,8 @@ export class SchemaCompiler {
   private readonly unsupported: LoadProblem[] = [];
   /** the lenient mode: a schema that cannot be compiled is served unvalidated, with a warning */
   lenient = false;
+  /** check() is compiling suspects: what fails is reported by check, not as a warning of its own */
+  private checking = false;
 
   constructor(readonly contract: LoadedContract) {
     this.document = contract.dialect === '3.0' ? normalizeOas30(structuredClone(contract.document)) : contract.document;
@@ -143,6 +145,7 @@ export class SchemaCompiler {
 
     if (suspects.size > 0) {
       // which validators reach a suspect: those are compiled now, and ajv says whether (and why) they fail
+      this.checking = true;
       for (const entry of this.registered) {
         let found: string | undefined;
         walker.walk(rootPointers(entry.schema), new Set(), (at, schema) => {
@@ -154,6 +157,7 @@ export class SchemaCompiler {
         const suspected = suspects.get(found)!;
         problems.push({ what: entry.what, pointer: found, message: suspected.includes(refused) ? suspected : `${suspected} (ajv: ${refused})` });
       }
+      this.checking = false;
     }
     const warnings = [...formats].map(
       ([format, at]) => `format "${format}" is not one understudy knows, so it is not checked (an annotation, as JSON Schema has it): at ${at[0]}${at.length > 1 ? ` and ${at.length - 1} more place${at.length > 2 ? 's' : ''}` : ''}`,
@@ -236,7 +240,7 @@ export class SchemaCompiler {
       // past the load-time check (lenient, or a case it does not know): served unvalidated, and said so
       const reason = err instanceof Error ? err.message : String(err);
       refused(reason);
-      this.warnings.push(`${what}: schema not validated (${reason})${this.lenient ? '' : ' — the load-time check let this through: please report it'}`);
+      if (!this.checking) this.warnings.push(`${what}: schema not validated (${reason})${this.lenient ? '' : ' — the load-time check let this through: please report it'}`);
       return undefined;
     }
   }
