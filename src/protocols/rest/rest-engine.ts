@@ -69,6 +69,9 @@ export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | '
   declaredErrors?: ResponseGenerator;
 };
 
+/** an XML body declared without a schema: read safely, mapped as it comes */
+const NO_SCHEMA = { document: {}, schema: undefined };
+
 /** most load-time problems listed in the refusal: enough to see the pattern */
 const MAX_LOAD_PROBLEMS = 20;
 
@@ -510,7 +513,7 @@ export class RestEngine implements ProtocolEngine {
     if (media.kind === 'other') return { body: raw };
     // parts and XML are read from the bytes (a part may be binary; XML says its own encoding)
     if (media.kind === 'multipart' || media.kind === 'xml') {
-      const read = media.kind === 'multipart' ? this.readMultipart(raw, String(exchange.headers['content-type'] ?? ''), media) : readXmlBody(raw, media.xml!);
+      const read = media.kind === 'multipart' ? this.readMultipart(raw, String(exchange.headers['content-type'] ?? ''), media) : readXmlBody(raw, media.xml ?? NO_SCHEMA);
       if ('error' in read) {
         errors.push({ in: 'body', pointer: '', message: read.error });
         return { body: undefined };

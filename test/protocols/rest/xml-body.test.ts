@@ -93,6 +93,15 @@ describe('XML request bodies', () => {
     expect(root.body.errors).toEqual([{ in: 'body', pointer: '', message: 'the root element is <Animal>; the contract names it <Pet>' }]);
   });
 
+  it('XML declared without a schema: any well-formed document, and only that', async () => {
+    const s = await start({ contracts: [`${PETSTORE}@/petstore`], systems: OFF });
+    const note = (body: string) => call(`${s.url}/petstore/pet/10/notes`, xml(body, 'POST', 'text/xml'));
+    expect((await note('<note lang="en"><text>Rex was a good boy</text></note>')).status).toBe(204);
+    const bad = await note('<note><text>unclosed</note>');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].message).toMatch(/^the body is not usable XML: malformed XML/);
+  });
+
   it('hostile and broken documents: a 400 naming the problem, and the server answers the next request', async () => {
     const s = await start({ contracts: [`${PETSTORE}@/petstore`], systems: OFF });
     const url = `${s.url}/petstore/pet`;
