@@ -5,8 +5,8 @@
 // YAML), which issue #14 calls "the 120-operation document"; its target: loading it and answering its first request
 // under 1 s. Each run spawns the built server, `node dist/cli.js serve --contract <stapi>@/stapi --port 0
 // --data-dir ''` (memory only: no data directory is touched), reads the port from its "listening on" line, and sends
-// GET /stapi/v1/rest/animal?uid=ANMA0000001 (a generated answer) until it is answered 200; the time is from spawn
-// to that answer. The server is then stopped (SIGTERM).
+// GET /stapi/v1/rest/animal?uid=ANMA0000001 (a generated answer; asked again only while the port refuses, and any
+// status but 200 fails the run); the time is from spawn to that answer. The server is then stopped (SIGTERM).
 //
 // Two ways, 5 runs each, the median reported:
 //  - warm: the document remembered from an earlier start, read and found valid (contract.ts; a temporary
