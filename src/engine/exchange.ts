@@ -55,8 +55,8 @@ export interface Reply {
 
 /** One contract violation, in the request or in the response. */
 export interface ContractError {
-  /** where: body (JSON pointer in `pointer`), query/path/header (parameter name in `name`), or the response */
-  in: 'body' | 'query' | 'path' | 'header' | 'content-type' | 'response';
+  /** where: body (JSON pointer in `pointer`), query/path/header/cookie (parameter name in `name`), or the response */
+  in: 'body' | 'query' | 'path' | 'header' | 'cookie' | 'content-type' | 'response';
   name?: string;
   pointer?: string;
   message: string;

@@ -8,6 +8,7 @@ import type { OperationInfo } from '../../engine/system.js';
 import { ContractLoadError, resolveRef, type LoadedContract } from './contract.js';
 import { formPlan, type FormPlan } from './form-body.js';
 import { fieldSelectionParameter, recordsPointer } from './report-hints.js';
+import { needsDecoding, styledParameter, type StyledParameter } from './parameter-styles.js';
 import { pointerOf, SchemaCompiler, type Validator } from './schema-compiler.js';
 import type { XmlBodyPlan } from './xml-body.js';
 
@@ -55,12 +56,20 @@ export interface CompiledOperation extends OperationInfo {
   greedy?: string;
   path?: Validator;
   query?: Validator;
-  /** query parameters whose arrays are comma-separated (explode: false) */
-  commaSeparated: Set<string>;
+  /** query parameters written in a style the query string parser does not read (parameter-styles.ts) */
+  queryStyles: StyledParameter[];
   /** query parameters in OpenAPI's deepObject style: `filter[status]=open&filter[type]=b2b` is one object */
   deepObjects: Set<string>;
+  /** path parameters written in a style other than a plain value (label, matrix, simple lists and objects) */
+  pathStyles: StyledParameter[];
   header?: Validator;
   headerNames: string[];
+  /** header parameters that are lists or objects (simple style) */
+  headerStyles: StyledParameter[];
+  /** cookie parameters, read from the Cookie header */
+  cookie?: Validator;
+  cookieNames: string[];
+  cookieStyles: StyledParameter[];
   body?: { required: boolean; media: AcceptedMedia[] };
   /** by status code ("200"), range ("2XX") or "default" */
   responses: Map<string, ResponseSpec>;
@@ -137,9 +146,13 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
       const pathParams = byLocation('path');
       const queryParams = byLocation('query');
       const headerParams = byLocation('header');
-      const commaSeparated = new Set(
-        [...params.values()].filter(({ p }) => p.in === 'query' && p.explode === false).map(({ p }) => p.name),
-      );
+      const cookieParams = byLocation('cookie');
+      // how each parameter is written (style, explode), where reading it takes more than the validators' coercion
+      const styled = (where: string) =>
+        [...params.values()]
+          .filter(({ p }) => p.in === where && p.schema !== undefined)
+          .map(({ p }) => styledParameter(doc, where === 'header' ? { ...p, name: p.name.toLowerCase() } : p))
+          .filter(needsDecoding);
 
       const greedy = [...params.values()].filter(({ p }) => p.in === 'path' && (p as unknown as Record<string, unknown>)[GREEDY_EXTENSION] === true);
       if (greedy.length > 1 || (greedy.length === 1 && !path.endsWith(`/{${greedy[0].p.name}}`))) {
@@ -155,10 +168,15 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         ...(greedy.length ? { greedy: greedy[0].p.name } : {}),
         path: pathParams.length ? compiler.parameters(pathParams, false, `${what} path parameters`) : undefined,
         query: queryParams.length || strictQuery ? compiler.parameters(queryParams, strictQuery, `${what} query parameters`) : undefined,
-        commaSeparated,
+        queryStyles: styled('query'),
+        pathStyles: styled('path'),
         deepObjects: new Set([...params.values()].filter(({ p }) => p.in === 'query' && p.style === 'deepObject').map(({ p }) => p.name)),
         header: headerParams.length ? compiler.parameters(headerParams, false, `${what} header parameters`) : undefined,
         headerNames: headerParams.map((h) => h.name),
+        headerStyles: styled('header').filter((p) => !IGNORED_HEADER_PARAMS.has(p.name)),
+        cookie: cookieParams.length ? compiler.parameters(cookieParams, false, `${what} cookie parameters`) : undefined,
+        cookieNames: cookieParams.map((c) => c.name),
+        cookieStyles: styled('cookie'),
         body: compileBody(doc, operation, opPointer, compiler, what),
         responses: compileResponses(doc, operation, opPointer, compiler, what),
         records: recordsPointer(doc, operation, opPointer),

@@ -17,6 +17,7 @@ import { parseMultipart } from './multipart-body.js';
 import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
+import { decodeQuery, decodeValue, parseCookies, type StyledParameter } from './parameter-styles.js';
 import { ResponseGenerator } from './response-generator.js';
 import { describeErrors, SchemaCompiler, type Validator } from './schema-compiler.js';
 import { readXmlBody } from './xml-body.js';
@@ -233,7 +234,8 @@ export class RestEngine implements ProtocolEngine {
 
     // the router's params object is this request's own: ajv coerces it in place
     const params: Record<string, unknown> = exchange.params ?? {};
-    if (op.path && !op.path(params)) errors.push(...describeErrors(op.path.errors, 'path'));
+    if (op.pathStyles.length) decodeStyled(params, op.pathStyles, 'path', errors);
+    if (op.path && !op.path(params)) errors.push(...unreported(describeErrors(op.path.errors, 'path'), errors));
 
     const query = this.parseQuery(exchange.rawQuery, op);
     if (op.query && !op.query(query)) errors.push(...describeErrors(op.query.errors, 'query'));
@@ -241,7 +243,16 @@ export class RestEngine implements ProtocolEngine {
     if (op.header) {
       const headers: Record<string, unknown> = {};
       for (const name of op.headerNames) if (exchange.headers[name] !== undefined) headers[name] = exchange.headers[name];
-      if (!op.header(headers)) errors.push(...describeErrors(op.header.errors, 'header'));
+      if (op.headerStyles.length) decodeStyled(headers, op.headerStyles, 'header', errors);
+      if (!op.header(headers)) errors.push(...unreported(describeErrors(op.header.errors, 'header'), errors));
+    }
+
+    if (op.cookie) {
+      const sent = parseCookies(exchange.headers.cookie);
+      const cookies: Record<string, unknown> = {};
+      for (const name of op.cookieNames) if (sent[name] !== undefined) cookies[name] = sent[name];
+      if (op.cookieStyles.length) decodeStyled(cookies, op.cookieStyles, 'cookie', errors);
+      if (!op.cookie(cookies)) errors.push(...unreported(describeErrors(op.cookie.errors, 'cookie'), errors));
     }
 
     let body: unknown;
@@ -458,10 +469,6 @@ export class RestEngine implements ProtocolEngine {
   private parseQuery(rawQuery: string, op: CompiledOperation): Record<string, unknown> {
     if (rawQuery === '') return {};
     const query = parseQueryString(rawQuery) as Record<string, unknown>;
-    for (const name of op.commaSeparated) {
-      const v = query[name];
-      if (typeof v === 'string') query[name] = v === '' ? [] : v.split(',');
-    }
     // deepObject: `filter[status]=open` is the property status of the object filter (one level, as OpenAPI has it)
     if (op.deepObjects.size) {
       for (const key of Object.keys(query)) {
@@ -476,6 +483,8 @@ export class RestEngine implements ProtocolEngine {
         delete query[key];
       }
     }
+    // comma-, space- and pipe-delimited lists, comma-written objects, exploded objects gathered from their properties
+    if (op.queryStyles.length) decodeQuery(query, op.queryStyles);
     return query;
   }
 
@@ -549,6 +558,26 @@ export class RestEngine implements ProtocolEngine {
     if (media.validate && !media.validate(body)) errors.push(...besides(errors, describeErrors(media.validate.errors, 'body')));
     return { body };
   }
+}
+
+/**
+ * Path, header or cookie values read in their parameters' styles (parameter-styles.ts), in place; a value not
+ * written in its style is a problem naming the parameter.
+ */
+function decodeStyled(values: Record<string, unknown>, styles: readonly StyledParameter[], where: 'path' | 'header' | 'cookie', errors: ContractError[]): void {
+  for (const p of styles) {
+    const raw = values[p.name];
+    if (typeof raw !== 'string') continue;
+    const decoded = decodeValue(raw, p);
+    if ('problem' in decoded) errors.push({ in: where, name: p.name, message: decoded.problem });
+    else values[p.name] = decoded.value;
+  }
+}
+
+/** the validator's findings about parameters not already reported as written out of their style */
+function unreported(found: ContractError[], reported: readonly ContractError[]): ContractError[] {
+  if (reported.length === 0) return found;
+  return found.filter((e) => !reported.some((r) => r.in === e.in && r.name === e.name));
 }
 
 /** the problem+json refusal this engine wrote, as a value */

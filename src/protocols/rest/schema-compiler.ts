@@ -35,7 +35,7 @@ const CONTRACT_ID = 'understudy-contract';
 /** the most errors listed for one request: enough to fix it, bounded so absurd input stays cheap to answer */
 export const MAX_REPORTED_ERRORS = 50;
 
-export type Location = 'body' | 'query' | 'path' | 'header' | 'response';
+export type Location = 'body' | 'query' | 'path' | 'header' | 'cookie' | 'response';
 
 /** A compiled (or to-be-compiled) validator: call it, then read `errors` when it returned false. */
 export interface Validator {
