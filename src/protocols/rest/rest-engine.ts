@@ -6,7 +6,7 @@
 import { parse as parseQueryString } from 'node:querystring';
 import FindMyWay from 'find-my-way';
 import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
-import { problemReply } from '../../engine/problem.js';
+import { problemReply, statusTitle } from '../../engine/problem.js';
 import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import { ContractLoadError, type LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
@@ -225,7 +225,10 @@ export class RestEngine implements ProtocolEngine {
     const op = exchange.operation as CompiledOperation;
     const shaper = this.handlers[op.id] === undefined ? this.generator : this.options.declaredErrors;
     if (shaper === undefined) return refused;
-    return shaper.declaredError(op, exchange, refused.status, problemOf(refused), exchange.contractErrors) ?? refused;
+    // a contract that refuses invalid input with 422 and declares no 400 is answered with its 422, as Prism does
+    const status = refused.status === 400 && !op.responses.has('400') && op.responses.has('422') ? 422 : refused.status;
+    const problem = status === refused.status ? problemOf(refused) : { ...problemOf(refused), status, title: statusTitle(status) };
+    return shaper.declaredError(op, exchange, status, problem, exchange.contractErrors) ?? refused;
   }
 
   private validate(exchange: Exchange): Reply | undefined {

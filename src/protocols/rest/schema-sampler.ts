@@ -90,8 +90,9 @@ export class SchemaSampler {
 
   private generate(s: Schema, depth: number, name: string, forced: Forced | undefined, componentName: string | undefined): unknown {
     const f = this.faker;
-    // the contract's own example, when it keeps the schema (a stale example would fail the response check)
-    for (const example of [s.example, ...(Array.isArray(s.examples) ? s.examples : [])]) {
+    // the contract's own example, else its default (as Prism serves them), when it keeps the schema (a stale one
+    // would fail the response check)
+    for (const example of [s.example, ...(Array.isArray(s.examples) ? s.examples : []), s.default]) {
       if (example !== undefined && this.keeps(s, example)) return example !== null && typeof example === 'object' ? structuredClone(example) : example;
     }
     if (s.const !== undefined) return s.const;

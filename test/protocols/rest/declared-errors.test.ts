@@ -53,3 +53,24 @@ describe("a refusal in the contract's error shape", () => {
     expect(d.body).toEqual({ code: 400, message: 'The request does not match the contract (1 problem in path).' });
   });
 });
+
+describe('a contract that refuses invalid input with 422', () => {
+  const GITHUB_SHAPED = new URL('../../fixtures/third-party/validation-failed.openapi.yaml', import.meta.url).pathname;
+
+  it('gets its declared 422, filled with what was wrong, when it declares no 400 (as Prism answers)', async () => {
+    const s = await start({ contracts: [`${GITHUB_SHAPED}@/gh`], systems: OFF });
+    const bad = await call(`${s.url}/gh/repos/acme/app/issues`, { method: 'POST', ...json({ title: '', labels: 'bug' }) });
+    expect(bad.status).toBe(422);
+    expect(bad.body.message).toBe('The request does not match the contract (2 problems in body).');
+    expect(typeof bad.body.documentation_url).toBe('string');
+    expect(bad.body.errors).toEqual([
+      expect.objectContaining({ field: '/title', message: 'must NOT have fewer than 1 characters' }),
+      expect.objectContaining({ field: '/labels', message: 'must be array' }),
+    ]);
+    expect((await call(`${s.url}/gh/repos/acme/app/issues`, { method: 'POST', ...json({ title: 'Crash on save' }) })).status).toBe(201);
+    s.engine.flush();
+    const [refused] = (await call(`${s.url}/__admin/journal?status=422`)).body.entries;
+    expect(refused.contract.errors.filter((e: { in: string }) => e.in === 'response')).toEqual([]);
+    expect(refused.contract.errors).toHaveLength(2);
+  });
+});

@@ -166,6 +166,24 @@ describe('SchemaSampler specifics', () => {
     }
   });
 
+  it("a schema's default is served, as its example is, when it keeps the schema (as Prism serves them)", async () => {
+    const sampler = await SchemaSampler.create(document);
+    const schema = {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['queued', 'sent', 'failed'], default: 'sent' },
+        retries: { type: 'integer', minimum: 0, default: 3 },
+        stale: { type: 'integer', minimum: 10, default: 3 },
+      },
+    };
+    for (const seed of SEEDS) {
+      const value = sampler.sample(schema, seed) as Record<string, number | string>;
+      expect(value.status).toBe('sent');
+      expect(value.retries).toBe(3);
+      expect(value.stale).toBeGreaterThanOrEqual(10); // a default its own schema refuses is not served
+    }
+  });
+
   it('discriminators: component name without a mapping, the mapping key with one, subtypes of a base', async () => {
     const sampler = await SchemaSampler.create(document);
     const seen = { Pet: new Set<unknown>(), MappedPet: new Set<unknown>(), Animal: new Set<unknown>() };
