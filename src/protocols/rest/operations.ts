@@ -6,11 +6,11 @@
 import type { OpenAPIV3 } from 'openapi-types';
 import type { OperationInfo } from '../../engine/system.js';
 import { ContractLoadError, resolveRef, type LoadedContract } from './contract.js';
-import { formPlan, type FormPlan } from './form-body.js';
+import { formPlan, type FormPlan } from './read/form-body.js';
 import { fieldSelectionParameter, recordsPointer } from './report-hints.js';
-import { needsDecoding, styledParameter, type StyledParameter } from './parameter-styles.js';
-import { pointerOf, SchemaCompiler, type Validator } from './schema-compiler.js';
-import type { XmlBodyPlan } from './xml-body.js';
+import { needsDecoding, styledParameter, type StyledParameter } from './read/parameter-styles.js';
+import { pointerOf, SchemaCompiler, type Validator } from './schemas/schema-compiler.js';
+import type { XmlBodyPlan } from './read/xml-body.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 

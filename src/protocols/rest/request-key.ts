@@ -18,7 +18,7 @@
  */
 import type { Exchange } from '../../engine/exchange.js';
 import { ContractLoadError } from './contract.js';
-import { parseForm } from './form-body.js';
+import { parseForm } from './read/form-body.js';
 import type { CompiledOperation } from './operations.js';
 
 export const KEY_EXTENSION = 'x-understudy-key';

@@ -12,15 +12,15 @@ import { ContractLoadError, type LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
 import { decodedBody } from '../content-encoding.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
-import { applyFormPlan, parseForm } from './form-body.js';
-import { parseMultipart } from './multipart-body.js';
+import { applyFormPlan, parseForm } from './read/form-body.js';
+import { parseMultipart } from './read/multipart-body.js';
 import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
-import { decodeQuery, decodeValue, parseCookies, type StyledParameter } from './parameter-styles.js';
-import { ResponseGenerator } from './response-generator.js';
-import { describeErrors, SchemaCompiler, type Validator } from './schema-compiler.js';
-import { readXmlBody } from './xml-body.js';
+import { decodeQuery, decodeValue, parseCookies, type StyledParameter } from './read/parameter-styles.js';
+import { ResponseGenerator } from './generate/response-generator.js';
+import { describeErrors, SchemaCompiler, type Validator } from './schemas/schema-compiler.js';
+import { readXmlBody } from './read/xml-body.js';
 
 /** Operations sharing one path template, by method. */
 interface PathEntry {

@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from '../../../src/protocols/rest/contract.js';
-import { SchemaCompiler } from '../../../src/protocols/rest/schema-compiler.js';
-import { stringFromPattern } from '../../../src/protocols/rest/sample-pattern.js';
-import { SchemaSampler } from '../../../src/protocols/rest/schema-sampler.js';
+import { SchemaCompiler } from '../../../src/protocols/rest/schemas/schema-compiler.js';
+import { stringFromPattern } from '../../../src/protocols/rest/generate/sample-pattern.js';
+import { SchemaSampler } from '../../../src/protocols/rest/generate/schema-sampler.js';
 import { call, start } from '../../helpers.js';
 
 const ORDERS = new URL('../../fixtures/third-party/generated-orders.openapi.yaml', import.meta.url).pathname;

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { checkContract, loadContract, resolveRef } from '../../../src/protocols/rest/contract.js';
 import { compileOperations, type CompiledOperation } from '../../../src/protocols/rest/operations.js';
 import { RestEngine } from '../../../src/protocols/rest/rest-engine.js';
-import { describeErrors, pointerOf, SchemaCompiler, type Validator } from '../../../src/protocols/rest/schema-compiler.js';
+import { describeErrors, pointerOf, SchemaCompiler, type Validator } from '../../../src/protocols/rest/schemas/schema-compiler.js';
 
 const CONTRACT_FILE = fileURLToPath(new URL('../../../contracts/payments.openapi.yaml', import.meta.url));
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContractError } from '../../../src/engine/exchange.js';
 import { loadContract } from '../../../src/protocols/rest/contract.js';
 import { compileOperations } from '../../../src/protocols/rest/operations.js';
-import { describeErrors, SchemaCompiler, type Validator } from '../../../src/protocols/rest/schema-compiler.js';
+import { describeErrors, SchemaCompiler, type Validator } from '../../../src/protocols/rest/schemas/schema-compiler.js';
 import { paramOfPointer } from '../../../src/systems/payments/errors.js';
 import { CONTRACT_FILE, charge, expectSchema, payments } from './fixtures.js';
 

@@ -10,7 +10,7 @@ import Stripe from 'stripe';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadContract } from '../../../src/protocols/rest/contract.js';
-import { describeErrors, SchemaCompiler } from '../../../src/protocols/rest/schema-compiler.js';
+import { describeErrors, SchemaCompiler } from '../../../src/protocols/rest/schemas/schema-compiler.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { ManualScheduler } from '../../../src/util/scheduler.js';
 import { Sink, type Received } from '../../deliveries/sink.js';

@@ -16,7 +16,7 @@
 import type { OpenAPIV3 } from 'openapi-types';
 import { hashKey } from '../../../util/seeded-random.js';
 import { problem, type RestHandler, type RestRequest, type RestResult } from '../handler.js';
-import type { SchemaSampler } from '../schema-sampler.js';
+import type { SchemaSampler } from '../generate/schema-sampler.js';
 import { jsonContent, type Resource, type ResourceOperation } from './infer.js';
 import { fillWrapper, filterRecords, pageOf, planList, type ListPlan } from './list-query.js';
 import { copyJson, hasOwn, isPlainObject, mergePatch, setOwn, type JsonObject } from './record-values.js';

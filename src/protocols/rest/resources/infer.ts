@@ -15,7 +15,7 @@
 import type { OpenAPIV3 } from 'openapi-types';
 import { resolveRef } from '../contract.js';
 import { HTTP_METHODS, mediaKind } from '../operations.js';
-import { pointerOf } from '../schema-compiler.js';
+import { pointerOf } from '../schemas/schema-compiler.js';
 import { resolveSchema, typeOf, viewOf, type Schema, type SchemaView } from './schema-view.js';
 
 /** on a path item: `{ name?, id? }` declares the resource, `false` opts the path out */

@@ -7,9 +7,9 @@
 import type { MountedSystem } from '../../../engine/system.js';
 import type { LoadedContract } from '../contract.js';
 import type { RestHandler } from '../handler.js';
-import { ResponseGenerator } from '../response-generator.js';
+import { ResponseGenerator } from '../generate/response-generator.js';
 import { RestEngine, type RestEngineOptions } from '../rest-engine.js';
-import { SchemaSampler } from '../schema-sampler.js';
+import { SchemaSampler } from '../generate/schema-sampler.js';
 import { crudHandlers } from './crud-handlers.js';
 import { documentWantsState, inferResources } from './infer.js';
 import { ResourceState } from './resource-state.js';

@@ -19,10 +19,10 @@ import type { Faker } from '@faker-js/faker';
 import type { OpenAPIV3 } from 'openapi-types';
 import { XMLBuilder } from 'fast-xml-parser';
 import Negotiator from 'negotiator';
-import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
-import { hashKey } from '../../util/seeded-random.js';
-import { resolveRef, type OpenApiDocument } from './contract.js';
-import { mediaKind, type CompiledOperation, type ResponseSpec } from './operations.js';
+import type { ContractError, Exchange, Reply } from '../../../engine/exchange.js';
+import { hashKey } from '../../../util/seeded-random.js';
+import { resolveRef, type OpenApiDocument } from '../contract.js';
+import { mediaKind, type CompiledOperation, type ResponseSpec } from '../operations.js';
 import { SchemaSampler } from './schema-sampler.js';
 
 type Schema = OpenAPIV3.SchemaObject & { const?: unknown; examples?: unknown[] };

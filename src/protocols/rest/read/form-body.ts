@@ -15,7 +15,7 @@
  */
 import type { OpenAPIV3 } from 'openapi-types';
 import qs from 'qs';
-import { resolveRef } from './contract.js';
+import { resolveRef } from '../contract.js';
 
 const OPTIONS: qs.IParseOptions = {
   depth: 8,

@@ -12,8 +12,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { OpenApiDocument } from './contract.js';
-import { normalizeOas30 } from './schema-compiler.js';
+import type { OpenApiDocument } from '../contract.js';
+import { normalizeOas30 } from '../schemas/schema-views.js';
 
 // ajv-formats is CommonJS with a default export
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;

@@ -14,9 +14,9 @@
  * closed schema (`additionalProperties: false`) names them. Namespaces are not compared: local names are.
  */
 import type { OpenAPIV3 } from 'openapi-types';
-import type { ContractError } from '../../engine/exchange.js';
-import { isNil, readXmlBytes, XmlError, type XmlElement } from '../xml/xml-reader.js';
-import { resolveRef } from './contract.js';
+import type { ContractError } from '../../../engine/exchange.js';
+import { isNil, readXmlBytes, XmlError, type XmlElement } from '../../xml/xml-reader.js';
+import { resolveRef } from '../contract.js';
 
 /** What an XML body is read by: the document and the media type's schema as written ($refs kept for names). */
 export interface XmlBodyPlan {

@@ -15,7 +15,7 @@
  * come inside whole frameworks; the rules are a few lines each, once the parameter's shape is known at load.
  */
 import type { OpenAPIV3 } from 'openapi-types';
-import { resolveRef, type OpenApiDocument } from './contract.js';
+import { resolveRef, type OpenApiDocument } from '../contract.js';
 
 export type ParameterStyle = 'simple' | 'label' | 'matrix' | 'form' | 'spaceDelimited' | 'pipeDelimited' | 'deepObject';
 

@@ -18,7 +18,7 @@
  * MAX_ITEMS). Contradictory constraints never throw: the best effort is returned and the response check reports it.
  */
 import type { Faker } from '@faker-js/faker';
-import { resolveRef, type OpenApiDocument } from './contract.js';
+import { resolveRef, type OpenApiDocument } from '../contract.js';
 import { SchemaChecker } from './sample-check.js';
 import { allowsNull, BASE, mergeAllOf, NOTS, typeOf, type Discriminator, type Schema } from './sample-merge.js';
 import { numberFits, numberFor } from './sample-numbers.js';
