@@ -13,8 +13,8 @@ import { builtInProfiles, loadProfile } from './chaos/profile.js';
 import { readConfigFile, resolveConfig, SourceError } from './config/config.js';
 import { coerceFlag, NEGATED_FLAGS, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
 import { formatProblem } from './config/yaml-source.js';
-import { checkContract } from './protocols/rest/contract.js';
-import { buildSystems, startServer, type Restored } from './server.js';
+import { checkContract, parseContractOption, prepareContract } from './protocols/rest/contract.js';
+import type { Restored } from './server.js';
 import { VERSION } from './version.js';
 
 const CONTRACTS_DIR = fileURLToPath(new URL('../contracts/', import.meta.url));
@@ -48,6 +48,9 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     stateful: given('stateful'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
+  // the contracts' checks start first, on another thread, while the server's modules load (prepareContract)
+  for (const contract of config.contracts) prepareContract(parseContractOption(contract).file);
+  const { startServer } = await import('./server.js');
   const running = await startServer({ ...config, resetState: given<boolean>('reset-state') ?? false });
   const systems = running.engine.systems.map((s) => `${s.name} at ${s.mount}`).join(', ');
   console.log(`understudy ${VERSION} listening on ${running.url} (${systems}; seed ${config.seed}; profile ${config.profile})`);
@@ -163,6 +166,7 @@ function listProfiles(): void {
  */
 async function checkProfiles(files: string[], contracts: string[]): Promise<void> {
   // lenient: matching a profile needs the contracts' operations, not their validators
+  const { buildSystems } = await import('./server.js');
   const catalogue = catalogueOf(await buildSystems({ contracts, lenient: true }, { validateContracts: false }));
   let failed = 0;
   for (const file of files) {

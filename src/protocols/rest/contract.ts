@@ -28,7 +28,9 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import type { OpenAPIV3, OpenAPIV3_1 } from 'openapi-types';
 import { CONTRACT_LIMITS, loadBoundedYaml, readBoundedText, SourceError } from '../../config/yaml-source.js';
@@ -160,23 +162,99 @@ async function validateContract(file: string, document?: unknown): Promise<strin
   }
 }
 
-export async function loadContract(file: string, options: { validate: boolean }): Promise<LoadedContract> {
-  let document = options.validate ? (recall(file) as OpenApiDocument | undefined) : undefined;
-  if (document === undefined) {
-    const sources: Sources = [];
-    document = readContractBounded(file, sources) as OpenApiDocument;
-    const external = hasExternalRef(document);
-    // a document whose $refs reach beyond local files may change without its files changing: not remembered
-    const remote = external && hasRemoteRef(document);
-    if (options.validate) {
-      const problems = await validateContract(file, external ? undefined : document);
-      if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
+/** A contract file read (or recalled) and, when asked, being checked against the OpenAPI specification. */
+interface Prepared {
+  document: OpenApiDocument;
+  /** the files it was read from; undefined when it was recalled (nothing to remember again) */
+  sources?: Sources;
+  external: boolean;
+  /** the specification check's verdict: problems, none when valid; undefined when not checked */
+  problems?: Promise<string[]>;
+}
+
+/** contracts prepared ahead of loadContract (prepareContract), by the path they were named with */
+const prepared = new Map<string, Promise<Prepared>>();
+
+/**
+ * Starts loading `file` before the server needs it: read now (within the limits) or recalled, and, when it is not
+ * remembered as valid, checked against the OpenAPI specification in a worker thread. The check is most of a cold
+ * start on a large document (STAPI: ~0.45 s), and the command's own start-up (loading the server's modules,
+ * building the built-in systems: ~0.4 s) does not need its verdict: on two cores they overlap. loadContract then
+ * takes what was prepared. Errors surface there, where they always have.
+ */
+export function prepareContract(file: string): void {
+  if (prepared.has(file)) return;
+  const ready = Promise.resolve().then(() => prepare(file, true, true));
+  ready.catch(() => undefined); // reported by the loadContract that takes it
+  prepared.set(file, ready);
+}
+
+async function prepare(file: string, validate: boolean, inWorker: boolean): Promise<Prepared> {
+  const recalled = validate ? (recall(file) as OpenApiDocument | undefined) : undefined;
+  if (recalled !== undefined) return { document: recalled, external: false };
+  const sources: Sources = [];
+  const document = readContractBounded(file, sources) as OpenApiDocument;
+  const external = hasExternalRef(document);
+  let problems: Promise<string[]> | undefined;
+  // a document with external $refs is checked from its file (the checker follows them), on this thread
+  if (validate) problems = inWorker && !external ? validateInWorker(file, document) : validateContract(file, external ? undefined : document);
+  problems?.catch(() => undefined);
+  return { document, sources, external, problems };
+}
+
+/**
+ * validateContract on another thread: the worker is given the document (a structured clone: the parser may resolve
+ * references in place) and loads the checker itself. If the worker cannot start or dies, the check runs here.
+ */
+function validateInWorker(file: string, document: unknown): Promise<string[]> {
+  return new Promise<string[]>((resolve) => {
+    let settled = false;
+    const fallback = () => {
+      if (!settled) {
+        settled = true;
+        resolve(validateContract(file, document));
+      }
+    };
+    try {
+      const checker = createRequire(import.meta.url).resolve('@readme/openapi-parser');
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { checker, document } });
+      worker.unref();
+      worker.once('message', (problems: string[]) => {
+        settled = true;
+        resolve(problems);
+      });
+      worker.once('error', fallback);
+      worker.once('exit', fallback);
+    } catch {
+      fallback();
     }
-    if (external) {
+  });
+}
+
+/** what the worker runs (CommonJS, as an eval'ed worker is): the checker's verdict on the document, posted back */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { validate, compileErrors } = require(workerData.checker);
+validate(workerData.document).then(
+  (result) => parentPort.postMessage(result.valid ? [] : [compileErrors(result)]),
+  (err) => parentPort.postMessage([err && err.message ? err.message : String(err)]),
+);
+`;
+
+export async function loadContract(file: string, options: { validate: boolean }): Promise<LoadedContract> {
+  const early = options.validate ? prepared.get(file) : undefined;
+  prepared.delete(file);
+  const ready = await (early ?? prepare(file, options.validate, false));
+  let document = ready.document;
+  if (ready.sources !== undefined) {
+    const problems = ready.problems ? await ready.problems : [];
+    if (problems.length) throw new ContractLoadError(file, problems.join('\n'));
+    if (ready.external) {
       const { bundle } = await import('@readme/openapi-parser');
       document = (await bundle(file)) as OpenApiDocument;
     }
-    if (options.validate && !remote) remember(file, sources, document);
+    // a document whose $refs reach beyond local files may change without its files changing: not remembered
+    if (options.validate && !(ready.external && hasRemoteRef(ready.document))) remember(file, ready.sources, document);
   }
   const version = String((document as { openapi?: string }).openapi ?? '');
   if (!/^3\.[01]\./.test(version)) {
@@ -303,4 +381,19 @@ export function getPointer(document: unknown, pointer: string): unknown {
     node = (node as Record<string, unknown>)[token];
   }
   return node;
+}
+
+/**
+ * `vendor.openapi.yaml@/vendor` → file and mount; the system is named after the mount's first segment. A file
+ * name may contain @ itself (`vendor@2.yaml`), so text after the last @ that does not start with / is part of
+ * the file name when that file exists, and a mistyped mount (`vendor.yaml@vendor`) when it does not.
+ */
+export function parseContractOption(option: string): { file: string; mount?: string } {
+  const at = option.lastIndexOf('@');
+  if (at <= 0) return { file: option };
+  const file = option.slice(0, at);
+  const mount = option.slice(at + 1);
+  if (mount.startsWith('/')) return { file, mount };
+  if (existsSync(option)) return { file: option };
+  throw new Error(`--contract ${option}: the mount after @ must start with / (${file}@/${mount})`);
 }

@@ -3,13 +3,15 @@
  * `--contract FILE[@/mount]`, which gets generated responses for every operation.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { MountedSystem, SystemEvents } from '../../engine/system.js';
-import { ContractLoadError, loadContract } from './contract.js';
+import { ContractLoadError, loadContract, parseContractOption } from './contract.js';
 import type { RestSystemDefinition } from './handler.js';
 import { RestEngine } from './rest-engine.js';
 import { documentWantsState, statefulContract } from './resources/stateful-system.js';
+
+/** re-exported: where callers have always found it (it lives with contract loading, which the CLI loads early) */
+export { parseContractOption };
 
 export interface MountedRestSystem extends MountedSystem {
   engine: RestEngine;
@@ -52,20 +54,6 @@ function contractDigest(document: unknown): string {
   return createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 16);
 }
 
-/**
- * `vendor.openapi.yaml@/vendor` → file and mount; the system is named after the mount's first segment. A file
- * name may contain @ itself (`vendor@2.yaml`), so text after the last @ that does not start with / is part of
- * the file name when that file exists, and a mistyped mount (`vendor.yaml@vendor`) when it does not.
- */
-export function parseContractOption(option: string): { file: string; mount?: string } {
-  const at = option.lastIndexOf('@');
-  if (at <= 0) return { file: option };
-  const file = option.slice(0, at);
-  const mount = option.slice(at + 1);
-  if (mount.startsWith('/')) return { file, mount };
-  if (existsSync(option)) return { file: option };
-  throw new Error(`--contract ${option}: the mount after @ must start with / (${file}@/${mount})`);
-}
 
 /**
  * `validate: false` skips the OpenAPI specification check, for tools that only list what would be mounted.

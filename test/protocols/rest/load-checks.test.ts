@@ -122,6 +122,38 @@ describe('a valid document remembered between starts', () => {
   });
 });
 
+describe('the specification check the command starts early, on another thread', () => {
+  it('refuses a document the specification refuses, with the checker\'s words, and serves a valid one, on a cold start', async () => {
+    // a temporary directory of its own: nothing remembered, so the check runs (in the worker) on each start
+    const cold = { TMPDIR: mkdtempSync(join(tmpdir(), 'understudy-cold-')) };
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-spec-'));
+    const file = join(dir, 'vendor.openapi.yaml');
+    const source = readFileSync(fixture('upload-petstore.openapi.yaml'), 'utf8');
+    writeFileSync(file, source.replace(/ {6}responses:\n {8}'200':\n {10}description: successful operation\n {10}content:/, '      content:'));
+    const refused = await processOutcome(cliProcess(['serve', '--port', '0', '--data-dir', '', '--contract', `${file}@/vendor`], cold));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(file);
+    expect(refused.stderr).toMatch(/responses/);
+
+    writeFileSync(file, source);
+    const served = cliProcess(['serve', '--port', '0', '--data-dir', '', '--contract', `${file}@/vendor`], cold);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      served.stdout!.on('data', (c) => {
+        out += c;
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      served.once('exit', (code) => reject(new Error(`exited ${code}`)));
+    });
+    try {
+      expect((await call(`${url}/vendor/pet/7`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Rex' })).status).toBe(200);
+    } finally {
+      served.kill();
+    }
+  }, 60_000);
+});
+
 describe('STAPI, the issue\'s large document (169 operations)', () => {
   it('loads, and every operation answers with a generated response of a status it declares', async () => {
     const s = await start({ contracts: [`${STAPI}@/stapi`], systems: OFF });
