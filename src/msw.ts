@@ -23,6 +23,7 @@ import type { ResetScope, Workspace } from './engine/workspace.js';
 import { encodeCursor, parseJournalQuery } from './admin/journal-query.js';
 import { toFull, toSummary } from './journal/views.js';
 import { loadContract } from './protocols/rest/contract.js';
+import type { SystemAuth } from './config/config.js';
 import type { ServerOptions } from './server.js';
 import { FetchTransport, routeMatches, type FetchRoute } from './transports/msw-transport.js';
 import { createUnderstudy, type Understudy, type UnderstudyOptions } from './understudy.js';
@@ -37,6 +38,10 @@ export interface UnderstudyContract {
   mount?: string;
   /** a vendor base URL intercepted for it, e.g. https://api.vendor.example/v2: `${baseUrl}/pets` is mount + /pets */
   baseUrl?: string;
+  /** inferred CRUD over a record state (README "Stateful contracts"), as systems.custom[].stateful */
+  stateful?: boolean;
+  /** one of understudy's checks for the whole contract instead of its declared security, as systems.custom[].auth */
+  auth?: SystemAuth;
 }
 
 export interface UnderstudyHandlersOptions {
@@ -137,9 +142,17 @@ function normalizeMount(mount: string): string {
 }
 
 /** The --contract options for buildSystems, and the vendor base URLs to route to their mounts. */
-async function readContracts(contracts: UnderstudyHandlersOptions['contracts'] = []): Promise<{ options: string[]; vendors: Array<{ baseUrl: string; mount: string }> }> {
+async function readContracts(contracts: UnderstudyHandlersOptions['contracts'] = []): Promise<{
+  options: string[];
+  vendors: Array<{ baseUrl: string; mount: string }>;
+  stateful: Record<string, boolean>;
+  auth: Record<string, SystemAuth>;
+}> {
   const options: string[] = [];
   const vendors: Array<{ baseUrl: string; mount: string }> = [];
+  // each setting keyed by the option it becomes, as the config file's systems.custom[] settings are
+  const stateful: Record<string, boolean> = {};
+  const auth: Record<string, SystemAuth> = {};
   for (const contract of contracts) {
     if (typeof contract === 'string') {
       options.push(contract);
@@ -149,10 +162,13 @@ async function readContracts(contracts: UnderstudyHandlersOptions['contracts'] =
     let mount = contract.mount === undefined ? undefined : normalizeMount(contract.mount);
     // the mount a server would give it, so the journal's paths read the same as over HTTP (a parse, no validation)
     if (contract.baseUrl !== undefined && mount === undefined) mount = (await loadContract(contract.file, { validate: false })).defaultMount;
-    options.push(mount === undefined ? contract.file : `${contract.file}@${mount}`);
+    const option = mount === undefined ? contract.file : `${contract.file}@${mount}`;
+    options.push(option);
+    if (contract.stateful !== undefined) stateful[option] = contract.stateful;
+    if (contract.auth !== undefined) auth[option] = contract.auth;
     if (contract.baseUrl !== undefined) vendors.push({ baseUrl: contract.baseUrl, mount: normalizeMount(mount!) });
   }
-  return { options, vendors };
+  return { options, vendors, stateful, auth };
 }
 
 export async function understudyHandlers(options: UnderstudyHandlersOptions = {}): Promise<UnderstudyHandlers> {
@@ -172,6 +188,8 @@ export async function understudyHandlers(options: UnderstudyHandlersOptions = {}
   const serverOptions: UnderstudyOptions = {
     ...config,
     contracts: [...(config.contracts ?? []), ...contracts.options],
+    contractStateful: { ...config.contractStateful, ...contracts.stateful },
+    contractAuth: { ...config.contractAuth, ...contracts.auth },
     systems: { ...config.systems, ...options.systems },
     auth: { ...config.auth, ...options.auth },
     seed: options.seed ?? config.seed,

@@ -407,6 +407,19 @@ describe('the handle', () => {
     expect(handle.journal().entries.map((e) => e.path)).toEqual(['/wms/v1/warehouses', '/pets2/pets/1', '/petstore/pets/1']);
   });
 
+  it('makes a vendor contract stateful or protected from its entry, as systems.custom[] does in a config file', async () => {
+    const handle = await viaMsw({ contracts: [{ file: PETSTORE, baseUrl: PETS, stateful: true }, { file: PETSTORE, mount: '/locked', baseUrl: 'https://locked.example', auth: 'apikey' }], auth: { apiKeys: [{ key: 'k-1', client: 'ci' }] } });
+    const made = await fetch(`${PETS}/pets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Rex', tag: 'dog' }) });
+    expect(made.status).toBe(200);
+    const pet = (await made.json()) as { id: number; name: string };
+    expect(await (await fetch(`${PETS}/pets/${pet.id}`)).json()).toMatchObject({ id: pet.id, name: 'Rex', tag: 'dog' });
+    expect((await fetch(`${PETS}/pets/${pet.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await fetch(`${PETS}/pets/${pet.id}`)).status).toBe(404);
+    expect((await fetch('https://locked.example/pets/1')).status).toBe(401);
+    expect((await fetch('https://locked.example/pets/1', { headers: { 'x-api-key': 'k-1' } })).status).toBe(200);
+    expect(handle.journal({ status: 401 }).entries).toHaveLength(1);
+  });
+
   it('refuses base URLs it cannot route, naming them', async () => {
     await expect(understudyHandlers({ baseUrl: 'understudy.local' })).rejects.toThrow(/baseUrl "understudy.local" is not an absolute URL/);
     await expect(understudyHandlers({ baseUrl: 'ftp://x.test' })).rejects.toThrow(/must be an http: or https: URL/);
