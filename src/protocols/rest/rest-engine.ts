@@ -1,26 +1,22 @@
 /**
  * The REST protocol engine: serves one OpenAPI contract at a mount path. Routing (find-my-way, compiled at start),
- * request validation (ajv validators compiled at start), the system's handlers or generated responses, and the
- * response check. Errors are problem+json (RFC 9457) listing every violation with where it is.
+ * request reading and validation (read/request-reader.ts, over ajv validators compiled at start), the system's
+ * handlers or generated responses (generate/), the write log's input and replay, and the response check. Errors are
+ * problem+json (RFC 9457) listing every violation with where it is, or the shape the system or contract declares.
  */
-import { parse as parseQueryString } from 'node:querystring';
 import FindMyWay from 'find-my-way';
 import type { ContractError, Exchange, Reply } from '../../engine/exchange.js';
 import { problemReply, statusTitle } from '../../engine/problem.js';
 import type { ProtocolEngine, Resolution } from '../../engine/system.js';
 import { ContractLoadError, type LoadedContract } from './contract.js';
 import { maskCardData } from '../../journal/redact.js';
-import { decodedBody } from '../content-encoding.js';
 import type { RestHandler, RestRequest, RestResult, RestSystemDefinition } from './handler.js';
-import { applyFormPlan, parseForm } from './read/form-body.js';
-import { parseMultipart } from './read/multipart-body.js';
-import { compileOperations, mediaKind, responseFor, type AcceptedMedia, type CompiledOperation } from './operations.js';
+import { compileOperations, mediaKind, responseFor, type CompiledOperation } from './operations.js';
 import { cachedEntryOf, ReplyCache, type CachedReply } from './reply-cache.js';
 import { compileKeyReaders, requestKey, type KeyReader } from './request-key.js';
-import { decodeQuery, decodeValue, parseCookies, type StyledParameter } from './read/parameter-styles.js';
+import { readRequest, type ReadRequest } from './read/request-reader.js';
 import { ResponseGenerator } from './generate/response-generator.js';
 import { describeErrors, SchemaCompiler, type Validator } from './schemas/schema-compiler.js';
-import { readXmlBody } from './read/xml-body.js';
 
 /** Operations sharing one path template, by method. */
 interface PathEntry {
@@ -31,11 +27,7 @@ interface PathEntry {
 }
 
 /** What validation hands to invoke(). */
-interface ParsedRequest {
-  params: Record<string, unknown>;
-  query: Record<string, unknown>;
-  body: unknown;
-}
+type ParsedRequest = ReadRequest;
 
 /**
  * A write as logged (JSON): what the handler reads, no more. Headers only as the contract declares them (a
@@ -70,9 +62,6 @@ export type RestEngineOptions = Pick<RestSystemDefinition<any>, 'replyCache' | '
   declaredErrors?: ResponseGenerator;
 };
 
-/** an XML body declared without a schema: read safely, mapped as it comes */
-const NO_SCHEMA = { document: {}, schema: undefined };
-
 /** most load-time problems listed in the refusal: enough to see the pattern */
 const MAX_LOAD_PROBLEMS = 20;
 
@@ -84,8 +73,6 @@ const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const ENGINE_REFUSAL = Symbol('engine refusal');
 
 const ENGINE_PROBLEMS: Record<number, string> = { 400: 'invalid-request', 401: 'unauthorized', 403: 'insufficient-scope', 413: 'body-too-large', 503: 'store-unavailable' };
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class RestEngine implements ProtocolEngine {
   readonly protocol = 'rest' as const;
@@ -233,52 +220,14 @@ export class RestEngine implements ProtocolEngine {
 
   private validate(exchange: Exchange): Reply | undefined {
     const op = exchange.operation as CompiledOperation;
-    const errors: ContractError[] = [];
-
-    // the router's params object is this request's own: ajv coerces it in place
-    const params: Record<string, unknown> = exchange.params ?? {};
-    if (op.pathStyles.length) decodeStyled(params, op.pathStyles, 'path', errors);
-    if (op.path && !op.path(params)) errors.push(...unreported(describeErrors(op.path.errors, 'path'), errors));
-
-    const query = this.parseQuery(exchange.rawQuery, op);
-    if (op.query && !op.query(query)) errors.push(...describeErrors(op.query.errors, 'query'));
-
-    if (op.header) {
-      const headers: Record<string, unknown> = {};
-      for (const name of op.headerNames) if (exchange.headers[name] !== undefined) headers[name] = exchange.headers[name];
-      if (op.headerStyles.length) decodeStyled(headers, op.headerStyles, 'header', errors);
-      if (!op.header(headers)) errors.push(...unreported(describeErrors(op.header.errors, 'header'), errors));
-    }
-
-    if (op.cookie) {
-      const sent = parseCookies(exchange.headers.cookie);
-      const cookies: Record<string, unknown> = {};
-      for (const name of op.cookieNames) if (sent[name] !== undefined) cookies[name] = sent[name];
-      if (op.cookieStyles.length) decodeStyled(cookies, op.cookieStyles, 'cookie', errors);
-      if (!op.cookie(cookies)) errors.push(...unreported(describeErrors(op.cookie.errors, 'cookie'), errors));
-    }
-
-    let body: unknown;
-    if (op.body) {
-      const outcome = this.parseBody(exchange, op.body.media, op.body.required, errors);
-      if ('reply' in outcome) {
-        exchange.contractErrors.push(...errors);
-        return outcome.reply;
-      }
-      body = outcome.body;
-    }
-
-    if (errors.length) {
-      exchange.contractErrors.push(...errors);
-      const where = [...new Set(errors.map((e) => e.in))].join(', ');
-      return this.refusal(400, 'request-validation', `The request does not match the contract (${errors.length} problem${errors.length > 1 ? 's' : ''} in ${where}).`, {
-        operation: op.id,
-        errors,
-      });
+    const read = readRequest(exchange, op, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, this.options.masksCardData === true);
+    if ('refuse' in read) {
+      const { status, slug, detail, extra } = read.refuse;
+      return this.refusal(status, slug, detail, extra, {}, op.id);
     }
     // what must never be stored (a card number) leaves the request here: the handler and the write log get the rest
-    if (body !== undefined && this.options.sanitizeBody !== undefined) body = this.options.sanitizeBody(op.id, body);
-    exchange.parsed = { params, query, body } satisfies ParsedRequest;
+    if (read.request.body !== undefined && this.options.sanitizeBody !== undefined) read.request.body = this.options.sanitizeBody(op.id, read.request.body);
+    exchange.parsed = read.request;
     return undefined;
   }
 
@@ -463,125 +412,11 @@ export class RestEngine implements ProtocolEngine {
   }
 
   /** a multipart body's parts as one object, with the problems of parts that are not what they say */
-  private readMultipart(raw: Buffer, contentType: string, media: AcceptedMedia): { value: unknown; problems: ContractError[] } | { error: string } {
-    const read = parseMultipart(raw, contentType, media.plan ?? new Map());
-    if ('error' in read) return { error: `the multipart body cannot be read: ${read.error}` };
-    return { value: read.value, problems: read.problems.map((p) => ({ in: 'body' as const, ...p })) };
-  }
 
-  private parseQuery(rawQuery: string, op: CompiledOperation): Record<string, unknown> {
-    if (rawQuery === '') return {};
-    const query = parseQueryString(rawQuery) as Record<string, unknown>;
-    // deepObject: `filter[status]=open` is the property status of the object filter (one level, as OpenAPI has it)
-    if (op.deepObjects.size) {
-      for (const key of Object.keys(query)) {
-        const open = key.indexOf('[');
-        if (open <= 0 || !key.endsWith(']')) continue;
-        const name = key.slice(0, open);
-        const property = key.slice(open + 1, -1);
-        if (!op.deepObjects.has(name) || property === '' || property.includes('[') || property.includes(']')) continue;
-        const target = (query[name] ??= Object.create(null)) as Record<string, unknown>;
-        if (typeof target !== 'object' || Array.isArray(target)) continue;
-        target[property] = query[key];
-        delete query[key];
-      }
-    }
-    // comma-, space- and pipe-delimited lists, comma-written objects, exploded objects gathered from their properties
-    if (op.queryStyles.length) decodeQuery(query, op.queryStyles);
-    return query;
-  }
 
-  /** Decodes and parses the body by its media type; a 415 when the type is not one the operation accepts. */
-  private parseBody(
-    exchange: Exchange,
-    accepted: AcceptedMedia[],
-    required: boolean,
-    errors: ContractError[],
-  ): { body: unknown } | { reply: Reply } {
-    const decoded = decodedBody(exchange, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    if ('status' in decoded) {
-      if (decoded.status === 400) {
-        errors.push({ in: 'body', pointer: '', message: decoded.message });
-        return { body: undefined };
-      }
-      errors.push({ in: decoded.status === 415 ? 'content-type' : 'body', message: decoded.message });
-      return { reply: this.refusal(decoded.status, decoded.status === 413 ? 'body-too-large' : 'unsupported-content-encoding', decoded.message, {}, {}, exchange.operation?.id) };
-    }
-    const raw = decoded.body;
-    // the journal keeps the inflated body: card numbers in it are masked as in a plain one
-    if (raw !== exchange.body && raw !== undefined && this.options.masksCardData === true) exchange.journalBody = maskCardData(raw);
-    if (!raw || raw.length === 0) {
-      if (required) errors.push({ in: 'body', pointer: '', message: 'a request body is required' });
-      return { body: undefined };
-    }
-    const contentType = String(exchange.headers['content-type'] ?? '').toLowerCase().split(';')[0].trim();
-    const media = accepted.find((m) => m.type === contentType) ?? accepted.find((m) => matchesRange(m.type, contentType));
-    if (!media) {
-      const acceptedTypes = accepted.map((m) => m.type);
-      errors.push({ in: 'content-type', message: `${contentType || 'no content type'} is not accepted; send ${acceptedTypes.join(' or ')}` });
-      const detail = `This operation takes ${acceptedTypes.join(' or ')}, not ${contentType || 'a body without a Content-Type'}.`;
-      return { reply: this.refusal(415, 'unsupported-media-type', detail, { accepted: acceptedTypes }, {}, exchange.operation?.id) };
-    }
-    if (media.kind === 'other') return { body: raw };
-    // parts and XML are read from the bytes (a part may be binary; XML says its own encoding)
-    if (media.kind === 'multipart' || media.kind === 'xml') {
-      const read = media.kind === 'multipart' ? this.readMultipart(raw, String(exchange.headers['content-type'] ?? ''), media) : readXmlBody(raw, media.xml ?? NO_SCHEMA);
-      if ('error' in read) {
-        errors.push({ in: 'body', pointer: '', message: read.error });
-        return { body: undefined };
-      }
-      errors.push(...read.problems);
-      if (media.validate && !media.validate(read.value)) errors.push(...besides(read.problems, describeErrors(media.validate.errors, 'body')));
-      return { body: read.value };
-    }
-    let text: string;
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      errors.push({ in: 'body', pointer: '', message: 'the body is not valid UTF-8' });
-      return { body: undefined };
-    }
-    let body: unknown;
-    if (media.kind === 'json') {
-      try {
-        body = JSON.parse(text);
-      } catch (err) {
-        errors.push({ in: 'body', pointer: '', message: `the body is not valid JSON: ${(err as Error).message}` });
-        return { body: undefined };
-      }
-    } else {
-      const form = parseForm(text);
-      if ('error' in form) {
-        errors.push({ in: 'body', pointer: '', message: `the form cannot be read: ${form.error}` });
-        return { body: undefined };
-      }
-      body = form.value;
-      if (media.plan !== undefined) for (const p of applyFormPlan(form.value, media.plan)) errors.push({ in: 'body', ...p });
-    }
-    if (media.validate && !media.validate(body)) errors.push(...besides(errors, describeErrors(media.validate.errors, 'body')));
-    return { body };
-  }
 }
 
-/**
- * Path, header or cookie values read in their parameters' styles (parameter-styles.ts), in place; a value not
- * written in its style is a problem naming the parameter.
- */
-function decodeStyled(values: Record<string, unknown>, styles: readonly StyledParameter[], where: 'path' | 'header' | 'cookie', errors: ContractError[]): void {
-  for (const p of styles) {
-    const raw = values[p.name];
-    if (typeof raw !== 'string') continue;
-    const decoded = decodeValue(raw, p);
-    if ('problem' in decoded) errors.push({ in: where, name: p.name, message: decoded.problem });
-    else values[p.name] = decoded.value;
-  }
-}
 
-/** the validator's findings about parameters not already reported as written out of their style */
-function unreported(found: ContractError[], reported: readonly ContractError[]): ContractError[] {
-  if (reported.length === 0) return found;
-  return found.filter((e) => !reported.some((r) => r.in === e.in && r.name === e.name));
-}
 
 /** the problem+json refusal this engine wrote, as a value */
 function problemOf(reply: Reply): { title: string; detail: string } & Record<string, unknown> {
@@ -593,18 +428,7 @@ function problemOf(reply: Reply): { title: string; detail: string } & Record<str
   }
 }
 
-/** the validator's findings, less those inside a part already reported as unreadable (its JSON, say) */
-function besides(reported: ContractError[], found: ContractError[]): ContractError[] {
-  const unreadable = reported.filter((e) => e.in === 'body' && e.pointer).map((e) => e.pointer!);
-  if (unreadable.length === 0) return found;
-  return found.filter((e) => !unreadable.some((p) => e.pointer === p || e.pointer?.startsWith(p + '/')));
-}
 
-function matchesRange(range: string, type: string): boolean {
-  if (range === '*/*') return type !== '';
-  if (range.endsWith('/*')) return type.startsWith(range.slice(0, -1));
-  return false;
-}
 
 function isStream(body: Reply['body']): body is AsyncIterable<string | Buffer> {
   return body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body);
