@@ -191,6 +191,15 @@ const SCENARIOS = [
     config: OAUTH_CONFIG,
     headers: async (base) => ({ authorization: `Bearer ${await benchToken(base)}` }),
   },
+  // issue #14: a generated answer of a user's contract (examples/vendor.openapi.yaml: a list generated from its
+  // schema, no example) — "at least 60% of the WMS inventory GET's throughput in the same run": run it with
+  // `--scenario inventory --scenario vendor-generated` and compare the two rps
+  {
+    name: 'vendor-generated',
+    route: '/vendor/orders?status=accepted',
+    serverArgs: ['--contract', 'examples/vendor.openapi.yaml@/vendor'],
+    baselineDelayMs: 0,
+  },
   // durable state: "GET throughput unchanged within noise", "journal persistence costing <= 10% of GET throughput"
   {
     name: 'inventory-durable',
