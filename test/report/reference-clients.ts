@@ -5,8 +5,10 @@
  * charges orders on the payment gateway in a loop until stopped, one order at a time, as a worker would. The
  * report must tell them apart.
  *
- * Real timers (the libraries schedule their own): retry delays are kept to a few hundred ms so a drill lasts
- * seconds. Every client names itself with X-Understudy-Client, so the server judges each separately.
+ * The libraries schedule their own waits on the global timers, which a test may fake (virtual-time.ts): nothing
+ * here captures a timer or the clock, and every wait (an attempt's timeout included) goes through setTimeout, so
+ * real or fake, all of a drill runs on one time. Every client names itself with X-Understudy-Client, so the
+ * server judges each separately.
  */
 import { setMaxListeners } from 'node:events';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, noJitterGenerator, retry, type IBackoffFactory } from 'cockatiel';
@@ -17,6 +19,8 @@ export interface Driver {
   base: string;
   /** aborted when the drill is over: loops end and their waits are cut short */
   stop: AbortSignal;
+  /** told of every request while it is in flight (virtual time must not move while one is under way) */
+  track?: <T>(request: Promise<T>) => Promise<T>;
 }
 
 export interface Answer {
@@ -41,12 +45,21 @@ export async function charge(d: Driver, client: string, order: string, key: stri
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-understudy-client': client };
   if (key !== undefined) headers['idempotency-key'] = key;
   const body = JSON.stringify({ amount: 2500, currency: 'usd', payment_method: 'pm_card_visa', description: `Order ${order}`, metadata: { order_id: order } });
+  // the attempt's own timeout on setTimeout, not AbortSignal.timeout (whose timer no fake replaces)
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new DOMException('the attempt timed out', 'TimeoutError')), ATTEMPT_TIMEOUT_MS);
+  const attempt = async (): Promise<Response> => {
+    const res = await fetch(`${d.base}/payments/v1/charges`, { method: 'POST', headers, body, signal: AbortSignal.any([d.stop, timeout.signal]) });
+    await res.arrayBuffer();
+    return res;
+  };
   let res: Response;
   try {
-    res = await fetch(`${d.base}/payments/v1/charges`, { method: 'POST', headers, body, signal: AbortSignal.any([d.stop, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]) });
-    await res.arrayBuffer();
+    res = await (d.track ? d.track(attempt()) : attempt());
   } catch (err) {
     throw new NoAnswer(String(err));
+  } finally {
+    clearTimeout(timer);
   }
   return { status: res.status, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) };
 }
@@ -193,11 +206,12 @@ export const CLIENTS: Record<string, (d: Driver) => Promise<void>> = {
       { timeout: false, errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeout: 3_000, rollingCountTimeout: 1_000, rollingCountBuckets: 10 },
     );
     breaker.on('open', () => {
-      fetch(`${d.base}/alerts/pagerduty/v2/enqueue`, {
+      const page = fetch(`${d.base}/alerts/pagerduty/v2/enqueue`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-understudy-client': 'opossum-breaker' },
         body: JSON.stringify({ routing_key: 'R0UT1NGK3YR0UT1NGK3YR0UT1NGK3Y00', event_action: 'trigger', dedup_key: 'payments-breaker', payload: { summary: 'payment gateway breaker open', source: 'order-worker', severity: 'critical' } }),
       }).then((r) => r.arrayBuffer(), () => undefined);
+      void (d.track ? d.track(page) : page);
     });
     for (let n = 1; !d.stop.aborted; n++) {
       try {

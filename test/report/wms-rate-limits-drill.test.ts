@@ -4,13 +4,15 @@
  * re-mints the externalOrderId for every retry, and one that retries a refused reservation until it gets through.
  * The report must tell who honoured Retry-After, who kept its key and whose retries were unbounded.
  *
- * The drill's calm half-minute is skipped with POST /__admin/chaos/timeline; real time passes for the clients'
- * own waits (Retry-After here is a second or two), and nothing asserts how fast anything was.
+ * The drill's calm half-minute is skipped with POST /__admin/chaos/timeline; the clients' own waits (Retry-After
+ * here is a second or two) pass in virtual time (virtual-time.ts), so each retry lands exactly as late as its
+ * client waited, however busy the machine is.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CheckResult, Report } from '../../src/report/types.js';
 import { call, start } from '../helpers.js';
 import { sleep, type Driver } from './reference-clients.js';
+import { VirtualTime } from './virtual-time.js';
 
 let report: Report;
 
@@ -35,7 +37,7 @@ async function reserve(d: Driver, client: string, worker: Worker): Promise<void>
       const externalOrderId = worker.remint ? `${client}-${n}-${attempt}` : `${client}-${n}`;
       let status = 0;
       let retryAfterMs: number | null = null;
-      try {
+      const request = async () => {
         const res = await fetch(`${d.base}/wms/v1/reservations`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-understudy-client': client },
@@ -43,6 +45,10 @@ async function reserve(d: Driver, client: string, worker: Worker): Promise<void>
           signal: d.stop,
         });
         await res.arrayBuffer();
+        return res;
+      };
+      try {
+        const res = await (d.track ? d.track(request()) : request());
         status = res.status;
         const header = res.headers.get('retry-after');
         retryAfterMs = header === null ? null : Number(header) * 1000;
@@ -57,21 +63,29 @@ async function reserve(d: Driver, client: string, worker: Worker): Promise<void>
 }
 
 beforeAll(async () => {
-  const server = await start({ seed: 11, profile: 'wms-rate-limits' });
+  const time = new VirtualTime();
+  const server = await start({ seed: 11, profile: 'wms-rate-limits', scheduler: time.scheduler });
+  time.watch(server.server);
   const res = await call(`${server.url}/__admin/chaos/timeline`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"phase":"limited"}' });
   expect(res.status, res.text).toBe(200);
   const controller = new AbortController();
-  const d: Driver = { base: server.url, stop: controller.signal };
-  const running = Promise.all([
-    reserve(d, 'wms-honours', { wait: (_k, ra) => (ra ?? 200) + 20, maxAttempts: 6 }),
-    reserve(d, 'wms-ignores', { wait: () => 100, maxAttempts: 6 }),
-    reserve(d, 'wms-remints', { wait: (_k, ra) => (ra ?? 200) + 20, maxAttempts: 6, remint: true }),
-    reserve(d, 'wms-unbounded', { wait: () => 100, maxAttempts: 1_000 }),
-  ]);
-  await sleep(d, 7_000);
-  controller.abort();
-  await running;
-  report = (await call(`${server.url}/__admin/report`)).body;
+  const d: Driver = { base: server.url, stop: controller.signal, track: time.track };
+  time.install();
+  try {
+    const running = Promise.all([
+      reserve(d, 'wms-honours', { wait: (_k, ra) => (ra ?? 200) + 20, maxAttempts: 6 }),
+      reserve(d, 'wms-ignores', { wait: () => 100, maxAttempts: 6 }),
+      reserve(d, 'wms-remints', { wait: (_k, ra) => (ra ?? 200) + 20, maxAttempts: 6, remint: true }),
+      reserve(d, 'wms-unbounded', { wait: () => 100, maxAttempts: 1_000 }),
+    ]);
+    await time.run(7_000);
+    controller.abort();
+    await time.until(running);
+    // read while the server's clock still says virtual time: real time is behind it
+    report = (await call(`${server.url}/__admin/report`)).body;
+  } finally {
+    time.uninstall();
+  }
 }, 30_000);
 
 describe('wms-rate-limits with reservation workers', () => {
