@@ -3,7 +3,10 @@
  * the traffic (exit 0 when the expectations hold, 1 when one does not, whatever COMMAND's own exit code; two
  * drills side by side), against a running server with --url (following a short timeline from --start-at), and
  * exit 2 for a broken profile or bad usage before anything runs. Each spawn costs about a second and a half, so
- * independent runs go in parallel.
+ * independent runs go in parallel, and refusals go through a process only where the process is what is shown:
+ * the CLI turns whatever runDrill throws into exit 2, its message on stderr one "understudy: " a line, which a
+ * broken profile shows through a real process; the other refusals are runDrill's, called here with the options
+ * the CLI would give it, and judged by the error it throws.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { runDrill, type DrillOptions } from '../../src/drill/drill-command.js';
 import type { Report } from '../../src/report/types.js';
 import { start } from '../helpers.js';
 import { selfContainedProblems } from './report-fixtures.js';
@@ -46,6 +50,21 @@ function drill(args: string[]): Run {
       done.then(() => reject(new Error(`exited before printing ${pattern}: ${stderr}`)));
     });
   return { child, done, saw };
+}
+
+/**
+ * What `understudy drill FILE [options] [-- COMMAND]` comes to in this process, through runDrill with the options
+ * the CLI builds from those words: the exit code it returned, or the error it threw (the CLI's exit 2).
+ */
+async function drillHere(options: Omit<DrillOptions, 'command'> & { command?: string[] }): Promise<{ code?: number; error?: Error; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } };
+  try {
+    return { code: await runDrill({ command: [], ...options }, io), stdout, stderr };
+  } catch (err) {
+    return { error: err as Error, stdout, stderr };
+  }
 }
 
 const reportDir = () => mkdtempSync(join(tmpdir(), 'understudy-drill-'));
@@ -101,33 +120,35 @@ describe('understudy drill -- COMMAND (embedded server)', () => {
   it('exits 2 for a broken profile or bad usage, before anything runs', async () => {
     const dir = reportDir();
     const marker = join(dir, 'ran');
-    const command = ['--', 'node', '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`];
+    const words = ['node', '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`];
+    const command = ['--', ...words];
     const [broken, unmounted, neither, both, startAt, missing] = await Promise.all([
       drill(['test/drill/fixtures/broken.yaml', '--report', dir, ...command]).done,
       // well-formed, but its match names a system the embedded server does not mount: refused as it starts
-      drill(['test/drill/fixtures/unknown-system.yaml', '--report', dir, ...command]).done,
-      drill(['test/drill/fixtures/holds.yaml']).done,
-      drill(['test/drill/fixtures/holds.yaml', '--url', 'http://127.0.0.1:9', ...command]).done,
-      drill(['test/drill/fixtures/short-timeline.yaml', '--start-at', 'outage', ...command]).done,
-      drill(['test/drill/fixtures/holds.yaml', '--', 'no-such-command-understudy']).done,
+      drillHere({ file: 'test/drill/fixtures/unknown-system.yaml', report: dir, command: words }),
+      drillHere({ file: 'test/drill/fixtures/holds.yaml' }),
+      drillHere({ file: 'test/drill/fixtures/holds.yaml', url: 'http://127.0.0.1:9', command: words }),
+      drillHere({ file: 'test/drill/fixtures/short-timeline.yaml', startAt: 'outage', command: words }),
+      drillHere({ file: 'test/drill/fixtures/holds.yaml', command: ['no-such-command-understudy'] }),
     ]);
     expect(broken.code).toBe(2);
     expect(broken.stderr.split('\n').filter(Boolean)).toEqual([
       'understudy: test/drill/fixtures/broken.yaml:6:53: rules.0.faults.0.latency.median: must be a duration such as 250ms, 5s, 2m, 1h or 1d',
       'understudy: test/drill/fixtures/broken.yaml:8:12: expect.0.check: unknown check "retry.strategi" (did you mean retry.strategy?)',
     ]);
-    expect(unmounted.code).toBe(2);
-    expect(unmounted.stderr).toBe('understudy: test/drill/fixtures/unknown-system.yaml:5:22: rules.0.match.system: no system named wmss is mounted (did you mean wms?)\n');
-    expect(neither.code).toBe(2);
-    expect(neither.stderr).toMatch(/drill needs a server: --url URL .* or -- COMMAND/);
-    expect(both.code).toBe(2);
-    expect(both.stderr).toMatch(/drill takes --url or -- COMMAND, not both/);
-    expect(startAt.code).toBe(2);
-    expect(startAt.stderr).toContain('--start-at outage: not a phase of drill-short (its phases are calm, down, recovery)');
+    // refused: thrown, so the CLI exits 2 with the message, as the broken profile did
+    expect(unmounted.code).toBeUndefined();
+    expect(unmounted.error?.message).toBe('test/drill/fixtures/unknown-system.yaml:5:22: rules.0.match.system: no system named wmss is mounted (did you mean wms?)');
+    expect(neither.code).toBeUndefined();
+    expect(neither.error?.message).toMatch(/drill needs a server: --url URL .* or -- COMMAND/);
+    expect(both.code).toBeUndefined();
+    expect(both.error?.message).toMatch(/drill takes --url or -- COMMAND, not both/);
+    expect(startAt.code).toBeUndefined();
+    expect(startAt.error?.message).toContain('--start-at outage: not a phase of drill-short (its phases are calm, down, recovery)');
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(join(dir, 'report.json'))).toBe(false);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/cannot run no-such-command-understudy: not found/);
+    expect(missing.code).toBeUndefined();
+    expect(missing.error?.message).toMatch(/cannot run no-such-command-understudy: not found/);
   });
 });
 
@@ -184,13 +205,14 @@ describe('understudy drill --url (a running server)', () => {
 
   it('names the lines of a profile the server refuses, and exits 2 when it cannot reach the server', async () => {
     const server = await start({ dataDir: '' });
+    // the refusal through the process (exit 2, the lines on stderr); the unreachable server through runDrill
     const [refused, unreachable] = await Promise.all([
       drill(['test/drill/fixtures/unknown-system.yaml', '--url', server.url]).done,
-      drill(['test/drill/fixtures/holds.yaml', '--url', 'http://127.0.0.1:9']).done,
+      drillHere({ file: 'test/drill/fixtures/holds.yaml', url: 'http://127.0.0.1:9' }),
     ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^understudy: test\/drill\/fixtures\/unknown-system\.yaml:5:22: rules\.0\.match\.system: .*wmss/m);
-    expect(unreachable.code).toBe(2);
-    expect(unreachable.stderr).toMatch(/^understudy: cannot reach http:\/\/127\.0\.0\.1:9 /);
+    expect(unreachable.code).toBeUndefined();
+    expect(unreachable.error?.message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:9 /);
   });
 });
