@@ -1,7 +1,12 @@
 /**
  * The understudy command as a user runs it: bad options, variables and files exit 2 naming the flag, the
  * variable or the file; serve starts, takes its options from UNDERSTUDY_* variables (booleans as yes/on/1),
- * answers, and on SIGTERM lets an in-flight request finish before exiting 0. Spawns are few: each costs ~0.5 s.
+ * answers, and on SIGTERM lets an in-flight request finish before exiting 0. Spawns are few: each costs ~0.5 s
+ * alone and several times that on a busy machine. What only a process shows goes through one: exit codes, the
+ * "understudy: " line per problem, stdout, signals. A refusal that is an error thrown while serve reads its options
+ * becomes exit 2 the same way for every error (yargs' fail handler), which the variables, --seed and the taken
+ * mount show through real processes; the other refusals are checked on the readers serve calls, in this process.
+ * Independent processes run side by side.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,11 +15,25 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readConfigFile, resolveConfig } from '../src/config/config.js';
+import { coerceFlag } from '../src/config/serve-options.js';
+import { parseContractOption } from '../src/protocols/rest/contract.js';
 import { cliProcess, processOutcome } from './helpers.js';
 
-
-
 const cli = cliProcess;
+
+/**
+ * What `understudy serve` makes of its flags before it starts a server, in this process, with the readers it
+ * calls in the order it calls them: each flag's coercion (yargs), the config file, resolveConfig, each --contract.
+ * Throws what serve would throw: the message the CLI prints after "understudy: ", exiting 2.
+ */
+function readServeOptions(flags: Record<string, string>): void {
+  const given: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(flags)) given[name] = coerceFlag(name)(name === 'contract' ? [value] : value);
+  const file = given.config ? readConfigFile(given.config as string) : undefined;
+  const config = resolveConfig(file, { port: given.port, host: given.host, seed: given.seed, contract: given.contract, wmsChangeRatePerSecond: given['wms-change-rate'] } as Parameters<typeof resolveConfig>[1]);
+  for (const contract of config.contracts) parseContractOption(contract);
+}
 const finished = processOutcome;
 
 /** resolves with the URL once the server prints its listening line */
@@ -36,29 +55,25 @@ describe('understudy CLI', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown argument: colour/);
 
+    // thrown while serve reads its options: exit 2 with the message, as the next test shows through processes
     const dir = mkdtempSync(join(tmpdir(), 'understudy-cli-'));
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'port: 8080\nprot: 1\n');
-    const badFile = await finished(cli(['serve', '--config', bad]));
-    expect(badFile.code).toBe(2);
-    expect(badFile.stderr).toContain(`${bad}:2:1: prot: unknown key`);
+    expect(() => readServeOptions({ config: bad })).toThrow(`${bad}:2:1: prot: unknown key`);
 
-    const publicHost = await finished(cli(['serve', '--host', '0.0.0.0', '--port', '0']));
-    expect(publicHost.code).toBe(2);
-    expect(publicHost.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without an admin token/);
+    expect(() => readServeOptions({ host: '0.0.0.0', port: '0' })).toThrow(/refusing to listen on 0\.0\.0\.0 without an admin token/);
 
-    // a page size Salesforce Connect would refuse: exit 2, naming the key
+    // a page size Salesforce Connect would refuse, naming the key
     const pages = join(dir, 'pages.yaml');
     writeFileSync(pages, 'systems:\n  erp: { odataPageSize: 5000 }\n');
-    const tooLarge = await finished(cli(['serve', '--config', pages, '--port', '0']));
-    expect(tooLarge.code).toBe(2);
-    expect(tooLarge.stderr).toContain('systems.erp.odataPageSize 5000 must be an integer from 1 to 2000');
+    expect(() => readServeOptions({ config: pages, port: '0' })).toThrow('systems.erp.odataPageSize 5000 must be an integer from 1 to 2000');
   });
 
   it('names the variable or flag behind a bad value, and refuses unknown UNDERSTUDY_* variables', async () => {
-    const env = await finished(
-      cli(['serve'], { UNDERSTUDY_PORT: 'abc', UNDERSTUDY_PROFIL: 'brownout', UNDERSTUDY_FAULT_HEADER: 'maybe', UNDERSTUDY_BACKLOG: '', UNDERSTUDY_WMS_CHANGE_RATE: '5/x' }),
-    );
+    const [env, flag] = await Promise.all([
+      finished(cli(['serve'], { UNDERSTUDY_PORT: 'abc', UNDERSTUDY_PROFIL: 'brownout', UNDERSTUDY_FAULT_HEADER: 'maybe', UNDERSTUDY_BACKLOG: '', UNDERSTUDY_WMS_CHANGE_RATE: '5/x' })),
+      finished(cli(['serve', '--seed', 'x'])),
+    ]);
     expect(env.code).toBe(2);
     expect(env.stderr.split('\n').filter(Boolean).sort()).toEqual([
       'understudy: UNDERSTUDY_FAULT_HEADER=maybe is not a boolean: use true, false, 1, 0, yes, no, on or off',
@@ -67,20 +82,18 @@ describe('understudy CLI', () => {
       'understudy: unknown environment variable UNDERSTUDY_PROFIL (did you mean UNDERSTUDY_PROFILE?)',
     ]);
 
-    const flag = await finished(cli(['serve', '--seed', 'x']));
     expect(flag.code).toBe(2);
     expect(flag.stderr).toBe('understudy: --seed x is not a seed (an integer from 0 to 4294967295)\n');
 
-    const rate = await finished(cli(['serve', '--port', '0', '--wms-change-rate', '1e9/s']));
-    expect(rate.code).toBe(2);
-    expect(rate.stderr).toBe('understudy: --wms-change-rate 1e9/s is not a rate: write N/s, N/m or N/h, such as 0/s, 5/s or 120/m\n');
+    // the same reader, the same way out (exit 2, this message after "understudy: ")
+    expect(() => readServeOptions({ port: '0', 'wms-change-rate': '1e9/s' })).toThrow(
+      new Error('--wms-change-rate 1e9/s is not a rate: write N/s, N/m or N/h, such as 0/s, 5/s or 120/m'),
+    );
   });
 
   it('says what is wrong with a --contract mount', async () => {
-    const noSlash = await finished(cli(['serve', '--port', '0', '--contract', 'examples/vendor.openapi.yaml@vendor']));
-    expect(noSlash.code).toBe(2);
-    expect(noSlash.stderr).toBe(
-      'understudy: --contract examples/vendor.openapi.yaml@vendor: the mount after @ must start with / (examples/vendor.openapi.yaml@/vendor)\n',
+    expect(() => readServeOptions({ port: '0', contract: 'examples/vendor.openapi.yaml@vendor' })).toThrow(
+      new Error('--contract examples/vendor.openapi.yaml@vendor: the mount after @ must start with / (examples/vendor.openapi.yaml@/vendor)'),
     );
 
     const taken = await finished(cli(['serve', '--port', '0', '--contract', 'examples/vendor.openapi.yaml@/wms/v1']));
@@ -91,13 +104,12 @@ describe('understudy CLI', () => {
   });
 
   it('checks the contracts in contracts/', async () => {
-    const run = await finished(cli(['contracts', 'check']));
-    expect(run.stdout).toMatch(/ok\s+.*wms\.openapi\.yaml/);
-    expect(run.code).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'understudy-cli-'));
     const broken = join(dir, 'broken.openapi.yaml');
     writeFileSync(broken, 'openapi: 3.0.3\ninfo: { title: x }\npaths: {}\n');
-    const failed = await finished(cli(['contracts', 'check', broken]));
+    const [run, failed] = await Promise.all([finished(cli(['contracts', 'check'])), finished(cli(['contracts', 'check', broken]))]);
+    expect(run.stdout).toMatch(/ok\s+.*wms\.openapi\.yaml/);
+    expect(run.code).toBe(0);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/FAIL .*broken\.openapi\.yaml[\s\S]*version/);
   });
