@@ -154,6 +154,17 @@ describe('PUT /__admin/wms/simulation', () => {
     expect(skus(second.changes)).not.toEqual(skus(first.changes));
   });
 
+  /**
+   * One pair of servers for every refusal below, started alike on one clock: a refusal changes nothing, so the two
+   * stay in step from case to case, and each case's comparison also catches a change an earlier one made.
+   */
+  let pair: Promise<{ clock: ManualClock; refused: RunningServer; untouched: RunningServer }> | undefined;
+  const refusalPair = () =>
+    (pair ??= (async () => {
+      const clock = new ManualClock(START);
+      return { clock, refused: await start({ clock, ...wmsAt(2) }), untouched: await start({ clock, ...wmsAt(2) }) };
+    })());
+
   it.each([
     ['a word', { rate: 'fast' }, /rate "fast" is not a rate/],
     ['another unit', { rate: '5/x' }, /rate "5\/x" is not a rate/],
@@ -169,8 +180,7 @@ describe('PUT /__admin/wms/simulation', () => {
     ['no JSON at all', 'rate=5/s', /not valid JSON/],
     ['running at rate 0', { rate: '0/s', running: true }, /cannot run/],
   ])('refuses %s with 400, naming the problem, and changes nothing', async (_case, body, says) => {
-    const clock = new ManualClock(START);
-    const [refused, untouched] = [await start({ clock, ...wmsAt(2) }), await start({ clock, ...wmsAt(2) })];
+    const { clock, refused, untouched } = await refusalPair();
     clock.advance(3_000);
     const r = await call(`${refused.url}/__admin/wms/simulation`, put(body));
     expect(r.status).toBe(400);
