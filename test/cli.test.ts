@@ -15,25 +15,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readConfigFile, resolveConfig } from '../src/config/config.js';
-import { coerceFlag } from '../src/config/serve-options.js';
-import { parseContractOption } from '../src/protocols/rest/contract.js';
 import { cliProcess, processOutcome } from './helpers.js';
+import { readServeOptions } from './serve-options.js';
 
 const cli = cliProcess;
-
-/**
- * What `understudy serve` makes of its flags before it starts a server, in this process, with the readers it
- * calls in the order it calls them: each flag's coercion (yargs), the config file, resolveConfig, each --contract.
- * Throws what serve would throw: the message the CLI prints after "understudy: ", exiting 2.
- */
-function readServeOptions(flags: Record<string, string>): void {
-  const given: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(flags)) given[name] = coerceFlag(name)(name === 'contract' ? [value] : value);
-  const file = given.config ? readConfigFile(given.config as string) : undefined;
-  const config = resolveConfig(file, { port: given.port, host: given.host, seed: given.seed, contract: given.contract, wmsChangeRatePerSecond: given['wms-change-rate'] } as Parameters<typeof resolveConfig>[1]);
-  for (const contract of config.contracts) parseContractOption(contract);
-}
 const finished = processOutcome;
 
 /** resolves with the URL once the server prints its listening line */

@@ -1,14 +1,17 @@
 /**
  * The TLS flags as a user runs them: --tls-cert without --tls-key and a bad key file exit 2 naming the problem;
  * --tls-cert and --tls-key serve HTTPS; --no-auth (and UNDERSTUDY_NO_AUTH) reach the configuration, seen through
- * a config whose `auth: mtls` would otherwise be refused for want of a CA. Spawns cost ~1 s each: few of them.
+ * a config whose `auth: mtls` would otherwise be refused for want of a CA. Spawns cost ~1 s each: few of them,
+ * side by side where independent. Refusals thrown while serve reads its options (a certificate without its key,
+ * mtls without a CA) are checked on serve's readers in this process (serve-options.ts); a key that is not one is
+ * refused as the server starts, and shows exit 2 through a process.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliProcess, processOutcome } from '../helpers.js';
+import { readServeOptions } from '../serve-options.js';
 import { createPki, httpsGet, type Pki } from './pki.js';
-
 
 const cli = cliProcess;
 const finished = processOutcome;
@@ -46,9 +49,9 @@ const serve = ['serve', '--port', '0', '--data-dir', ''];
 
 describe('serve over HTTPS from the command line', () => {
   it('exits 2 for a certificate without its key, and for a key that is not one, naming the file', async () => {
-    const alone = await finished(cli([...serve, '--tls-cert', pki.files.serverCert]));
-    expect(alone.code).toBe(2);
-    expect(alone.stderr).toMatch(/^understudy: HTTPS needs both a certificate and its key: --tls-cert and --tls-key/);
+    expect(() => readServeOptions({ port: '0', 'data-dir': '', 'tls-cert': pki.files.serverCert })).toThrow(
+      /^HTTPS needs both a certificate and its key: --tls-cert and --tls-key/,
+    );
 
     const wrongKey = await finished(cli([...serve, '--tls-cert', pki.files.serverCert, '--tls-key', pki.files.ca]));
     expect(wrongKey.code).toBe(2);
@@ -56,9 +59,7 @@ describe('serve over HTTPS from the command line', () => {
   });
 
   it('refuses auth: mtls without a CA, unless --no-auth; serves HTTPS with --tls-cert and --tls-key', async () => {
-    const refused = await finished(cli([...serve, '--config', mtlsConfig]));
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('systems.wms.auth is mtls, but no CA is configured (--tls-ca, tls.ca)');
+    expect(() => readServeOptions({ port: '0', 'data-dir': '', config: mtlsConfig })).toThrow('systems.wms.auth is mtls, but no CA is configured (--tls-ca, tls.ca)');
 
     // the flags from their variables, --no-auth from the command line
     const child = cli([...serve, '--config', mtlsConfig, '--no-auth'], { UNDERSTUDY_TLS_CERT: pki.files.serverCert, UNDERSTUDY_TLS_KEY: pki.files.serverKey });
@@ -73,14 +74,14 @@ describe('serve over HTTPS from the command line', () => {
   });
 
   it('UNDERSTUDY_NO_AUTH=yes is --no-auth; --auth alone is no option', async () => {
+    const positive = finished(cli([...serve, '--auth']));
     const child = cli([...serve, '--config', mtlsConfig], { UNDERSTUDY_NO_AUTH: 'yes' });
     try {
       expect(await listening(child)).toMatch(/^http:\/\//);
     } finally {
       await stop(child);
     }
-    const positive = await finished(cli([...serve, '--auth']));
-    expect(positive.code).toBe(2);
-    expect(positive.stderr).toBe('understudy: --auth is not an option (did you mean --no-auth?)\n');
+    expect((await positive).code).toBe(2);
+    expect((await positive).stderr).toBe('understudy: --auth is not an option (did you mean --no-auth?)\n');
   });
 });
