@@ -3,13 +3,20 @@
  * `deliveries.ack` under the built-in duplicate-webhooks drill, for a receiver that acknowledges every delivery
  * (copies included) and one that answers 500 to everything; `alerting.timeToDetect` for an outage that someone
  * was paged about and one nobody heard of. Each in its own workspace, so each drill-wide verdict is its own.
+ * The server's time is a ManualClock and a ManualScheduler: the drill's copies two seconds after each
+ * acknowledgement, its reordering window and the retries fall due when the test moves time on to them, while the
+ * deliveries themselves go over real sockets to the receiver.
  */
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, Report } from '../../src/report/types.js';
 import { Sink } from '../deliveries/sink.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { call, json, start } from '../helpers.js';
 
-const server = await start({ seed: 9 });
+const clock = new ManualClock(Date.now());
+const scheduler = new ManualScheduler(clock);
+const server = await start({ seed: 9, clock, scheduler });
 
 async function report(ws: string): Promise<Report> {
   const res = await call(`${server.url}/w/${ws}/__admin/report`);
@@ -37,7 +44,9 @@ async function settled(ws: string, copies: boolean): Promise<void> {
   for (;;) {
     const { deliveries } = (await call(`${server.url}/w/${ws}/__admin/deliveries`)).body as { deliveries: Array<{ status: string; duplicates: number }> };
     if (deliveries.length >= 3 && deliveries.every((d) => d.status === 'dead' || (d.status === 'delivered' && (!copies || d.duplicates >= 1)))) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // the next timer (a copy, the window's release, a retry) falls due now; attempts under way answer meanwhile
+    if (scheduler.pending.length > 0) scheduler.advance(Math.max(0, scheduler.pending[0]));
+    else await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
