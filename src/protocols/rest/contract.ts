@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { availableParallelism, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -180,11 +180,15 @@ const prepared = new Map<string, Promise<Prepared>>();
  * remembered as valid, checked against the OpenAPI specification in a worker thread. The check is most of a cold
  * start on a large document (STAPI: ~0.45 s), and the command's own start-up (loading the server's modules,
  * building the built-in systems: ~0.4 s) does not need its verdict: on two cores they overlap. loadContract then
- * takes what was prepared. Errors surface there, where they always have.
+ * takes what was prepared. Errors surface there, where they always have. Measured on this project's 2-core VM
+ * (bench:load), the overlap is smaller than it sounds: the module loading slows while the worker runs, and a cold
+ * STAPI start gains ~5–10% (README, Performance).
  */
 export function prepareContract(file: string): void {
   if (prepared.has(file)) return;
-  const ready = Promise.resolve().then(() => prepare(file, true, true));
+  // on one core a worker only competes with the start-up it was meant to overlap: the check then runs here, as always
+  const inWorker = availableParallelism() > 1;
+  const ready = Promise.resolve().then(() => prepare(file, true, inWorker));
   ready.catch(() => undefined); // reported by the loadContract that takes it
   prepared.set(file, ready);
 }
