@@ -98,3 +98,38 @@ describe('the response a generated operation answers with', () => {
     expect(last.contract).toEqual({ valid: false, errors: [{ in: 'header', name: 'prefer', message: 'Prefer: example= names no example.' }] });
   });
 });
+
+describe('the response check of a remembered generated answer', () => {
+  it('runs once per answer and is reported on every request that gets it: a stale example is flagged each time', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'understudy-stale-')), 'stale.openapi.yaml');
+    writeFileSync(
+      file,
+      [
+        'openapi: 3.0.3',
+        'info: { title: Stale example, version: "1" }',
+        'paths:',
+        '  /rates/{code}:',
+        '    get:',
+        '      operationId: getRate',
+        '      parameters: [{ name: code, in: path, required: true, schema: { type: string } }]',
+        '      responses:',
+        "        '200':",
+        '          description: a rate',
+        '          content:',
+        '            application/json:',
+        '              schema: { type: object, required: [rate], properties: { rate: { type: number } } }',
+        '              example: { rate: "1.08" }',
+        '',
+      ].join('\n'),
+    );
+    const s = await start({ contracts: [`${file}@/fx`], systems: { wms: { enabled: false }, payments: { enabled: false }, alerts: { enabled: false }, erp: { enabled: false }, outbound: { enabled: false } } });
+    for (let i = 0; i < 3; i++) expect((await call(`${s.url}/fx/rates/EUR`)).body).toEqual({ rate: '1.08' });
+    s.engine.flush();
+    const entries = (await call(`${s.url}/__admin/journal?operation=getRate`)).body.entries;
+    expect(entries).toHaveLength(3);
+    for (const e of entries) expect(e.contract.errors).toEqual([{ in: 'response', pointer: '/rate', message: 'must be number' }]);
+  });
+});

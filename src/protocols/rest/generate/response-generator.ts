@@ -63,12 +63,23 @@ export function parsePrefer(header: string | string[] | undefined): Preference {
   return out;
 }
 
+/** A generated answer as remembered; `checked` is the response check's verdict on its body, once it ran. */
+interface MadeAnswer {
+  headers: Reply['headers'];
+  body: string | undefined;
+  source: unknown;
+  checked?: ContractError[];
+}
+
 /** generated answers remembered at most (the oldest forgotten first) */
 const MAX_MADE = 2000;
 
 export class ResponseGenerator {
-  /** answers already generated, by everything that decides them (see generate) */
-  private readonly made = new Map<string, { headers: Reply['headers']; body: string | undefined; source: unknown }>();
+  /**
+   * answers already generated, by everything that decides them (see generate); each is also the reply's memo, where
+   * the response check keeps its verdict on the body (reply-cache.ts cachedEntryOf), so it runs once per answer
+   */
+  private readonly made = new Map<string, MadeAnswer>();
 
   private readonly sampler: SchemaSampler;
 
@@ -117,7 +128,7 @@ export class ResponseGenerator {
     // the same request gets the same answer (seeded): made once, then served from a bounded memo
     const memoKey = `${exchange.workspace.seed}\n${op.id}\n${exchange.path}\n${exchange.rawQuery}\n${status}\n${type ?? ''}\n${prefer.example ?? ''}`;
     const made = this.made.get(memoKey);
-    if (made !== undefined) return { status, headers: { ...headers, ...made.headers }, body: made.body, source: made.source };
+    if (made !== undefined) return { status, headers: { ...headers, ...made.headers }, body: made.body, source: made.source, memo: made };
     this.declaredHeaders(spec, headers, hashKey(exchange.workspace.seed, op.id, exchange.path, exchange.rawQuery, 'headers'));
     if (!type || status === 204 || status === 304) return this.remember(memoKey, { status, headers });
 
@@ -147,7 +158,9 @@ export class ResponseGenerator {
   private remember(key: string, reply: Reply): Reply {
     if (this.made.size >= MAX_MADE) this.made.delete(this.made.keys().next().value!);
     const { 'preference-applied': _applied, ...headers } = reply.headers;
-    this.made.set(key, { headers, body: reply.body as string | undefined, source: reply.source });
+    const made: MadeAnswer = { headers, body: reply.body as string | undefined, source: reply.source };
+    this.made.set(key, made);
+    reply.memo = made;
     return reply;
   }
 
