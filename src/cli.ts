@@ -14,7 +14,7 @@ import { readConfigFile, resolveConfig, SourceError } from './config/config.js';
 import { coerceFlag, NEGATED_FLAGS, readEnvironment, SERVE_OPTIONS, unknownVariable, UsageError, variablesUsedBy } from './config/serve-options.js';
 import { formatProblem } from './config/yaml-source.js';
 import { checkContract, parseContractOption, prepareContract } from './protocols/rest/contract.js';
-import type { Restored } from './server.js';
+import type { Restored } from './mounted-systems.js';
 import { VERSION } from './version.js';
 
 const CONTRACTS_DIR = fileURLToPath(new URL('../contracts/', import.meta.url));

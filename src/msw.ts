@@ -24,7 +24,7 @@ import { encodeCursor, parseJournalQuery } from './admin/journal-query.js';
 import { toFull, toSummary } from './journal/views.js';
 import { loadContract } from './protocols/rest/contract.js';
 import type { SystemAuth } from './config/config.js';
-import type { ServerOptions } from './server.js';
+import type { ServerOptions } from './mounted-systems.js';
 import { FetchTransport, routeMatches, type FetchRoute } from './transports/msw-transport.js';
 import { createUnderstudy, type Understudy, type UnderstudyOptions } from './understudy.js';
 

@@ -4,9 +4,8 @@
  * it; the msw entry (msw.ts) puts msw's request handlers in front of it instead, in the test's own process.
  *
  * Everything that is not about a socket lives here, so that both transports start the same way and a request
- * meets the same validation, state, chaos and journal whichever way it arrived. server.ts and this module import
- * each other (buildSystems is there, startServer calls createUnderstudy); neither uses the other at load time, so
- * the cycle is harmless, and buildSystems stays where its other users look for it.
+ * meets the same validation, state, chaos and journal whichever way it arrived. The systems themselves are
+ * assembled by mounted-systems.ts.
  */
 import { DEFAULTS } from './config/config.js';
 import type { ChaosControl } from './admin/chaos-routes.js';
@@ -20,7 +19,7 @@ import { Engine } from './engine/pipeline.js';
 import type { MountedSystem } from './engine/system.js';
 import { Workspaces, type ChaosChoice, type Workspace } from './engine/workspace.js';
 import { JournalBudget } from './journal/budget.js';
-import { buildSystems, dataDirOf, type Restored, type ServerOptions } from './server.js';
+import { buildSystems, dataDirOf, type Restored, type ServerOptions } from './mounted-systems.js';
 import { openDataDir } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { readTlsFiles } from './tls/server-tls.js';
