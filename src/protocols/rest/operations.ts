@@ -152,7 +152,9 @@ export function compileOperations(contract: LoadedContract, mount: string, compi
         [...params.values()]
           .filter(({ p }) => p.in === where && p.schema !== undefined)
           .map(({ p }) => styledParameter(doc, where === 'header' ? { ...p, name: p.name.toLowerCase() } : p))
-          .filter(needsDecoding);
+          .filter(needsDecoding)
+          // an exploded object's properties stand as query parameters, but never one the operation declares itself
+          .map((sp) => (where === 'query' ? { ...sp, properties: sp.properties.filter((name) => !params.has(`query:${name}`)) } : sp));
 
       const greedy = [...params.values()].filter(({ p }) => p.in === 'path' && (p as unknown as Record<string, unknown>)[GREEDY_EXTENSION] === true);
       if (greedy.length > 1 || (greedy.length === 1 && !path.endsWith(`/{${greedy[0].p.name}}`))) {
