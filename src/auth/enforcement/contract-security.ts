@@ -14,6 +14,7 @@ import type { Exchange } from '../../engine/exchange.js';
 import { CLIENT_NAME, headerIdentity, type ClientIdentifier } from '../../engine/seams.js';
 import { basicCredentials } from './basic.js';
 import type { SecurityAlternative, SecurityScheme } from '../../protocols/rest/operations.js';
+import { parseCookies } from '../../protocols/rest/read/parameter-styles.js';
 import { challenge, refuse } from './refusal.js';
 
 /** an operation that may carry a security requirement (the REST engine's CompiledOperation) */
@@ -87,12 +88,10 @@ function nonEmpty(value: string | string[] | undefined): boolean {
   return Array.isArray(value) ? value.some((v) => v !== '') : value !== undefined && value !== '';
 }
 
+/** the named cookie's value, when the Cookie header carries it non-empty (read as cookie parameters are read) */
 function cookie(exchange: Exchange, name: string): string | undefined {
-  for (const part of (exchange.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name && part.slice(eq + 1).trim() !== '') return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  const value = parseCookies(exchange.headers.cookie)[name];
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** the username of Basic credentials, when it is a client name */

@@ -376,6 +376,16 @@ export function resolveRef<T>(document: unknown, value: unknown, pointer: string
   return { value: current as T, pointer: at };
 }
 
+/** The schema (or other object) `value` is or refers to; undefined when it is no object or its $ref leads nowhere. */
+export function resolvedOrUndefined<T>(document: unknown, value: unknown): T | undefined {
+  if (value === undefined || value === null || typeof value !== 'object') return undefined;
+  try {
+    return resolveRef<T>(document, value, '').value;
+  } catch {
+    return undefined;
+  }
+}
+
 export function getPointer(document: unknown, pointer: string): unknown {
   if (pointer === '' || pointer === '/') return document;
   let node: unknown = document;

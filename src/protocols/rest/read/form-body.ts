@@ -15,7 +15,7 @@
  */
 import type { OpenAPIV3 } from 'openapi-types';
 import qs from 'qs';
-import { resolveRef } from '../contract.js';
+import { resolvedOrUndefined } from '../contract.js';
 
 const OPTIONS: qs.IParseOptions = {
   depth: 8,
@@ -62,15 +62,15 @@ export function formPlan(document: unknown, raw: unknown, encoding: Record<strin
   const plan: FormPlan = new Map();
   const properties = new Map<string, unknown>();
   const collect = (node: unknown, depth: number) => {
-    const schema = follow(document, node);
+    const schema = resolvedOrUndefined<Schema>(document, node);
     if (!schema || depth > 8) return;
     for (const [name, property] of Object.entries(schema.properties ?? {})) if (!properties.has(name)) properties.set(name, property);
     for (const member of schema.allOf ?? []) collect(member, depth + 1);
   };
   collect(raw, 0);
   for (const [name, rawProperty] of properties) {
-    const property = follow(document, rawProperty);
-    const items = property && isType(property, 'array') ? follow(document, (property as OpenAPIV3.ArraySchemaObject).items) : undefined;
+    const property = resolvedOrUndefined<Schema>(document, rawProperty);
+    const items = property && isType(property, 'array') ? resolvedOrUndefined<Schema>(document, (property as OpenAPIV3.ArraySchemaObject).items) : undefined;
     const array = items !== undefined || (property !== undefined && isType(property, 'array'));
     const value = items ?? property;
     const declared = encoding[name];
@@ -104,15 +104,6 @@ function isType(schema: Schema, type: string): boolean {
 
 export function isJsonType(type: string): boolean {
   return type === 'application/json' || type.endsWith('+json');
-}
-
-function follow(document: unknown, node: unknown): Schema | undefined {
-  if (!node || typeof node !== 'object') return undefined;
-  try {
-    return resolveRef<Schema>(document, node, '').value;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

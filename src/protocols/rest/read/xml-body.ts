@@ -16,7 +16,7 @@
 import type { OpenAPIV3 } from 'openapi-types';
 import type { ContractError } from '../../../engine/exchange.js';
 import { isNil, readXmlBytes, XmlError, type XmlElement } from '../../xml/xml-reader.js';
-import { resolveRef } from '../contract.js';
+import { resolvedOrUndefined } from '../contract.js';
 
 /** What an XML body is read by: the document and the media type's schema as written ($refs kept for names). */
 export interface XmlBodyPlan {
@@ -46,16 +46,7 @@ export function readXmlBody(raw: Buffer, plan: XmlBodyPlan): { value: unknown; p
 /** An element's name by the rule ResponseGenerator writes with: `xml.name`, the component's name, the fallback. */
 function elementName(document: unknown, raw: unknown, fallback: string | undefined): string | undefined {
   const ref = raw && typeof raw === 'object' && '$ref' in raw ? String((raw as { $ref: unknown }).$ref).split('/').pop() : undefined;
-  return follow(document, raw)?.xml?.name ?? ref ?? fallback;
-}
-
-function follow(document: unknown, raw: unknown): Schema | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  try {
-    return resolveRef<Schema>(document, raw, '').value;
-  } catch {
-    return undefined;
-  }
+  return resolvedOrUndefined<Schema>(document, raw)?.xml?.name ?? ref ?? fallback;
 }
 
 class XmlMapper {
@@ -64,7 +55,7 @@ class XmlMapper {
   /** The value of `element` as the schema `raw` describes it (no schema: its text, or its children as an object). */
   value(element: XmlElement, raw: unknown, depth: number): unknown {
     if (isNil(element)) return null;
-    const schema = follow(this.document, raw);
+    const schema = resolvedOrUndefined<Schema>(this.document, raw);
     const properties = schema ? this.properties(schema, 0) : undefined;
     if (schema && this.is(schema, 'array')) return element.children.map((child) => this.value(child, schema.items, depth + 1));
     if (properties !== undefined || (schema === undefined && element.children.length > 0)) return this.object(element, properties ?? new Map(), depth);
@@ -77,7 +68,7 @@ class XmlMapper {
     const out: Record<string, unknown> = Object.create(null);
     const used = new Set<XmlElement>();
     for (const [key, rawProperty] of properties) {
-      const property = follow(this.document, rawProperty);
+      const property = resolvedOrUndefined<Schema>(this.document, rawProperty);
       const name = property?.xml?.name ?? key;
       if (property?.xml?.attribute) {
         const attribute = element.attrs.find((a) => a.local === name);
@@ -117,7 +108,7 @@ class XmlMapper {
     if (depth > 8) return undefined;
     let found: Map<string, unknown> | undefined = schema.properties ? new Map(Object.entries(schema.properties)) : undefined;
     for (const member of schema.allOf ?? []) {
-      const more = this.properties(follow(this.document, member) ?? {}, depth + 1);
+      const more = this.properties(resolvedOrUndefined<Schema>(this.document, member) ?? {}, depth + 1);
       if (more === undefined) continue;
       found ??= new Map();
       for (const [k, v] of more) if (!found.has(k)) found.set(k, v);

@@ -7,7 +7,7 @@
  * id, timestamps and readOnly fields of real APIs live there. Nested objects are kept as the client sent them.
  */
 import type { OpenAPIV3 } from 'openapi-types';
-import { resolveRef } from '../contract.js';
+import { resolvedOrUndefined } from '../contract.js';
 
 export type Schema = OpenAPIV3.SchemaObject & { const?: unknown };
 
@@ -31,13 +31,9 @@ export interface SchemaView {
   updatedStamps: Map<string, 'date-time' | 'date'>;
 }
 
+/** the schema `raw` is or refers to (contract.ts resolvedOrUndefined, typed as this folder reads schemas) */
 export function resolveSchema(document: unknown, raw: unknown): Schema | undefined {
-  if (raw === undefined || raw === null || typeof raw !== 'object') return undefined;
-  try {
-    return resolveRef<Schema>(document, raw, '').value;
-  } catch {
-    return undefined;
-  }
+  return resolvedOrUndefined<Schema>(document, raw);
 }
 
 /** The top-level properties of an object schema, allOf parts merged in order (later ones win, as validation would). */
