@@ -18,16 +18,25 @@ import type { ContractError, Reply } from '../../engine/exchange.js';
 /** Most replies kept per state; the oldest stored goes first (polling clients repeat recent requests). */
 const MAX_ENTRIES_PER_STATE = 256;
 
-export interface CachedReply {
+/**
+ * A body made once and sent again, with the contract check's verdict on it once it ran: a cached reply here, or a
+ * generated answer the ResponseGenerator remembers. RestEngine.checkResponse keeps the verdict in it.
+ */
+export interface RememberedBody {
+  body: string | undefined;
+  /** the value the body was serialised from, until the check has used it */
+  source: unknown;
+  /** the contract check's findings for exactly this body, once it ran */
+  checked?: ContractError[];
+}
+
+export interface CachedReply extends RememberedBody {
   revision: number;
   status: number;
   headers: Reply['headers'];
   body: string;
-  source: unknown;
   /** the external key the handler named (a reservation read by id names its order) */
   key: string | undefined;
-  /** the contract check's findings for exactly this body, once it ran */
-  checked?: ContractError[];
 }
 
 export class ReplyCache {
@@ -52,8 +61,8 @@ export class ReplyCache {
   }
 }
 
-/** The stored entry behind a reply, when the reply still carries the stored body unchanged. */
-export function cachedEntryOf(reply: Reply): CachedReply | undefined {
-  const entry = reply.memo as CachedReply | undefined;
+/** The remembered body behind a reply (Reply.memo), when the reply still carries that body unchanged. */
+export function cachedEntryOf(reply: Reply): RememberedBody | undefined {
+  const entry = reply.memo as RememberedBody | undefined;
   return entry !== undefined && entry.body === reply.body ? entry : undefined;
 }

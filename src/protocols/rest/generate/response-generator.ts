@@ -23,6 +23,7 @@ import type { ContractError, Exchange, Reply } from '../../../engine/exchange.js
 import { hashKey } from '../../../util/seeded-random.js';
 import { resolveRef, type OpenApiDocument } from '../contract.js';
 import { mediaKind, type CompiledOperation, type ResponseSpec } from '../operations.js';
+import type { RememberedBody } from '../reply-cache.js';
 import { SchemaSampler } from './schema-sampler.js';
 
 type Schema = OpenAPIV3.SchemaObject & { const?: unknown; examples?: unknown[] };
@@ -63,12 +64,9 @@ export function parsePrefer(header: string | string[] | undefined): Preference {
   return out;
 }
 
-/** A generated answer as remembered; `checked` is the response check's verdict on its body, once it ran. */
-interface MadeAnswer {
+/** A generated answer as remembered (its body's check verdict kept as the reply cache keeps its own). */
+interface MadeAnswer extends RememberedBody {
   headers: Reply['headers'];
-  body: string | undefined;
-  source: unknown;
-  checked?: ContractError[];
 }
 
 /** generated answers remembered at most (the oldest forgotten first) */
