@@ -46,6 +46,9 @@ async function serve(argv: Record<string, unknown>): Promise<void> {
     noAuth: given('no-auth'),
     lenient: given('lenient'),
     stateful: given('stateful'),
+    redis: given('redis'),
+    redisPrefix: given('redis-prefix'),
+    replicaId: given('replica-id'),
   });
   for (const w of config.warnings) console.warn(`understudy: warning: ${w}`);
   // the contracts' checks start first, on another thread, while the server's modules load (prepareContract)

@@ -171,8 +171,20 @@ export interface ServerConfig {
   subscriptions: ConfigSubscription[];
   /** extra OpenAPI contracts to serve: FILE or FILE@/mount */
   contracts: string[];
+  /** replicas share workspaces through this Redis (--redis, redis:); absent: this process alone */
+  redis?: RedisSettings;
   /** things the config asked for that this version ignores */
   warnings: string[];
+}
+
+/** `redis:` / --redis: where replicas meet (replicas/redis-link.ts) */
+export interface RedisSettings {
+  /** redis://[user:password@]host[:port][/db], or rediss:// for TLS */
+  url: string;
+  /** every key starts with it (default `understudy`): deployments sharing one Redis keep apart */
+  prefix?: string;
+  /** this replica's name in health and delivery claims (default hostname-pid) */
+  replicaId?: string;
 }
 
 export const DEFAULTS: ServerConfig = {
@@ -228,6 +240,10 @@ export interface ConfigOverrides {
   lenient?: boolean;
   /** --stateful: every contract served with state */
   stateful?: boolean;
+  /** --redis, --redis-prefix, --replica-id */
+  redis?: string;
+  redisPrefix?: string;
+  replicaId?: string;
 }
 
 const duration = { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' };
@@ -250,6 +266,21 @@ const FILE_SCHEMA = {
     durability: { enum: ['process', 'power'] },
     journal: { type: 'object', additionalProperties: false, properties: { sync: { enum: ['batch', 'always'] } } },
     adminToken: { type: 'string', minLength: 8 },
+    redis: {
+      anyOf: [
+        { type: 'string', pattern: '^rediss?://' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { type: 'string', pattern: '^rediss?://' },
+            prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+            replicaId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+          },
+        },
+      ],
+    },
     backlog: { type: 'integer', minimum: 1, maximum: 65535 },
     limits: {
       type: 'object',
@@ -382,6 +413,7 @@ type FileConfig = {
   durability?: 'process' | 'power';
   journal?: { sync?: 'batch' | 'always' };
   adminToken?: string;
+  redis?: string | { url: string; prefix?: string; replicaId?: string };
   backlog?: number;
   limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalTotalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
   systems?: {
@@ -661,6 +693,7 @@ export function resolveConfig(file: FileConfig | undefined, overrides: ConfigOve
     },
     subscriptions: f.checked?.subscriptions ?? [],
     contracts: [...(f.systems?.custom ?? []).map((c) => (c.mount ? `${c.contract}@${c.mount}` : c.contract)), ...(overrides.contract ?? [])],
+    redis: redisSettings(f.redis, overrides),
     warnings,
   };
   checkConfig(config);
@@ -679,6 +712,17 @@ function tlsSettings(file: FileConfig['tls'], o: ConfigOverrides): TlsSettings |
   if (cert === undefined || key === undefined) throw new ConfigError('HTTPS needs both a certificate and its key: --tls-cert and --tls-key (tls.cert and tls.key in a config file)');
   if (requireClientCert && ca === undefined) throw new ConfigError('--require-client-cert needs --tls-ca (tls.ca): the CA client certificates must chain to');
   return { cert, key, ...(ca !== undefined ? { ca } : {}), requireClientCert };
+}
+
+/** `redis:` (a URL, or url/prefix/replicaId), each part replaced by its flag; undefined when neither names a URL */
+function redisSettings(file: FileConfig['redis'], o: ConfigOverrides): RedisSettings | undefined {
+  const f = typeof file === 'string' ? { url: file } : file;
+  const url = o.redis ?? f?.url;
+  if (url === undefined) return undefined;
+  if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError(`--redis ${url} is not a Redis URL: use redis://host:port (or rediss:// for TLS)`);
+  const prefix = o.redisPrefix ?? f?.prefix;
+  const replicaId = o.replicaId ?? f?.replicaId;
+  return { url, ...(prefix !== undefined ? { prefix } : {}), ...(replicaId !== undefined ? { replicaId } : {}) };
 }
 
 /** systems.wms.changeRate as changes per second (readConfigFile has checked it; a config built in code may not be) */

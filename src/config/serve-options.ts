@@ -40,6 +40,18 @@ const changeRate: Reader = (raw, label) => {
   }
 };
 
+const redisUrl: Reader = (raw, label) => {
+  if (!/^rediss?:\/\/[^/]/.test(raw.trim())) throw new UsageError(`${label} is not a Redis URL: use redis://host:6379 (or rediss:// for TLS)`);
+  return raw.trim();
+};
+
+function keyName(what: string): Reader {
+  return (raw, label) => {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(raw)) throw new UsageError(`${label} is not ${what}: 1-64 letters, digits, '_', '.' or '-'`);
+    return raw;
+  };
+}
+
 /**
  * serve's options, each with its environment twin (UNDERSTUDY_ + the name in upper snake case). One table, so a
  * flag and its variable are read the same way and every message can name what the user actually wrote. yargs
@@ -67,6 +79,9 @@ export const SERVE_OPTIONS: Record<string, { read: Reader; list?: boolean; flag?
   'require-client-cert': { read: boolean, flag: 'boolean', describe: 'refuse, in the TLS handshake, connections without a client certificate signed by --tls-ca' },
   // yargs reads a bare --no-auth as the negation of an option "auth": cli.ts maps that back (see NEGATED_FLAGS)
   'no-auth': { read: boolean, flag: 'boolean', describe: 'systems check no credentials, whatever systems.<name>.auth says' },
+  redis: { read: redisUrl, describe: 'share workspaces with other replicas through this Redis: redis://host:6379 (rediss:// for TLS)' },
+  'redis-prefix': { read: keyName('a key prefix'), describe: 'start of every Redis key (default understudy): deployments sharing one Redis keep apart' },
+  'replica-id': { read: keyName('a replica id'), describe: "this replica's name in /__admin/health and delivery claims (default hostname-pid)" },
   lenient: { read: boolean, flag: 'boolean', describe: '--contract documents: serve what cannot be validated (a schema ajv cannot compile...) unvalidated, with a warning, instead of refusing to start' },
 };
 

@@ -75,8 +75,41 @@ export type StoredJournalEntry = { id: number; startedAt: number; status: number
 /** Thrown when a write cannot be stored (disk full, I/O error): the write is undone and answered 503. */
 export class StoreUnavailableError extends Error {}
 
+/**
+ * What applies one part of a workspace's state (a system's state, the delivery book, the workspace's own
+ * settings) from the shared log, when replicas share it (SharedLog).
+ */
+export interface LogPart {
+  /** applies an entry another replica appended (or this one, before a restart), at its place in the log */
+  apply(entry: LoggedWrite): void;
+  /** the part's state as a snapshot, now (undefined: it has none to give, and the log is then never trimmed) */
+  snapshot(): Buffer | undefined;
+  /** starts the part over from a snapshot (undefined: from its seeded start) */
+  restore(snapshot: Buffer | undefined): void;
+}
+
+/**
+ * The workspace's write log as replicas share it (`--redis`: replicas/workspace-log.ts). A write is appended
+ * first, and runs when this replica's application of the log reaches it: every replica applies the same entries
+ * in the same order, with the same clock times, so they all hold the same state.
+ */
+export interface SharedLog {
+  /**
+   * Appends an entry; resolves, once this replica has applied the log up to and including it, with what `own`
+   * returned: it runs (instead of the part's apply) at the entry's place, given the entry's clock time. Rejects
+   * with StoreUnavailableError when the entry cannot be appended (Redis unreachable), and nothing has changed.
+   */
+  append<T>(part: string, operation: string, input: string, own: (at: number) => T): Promise<T>;
+  /** resolves once every entry appended, by any replica, before the call has been applied here (a read's barrier) */
+  caughtUp(): Promise<void>;
+  /** who applies entries of `part` (a system's name, DELIVERIES, WORKSPACE_PART) */
+  register(part: string, handler: LogPart): void;
+}
+
 /** One workspace's part of the store: the seam systems persist through. */
 export interface WorkspaceStore {
+  /** present when replicas share the workspace (--redis): writes go through it instead of logWrite */
+  readonly shared?: SharedLog;
   /** false in memory-only mode: nothing is logged, so nothing need be prepared for it */
   readonly keepsWrites: boolean;
   /** why writes are refused right now (the disk was full a moment ago), or undefined when they are accepted */
