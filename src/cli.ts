@@ -122,6 +122,7 @@ async function certsDev(out: string, force: boolean): Promise<void> {
 
 /** "state in .understudy: 2 workspaces restored (default: wms from a snapshot + 120 writes)" */
 function describeRestored(restored: Restored): string {
+  if (restored.replica) return `replica ${restored.replica.id}: workspaces are shared through Redis at ${restored.replica.redis}`;
   if (restored.dataDir === null) return 'state is kept in memory only (--data-dir is empty or none)';
   const replayed = restored.workspaces.filter((w) => w.systems.some((s) => s.snapshot || s.writes > 0));
   for (const w of restored.workspaces) {

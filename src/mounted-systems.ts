@@ -46,6 +46,8 @@ export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'sy
 /** What start-up found in the data directory. */
 export interface Restored {
   dataDir: string | null;
+  /** replicas (--redis): this replica's id, and where the Redis it shares is */
+  replica?: { id: string; redis: string };
   workspaces: Array<{ workspace: string; systems: Array<{ system: string; snapshot: boolean; writes: number; diverged: number }> }>;
 }
 

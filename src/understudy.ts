@@ -22,6 +22,8 @@ import { JournalBudget } from './journal/budget.js';
 import { buildSystems, dataDirOf, type Restored, type ServerOptions } from './mounted-systems.js';
 import { openDataDir } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
+import { RedisLink } from './replicas/redis-link.js';
+import { ReplicatedStore } from './replicas/replicated-store.js';
 import { readTlsFiles } from './tls/server-tls.js';
 import type { AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -105,7 +107,9 @@ async function warmUp(systems: MountedSystem[]): Promise<string[]> {
 }
 
 export async function createUnderstudy(options: UnderstudyOptions = {}): Promise<Understudy> {
-  const clock = options.clock ?? systemClock;
+  // replicas (--redis): the link first, so that every replica reads the clock Redis keeps
+  const link = options.redis ? await RedisLink.open(options.redis) : undefined;
+  const clock = options.clock ?? link?.clock ?? systemClock;
   const limits = { ...DEFAULTS.limits, ...options.limits };
   const systems = await buildSystems(options);
   const engine = new Engine(systems, clock, limits);
@@ -134,7 +138,13 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
   };
   // the TLS files are checked before the store is opened (and locked): a bad file must leave nothing open
   if (options.tls) readTlsFiles(options.tls);
-  const store = openStore(options, systems, seed);
+  let store: StateStore;
+  try {
+    store = link ? await ReplicatedStore.open(link, { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery }) : openStore(options, systems, seed);
+  } catch (err) {
+    await link?.close();
+    throw err;
+  }
   const deliveries = deliveriesConfig(options, scheduler, limits.objects, clock.now());
   let workspaces: Workspaces;
   let restored: Restored;
@@ -155,6 +165,16 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
       limits.workspaces,
     );
     restored = { dataDir: store.dataDir, workspaces: store.dataDir === null ? [] : workspaces.recover() };
+    if (store instanceof ReplicatedStore) {
+      // every workspace the replicas serve is served here too (its deliveries, journal and report card), including
+      // those created elsewhere from now on
+      const replicated = store;
+      for (const name of replicated.knownWorkspaces) workspaces.lookup(name);
+      replicated.onAnnounced = (name) => {
+        workspaces.lookup(name);
+      };
+      restored.replica = { id: replicated.link.replicaId, redis: replicated.link.where };
+    }
     // a workspace named by a config-file subscription exists from the start, so its events flow from the start
     for (const name of new Set((options.subscriptions ?? []).map((s) => s.workspace))) workspaces.lookup(name);
   } catch (err) {
@@ -165,7 +185,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
     catalogue,
     activate: (workspace: Workspace, next: CompiledProfile) => {
       const now = clock.now();
-      workspace.activateChaos(new ChaosEngine(next, chaosOptions, now), activation(next, now, true));
+      return workspace.activateChaos(new ChaosEngine(next, chaosOptions, now), activation(next, now, true));
     },
   };
   // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path
@@ -182,6 +202,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
         chaos,
         deliveries: { knownEvents: systems.flatMap((s) => s.events?.types ?? []), retry: deliveries.defaults.retry, now: () => clock.now() },
         dataDir: store.dataDir,
+        replica: store instanceof ReplicatedStore ? () => (store as ReplicatedStore).health() : undefined,
       }),
     ));
   const admin: AdminListener = (req, res, workspace) => {

@@ -36,6 +36,17 @@ export interface AdminOptions {
   deliveries: DeliveryControl;
   /** where state is stored; null: in memory only */
   dataDir: string | null;
+  /** replicas (--redis): this replica's id, whether Redis answers, how far behind the shared logs it is */
+  replica?: () => Promise<ReplicaHealth>;
+}
+
+export interface ReplicaHealth {
+  id: string;
+  redis: 'up' | 'down';
+  /** ms of writes (by their log time) the replica has not applied yet: the most of any workspace, and per workspace */
+  lag: { ms: number; workspaces: Record<string, number> };
+  /** the replicas whose heartbeat Redis has seen in the last few seconds */
+  replicas?: string[];
 }
 
 const RESET_SCOPES: ResetScope[] = ['all', 'state', 'journal', 'chaos', 'deliveries'];
@@ -110,9 +121,12 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   }
   const ws = (req: Request) => (req as AdminRequest).workspace;
   // every admin route sees the journal and counters complete, including exchanges finished a moment ago
-  app.use((_req, _res, next) => {
+  app.use((req, _res, next) => {
     engine.flush();
-    next();
+    // replicas: what the admin API shows includes every write acknowledged on any replica
+    const shared = ws(req).store.shared;
+    if (shared === undefined) return next();
+    shared.caughtUp().then(() => next(), next);
   });
 
   // before the JSON body parser: profiles arrive as text (YAML or JSON) and keep their line numbers
@@ -126,14 +140,17 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
   addReportRoutes(app, ws, sendProblem, engine);
   addClientRoutes(app, ws, sendProblem, engine.systems);
 
-  app.get('/__admin/health', (req, res) => {
+  app.get('/__admin/health', async (req, res) => {
+    const replica = await options.replica?.();
     res.json({
-      status: 'ok',
+      // a replica that cannot reach Redis serves reads but refuses writes (503)
+      status: replica?.redis === 'down' ? 'degraded' : 'ok',
       version: options.version,
       uptimeS: Math.round((engine.clock.now() - options.startedAt) / 1000),
       workspace: ws(req).name,
       systems: engine.systems.map((s) => ({ name: s.name, mount: s.mount, protocol: s.engine.protocol })),
       store: { dataDir: options.dataDir },
+      ...(replica ? { replica } : {}),
     });
   });
 

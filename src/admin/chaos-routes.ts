@@ -26,7 +26,7 @@ export interface ChaosControl {
   /** what the server mounts (every workspace mounts the same), to check a profile's match values against */
   readonly catalogue: MountCatalogue;
   /** makes `profile` the workspace's active one, starting now */
-  activate(workspace: Workspace, profile: CompiledProfile): void;
+  activate(workspace: Workspace, profile: CompiledProfile): Promise<void> | undefined;
 }
 
 type Send = (res: Response, status: number, slug: string, detail: string, extra?: Record<string, unknown>) => void;
@@ -99,7 +99,7 @@ export function addChaosRoutes(app: Express, control: ChaosControl, workspaceOf:
     res.json(stage.describe());
   });
 
-  app.put('/__admin/chaos', express.text({ type: () => true, limit: '1mb' }), (req, res) => {
+  app.put('/__admin/chaos', express.text({ type: () => true, limit: '1mb' }), async (req, res) => {
     const named = req.query.profile;
     let profile: CompiledProfile;
     try {
@@ -118,11 +118,11 @@ export function addChaosRoutes(app: Express, control: ChaosControl, workspaceOf:
       throw err;
     }
     const workspace = workspaceOf(req);
-    control.activate(workspace, profile);
+    await control.activate(workspace, profile);
     res.json((workspace.chaos as ChaosEngine).describe());
   });
   // raw bytes, parsed here: whatever the content-type, a body that is not this JSON is refused, never read as empty
-  app.post('/__admin/chaos/timeline', express.raw({ type: () => true, limit: '1mb' }), (req, res) => {
+  app.post('/__admin/chaos/timeline', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const workspace = workspaceOf(req);
     const stage = workspace.chaos;
     if (!(stage instanceof ChaosEngine)) return sendProblem(res, 404, 'no-chaos', 'This workspace has no chaos profile.');
@@ -130,7 +130,7 @@ export function addChaosRoutes(app: Express, control: ChaosControl, workspaceOf:
     const point = timelinePoint(stage.profile, body);
     if ('problem' in point) return sendProblem(res, 400, 'bad-timeline-point', `${point.problem} The timeline is unchanged.`);
     try {
-      workspace.jumpChaos(point.ms);
+      await workspace.jumpChaos(point.ms);
     } catch (err) {
       if (err instanceof TooManyJumpsError) return sendProblem(res, 409, 'too-many-jumps', `${err.message}. The timeline is unchanged.`);
       throw err;

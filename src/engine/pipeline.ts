@@ -11,12 +11,14 @@
  *   5. handle           the system's handler on the workspace's state, or a response generated from the contract;
  *                       a write runs with the clock pinned, and once accepted it is logged: its reply waits until
  *                       the log row is committed (engine/system-states.ts), so nothing acknowledged is lost; the
- *                       business events of what it changed are queued for subscribers (events/event-bus.ts)
+ *                       business events of what it changed are queued for subscribers (events/event-bus.ts).
+ *                       Replicas (--redis): a write is appended to the shared log first and runs where the log
+ *                       places it; a read first catches up with the log (replicas/workspace-log.ts)
  *   6. chaos, after     faults that alter the reply (drift, malformed, lostAck ...)
  *   7. check            the reply against the contract (recorded, never enforced: drift is a feature)
  *   8. journal          once the transport has written the reply (complete()), always, whatever happened above
  *
- * Read top to bottom: steps 1-3 are handle(), 4-5 serve(), 6 alter(), 7 check(); each hands on to the next
+ * Read top to bottom: steps 1-3 are handle() and route(), 4-5 serve() and invoke(), 6 alter(), 7 check(); each hands on to the next
  * synchronously, or through `then` when a step answered with a promise. Step 8 is complete(), called by the
  * transport because only it knows when the last byte left and how many there were.
  */
@@ -112,6 +114,14 @@ export class Engine {
    * answers with a promise (an asynchronous handler or chaos seam) continues the rest of the way in `then`.
    */
   handle(exchange: Exchange): Reply | Promise<Reply> {
+    // replicas: a workspace this replica has not caught up with yet (its creation time, chaos and state come from the
+    // shared log) catches up before its first exchange
+    const shared = exchange.workspace.store.shared;
+    if (shared !== undefined && !shared.started) return shared.caughtUp().then(() => this.route(exchange));
+    return this.route(exchange);
+  }
+
+  private route(exchange: Exchange): Reply | Promise<Reply> {
     // 1. route
     const system = this.systemAt(exchange.path);
     if (!system) {
@@ -155,21 +165,48 @@ export class Engine {
       if (refused !== undefined) return this.alter(exchange, refused, false);
 
       // 5. handle (a write through the workspace's states, which log it)
-      const system = exchange.system!;
-      const engine = system.engine;
-      const write = engine.writeInput?.(exchange);
-      const invoked =
-        write === undefined
-          ? engine.invoke(exchange, exchange.workspace.states.get(system))
-          : exchange.workspace.states.write(system, exchange, write, (state) => engine.invoke(exchange, state));
-      // the events of what it changed (reads too: they apply what fell due), queued in the write's own commit
-      const events = exchange.workspace.events;
-      if (events.active) events.collect(system);
-      if (invoked instanceof Promise) return invoked.then((reply) => this.alter(exchange, reply, true), (err) => this.failed(exchange, err));
-      return this.alter(exchange, invoked, true);
+      const write = exchange.system!.engine.writeInput?.(exchange);
+      // replicas: a read first catches up with every write acknowledged anywhere (a write does as it is applied)
+      const shared = exchange.workspace.store.shared;
+      if (shared !== undefined && write === undefined) return shared.caughtUp().then(() => this.invoke(exchange, undefined), (err) => this.failed(exchange, err));
+      return this.invoke(exchange, write);
     } catch (err) {
       return this.failed(exchange, err);
     }
+  }
+
+  /** Step 5 proper: the handler, on the state (a write through the workspace's states, which log it). */
+  private invoke(exchange: Exchange, write: unknown): Reply | Promise<Reply> {
+    try {
+      const system = exchange.system!;
+      const engine = system.engine;
+      const events = exchange.workspace.events;
+      let invoked: Reply | Promise<Reply>;
+      if (write === undefined) invoked = engine.invoke(exchange, exchange.workspace.states.get(system));
+      else if (exchange.workspace.store.shared === undefined) invoked = exchange.workspace.states.write(system, exchange, write, (state) => engine.invoke(exchange, state));
+      else {
+        // replicas: the write runs where the shared log places it, and its events are taken there too, before the
+        // next entry changes the state again
+        return this.settle(
+          exchange,
+          exchange.workspace.states.write(system, exchange, write, (state) => {
+            const reply = engine.invoke(exchange, state);
+            if (events.active) events.collect(system);
+            return reply;
+          }),
+        );
+      }
+      // the events of what it changed (reads too: they apply what fell due), queued in the write's own commit
+      if (events.active) events.collect(system);
+      return this.settle(exchange, invoked);
+    } catch (err) {
+      return this.failed(exchange, err);
+    }
+  }
+
+  private settle(exchange: Exchange, invoked: Reply | Promise<Reply>): Reply | Promise<Reply> {
+    if (invoked instanceof Promise) return invoked.then((reply) => this.alter(exchange, reply, true), (err) => this.failed(exchange, err));
+    return this.alter(exchange, invoked, true);
   }
 
   /** Steps 6-7: chaos alters the reply (refusals too: a rate limit's headers, a drifting vendor, belong on every reply), then the contract check. */

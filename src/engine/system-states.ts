@@ -17,7 +17,7 @@
  */
 import type { Clock } from '../util/clock.js';
 import type { Exchange, Reply } from './exchange.js';
-import { StoreUnavailableError, type WorkspaceStore } from '../store/store.js';
+import { StoreUnavailableError, type LoggedWrite, type LogPart, type SharedLog, type WorkspaceStore } from '../store/store.js';
 import type { MountedSystem } from './system.js';
 
 /**
@@ -102,6 +102,54 @@ export class SystemStates {
       const state = this.states.get(name);
       return system?.snapshotState && state !== undefined ? system.snapshotState(state) : undefined;
     };
+    // replicas (--redis): entries other replicas appended are applied here as a restart replays them
+    const shared = store.shared;
+    if (shared) for (const [name, [owner]] of this.byName) shared.register(name, this.logPart(name, owner));
+  }
+
+  /** How the shared log applies, snapshots and restores one system's state (replicas). */
+  private logPart(name: string, system: MountedSystem): LogPart {
+    return {
+      snapshots: system.snapshotState !== undefined && system.restoreState !== undefined,
+      apply: (write) => {
+        const state = this.get(system);
+        this.replaying = true;
+        this.clock.pin(write.at);
+        try {
+          this.replayOne(system, state, write);
+        } finally {
+          this.clock.unpin();
+          this.replaying = false;
+        }
+      },
+      snapshot: () => {
+        const state = this.states.get(name);
+        return state === undefined ? undefined : system.snapshotState!(state);
+      },
+      restore: (snapshot) => {
+        if (snapshot === undefined) {
+          this.states.delete(name);
+          return;
+        }
+        this.clock.pin(this.epoch_);
+        try {
+          this.states.set(name, system.restoreState!(snapshot, this.stateOptions(system)));
+        } finally {
+          this.clock.unpin();
+        }
+      },
+    };
+  }
+
+  private stateOptions(system: MountedSystem) {
+    return { seed: this.seed, clock: this.clock, record: (event: string, at: number) => this.record(system, event, at) };
+  }
+
+  /** The workspace's states start at `epoch` (replicas: the creation time they agreed on), seeded afresh on next use. */
+  rebase(epoch: number): void {
+    if (epoch === this.epoch_) return;
+    this.epoch_ = epoch;
+    this.states.clear();
   }
 
   /** told after an admin command changed a system's state (the workspace's event bus listens) */
@@ -152,6 +200,8 @@ export class SystemStates {
   write(system: MountedSystem, exchange: Exchange, input: unknown, invoke: (state: unknown) => Reply | Promise<Reply>): Reply | Promise<Reply> {
     const refusal = this.store.refusal();
     if (refusal !== undefined) return unavailable(system, refusal, exchange);
+    const shared = this.store.shared;
+    if (shared) return this.writeShared(shared, system, exchange, input, invoke);
     // as the request was, before the handler could change any of it
     const logged = this.store.keepsWrites ? JSON.stringify(input) : '';
     const state = this.get(system);
@@ -168,6 +218,32 @@ export class SystemStates {
   }
 
   /**
+   * A write when replicas share the log: appended first, run when this replica's application of the log reaches it
+   * (after every write appended before it, wherever), with the clock pinned to the entry's time. A refusal (4xx) is
+   * appended too: every replica refuses it alike, so it changes nothing anywhere.
+   */
+  private writeShared(shared: SharedLog, system: MountedSystem, exchange: Exchange, input: unknown, invoke: (state: unknown) => Reply | Promise<Reply>): Promise<Reply> {
+    const owner = this.owner(system);
+    const run = (at: number): Reply | Promise<Reply> => {
+      const state = this.get(owner);
+      this.clock.pin(at);
+      try {
+        return invoke(state);
+      } finally {
+        this.clock.unpin();
+      }
+    };
+    return shared.append(system.name, exchange.operation!.id, JSON.stringify(input), run).then(
+      (reply) => reply,
+      (err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        exchange.effects.length = 0;
+        return unavailable(system, err.message, exchange);
+      },
+    );
+  }
+
+  /**
    * Runs an admin command on the system's state (MountedSystem.applyCommand) with the clock pinned, and logs it
    * with its input; resolves with what the command returned once it is committed. A CommandError (bad input)
    * changes nothing and is thrown before anything is logged; StoreUnavailableError when the store refuses.
@@ -177,6 +253,20 @@ export class SystemStates {
     const refusal = this.store.refusal();
     if (refusal !== undefined) throw new StoreUnavailableError(refusal);
     const logged = JSON.stringify(input);
+    const shared = this.store.shared;
+    if (shared) {
+      const result = await shared.append(system.name, COMMAND + name, logged, (at) => {
+        const state = this.get(this.owner(system));
+        this.clock.pin(at);
+        try {
+          return system.applyCommand!(state, name, input);
+        } finally {
+          this.clock.unpin();
+        }
+      });
+      this.afterCommand?.(system);
+      return result;
+    }
     const state = this.get(system);
     const at = this.clock.pinNow();
     let result: unknown;
@@ -223,7 +313,7 @@ export class SystemStates {
 
   private recover(system: MountedSystem): { state: unknown; report: ReplayReport } {
     const { snapshot, writes } = this.store.recover(system.name);
-    const options = { seed: this.seed, clock: this.clock, record: (event: string, at: number) => this.record(system, event, at) };
+    const options = this.stateOptions(system);
     const report: ReplayReport = { system: system.name, snapshot: false, writes: 0, diverged: 0 };
     this.clock.pin(this.epoch_);
     this.replaying = true;
@@ -236,25 +326,30 @@ export class SystemStates {
       for (const write of writes) {
         report.writes++;
         this.clock.pin(write.at);
-        if (write.operation.startsWith(EVENT)) {
-          system.replayEvent?.(state, write.operation.slice(EVENT.length));
-          continue;
-        }
-        if (write.operation.startsWith(COMMAND)) {
-          if (!system.applyCommand) throw new Error(`${system.name} has logged commands but takes none`);
-          system.applyCommand(state, write.operation.slice(COMMAND.length), JSON.parse(write.input));
-          continue;
-        }
-        const engine = this.replayerOf(system.name, write.operation);
-        if (!engine?.replayWrite) throw new Error(`${system.name} has logged ${write.operation} writes but no mount of it can replay them`);
-        const status = engine.replayWrite(write.operation, JSON.parse(write.input), state, this.workspace);
-        if (status !== write.status) report.diverged++;
+        const status = this.replayOne(system, state, write);
+        if (status !== undefined && status !== write.status) report.diverged++;
       }
       return { state, report };
     } finally {
       this.replaying = false;
       this.clock.unpin();
     }
+  }
+
+  /** Applies one logged write, command or event to `state` (the clock pinned by the caller); a write's status. */
+  private replayOne(system: MountedSystem, state: unknown, write: LoggedWrite): number | undefined {
+    if (write.operation.startsWith(EVENT)) {
+      system.replayEvent?.(state, write.operation.slice(EVENT.length));
+      return undefined;
+    }
+    if (write.operation.startsWith(COMMAND)) {
+      if (!system.applyCommand) throw new Error(`${system.name} has logged commands but takes none`);
+      system.applyCommand(state, write.operation.slice(COMMAND.length), JSON.parse(write.input));
+      return undefined;
+    }
+    const engine = this.replayerOf(system.name, write.operation);
+    if (!engine?.replayWrite) throw new Error(`${system.name} has logged ${write.operation} writes but no mount of it can replay them`);
+    return engine.replayWrite(write.operation, JSON.parse(write.input), state, this.workspace);
   }
 
   /** the engine of the mount of `name` that serves `operation` (the SOAP endpoint's UpsertCustomer, OData's Customers.update) */
@@ -270,6 +365,12 @@ export class SystemStates {
    */
   private record(system: MountedSystem, event: string, at: number): void {
     if (this.replaying) return;
+    const shared = this.store.shared;
+    if (shared) {
+      // applied here already; the others apply it where the log places it (see the README's limits on replicas)
+      shared.append(system.name, EVENT + event, 'null', () => undefined).catch(() => this.states.delete(system.name));
+      return;
+    }
     // not stored: the state has taken a turn the log cannot replay, so it is rebuilt from the log on next use
     this.store.logWrite(system.name, { operation: EVENT + event, input: 'null', at, status: 0 })?.catch(() => this.states.delete(system.name));
   }

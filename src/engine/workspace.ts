@@ -11,11 +11,14 @@ import { DELIVERIES } from '../deliveries/delivery-book.js';
 import { defaultDeliveriesConfig, WorkspaceDeliveries, type DeliveriesConfig } from '../deliveries/workspace-deliveries.js';
 import type { JournalBudget } from '../journal/budget.js';
 import { Journal } from '../journal/journal.js';
-import type { ChaosActivation, StateStore, StoredWorkspace, WorkspaceStore } from '../store/store.js';
+import type { ChaosActivation, LogPart, StateStore, StoredWorkspace, WorkspaceStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { noChaos, type ChaosStage } from './seams.js';
 import { SystemStates, type ReplayReport } from './system-states.js';
 import type { MountedSystem } from './system.js';
+
+/** the shared log's part for what is the workspace's own (its chaos activation, resets) */
+export const WORKSPACE_PART = 'workspace';
 
 /** what a workspace name may be, in any case; ASCII only, so lower-casing cannot turn other letters into these */
 export const WORKSPACE_NAME = /^[A-Za-z0-9-]{1,40}$/;
@@ -125,6 +128,55 @@ export class Workspace {
     this.store.snapshotter = (part) => (part === DELIVERIES ? this.events.book.snapshot() : systemSnapshot?.(part));
     if (stored) this.events.recover();
     else this.events.start();
+    const shared = this.store.shared;
+    if (shared) {
+      shared.register(WORKSPACE_PART, this.logPart());
+      shared.onCreated = (createdAt) => this.created(createdAt);
+    }
+  }
+
+  /**
+   * Replicas: when the workspace was created, as they agreed (the first replica to create it). Its states start
+   * there, and the server's profile counts its timeline from there, on every replica.
+   */
+  private created(createdAt: number): void {
+    (this as { createdAt: number }).createdAt = createdAt;
+    this.states.rebase(createdAt);
+    if (this.activation === undefined || this.activation.byAdmin || this.activation.activatedAt === createdAt) return;
+    const chosen = this.options.chaos?.(undefined, createdAt);
+    if (chosen) this.adopt(chosen);
+  }
+
+  private adopt(chosen: ChaosChoice): void {
+    this.chaos = chosen.stage;
+    this.activation = chosen.activation;
+  }
+
+  /**
+   * How the shared log applies what is the workspace's own (replicas): a chaos activation (a new profile, a moved
+   * timeline) and a reset, in the log's order on every replica; snapshots carry the state epoch and the activation.
+   */
+  private logPart(): LogPart {
+    return {
+      snapshots: true,
+      apply: (entry) => {
+        if (entry.operation === 'chaos') this.applyActivation(JSON.parse(entry.input) as ChaosActivation);
+        else if (entry.operation === 'reset') this.applyReset((JSON.parse(entry.input) as { scope: ResetScope }).scope, entry.at, false);
+      },
+      snapshot: () => Buffer.from(JSON.stringify({ epoch: this.states.epoch, activation: this.activation ?? null })),
+      restore: (snapshot) => {
+        if (snapshot === undefined) return;
+        const { epoch, activation } = JSON.parse(snapshot.toString()) as { epoch: number; activation: ChaosActivation | null };
+        this.states.rebase(epoch);
+        if (activation) this.applyActivation(activation);
+      },
+    };
+  }
+
+  /** a stored (or replicated) activation made the active one, its timeline where it stood */
+  private applyActivation(activation: ChaosActivation): void {
+    const chosen = this.options.chaos?.(activation, activation.activatedAt);
+    if (chosen) this.adopt(chosen);
   }
 
   get seed(): number {
@@ -152,11 +204,17 @@ export class Workspace {
     this.events.stop();
   }
 
-  /** Makes `stage` the active chaos, stored first (a StoreUnavailableError leaves the old one active). */
-  activateChaos(stage: ChaosStage, activation: ChaosActivation): void {
+  /**
+   * Makes `stage` the active chaos, stored first (a StoreUnavailableError leaves the old one active). Replicas: the
+   * activation is appended to the shared log, and every replica makes it active where the log places it.
+   */
+  activateChaos(stage: ChaosStage, activation: ChaosActivation): Promise<void> | undefined {
+    const shared = this.store.shared;
+    if (shared) return shared.append(WORKSPACE_PART, 'chaos', JSON.stringify(activation), () => this.adopt({ stage, activation }));
     this.store.saveChaos(activation);
     this.chaos = stage;
     this.activation = activation;
+    return undefined;
   }
 
   /**
@@ -166,17 +224,28 @@ export class Workspace {
    * Throws TooManyJumpsError (chaos-stage.ts) when the timeline has been moved too often; the workspace must run
    * a ChaosEngine (the caller checks).
    */
-  jumpChaos(toElapsedMs: number): void {
+  jumpChaos(toElapsedMs: number): Promise<void> | undefined {
     const chaos = this.chaos;
     if (!(chaos instanceof ChaosEngine)) throw new Error(`workspace ${this.name} runs no chaos profile`);
     const now = this.options.clock.now();
     const timeline = chaos.jumped(toElapsedMs, now);
+    const shared = this.store.shared;
+    if (shared && this.activation !== undefined) {
+      // the moved activation is the entry: every replica makes it active where the log places it
+      const moved: ChaosActivation = { ...this.activation, activatedAt: now - toElapsedMs, timeline };
+      return shared.append(WORKSPACE_PART, 'chaos', JSON.stringify(moved), () => {
+        if (this.chaos === chaos) chaos.jump(toElapsedMs, now);
+        else this.applyActivation(moved);
+        this.activation = moved;
+      });
+    }
     if (this.activation !== undefined) {
       const moved: ChaosActivation = { ...this.activation, activatedAt: now - toElapsedMs, timeline };
       this.store.saveChaos(moved);
       this.activation = moved;
     }
     chaos.jump(toElapsedMs, now);
+    return undefined;
   }
 
   /**
@@ -187,15 +256,28 @@ export class Workspace {
    * as it was; the promise resolves once the deliveries' part is committed.
    */
   reset(scope: ResetScope): Promise<void> | undefined {
-    const now = this.options.clock.now();
+    const shared = this.store.shared;
+    if (shared) {
+      // every replica resets where the log places the reset; this one also clears what is shared (the book, via
+      // its own entries). Not awaited inside: those entries come after this one in the log
+      let committed: Promise<void> | undefined;
+      return shared.append(WORKSPACE_PART, 'reset', JSON.stringify({ scope }), (at) => {
+        committed = this.applyReset(scope, at, true);
+      }).then(() => committed);
+    }
+    return this.applyReset(scope, this.options.clock.now(), true);
+  }
+
+  /** A reset at `now`; `issuer`: this replica asked for it (it alone changes what replicas share) */
+  private applyReset(scope: ResetScope, now: number, issuer: boolean): Promise<void> | undefined {
     let committed: Promise<void> | undefined;
     if (scope === 'all' || scope === 'state') {
       this.states.reset(now);
       // the states' reset dropped the workspace's whole log, the book's too: the book starts over in it
-      committed = this.events.reset(scope);
+      if (issuer) committed = this.events.reset(scope);
       this.events.statesReset();
     }
-    if (scope === 'deliveries') committed = this.events.reset('deliveries');
+    if (scope === 'deliveries' && issuer) committed = this.events.reset('deliveries');
     if (scope === 'all' || scope === 'journal') {
       this.store.clearJournal(this.journal.nextEntryId);
       this.journal.clear();

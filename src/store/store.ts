@@ -80,9 +80,11 @@ export class StoreUnavailableError extends Error {}
  * settings) from the shared log, when replicas share it (SharedLog).
  */
 export interface LogPart {
+  /** whether snapshot() can give the part's state (when one part cannot, the log is never trimmed) */
+  readonly snapshots: boolean;
   /** applies an entry another replica appended (or this one, before a restart), at its place in the log */
   apply(entry: LoggedWrite): void;
-  /** the part's state as a snapshot, now (undefined: it has none to give, and the log is then never trimmed) */
+  /** the part's state as a snapshot, now (undefined: it is at its seeded start) */
   snapshot(): Buffer | undefined;
   /** starts the part over from a snapshot (undefined: from its seeded start) */
   restore(snapshot: Buffer | undefined): void;
@@ -100,8 +102,12 @@ export interface SharedLog {
    * with StoreUnavailableError when the entry cannot be appended (Redis unreachable), and nothing has changed.
    */
   append<T>(part: string, operation: string, input: string, own: (at: number) => T): Promise<T>;
+  /** whether this replica has caught up with the log at least once (before that, its state is only seeded) */
+  readonly started: boolean;
   /** resolves once every entry appended, by any replica, before the call has been applied here (a read's barrier) */
   caughtUp(): Promise<void>;
+  /** told once, before the first entry is applied here, when the workspace was created (agreed among replicas) */
+  onCreated: ((createdAt: number) => void) | undefined;
   /** who applies entries of `part` (a system's name, DELIVERIES, WORKSPACE_PART) */
   register(part: string, handler: LogPart): void;
 }

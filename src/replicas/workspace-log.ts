@@ -1,0 +1,394 @@
+/**
+ * A workspace's write log as replicas share it: a Redis Stream (`{prefix}:{ws:NAME}:log`) that every replica
+ * appends its writes to and applies in order (store.ts SharedLog).
+ *
+ * Why this converges: a system's state is a function of (seed, the accepted writes in order, their clock times).
+ * A replica never runs a write when it arrives: it appends it (XADD), then applies the stream, in order, up to
+ * and including its own entry, and answers with what its own application produced. Every replica applies the
+ * same entries in the same order with the same clock times (an entry's time is its stream id, Redis's clock), so
+ * every replica holds the same state, and a read on any replica that first catches up with the stream's head
+ * sees every write acknowledged anywhere (read-your-writes across replicas).
+ *
+ * - Appending is one script (XADD, and the head's id kept beside the stream), so that a read's barrier is one GET.
+ * - Reads share barriers: readers that arrive while a head is being fetched join the next fetch, never the one
+ *   already on its way (it may have left before their write was acknowledged elsewhere). Under load, one round
+ *   trip serves every read of a moment.
+ * - Applying is one loop per workspace: XRANGE from the last applied id, a batch at a time; an entry of this
+ *   replica's runs its own callback (the handler, with the exchange), any other runs the part's apply (replay).
+ * - Snapshots live beside the stream (`…:snapshot`, a hash): every `snapshotEvery` entries, one replica (the one
+ *   that wins a short lease) writes every part's state as it stands right after an entry, and trims the stream up
+ *   to the previous snapshot's position. A replica that starts late, or has fallen behind a trim, restores the
+ *   snapshot and applies the stream from there. Snapshots are kept in Redis rather than on each replica's disk:
+ *   replicas in containers have no lasting disk, and a trim behind one replica's local snapshot would strand the
+ *   others.
+ * - Redis unreachable: append rejects (StoreUnavailableError: the write is answered 503 and nothing changed);
+ *   reads are served from what this replica has applied, and the follower catches up when Redis is back.
+ */
+import type { Redis } from 'ioredis';
+import { StoreUnavailableError, type LogPart, type LoggedWrite, type SharedLog } from '../store/store.js';
+import type { RedisLink } from './redis-link.js';
+
+/** a stream entry as XRANGE gives it: [id, [field, value, field, value ...]] */
+type RawEntry = [string, string[]];
+
+export interface WorkspaceLogOptions {
+  /** entries applied between snapshots (default 10,000) */
+  snapshotEvery?: number;
+  /** entries read per round trip while catching up */
+  batch?: number;
+  /** warns (a part failed to apply an entry: the replica's state may now differ) */
+  warn?(message: string): void;
+}
+
+interface PendingAppend {
+  own: (at: number) => unknown;
+  /** its stream id, once XADD answered */
+  id?: string;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+const APPEND_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], '*', 'p', ARGV[1], 'o', ARGV[2], 'i', ARGV[3], 'n', ARGV[4])
+redis.call('SET', KEYS[2], id)
+return id`;
+
+/** how long a write waits for its own entry to be applied before it is answered 503 */
+const CONFIRM_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** entries in a stream id: `ms-seq` compared as numbers */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  const dm = Number(am) - Number(bm);
+  return dm !== 0 ? Math.sign(dm) : Math.sign(Number(as ?? 0) - Number(bs ?? 0));
+}
+
+export class WorkspaceLog implements SharedLog {
+  private readonly parts = new Map<string, LogPart>();
+  /** this replica's appends not applied yet, by their nonce */
+  private readonly pending = new Map<string, PendingAppend>();
+  private nonces = 0;
+  /** the last entry applied here ('0-0': none) */
+  private appliedId = '0-0';
+  /** the highest id some caller waits for */
+  private wantedId = '0-0';
+  private applying: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private readonly waiters: Array<{ id: string; resolve(): void }> = [];
+  /** barrier: the head fetch on its way, and the one readers arriving now will share */
+  private headInFlight: Promise<void> | undefined;
+  private headNext: Promise<void> | undefined;
+  private sinceSnapshot = 0;
+  /** the workspace's entries on Redis: stream, its head, the snapshot, its lease */
+  readonly streamKey: string;
+  readonly headKey: string;
+  private readonly snapshotKey: string;
+  private readonly leaseKey: string;
+  private readonly createdKey: string;
+  /** the first catch-up restores the snapshot when there is one (a replica that starts late) */
+  private startedOnce = false;
+  private stopped = false;
+  private lastHeadMs = 0;
+
+  constructor(
+    private readonly link: RedisLink,
+    readonly workspace: string,
+    private readonly options: WorkspaceLogOptions = {},
+  ) {
+    this.streamKey = link.key(workspace, 'log');
+    this.headKey = link.key(workspace, 'head');
+    this.snapshotKey = link.key(workspace, 'snapshot');
+    this.leaseKey = link.key(workspace, 'snapshot-lease');
+    this.createdKey = link.key(workspace, 'created');
+    const commands = link.commands as Redis & { understudyAppend?: unknown };
+    if (!commands.understudyAppend) link.commands.defineCommand('understudyAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+  }
+
+  /**
+   * Told once, before the first entry is applied here, when the workspace was created (by whichever replica
+   * created it first): its states start there and its chaos timeline counts from there on every replica.
+   */
+  onCreated: ((createdAt: number) => void) | undefined;
+
+  /** whether this replica has caught up with the log at least once (before that, its state is only seeded) */
+  get started(): boolean {
+    return this.startedOnce;
+  }
+
+  /** Stops applying: the workspace is deleted here, or the replica stops. Writes still waiting get a 503. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const p of this.pending.values()) p.reject(new StoreUnavailableError('the replica is stopping'));
+    this.pending.clear();
+  }
+
+  private async agreeCreation(): Promise<void> {
+    const results = (await this.link.commands.pipeline().set(this.createdKey, String(this.link.clock.now()), 'NX').get(this.createdKey).exec()) ?? [];
+    const [err, createdAt] = results[1] ?? [];
+    if (err) throw err;
+    this.onCreated?.(Number(createdAt));
+  }
+
+  register(part: string, handler: LogPart): void {
+    this.parts.set(part, handler);
+  }
+
+  /** the last entry this replica applied */
+  get applied(): string {
+    return this.appliedId;
+  }
+
+  /** how far behind the head this replica was when it last looked (ms of the head's time not applied yet) */
+  get lagMs(): number {
+    const appliedMs = Number(this.appliedId.split('-')[0]);
+    return Math.max(0, this.lastHeadMs - appliedMs);
+  }
+
+  async append<T>(part: string, operation: string, input: string, own: (at: number) => T): Promise<T> {
+    if (this.stopped) throw new StoreUnavailableError('the workspace is no longer served here');
+    if (!this.link.up) throw new StoreUnavailableError(`Redis is unreachable (${this.link.where})`);
+    const nonce = `${this.link.replicaId}/${++this.nonces}`;
+    const applied = new Promise<T>((resolve, reject) => this.pending.set(nonce, { own, resolve: resolve as (v: unknown) => void, reject }));
+    let id: string;
+    try {
+      id = await (this.link.commands as unknown as { understudyAppend(k1: string, k2: string, ...args: string[]): Promise<string> }).understudyAppend(
+        this.streamKey,
+        this.headKey,
+        part,
+        operation,
+        input,
+        nonce,
+      );
+    } catch (err) {
+      // not appended, or appended with its acknowledgement lost: either way not ours to answer for any more (an
+      // entry that did reach the stream is applied as anyone's when the log gets to it)
+      this.pending.delete(nonce);
+      applied.catch(() => {});
+      throw new StoreUnavailableError(`the write could not be logged in Redis (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const mine = this.pending.get(nonce);
+    if (mine) mine.id = id;
+    this.noteHead(id);
+    this.catchUpTo(id).catch(() => {});
+    return withTimeout(applied, CONFIRM_TIMEOUT_MS, () => {
+      // logged, but this replica cannot get to it (Redis went away after the append): answer now; the entry is
+      // applied as anyone's when the log gets to it
+      this.pending.delete(nonce);
+      return new StoreUnavailableError('the write was logged in Redis but could not be confirmed; it may have been made');
+    });
+  }
+
+  caughtUp(): Promise<void> {
+    if (!this.link.up) return Promise.resolve();
+    // join the fetch that has not left yet, or start one now when none is on its way
+    if (this.headInFlight === undefined) {
+      this.headInFlight = this.fetchHeadAndCatchUp().finally(() => {
+        this.headInFlight = undefined;
+      });
+      return this.headInFlight;
+    }
+    this.headNext ??= this.headInFlight.then(
+      () => this.caughtUpNow(),
+      () => this.caughtUpNow(),
+    );
+    return this.headNext;
+  }
+
+  /** the fetch readers queued behind the previous one share */
+  private caughtUpNow(): Promise<void> {
+    this.headNext = undefined;
+    return this.caughtUp();
+  }
+
+  private async fetchHeadAndCatchUp(): Promise<void> {
+    let head: string | null;
+    try {
+      head = await this.link.commands.get(this.headKey);
+    } catch {
+      return; // Redis unreachable: what this replica has applied is what it can serve
+    }
+    if (head === null) {
+      // nothing was ever appended (or Redis lost it): the first catch-up still looks for a snapshot
+      if (!this.startedOnce) await this.catchUpTo('0-1').catch(() => {});
+      return;
+    }
+    this.noteHead(head);
+    await this.catchUpTo(head).catch(() => {});
+  }
+
+  /** Told of the head by the follower (or a fetch): catches up with it. */
+  follow(head: string): Promise<void> {
+    this.noteHead(head);
+    return this.catchUpTo(head);
+  }
+
+  /** the head of the stream as last seen (health measures lag against it) */
+  noteHead(id: string): void {
+    const ms = Number(id.split('-')[0]);
+    if (ms > this.lastHeadMs) this.lastHeadMs = ms;
+  }
+
+  /** resolves once every entry up to `id` is applied here (or the stream has nothing more to apply) */
+  private catchUpTo(id: string): Promise<void> {
+    if (this.startedOnce && compareIds(this.appliedId, id) >= 0) return Promise.resolve();
+    if (compareIds(id, this.wantedId) > 0) this.wantedId = id;
+    const reached = new Promise<void>((resolve) => this.waiters.push({ id, resolve }));
+    this.kick();
+    return reached;
+  }
+
+  /** Runs the apply loop unless it runs already; after a failure (Redis unreachable) it tries again, backing off. */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.applying !== undefined || this.retryTimer !== undefined) return;
+    this.applying = this.applyLoop().then(
+      () => {
+        this.applying = undefined;
+        this.failures = 0;
+        if (this.waiters.length > 0) this.kick();
+      },
+      () => {
+        this.applying = undefined;
+        this.failures++;
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, Math.min(1000, 25 * 2 ** this.failures));
+        this.retryTimer.unref();
+      },
+    );
+  }
+
+  private async applyLoop(): Promise<void> {
+    const batch = this.options.batch ?? 500;
+    if (!this.startedOnce) {
+      await this.agreeCreation();
+      await this.restoreSnapshotIfAhead();
+      this.startedOnce = true;
+    }
+    while (compareIds(this.appliedId, this.wantedId) < 0) {
+      const pipeline = this.link.commands.pipeline();
+      pipeline.xrange(this.streamKey, `(${this.appliedId}`, '+', 'COUNT', batch);
+      pipeline.hget(this.snapshotKey, 'position');
+      const results = (await pipeline.exec()) ?? [];
+      const [rangeErr, entries] = results[0] ?? [];
+      const [, snapshotPosition] = results[1] ?? [];
+      if (rangeErr) throw rangeErr;
+      const raw = entries as RawEntry[];
+      // fallen behind a trim: the snapshot is ahead of what this replica applied and the entries between are gone
+      if (typeof snapshotPosition === 'string' && compareIds(snapshotPosition, this.appliedId) > 0 && (raw.length === 0 || compareIds(raw[0][0], snapshotPosition) > 0)) {
+        await this.restoreSnapshotIfAhead();
+        continue;
+      }
+      if (raw.length === 0) break; // the stream has nothing more: whoever waits for more waits for nothing
+      for (const [id, fields] of raw) await this.applyEntry(id, fields);
+    }
+    // everything there is has been applied
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  private async applyEntry(id: string, fields: string[]): Promise<void> {
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+    const at = Number(id.split('-')[0]);
+    const mine = f.n !== undefined ? this.pending.get(f.n) : undefined;
+    if (mine) {
+      this.pending.delete(f.n);
+      try {
+        let result = mine.own(at);
+        // an asynchronous handler finishes before the next entry is applied: the log's order is the state's
+        if (result instanceof Promise) result = await result;
+        mine.resolve(result);
+      } catch (err) {
+        mine.reject(err);
+      }
+    } else {
+      const part = this.parts.get(f.p);
+      const write: LoggedWrite = { operation: f.o, input: f.i, at, status: 0 };
+      if (part) {
+        try {
+          part.apply(write);
+        } catch (err) {
+          this.options.warn?.(`workspace ${this.workspace}: entry ${id} (${f.p} ${f.o}) could not be applied: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    this.appliedId = id;
+    this.releaseWaiters();
+    if (++this.sinceSnapshot >= (this.options.snapshotEvery ?? 10_000)) {
+      this.sinceSnapshot = 0;
+      this.snapshotAt(id);
+    }
+  }
+
+  private releaseWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (compareIds(this.appliedId, this.waiters[i].id) >= 0) {
+        this.waiters[i].resolve();
+        this.waiters.splice(i, 1);
+      }
+    }
+  }
+
+  /**
+   * Every part's state right after entry `id`, written beside the stream by one replica (the lease's winner), and
+   * the stream trimmed up to the previous snapshot (so that a replica reading the previous one can still catch up).
+   */
+  private snapshotAt(id: string): void {
+    const states: string[] = [];
+    for (const [name, part] of this.parts) {
+      if (!part.snapshots) return; // a part that cannot be snapshotted: the log is kept whole
+      const data = part.snapshot();
+      if (data !== undefined) states.push(`part:${name}`, data.toString('base64'));
+    }
+    const commands = this.link.commands;
+    (async () => {
+      const won = await commands.set(this.leaseKey, this.link.replicaId, 'PX', 30_000, 'NX');
+      if (won !== 'OK') return;
+      const previous = await commands.hget(this.snapshotKey, 'position');
+      const multi = commands.multi().del(this.snapshotKey).hset(this.snapshotKey, 'position', id, ...states);
+      if (previous !== null) multi.xtrim(this.streamKey, 'MINID', previous);
+      await multi.exec();
+    })().catch(() => {});
+  }
+
+  /** Restores the snapshot when it is ahead of what this replica applied (a late start, or behind a trim). */
+  private async restoreSnapshotIfAhead(): Promise<void> {
+    const stored = await this.link.commands.hgetallBuffer(this.snapshotKey);
+    const position = stored.position?.toString();
+    if (position === undefined || compareIds(position, this.appliedId) <= 0) return;
+    for (const [name, part] of this.parts) {
+      const data = stored[`part:${name}`];
+      part.restore(data === undefined ? undefined : Buffer.from(data.toString(), 'base64'));
+    }
+    this.appliedId = position;
+    this.noteHead(position);
+    // this replica's own writes the snapshot already holds: their handlers cannot run now, so their outcome is unknown here
+    for (const [nonce, p] of this.pending) {
+      if (p.id !== undefined && compareIds(p.id, position) <= 0) {
+        this.pending.delete(nonce);
+        p.reject(new StoreUnavailableError('the write was logged, and applied by a snapshot before this replica could answer it; it may have been made'));
+      }
+    }
+  }
+}
