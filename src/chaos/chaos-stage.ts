@@ -7,6 +7,12 @@
  * (status, outage, reset ...) ends the stage. after(): the after-faults on the handler's reply (drift, lostAck
  * ...), and the policies' headers. Both are synchronous (see faults/fault.ts): this runs on every request.
  *
+ * Replicas (`--redis`, options.shared): the ordinals and the limits' counts of an exchange some rule matches are
+ * counted in Redis, in one round trip, so that every replica counts as one would (before() then answers with a
+ * promise); the exchange's faults are drawn and applied here as ever, from the shared ordinals. When Redis cannot
+ * answer, this replica's own counts stand in, and the exchange's fault records say so. A calm
+ * exchange, matched by no rule, never reaches Redis.
+ *
  * Determinism: every draw comes from (seed, rule, fault, client, that client's ordinal for the rule), never from
  * a shared stream, so the same seed and the same requests per client give the same faults whatever the
  * interleaving of clients, on any machine. Probability is applied here, once, for every kind.
@@ -17,6 +23,7 @@
  * path reads one number, `origin`: the clock time at which the timeline, as it now reads, would have read 0 had it
  * run at clock speed all along (the activation until the first jump).
  */
+import { createHash } from 'node:crypto';
 import type { Exchange, FaultRecord, Reply } from '../engine/exchange.js';
 import type { ChaosStage } from '../engine/seams.js';
 import type { Clock } from '../util/clock.js';
@@ -25,6 +32,7 @@ import { seededRandom } from '../util/seeded-random.js';
 import { PASS, type FaultContext } from './faults/fault.js';
 import type { CompiledFault, CompiledProfile, CompiledRule } from './profile.js';
 import { Limiter } from './policies/limiter.js';
+import { COUNTED_LOCALLY, type SharedChaosCounters, type SharedCountRequest, type SharedCounts, type SharedLimitRequest } from './shared-counters.js';
 
 export interface ChaosOptions {
   clock: Clock;
@@ -33,6 +41,12 @@ export interface ChaosOptions {
   seed: number;
   /** add x-understudy-fault to replies that carry a fault (off by default: clients must not special-case it) */
   faultHeader: boolean;
+  /**
+   * Where replicas serving this workspace count together (`--redis`: replicas/redis-chaos-counters.ts): ordinals
+   * and rate limits are then counted there, one round trip for an exchange some rule matches. Absent: every count
+   * is this process's own, synchronously, as it always was.
+   */
+  shared?: SharedChaosCounters;
 }
 
 class RuleRuntime {
@@ -78,6 +92,11 @@ export const MAX_TIMELINE_SEGMENTS = 1000;
 
 export class TooManyJumpsError extends Error {}
 
+/** the kind a fallback note names: the rule's first limit, else its first fault (a rule has one or the other) */
+function countedKind(rule: CompiledRule): string {
+  return rule.limits[0]?.kind ?? rule.faults[0]?.kind.kind ?? 'rule';
+}
+
 function finiteOrNull(n: number | undefined): number | null {
   return n !== undefined && Number.isFinite(n) ? n : null;
 }
@@ -107,7 +126,14 @@ export function timelineEnd(profile: CompiledProfile): number | undefined {
 
 interface Matched {
   runtime: RuleRuntime;
+  /** this replica's count, replaced by the shared one when replicas count together */
   ordinal: number;
+}
+
+/** the shared counts of an exchange's limits, in the order they were asked for */
+interface SharedAdmission {
+  limits: SharedLimitRequest[];
+  counts: SharedCounts;
 }
 
 /** what before() leaves on the exchange for after() */
@@ -127,6 +153,9 @@ export class ChaosEngine implements ChaosStage {
   private segments: readonly TimelineSegment[];
   private readonly runtimes: RuleRuntime[];
   private readonly seed: number;
+  /** names the activation in the shared counts (shared-counters.ts): the profile's digest, then segments[0].at */
+  private readonly profileDigest: string;
+  private activation = '';
 
   constructor(
     readonly profile: CompiledProfile,
@@ -140,6 +169,7 @@ export class ChaosEngine implements ChaosStage {
     timeline?: readonly TimelineSegment[],
   ) {
     this.seed = profile.seed ?? options.seed;
+    this.profileDigest = createHash('sha256').update(`${this.seed}\n${profile.text}`).digest('base64url').slice(0, 12);
     this.runtimes = [
       ...profile.rules.map((r) => new RuleRuntime(r, 0, Infinity, null)),
       ...profile.phases.flatMap((p) => p.rules.map((r) => new RuleRuntime(r, p.startMs, p.endMs, p.name))),
@@ -151,6 +181,7 @@ export class ChaosEngine implements ChaosStage {
     if (timeline && timeline.length > 0 && timeline.length <= MAX_TIMELINE_SEGMENTS && originOf(timeline) === activatedAt) {
       this.segments = timeline.map((s) => Object.freeze({ at: s.at, elapsedMs: s.elapsedMs, cause: s.cause }));
       for (const rt of this.runtimes) for (const l of rt.limiters) l.restart(this.segments[0].at);
+      this.activation = `${this.profileDigest}:${this.segments[0].at}`;
     }
   }
 
@@ -168,6 +199,7 @@ export class ChaosEngine implements ChaosStage {
     this.origin = at;
     // a new list, not a cleared one: whoever holds the old one (a report being built) keeps it intact
     this.segments = [Object.freeze({ at, elapsedMs: 0, cause: this.segments.length === 0 ? 'activated' : 'restarted' } as const)];
+    this.activation = `${this.profileDigest}:${at}`;
     for (const rt of this.runtimes) {
       rt.matched = 0;
       rt.skipped = 0;
@@ -203,7 +235,7 @@ export class ChaosEngine implements ChaosStage {
     return [...this.segments, Object.freeze({ at: now, elapsedMs: toElapsedMs, cause: 'jump' } as const)];
   }
 
-  before(exchange: Exchange): Reply | undefined {
+  before(exchange: Exchange): Reply | undefined | Promise<Reply | undefined> {
     if (this.runtimes.length === 0) return undefined;
     const now = this.options.clock.now();
     const elapsed = now - this.origin;
@@ -219,20 +251,75 @@ export class ChaosEngine implements ChaosStage {
     if (!matched) return undefined;
     const state: ExchangeChaos = { matched, headers: NO_HEADERS };
     exchange.chaos = state;
+    if (this.options.shared) return this.beforeShared(this.options.shared, exchange, state, now);
+    return this.admitAndRun(exchange, state, now, undefined);
+  }
 
-    // admission policies: counted on arrival, synchronously, so limits are exact
-    for (const { runtime } of matched) {
+  /**
+   * before() where replicas count together: the shared ordinals and limit counts, asked in one call, take the
+   * place of this replica's own. When the call fails, the exchange is counted here instead (each matched rule's
+   * record says so): the ordinals this replica counted all along, and its own limiters, which count from the
+   * first exchange Redis could not count (a limit admits up to its allowance again on each replica meanwhile).
+   */
+  private async beforeShared(shared: SharedChaosCounters, exchange: Exchange, state: ExchangeChaos, now: number): Promise<Reply | undefined> {
+    const limits: SharedLimitRequest[] = [];
+    for (const { runtime } of state.matched) {
+      runtime.limiters.forEach((limiter, index) => {
+        limits.push({ rule: runtime.rule.id, index, params: limiter.params, key: limiter.keyOf(exchange), window: limiter.windowAt(now), now });
+      });
+    }
+    const request: SharedCountRequest = {
+      activation: this.activation,
+      ordinals: state.matched.map((m) => ({ rule: m.runtime.rule.id, client: exchange.client })),
+      limits,
+    };
+    let counted: SharedCounts | undefined;
+    try {
+      counted = await shared.count(request);
+    } catch {
+      counted = undefined;
+    }
+    if (counted) {
+      state.matched.forEach((m, i) => (m.ordinal = counted.ordinals[i]));
+    } else {
+      for (const { runtime } of state.matched) {
+        exchange.faults.push({ rule: runtime.rule.id, kind: countedKind(runtime.rule), skipped: COUNTED_LOCALLY });
+      }
+    }
+    return this.admitAndRun(exchange, state, now, counted && { limits, counts: counted });
+  }
+
+  /** The admission policies, then the before-faults; `shared`: the limits' shared counts (else counted here). */
+  private admitAndRun(exchange: Exchange, state: ExchangeChaos, now: number, shared: SharedAdmission | undefined): Reply | undefined | Promise<Reply> {
+    // admission policies, in order: counted on arrival, so limits are exact; the first refusal ends the stage
+    let next = 0;
+    for (const { runtime } of state.matched) {
       for (const limiter of runtime.limiters) {
-        const admission = limiter.admit(exchange, now);
+        const admission = shared ? limiter.admitCounted(exchange, now, shared.limits[next].window, shared.counts.limits[next]) : limiter.admit(exchange, now);
+        next++;
         state.headers = state.headers === NO_HEADERS ? { ...admission.headers } : Object.assign(state.headers, admission.headers);
         if (admission.refusal) {
           this.note(exchange, runtime, { rule: runtime.rule.id, kind: limiter.kind, params: { requests: limiter.params.requests, perMs: limiter.params.perMs } });
-          return this.decorate(exchange, admission.refusal);
+          const refused = this.decorate(exchange, admission.refusal);
+          // a single replica counts no limit after a refusal; the shared count counted them all at once
+          if (shared && next < shared.limits.length) return this.refund(shared.limits.slice(next)).then(() => refused);
+          return refused;
         }
       }
     }
-    if (!matched.some((m) => m.runtime.rule.faults.some((f) => f.kind.stage === 'before'))) return undefined;
+    if (!state.matched.some((m) => m.runtime.rule.faults.some((f) => f.kind.stage === 'before'))) return undefined;
     return this.runBefore(exchange, state);
+  }
+
+  /**
+   * Gives back what the shared count took for limits after the refusing one. The refusal waits for it (a refusal
+   * is in no hurry), so that the client's next request, to any replica, finds the limits as one replica would have
+   * left them; other clients' requests under way meanwhile may see those limits one higher.
+   */
+  private refund(limits: SharedLimitRequest[]): Promise<void> {
+    return this.options.shared!.refund(this.activation, limits).catch(() => {
+      // Redis went away meanwhile: those limits stay one request higher until the window ends or the bucket refills
+    });
   }
 
   after(exchange: Exchange, reply: Reply): Reply {

@@ -1,7 +1,9 @@
 /**
  * Rule-level admission policies (rateLimit, quota): count a rule's matching requests per key (client, IP,
  * a header, or everyone) and refuse past the limit. Counting happens synchronously when the request arrives, so
- * a limit is exact under any concurrency: `100 per 1m` admits exactly 100.
+ * a limit is exact under any concurrency: `100 per 1m` admits exactly 100. Where replicas share the workspace
+ * (`--redis`), the count is kept in Redis (shared-counters.ts) and admitCounted() answers from it, with the same
+ * refusal and headers.
  *
  * Two algorithms: a fixed window (counts reset at each window boundary, windows counted from activation) and a
  * token bucket (`requests` tokens, refilled continuously at requests/per). Two styles of refusal:
@@ -12,6 +14,7 @@
 import type { Exchange, Reply } from '../../engine/exchange.js';
 import { parseDuration } from '../../util/units.js';
 import { systemError } from '../faults/fault.js';
+import type { SharedLimitCount } from '../shared-counters.js';
 
 export interface LimiterParams {
   requests: number;
@@ -74,39 +77,83 @@ export class Limiter {
     this.epoch = now;
   }
 
+  /** Counts the exchange here, on this replica, and answers (the only counting without `--redis`). */
   admit(exchange: Exchange, now: number): Admission {
     const p = this.params;
     const key = this.keyOf(exchange);
-    let admitted: boolean;
-    let used: number;
-    let resetMs: number;
     if (p.algorithm === 'window') {
-      const window = Math.floor((now - this.epoch) / p.perMs);
+      const window = this.windowAt(now);
       let slot = this.windows.get(key);
       if (!slot || slot.window !== window) {
         if (!slot && this.windows.size >= MAX_KEYS) this.windows.clear();
         slot = { window, count: 0 };
         this.windows.set(key, slot);
       }
-      admitted = slot.count < p.requests;
+      const admitted = slot.count < p.requests;
       if (admitted) slot.count++;
-      used = slot.count;
-      resetMs = this.epoch + (window + 1) * p.perMs - now;
-    } else {
-      const rate = p.requests / p.perMs; // tokens per ms
-      let bucket = this.buckets.get(key);
-      if (!bucket) {
-        if (this.buckets.size >= MAX_KEYS) this.buckets.clear();
-        bucket = { tokens: p.requests, at: now };
-        this.buckets.set(key, bucket);
-      }
-      bucket.tokens = Math.min(p.requests, bucket.tokens + (now - bucket.at) * rate);
-      bucket.at = now;
-      admitted = bucket.tokens >= 1;
-      if (admitted) bucket.tokens -= 1;
-      used = p.requests - Math.floor(bucket.tokens);
-      resetMs = admitted ? ((p.requests - bucket.tokens) / rate) : (1 - bucket.tokens) / rate;
+      return this.windowAnswer(exchange, now, window, admitted, slot.count);
     }
+    const rate = p.requests / p.perMs; // tokens per ms
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      if (this.buckets.size >= MAX_KEYS) this.buckets.clear();
+      bucket = { tokens: p.requests, at: now };
+      this.buckets.set(key, bucket);
+    }
+    bucket.tokens = Math.min(p.requests, bucket.tokens + (now - bucket.at) * rate);
+    bucket.at = now;
+    const admitted = bucket.tokens >= 1;
+    if (admitted) bucket.tokens -= 1;
+    return this.bucketAnswer(exchange, admitted, bucket.tokens);
+  }
+
+  /**
+   * Answers from a count kept elsewhere (the replicas' shared count, shared-counters.ts): the same refusal and the
+   * same headers as admit() gives for the same count.
+   */
+  admitCounted(exchange: Exchange, now: number, window: number, counted: SharedLimitCount): Admission {
+    if (counted.algorithm === 'bucket') return this.bucketAnswer(exchange, counted.admitted, counted.tokens);
+    // a window count includes refused requests (the shared counter counts every arrival): past the limit is refused
+    const admitted = counted.count <= this.params.requests;
+    return this.windowAnswer(exchange, now, window, admitted, Math.min(counted.count, this.params.requests));
+  }
+
+  /** the number of the fixed window `now` falls in, counted from the activation */
+  windowAt(now: number): number {
+    return Math.floor((now - this.epoch) / this.params.perMs);
+  }
+
+  /** what the limit is counted by for this exchange: the client, the IP, a header's value, or '' for everyone */
+  keyOf(exchange: Exchange): string {
+    const by = this.params.by;
+    switch (by.kind) {
+      case 'client':
+        return exchange.client;
+      case 'ip':
+        return exchange.remoteAddress;
+      case 'global':
+        return '';
+      case 'header': {
+        const v = exchange.headers[by.name];
+        return v === undefined ? '' : String(v);
+      }
+    }
+  }
+
+  private windowAnswer(exchange: Exchange, now: number, window: number, admitted: boolean, used: number): Admission {
+    return this.answer(exchange, admitted, used, this.epoch + (window + 1) * this.params.perMs - now);
+  }
+
+  /** `tokens`: what the bucket holds after this request took its token (or found none) */
+  private bucketAnswer(exchange: Exchange, admitted: boolean, tokens: number): Admission {
+    const p = this.params;
+    const rate = p.requests / p.perMs;
+    const used = p.requests - Math.floor(tokens);
+    return this.answer(exchange, admitted, used, admitted ? (p.requests - tokens) / rate : (1 - tokens) / rate);
+  }
+
+  private answer(exchange: Exchange, admitted: boolean, used: number, resetMs: number): Admission {
+    const p = this.params;
     const remaining = Math.max(0, p.requests - used);
     const resetS = Math.max(1, Math.ceil(resetMs / 1000));
     const headers: Record<string, string> =
@@ -126,21 +173,5 @@ export class Limiter {
     const reply = systemError(exchange, 429, `The ${what} of ${this.params.requests} requests per ${this.params.perMs / 1000} s is used up; retry after ${retryAfterS} s.`);
     Object.assign(reply.headers, headers, { 'retry-after': String(retryAfterS) });
     return reply;
-  }
-
-  private keyOf(exchange: Exchange): string {
-    const by = this.params.by;
-    switch (by.kind) {
-      case 'client':
-        return exchange.client;
-      case 'ip':
-        return exchange.remoteAddress;
-      case 'global':
-        return '';
-      case 'header': {
-        const v = exchange.headers[by.name];
-        return v === undefined ? '' : String(v);
-      }
-    }
   }
 }
