@@ -2,13 +2,15 @@
  * GET /__admin/report?since=&until=&client=: the client report card (PRODUCT.md §8, src/report/). `since` and
  * `until` take ISO 8601 or ms since the epoch (default: the active profile's start, and now); the thresholds the
  * checks judge by may be tuned per report: maxAttempts, maxSpan, retryWindow (durations) and breakerFailures.
- * Anything else, or a value that does not parse, is refused with every problem named.
+ * Anything else, or a value that does not parse, is refused with every problem named. With replicas (--redis) the
+ * journal is brought up to date first, so the card covers every replica's exchanges (journal-routes.ts).
  */
 import type { Express, Request, Response } from 'express';
 import type { Engine } from '../engine/pipeline.js';
 import type { Workspace } from '../engine/workspace.js';
 import { buildReport } from '../report/report.js';
 import { parseTime } from './journal-query.js';
+import { caughtUp } from './journal-routes.js';
 import type { ReportSettings } from '../report/context.js';
 import { DURATION_FORMAT, parseDuration } from '../util/units.js';
 
@@ -19,7 +21,7 @@ const COUNTS = { maxAttempts: 'maxAttempts', breakerFailures: 'breakerFailures' 
 const KNOWN = ['since', 'until', 'client', ...Object.keys(DURATIONS), ...Object.keys(COUNTS)];
 
 export function addReportRoutes(app: Express, workspaceOf: (req: Request) => Workspace, sendProblem: Send, engine: Engine): void {
-  app.get('/__admin/report', (req, res) => {
+  app.get('/__admin/report', async (req, res) => {
     const errors: Array<{ name: string; message: string }> = [];
     const values: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.query)) {
@@ -57,6 +59,7 @@ export function addReportRoutes(app: Express, workspaceOf: (req: Request) => Wor
       else settings[field] = Number(values[name]);
     }
     if (errors.length) return sendProblem(res, 400, 'bad-query', errors.map((e) => `${e.name}: ${e.message}`).join('; '), { errors });
+    if (!(await caughtUp(workspaceOf(req), res, sendProblem))) return;
     res.json(buildReport(workspaceOf(req), engine.systems, { since, until, client, now, settings }));
   });
 }

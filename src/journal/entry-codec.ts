@@ -190,7 +190,8 @@ export class RecordEncoder {
     return this.length;
   }
 
-  write(buf: Buffer, at: number): void {
+  /** Writes the record at `at`; returns how many bytes it took (a cut body can make that a little less than measured). */
+  write(buf: Buffer, at: number): number {
     const ex = this.exchange;
     const o = this.outcome;
     buf.writeDoubleLE(ex.startedAt, at);
@@ -211,6 +212,7 @@ export class RecordEncoder {
     }
     // let go of the request's strings and buffers until the next record
     this.parts.fill(EMPTY);
+    return p - at;
   }
 }
 
@@ -274,6 +276,75 @@ export function decodeEntry(buf: Buffer, at: number, id: number, workspace: stri
 }
 
 const EMPTY_BUFFER = Buffer.alloc(0);
+
+/** When the exchange of the record that `bytes` holds (from its first byte) started, ms since the epoch. */
+export function recordStart(bytes: Buffer): number {
+  return bytes.readDoubleLE(0);
+}
+
+/** The status the record that `bytes` holds (from its first byte) answered. */
+export function recordStatus(bytes: Buffer): number {
+  return bytes.readUInt16LE(24);
+}
+
+/**
+ * Whether `bytes` hold one record and nothing else, as write() lays it out: its fields' lengths add up to exactly
+ * its size, and its extras (if any) are JSON. Records that arrive from elsewhere (another replica, through Redis)
+ * are checked before the journal keeps them, so a damaged one is refused rather than read across its end later.
+ */
+export function isRecord(bytes: Buffer): boolean {
+  if (bytes.length < HEAD + 4 * FIELD_COUNT) return false;
+  let p = HEAD;
+  let extras: [number, number] = [0, 0];
+  for (let i = 0; i < FIELD_COUNT; i++) {
+    if (p + 4 > bytes.length) return false;
+    const size = bytes.readUInt32LE(p);
+    if (i === FIELD.extras) extras = [p + 4, p + 4 + size];
+    p += 4 + size;
+  }
+  if (p !== bytes.length) return false;
+  if (extras[1] === extras[0]) return true;
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8', extras[0], extras[1]));
+    return typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as EntryExtras).faults);
+  } catch {
+    return false;
+  }
+}
+
+/** how a record's extras name a link to another entry (auth.refreshOf, auth.replayOf): a cheap first test */
+const LINK_NEEDLE = Buffer.from('Of":');
+
+/**
+ * The record in `bytes` with the entry ids its `auth` links to (refreshOf, replayOf) changed by `map`; a link `map`
+ * has no id for is left out. Undefined when the record links to nothing (the common case: nothing is copied).
+ *
+ * For replicas (replicas/journal-stream.ts): an entry links to another by the id this replica gave it when it
+ * recorded it, which is not the id every replica knows it by once it is shared.
+ */
+export function relinkRecord(bytes: Buffer, map: (id: number) => number | undefined): Buffer | undefined {
+  if (!fieldContains(bytes, 0, FIELD.extras, LINK_NEEDLE)) return undefined;
+  const p = fieldAt(bytes, 0, FIELD.extras);
+  const size = bytes.readUInt32LE(p);
+  const extras = JSON.parse(bytes.toString('utf8', p + 4, p + 4 + size)) as EntryExtras;
+  const auth = extras.auth;
+  if (auth === undefined || (auth.refreshOf === undefined && auth.replayOf === undefined)) return undefined;
+  // assigned in place, so the keys keep their order: the links stay last (report/attempts.ts relies on it)
+  for (const link of ['refreshOf', 'replayOf'] as const) {
+    if (auth[link] === undefined) continue;
+    const mapped = map(auth[link]);
+    if (mapped === undefined) delete auth[link];
+    else auth[link] = mapped;
+  }
+  const text = Buffer.from(JSON.stringify(extras));
+  const after = p + 4 + size;
+  const out = Buffer.allocUnsafe(bytes.length - size + text.length);
+  bytes.copy(out, 0, 0, p);
+  out.writeUInt32LE(text.length, p);
+  text.copy(out, p + 4);
+  bytes.copy(out, p + 4 + text.length, after);
+  return out;
+}
 
 /**
  * Fields a journal query can test in place, without decoding the entry: counting the matches of a filter over a

@@ -6,11 +6,17 @@
  * are allocated as the ring first reaches them, so an idle workspace costs one chunk; once all exist, the ring
  * wraps and reusing a chunk evicts the entries in it, which are always the oldest. A small index (typed arrays)
  * remembers each entry's id and place; ids are assigned in completion order, so index order is newest-first.
+ *
+ * Shared (replicas, `--redis`: shared-journal.ts): every replica's entries go to one stream, which gives them their
+ * ids in its order, and the ring becomes this replica's copy of the stream. record() then hands the entry to the
+ * shared journal instead of keeping it (it arrives in the ring with the others when the ring catches up), under
+ * an id of this replica's own that only links between entries use until the stream gives it its real one.
  */
 import type { Exchange } from '../engine/exchange.js';
 import type { JournalSink } from '../store/store.js';
 import { UNLIMITED, type JournalBudget } from './budget.js';
-import { decodeEntry, FIELD, fieldContains, fieldEquals, readFaults, RecordEncoder, type JournalEntry, LeanEntry, type Outcome } from './entry-codec.js';
+import { decodeEntry, FIELD, fieldContains, fieldEquals, isRecord, readFaults, recordStart, recordStatus, RecordEncoder, type JournalEntry, LeanEntry, type Outcome } from './entry-codec.js';
+import type { SharedJournal } from './shared-journal.js';
 
 export type { JournalEntry } from './entry-codec.js';
 
@@ -67,6 +73,10 @@ export class Journal {
   private nextId = 1;
   /** where recorded entries go to be persisted (the workspace's store); none in memory-only mode */
   sink: JournalSink | undefined;
+  /** replicas: where recorded entries go instead of the ring (see the header) */
+  private shared: SharedJournal | undefined;
+  /** replicas: the ids this replica gives what it records, until the stream gives them theirs */
+  private nextLocalId = 1;
 
   constructor(
     readonly workspace: string,
@@ -102,8 +112,9 @@ export class Journal {
     return this.limits.maxEntries;
   }
 
-  /** Stores the finished exchange and returns its id. */
+  /** Stores the finished exchange and returns its id (shared: this replica's own id for it, see the header). */
   record(exchange: Exchange, outcome: Outcome): number {
+    if (this.shared !== undefined) return this.recordShared(exchange, outcome, this.shared);
     const id = this.nextId++;
     exchange.id = id;
     let length = encoder.measure(exchange, outcome, this.limits.bodyBytes);
@@ -116,6 +127,60 @@ export class Journal {
     this.index(id, outcome.status, exchange.startedAt, length);
     this.sink?.recorded(id, exchange.startedAt, outcome.status, chunk.subarray(at, at + length));
     return id;
+  }
+
+  /**
+   * Shared: encodes the entry into bytes of its own and hands them on. Never throws and never waits: the shared
+   * journal queues them (shared-journal.ts).
+   */
+  private recordShared(exchange: Exchange, outcome: Outcome, shared: SharedJournal): number {
+    const id = this.nextLocalId++;
+    exchange.id = id;
+    let length = encoder.measure(exchange, outcome, this.limits.bodyBytes);
+    if (length > this.chunkSize) length = encoder.dropBodies();
+    if (length > this.chunkSize) return id; // absurd headers: counted, not kept (as in the ring)
+    const bytes = Buffer.allocUnsafe(length);
+    // only what was written goes on: the rest of the allocation may hold anything
+    const written = encoder.write(bytes, 0);
+    shared.recorded(id, bytes.subarray(0, written));
+    return id;
+  }
+
+  /**
+   * Shared: makes `shared` the place recorded entries go, and the ring its copy of the stream (shared.attach()
+   * calls it). The ring starts empty: what the stream holds arrives with the first catch-up.
+   */
+  shareThrough(shared: SharedJournal): void {
+    this.shared = shared;
+    this.clearRing();
+  }
+
+  /**
+   * Shared: appends an entry read from the stream, whose ids only grow (older ones are ignored). False when the
+   * bytes are not a record, or one too large for this ring (a replica with other limits recorded it).
+   */
+  merge(id: number, bytes: Buffer): boolean {
+    if (this.size > 0 && id <= this.ids[this.slotAgo(1)]) return false;
+    if (bytes.length > this.chunkSize || !isRecord(bytes)) return false;
+    if (id >= this.nextId) this.nextId = id + 1;
+    this.makeRoom(bytes.length);
+    bytes.copy(this.chunks[this.chunk], this.offset);
+    this.index(id, recordStatus(bytes), recordStart(bytes), bytes.length);
+    return true;
+  }
+
+  /** Shared: forgets the entries up to and including `id` (a reset on some replica cleared them from the stream). */
+  dropThrough(id: number): void {
+    while (this.size > 0 && this.ids[this.slotAgo(this.size)] <= id) this.size--;
+  }
+
+  /**
+   * Shared: resolves once the ring holds every entry in the stream, this replica's own recorded so far included
+   * (rejects with JournalUnavailableError when Redis cannot be read). Undefined when the journal is not shared:
+   * the ring is already complete, and a reader need not wait for anything.
+   */
+  catchUp(): Promise<void> | undefined {
+    return this.shared?.catchUp();
   }
 
   /** Puts back an entry recorded before a restart (its bytes as the sink received them), oldest first. */
@@ -155,11 +220,17 @@ export class Journal {
   }
 
   clear(): void {
+    this.clearRing();
+    // ids keep counting so that cursors handed out before the reset cannot point at new entries (shared: the
+    // stream's ids do); the copy of a shared stream reads it again, for what arrived after the reset (shared-journal.ts)
+    this.shared?.rewind();
+  }
+
+  private clearRing(): void {
     this.head = 0;
     this.size = 0;
     this.chunk = -1;
     this.offset = 0;
-    // ids keep counting so that cursors handed out before the reset cannot point at new entries
   }
 
   get(id: number): JournalEntry | undefined {
@@ -241,7 +312,7 @@ export class Journal {
   release(): void {
     this.budget.give(this.chunks.length * this.chunkSize);
     this.chunks.length = 0;
-    this.clear();
+    this.clearRing();
   }
 
   /**
