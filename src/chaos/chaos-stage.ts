@@ -32,7 +32,7 @@ import { seededRandom } from '../util/seeded-random.js';
 import { PASS, type FaultContext } from './faults/fault.js';
 import type { CompiledFault, CompiledProfile, CompiledRule } from './profile.js';
 import { Limiter } from './policies/limiter.js';
-import { COUNTED_LOCALLY, type SharedChaosCounters, type SharedCountRequest, type SharedCounts, type SharedLimitRequest } from './shared-counters.js';
+import { COUNTED_LOCALLY, type RuleTotals, type SharedChaosCounters, type SharedCountRequest, type SharedCounts, type SharedLimitRequest } from './shared-counters.js';
 
 export interface ChaosOptions {
   clock: Clock;
@@ -379,6 +379,28 @@ export class ChaosEngine implements ChaosStage {
     };
   }
 
+  /**
+   * GET /__admin/chaos where replicas share the workspace: describe(), with the rules' counters summed over every
+   * replica (`counters: "all replicas"`). When Redis cannot answer, this replica's own (`counters: "this replica"`):
+   * they are in the answer either way, and say whose they are. Without `shared`, describe() as it is.
+   */
+  async describeShared(): Promise<Record<string, unknown>> {
+    const described = this.describe();
+    const shared = this.options.shared;
+    if (!shared) return described;
+    let totals: Map<string, RuleTotals>;
+    try {
+      totals = await shared.totals(this.activation);
+    } catch {
+      return { ...described, counters: 'this replica' };
+    }
+    const rules = (described.rules as Array<Record<string, unknown>>).map((r) => {
+      const t = totals.get(r.id as string);
+      return { ...r, matched: t?.matched ?? 0, injected: t?.injected ?? {}, skipped: t?.skipped ?? 0 };
+    });
+    return { ...described, rules, counters: 'all replicas' };
+  }
+
   private runBefore(exchange: Exchange, state: ExchangeChaos): Reply | undefined {
     for (const { runtime, ordinal } of state.matched) {
       const faults = runtime.rule.faults;
@@ -420,11 +442,13 @@ export class ChaosEngine implements ChaosStage {
   private note(exchange: Exchange, runtime: RuleRuntime, record: FaultRecord): void {
     exchange.faults.push(record);
     runtime.count(record.kind);
+    this.options.shared?.tally(this.activation, runtime.rule.id, 'injected', record.kind);
   }
 
   private skip(exchange: Exchange, runtime: RuleRuntime, fault: CompiledFault, err: unknown): void {
     runtime.skipped++;
     exchange.faults.push({ rule: runtime.rule.id, kind: fault.kind.kind, skipped: err instanceof Error ? err.message : String(err) });
+    this.options.shared?.tally(this.activation, runtime.rule.id, 'skipped');
   }
 
   /** policy headers, and the opt-in x-understudy-fault header */

@@ -10,7 +10,8 @@
  *  - the rule's admission limits (rateLimit, quota), so that `100 per 1m` admits 100 across all replicas.
  *
  * Everything one exchange needs is asked in one call (one round trip), and only for an exchange some rule matched:
- * a calm profile never calls it. The engine keeps counting on its own as well, and falls back to that count for an
+ * a calm profile never calls it. The rules' counters of GET /__admin/chaos (matched, injected, skipped) are summed
+ * there too, so that any replica's answer covers all of them. The engine keeps counting on its own as well, and falls back to that count for an
  * exchange whose call fails (the store unreachable): a request is never refused or held for want of Redis.
  */
 import type { LimiterParams } from './policies/limiter.js';
@@ -62,6 +63,19 @@ export interface SharedChaosCounters {
    * so the engine gives these back before it sends the refusal (until then, another replica sees them one higher).
    */
   refund(activation: string, limits: readonly SharedLimitRequest[]): Promise<void>;
+  /**
+   * Adds one to a rule's counter of GET /__admin/chaos, summed over replicas: `injected` (with the kind) or
+   * `skipped`. In the background, never failing; count() adds to `matched` itself, in its round trip.
+   */
+  tally(activation: string, rule: string, counter: 'injected' | 'skipped', kind?: string): void;
+  /** Every rule's counters, summed over replicas (rules that no replica counted yet are absent). */
+  totals(activation: string): Promise<Map<string, RuleTotals>>;
+}
+
+export interface RuleTotals {
+  matched: number;
+  injected: Record<string, number>;
+  skipped: number;
 }
 
 /** the note a fault record carries when the shared store could not count an exchange */

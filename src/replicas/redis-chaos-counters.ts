@@ -11,6 +11,8 @@
  *   chaos:ACT:ordinal:RULE:CLIENT            INCR; expires a day after the client's last request the rule matched
  *   chaos:ACT:window:RULE:I:WINDOW:KEY       rate-limiter-flexible's fixed-window counter; expires after the window
  *   chaos:ACT:bucket:RULE:I:KEY              a hash {t: tokens, at: last refill}; expires once it would be full again
+ *   chaos:ACT:counters                       a hash of the rules' counters (RULE|matched, RULE|injected|KIND,
+ *                                            RULE|skipped) for GET /__admin/chaos; expires a day after the last
  * (RULE, CLIENT and KEY percent-encoded, so that no two of them run together.)
  *
  * Fixed windows are rate-limiter-flexible's (RateLimiterRedis): its counter with its TTL, under a key of ours that
@@ -25,6 +27,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import type { RedisLink } from './redis-link.js';
 import type {
+  RuleTotals,
   SharedChaosCounters,
   SharedCountRequest,
   SharedCounts,
@@ -95,6 +98,9 @@ export class RedisChaosCounters implements SharedChaosCounters {
   private readonly redis: ScriptedRedis;
   /** one RateLimiterRedis per (allowance, duration): the key names everything else */
   private readonly windowLimiters = new Map<string, RateLimiterRedis>();
+  /** counters' increments not yet sent: counters key → field → how much */
+  private readonly pendingTallies = new Map<string, Map<string, number>>();
+  private flushScheduled = false;
 
   constructor(
     private readonly link: RedisLink,
@@ -114,6 +120,10 @@ export class RedisChaosCounters implements SharedChaosCounters {
       const key = this.link.key(this.workspace, 'chaos', request.activation, 'ordinal', enc(rule), enc(client));
       pipeline.incr(key).pexpire(key, ORDINAL_TTL_MS);
     }
+    // the rules it matched, for GET /__admin/chaos (answers not read: they come after the buckets')
+    const counters = this.countersKey(request.activation);
+    for (const { rule } of request.ordinals) pipeline.hincrby(counters, `${enc(rule)}|matched`, 1);
+    pipeline.pexpire(counters, ORDINAL_TTL_MS);
     const buckets: number[] = [];
     const windows: Array<Promise<number>> = [];
     request.limits.forEach((limit, i) => {
@@ -130,7 +140,8 @@ export class RedisChaosCounters implements SharedChaosCounters {
         return value;
       });
       const ordinals = request.ordinals.map((_, i) => Number(values[2 * i]) - 1);
-      const bucketValues = values.slice(2 * request.ordinals.length) as Array<[number, string]>;
+      const bucketsFrom = 3 * request.ordinals.length + 1; // after the INCR/PEXPIRE pairs, the HINCRBYs and their PEXPIRE
+      const bucketValues = values.slice(bucketsFrom, bucketsFrom + buckets.length) as Array<[number, string]>;
       let nextWindow = 0;
       let nextBucket = 0;
       const limits = request.limits.map((limit): SharedLimitCount => {
@@ -142,6 +153,45 @@ export class RedisChaosCounters implements SharedChaosCounters {
       return { ordinals, limits };
     });
     return withTimeout(answered, COUNT_TIMEOUT_MS);
+  }
+
+  tally(activation: string, rule: string, counter: 'injected' | 'skipped', kind?: string): void {
+    const field = counter === 'injected' ? `${enc(rule)}|injected|${enc(kind ?? '')}` : `${enc(rule)}|skipped`;
+    const key = this.countersKey(activation);
+    let fields = this.pendingTallies.get(key);
+    if (!fields) this.pendingTallies.set(key, (fields = new Map()));
+    fields.set(field, (fields.get(field) ?? 0) + 1);
+    // what one exchange (and any other in this tick) injected goes in one pipeline, after it is answered
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushTallies());
+    }
+  }
+
+  async totals(activation: string): Promise<Map<string, RuleTotals>> {
+    const fields = await withTimeout(this.redis.hgetall(this.countersKey(activation)), COUNT_TIMEOUT_MS);
+    const totals = new Map<string, RuleTotals>();
+    for (const [field, value] of Object.entries(fields)) {
+      const [rule, counter, kind] = field.split('|').map(decodeURIComponent);
+      let t = totals.get(rule);
+      if (!t) totals.set(rule, (t = { matched: 0, injected: {}, skipped: 0 }));
+      if (counter === 'matched') t.matched = Number(value);
+      else if (counter === 'skipped') t.skipped = Number(value);
+      else if (counter === 'injected' && kind) t.injected[kind] = Number(value);
+    }
+    return totals;
+  }
+
+  private flushTallies(): void {
+    this.flushScheduled = false;
+    const pipeline = this.redis.pipeline();
+    for (const [key, fields] of this.pendingTallies) {
+      for (const [field, n] of fields) pipeline.hincrby(key, field, n);
+      pipeline.pexpire(key, ORDINAL_TTL_MS);
+    }
+    this.pendingTallies.clear();
+    // Redis unreachable: those injections are missing from the sum (each replica's own counters still have them)
+    pipeline.exec().catch(() => {});
   }
 
   async refund(activation: string, limits: readonly SharedLimitRequest[]): Promise<void> {
@@ -185,6 +235,10 @@ export class RedisChaosCounters implements SharedChaosCounters {
       this.windowLimiters.set(name, limiter);
     }
     return limiter;
+  }
+
+  private countersKey(activation: string): string {
+    return this.link.key(this.workspace, 'chaos', activation, 'counters');
   }
 
   private windowKey(activation: string, limit: SharedLimitRequest): string {

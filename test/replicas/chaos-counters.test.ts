@@ -22,7 +22,7 @@ import { ManualClock } from '../../src/util/clock.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { call, json, start } from '../helpers.js';
-import { describeWithRedis, dropPrefix, REDIS_URL, startPrivateRedis, startReplicaProcess, uniquePrefix } from './redis-harness.js';
+import { describeWithRedis, dropPrefix, REDIS_URL, redisClient, startPrivateRedis, startReplicaProcess, uniquePrefix } from './redis-harness.js';
 
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
 const SEED = 7;
@@ -31,6 +31,8 @@ const SEED = 7;
 interface Replica {
   server: RunningServer;
   link?: RedisLink;
+  /** the key prefix it shares */
+  prefix?: string;
 }
 
 let servers: RunningServer[] = [];
@@ -54,7 +56,7 @@ async function replicas(count: number, name: string, url = REDIS_URL): Promise<R
     servers.slice(0, count).map(async (server, i) => {
       const link = await RedisLink.open({ url, prefix, replicaId: `${name}-${i}` });
       links.push(link);
-      return { server, link };
+      return { server, link, prefix };
     }),
   );
 }
@@ -163,11 +165,41 @@ describeWithRedis('chaos counts shared through Redis', () => {
       return answers;
     };
     const single = await run([alone()]);
-    const shared = await run(await replicas(3, 'stacked'));
+    const group = await replicas(3, 'stacked');
+    const shared = await run(group);
     expect(shared).toEqual(single);
     // the script exercised every refusal: the bucket's, the window's and the quota's
     expect(new Set(single.map((a) => a.status))).toEqual(new Set([200, 429, 403]));
     expect(single.some((a) => a.status === 429 && a.headers.ratelimit?.startsWith('"per-minute";r=0'))).toBe(true);
+
+    // and nothing it wrote stays for ever: ordinals, windows, buckets and counters all expire
+    const redis = redisClient();
+    try {
+      const keys = await redis.keys(`${group[0].prefix}:*`);
+      const kinds = new Set(keys.map((k) => /:chaos:[^:]+:[^:]+:([a-z]+)/.exec(k)?.[1]));
+      expect(kinds).toEqual(new Set(['ordinal', 'window', 'bucket', 'counters']));
+      for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('GET /__admin/chaos counters are summed over the replicas, on any of them', async () => {
+    const group = await replicas(2, 'totals');
+    const engines = activate(profile(rule('coin', 'faults: [ { status: { code: 503, probability: 0.5 } } ]')), group);
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await get(group[i % 2], `c${i % 3}`)).status);
+    const failed = statuses.filter((s) => s === 503).length;
+    expect(failed).toBeGreaterThan(0);
+    // the injections are added in the background, once each exchange is answered
+    for (const engine of engines) {
+      await vi.waitFor(async () => {
+        const described = await engine.describeShared();
+        expect(described).toMatchObject({ counters: 'all replicas', rules: [{ id: 'coin', matched: 20, injected: { status: failed }, skipped: 0 }] });
+      }, { timeout: 5_000, interval: 10 });
+    }
+    // each replica's own counters have its half
+    expect((engines[0].describe().rules as Array<{ matched: number }>)[0].matched).toBe(10);
   });
 
   it('failFirst counts a client across replicas: its first three fail wherever they land, then it passes everywhere', async () => {
@@ -231,7 +263,7 @@ describeWithRedis('chaos counts shared through Redis', () => {
   it('with Redis gone, each replica counts on its own and says so in the journal; no request fails for it; counting resumes with Redis', async () => {
     const redis = await startPrivateRedis();
     const group = await replicas(2, 'outage', redis.url);
-    activate(profile(rule('flaky', 'faults: [ { failFirst: { count: 2 } } ]'), rule('limit', 'rateLimit: { requests: 3, per: 1m, by: client }')), group);
+    const [engine] = activate(profile(rule('flaky', 'faults: [ { failFirst: { count: 2 } } ]'), rule('limit', 'rateLimit: { requests: 3, per: 1m, by: client }')), group);
     const client = 'outage-client';
     expect((await get(group[0], client)).status).toBe(503);
     expect((await get(group[1], client)).status).toBe(503);
@@ -265,6 +297,8 @@ describeWithRedis('chaos counts shared through Redis', () => {
       );
     }
     expect(entries[5].faults).not.toContainEqual(expect.objectContaining({ skipped: COUNTED_LOCALLY }));
+    // the admin API's counters are this replica's, and say so
+    expect(await engine.describeShared()).toMatchObject({ counters: 'this replica', rules: [{ id: 'flaky', matched: 6 }, { id: 'limit', matched: 6 }] });
 
     // Redis back (with what it had counted): the shared count carries on from the client's two, on every replica
     await redis.start();
@@ -280,12 +314,13 @@ describeWithRedis('chaos counts shared through Redis', () => {
     for (let i = 0; i < 20; i++) expect((await get(replica, 'c1')).status).toBe(200);
     expect(sent).not.toHaveBeenCalled();
 
-    // a reservation matches: its ordinal (INCR, PEXPIRE) and its window (the limiter's script), sent together
+    // a reservation matches: its ordinal (INCR, PEXPIRE), the rule's matched counter (HINCRBY, PEXPIRE) and its
+    // window (the limiter's script), sent together
     const reserved = await call(`${replica.server.url}/wms/v1/reservations`, json({ externalOrderId: 'CALM-1', lines: [{ sku: 'SKU-1', quantity: 1 }] }));
     expect(reserved.status).toBe(201);
     // (ioredis sends a script as EVAL the first time on a connection, as EVALSHA after)
     const names = sent.mock.calls.map(([command]) => command.name.toLowerCase().replace(/^eval$/, 'evalsha'));
-    expect(names.sort()).toEqual(['evalsha', 'incr', 'pexpire']);
+    expect(names.sort()).toEqual(['evalsha', 'hincrby', 'incr', 'pexpire', 'pexpire']);
     sent.mockRestore();
   });
 });
