@@ -39,8 +39,9 @@ import type {
 export const ORDINAL_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The longest an exchange waits for its counts: past it the engine counts on this replica. Commands fail at once
- * while the connection is down (RedisLink); this bounds a Redis that is connected but does not answer.
+ * The longest an exchange waits for its counts (unless the constructor is given another): past it the engine counts
+ * on this replica. Commands fail at once while the connection is down (RedisLink); this bounds a Redis that is
+ * connected but does not answer. Counts that reach Redis after the bound are counted there too.
  */
 export const COUNT_TIMEOUT_MS = 2_000;
 
@@ -105,6 +106,7 @@ export class RedisChaosCounters implements SharedChaosCounters {
   constructor(
     private readonly link: RedisLink,
     private readonly workspace: string,
+    private readonly options: { timeoutMs?: number } = {},
   ) {
     const redis = link.commands as ScriptedRedis;
     // defining a command again with the same script is harmless (one RedisChaosCounters per workspace, one link)
@@ -152,7 +154,7 @@ export class RedisChaosCounters implements SharedChaosCounters {
       if (ordinals.some((o) => !Number.isInteger(o) || o < 0)) throw new Error(`Redis answered ordinals that are not counts: ${ordinals.join(', ')}`);
       return { ordinals, limits };
     });
-    return withTimeout(answered, COUNT_TIMEOUT_MS);
+    return withTimeout(answered, this.options.timeoutMs ?? COUNT_TIMEOUT_MS);
   }
 
   tally(activation: string, rule: string, counter: 'injected' | 'skipped', kind?: string): void {
@@ -169,7 +171,7 @@ export class RedisChaosCounters implements SharedChaosCounters {
   }
 
   async totals(activation: string): Promise<Map<string, RuleTotals>> {
-    const fields = await withTimeout(this.redis.hgetall(this.countersKey(activation)), COUNT_TIMEOUT_MS);
+    const fields = await withTimeout(this.redis.hgetall(this.countersKey(activation)), this.options.timeoutMs ?? COUNT_TIMEOUT_MS);
     const totals = new Map<string, RuleTotals>();
     for (const [field, value] of Object.entries(fields)) {
       const [rule, counter, kind] = field.split('|').map(decodeURIComponent);

@@ -11,6 +11,8 @@
  * with Redis gone the replicas count on their own and say so, never failing a request; and an exchange no rule
  * matches sends Redis nothing.
  */
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChaosEngine } from '../../src/chaos/chaos-stage.js';
 import { profileFromText } from '../../src/chaos/profile.js';
@@ -93,6 +95,57 @@ async function get(replica: Replica, client: string, headers: Record<string, str
   const res = await fetch(`${replica.server.url}/wms/v1/inventory/SKU-1`, { headers: { 'x-understudy-client': client, ...headers } });
   await res.arrayBuffer();
   return { status: res.status, headers: Object.fromEntries(LIMIT_HEADERS.map((h) => [h, res.headers.get(h)])) };
+}
+
+/** The journal's entries for the client (newest first), once there are `count` (it records after answering). */
+function journalOf(replica: Replica, client: string, count: number): Promise<Array<{ faults: unknown[] }>> {
+  return vi.waitFor(
+    async () => {
+      const entries = (await call(`${replica.server.url}/__admin/journal?client=${client}`)).body.entries as Array<{ faults: unknown[] }>;
+      expect(entries).toHaveLength(count);
+      return entries;
+    },
+    { timeout: 5_000, interval: 10 },
+  );
+}
+
+/**
+ * A TCP relay to Redis that can stop passing anything on, either way, while its connections stay open: a Redis
+ * that hangs, which a closed connection would not show (ioredis fails commands at once on one).
+ */
+async function freezableRelay(to: string): Promise<{ url: string; freeze(): void; thaw(): void; close(): Promise<void> }> {
+  const target = new URL(to);
+  let frozen = false;
+  const held: Array<() => void> = [];
+  const sockets = new Set<Socket>();
+  const pass = (from: Socket, into: Socket) =>
+    from.on('data', (chunk) => (frozen ? held.push(() => into.write(chunk)) : into.write(chunk)));
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => (client.destroy(), upstream.destroy()));
+    }
+    pass(client, upstream);
+    pass(upstream, client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    freeze: () => (frozen = true),
+    thaw: () => {
+      frozen = false;
+      for (const send of held.splice(0)) send();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
 }
 
 /** how many of the answers had each status */
@@ -278,15 +331,7 @@ describeWithRedis('chaos counts shared through Redis', () => {
     expect((await get(group[1], client)).status).toBe(503);
 
     // newest first: the five counted on replica 0 alone, then the one Redis counted
-    const journal = (replica: Replica, count: number) =>
-      vi.waitFor(
-        async () => {
-          const entries = (await call(`${replica.server.url}/__admin/journal?client=${client}`)).body.entries as Array<{ faults: unknown[] }>;
-          expect(entries).toHaveLength(count);
-          return entries;
-        },
-        { timeout: 5_000, interval: 10 },
-      );
+    const journal = (replica: Replica, count: number) => journalOf(replica, client, count);
     const entries = await journal(group[0], 6);
     for (const entry of entries.slice(0, 5)) {
       expect(entry.faults).toEqual(
@@ -305,6 +350,36 @@ describeWithRedis('chaos counts shared through Redis', () => {
     await vi.waitFor(() => expect(group.every((r) => r.link!.up)).toBe(true), { timeout: 10_000, interval: 20 });
     expect((await get(group[1], client)).status).toBe(200);
     expect((await journal(group[1], 3))[0].faults).toEqual([]);
+  });
+
+  it('a Redis that stops answering holds no request past the bound: the exchange is counted on this replica, and says so', async () => {
+    const relay = await freezableRelay(REDIS_URL);
+    const prefix = uniquePrefix('hung');
+    prefixes.push(prefix);
+    const link = await RedisLink.open({ url: relay.url, prefix, replicaId: 'hung' });
+    const replica: Replica = { server: servers[0], link, prefix };
+    try {
+      const engine = new ChaosEngine(profileFromText(profile(rule('flaky', 'faults: [ { failFirst: { count: 1 } } ]'))), {
+        clock,
+        scheduler: new ManualScheduler(clock),
+        seed: SEED,
+        faultHeader: false,
+        shared: new RedisChaosCounters(link, 'default', { timeoutMs: 100 }),
+      });
+      replica.server.workspaces.default.chaos = engine;
+      const client = 'hung-client';
+      expect((await get(replica, client)).status).toBe(503);
+      relay.freeze();
+      // the connection is open and says nothing: past the bound, this replica's own count (its second) decides
+      expect((await get(replica, client)).status).toBe(200);
+      expect(link.up).toBe(true);
+      const [latest] = await journalOf(replica, client, 2);
+      expect(latest.faults).toEqual([{ rule: 'flaky', kind: 'failFirst', skipped: COUNTED_LOCALLY }]);
+      relay.thaw();
+    } finally {
+      await link.close();
+      await relay.close();
+    }
   });
 
   it('an exchange no rule matches sends Redis nothing; one a rule matches sends it one round of commands', async () => {
