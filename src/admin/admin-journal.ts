@@ -23,7 +23,7 @@ export interface AdminAction {
   responseBody: string;
 }
 
-/** Journals one admin action of `workspace`; returns the entry's id. */
+/** Journals one admin action of `workspace`; returns the entry's id (replicas: this replica's own, Journal.record). */
 export function journalAdminAction(engine: Engine, req: Request, workspace: Workspace, action: AdminAction): number {
   const exchange = engine.start({
     workspace,

@@ -170,9 +170,12 @@ class JournalStream implements SharedJournal {
     this.waitingBytes += bytes.length;
     this.lastRecorded = localId;
     // more waiting than the journal may hold (Redis is down or slow): the oldest waiting go first
-    while (this.waitingBytes > this.limits.maxBytes && this.head < this.queue.length) {
-      this.waitingBytes -= this.queue[this.head++].bytes.length;
-      this.lost++;
+    if (this.waitingBytes > this.limits.maxBytes) {
+      while (this.waitingBytes > this.limits.maxBytes && this.head < this.queue.length) {
+        this.waitingBytes -= this.queue[this.head++].bytes.length;
+        this.lost++;
+      }
+      this.compact();
     }
     if (!this.scheduled && this.sending === undefined && this.retryTimer === undefined) {
       this.scheduled = true;
@@ -284,10 +287,7 @@ class JournalStream implements SharedJournal {
     }
     this.flight = batch;
     this.head = i;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    this.compact();
     try {
       const firstId = Number(await this.commands.understudyJournalAppend(this.stream, this.meta, this.sizes, this.limits.maxEntries, this.limits.maxBytes, ...entries));
       this.remember(batch, firstId);
@@ -300,6 +300,14 @@ class JournalStream implements SharedJournal {
       this.head = 0;
       this.flight = [];
       return false;
+    }
+  }
+
+  /** Lets go of the entries before the head once they are most of the queue (so the dropped ones' bytes are freed). */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 
