@@ -14,6 +14,9 @@
 // must pass within the deadline, fail with a wrong token, /__admin/health must answer 401 without the token, the
 // server must be reachable on a non-loopback address, and after SIGTERM it must exit 0.
 //
+// Before the build it also reads docker-compose.yml, when there is one: it must parse, build its services from this
+// Dockerfile, and mount files that exist (there is no compose engine here either).
+//
 // Usage: node .ci/dockerfile-dry-run.mjs   (env: DRY_RUN_DEADLINE_S=30, DRY_RUN_KEEP=1 keeps the temp directory)
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { load as loadYaml } from 'js-yaml';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCKERFILE = path.join(REPO, 'Dockerfile');
@@ -674,6 +678,42 @@ async function runFinalStage(stage) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// docker-compose.yml
+
+/** The compose file parses, every service it builds is built from this Dockerfile, and its bind mounts exist. */
+function checkComposeFile() {
+  const file = path.join(REPO, 'docker-compose.yml');
+  if (!fs.existsSync(file)) return;
+  let compose;
+  try {
+    compose = loadYaml(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`docker-compose.yml does not parse: ${error.message}`);
+  }
+  const services = Object.entries(compose?.services ?? {});
+  if (services.length === 0) fail('docker-compose.yml has no services');
+  const built = [];
+  for (const [name, service] of services) {
+    if (service.build !== undefined) {
+      const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+      const dockerfile = path.resolve(REPO, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
+      if (dockerfile !== DOCKERFILE) fail(`docker-compose.yml: service ${name} builds ${path.relative(REPO, dockerfile)}, not the Dockerfile this dry run replays`);
+      built.push(name);
+    }
+    // Docker creates a missing directory for a bind mount (deploy/certs is made by the user), but a missing file
+    // would be mounted as an empty directory in its place: files named with an extension must exist
+    for (const volume of service.volumes ?? []) {
+      const source = typeof volume === 'string' ? volume.split(':')[0] : volume.source;
+      if (/^[./]/.test(source) && /\.\w+$/.test(source) && !fs.existsSync(path.resolve(REPO, source))) {
+        fail(`docker-compose.yml: service ${name} mounts the file ${source}, which does not exist`);
+      }
+    }
+  }
+  if (built.length === 0) fail('docker-compose.yml builds no service from the Dockerfile');
+  log(`check: docker-compose.yml parses; ${built.join(', ')} built from the Dockerfile; the files it mounts exist`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 async function main() {
   if (!fs.existsSync(DOCKERFILE)) fail(`no Dockerfile at ${DOCKERFILE}`);
@@ -682,6 +722,7 @@ async function main() {
   log(`Dockerfile dry run: context ${REPO}, stage roots under ${runRoot}`);
   let ok = false;
   try {
+    checkComposeFile();
     const instructions = readInstructions(fs.readFileSync(DOCKERFILE, 'utf8'));
     log(`parsed ${instructions.length} instructions; .dockerignore: ${ignorePatterns.length} patterns`);
     const stages = buildStages(instructions, runRoot);
