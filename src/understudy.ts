@@ -146,6 +146,8 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
     throw err;
   }
   const deliveries = deliveriesConfig(options, scheduler, limits.objects, clock.now());
+  // replicas: one replica makes each delivery's attempts (a consumer group's claim), and one ticks per workspace
+  if (link) deliveries.replicas = { link };
   let workspaces: Workspaces;
   let restored: Restored;
   try {

@@ -185,6 +185,8 @@ export interface RedisSettings {
   prefix?: string;
   /** this replica's name in health and delivery claims (default hostname-pid) */
   replicaId?: string;
+  /** how long start-up waits for Redis (default 10 s; embedding and tests) */
+  connectTimeoutMs?: number;
 }
 
 export const DEFAULTS: ServerConfig = {

@@ -12,8 +12,8 @@
  *                       a write runs with the clock pinned, and once accepted it is logged: its reply waits until
  *                       the log row is committed (engine/system-states.ts), so nothing acknowledged is lost; the
  *                       business events of what it changed are queued for subscribers (events/event-bus.ts).
- *                       Replicas (--redis): a write is appended to the shared log first and runs where the log
- *                       places it; a read first catches up with the log (replicas/workspace-log.ts)
+ *                       Replicas (--redis): every exchange first catches up with the shared log (before step 1);
+ *                       a write is appended to it and runs where the log places it (replicas/workspace-log.ts)
  *   6. chaos, after     faults that alter the reply (drift, malformed, lostAck ...)
  *   7. check            the reply against the contract (recorded, never enforced: drift is a feature)
  *   8. journal          once the transport has written the reply (complete()), always, whatever happened above
@@ -114,10 +114,11 @@ export class Engine {
    * answers with a promise (an asynchronous handler or chaos seam) continues the rest of the way in `then`.
    */
   handle(exchange: Exchange): Reply | Promise<Reply> {
-    // replicas: a workspace this replica has not caught up with yet (its creation time, chaos and state come from the
-    // shared log) catches up before its first exchange
+    // replicas: first catch up with the workspace's shared log, so that this exchange meets every write, chaos
+    // activation and reset acknowledged on any replica before it arrived (one round trip, shared by the exchanges
+    // of a moment: replicas/workspace-log.ts)
     const shared = exchange.workspace.store.shared;
-    if (shared !== undefined && !shared.started) return shared.caughtUp().then(() => this.route(exchange));
+    if (shared !== undefined) return shared.caughtUp().then(() => this.route(exchange));
     return this.route(exchange);
   }
 
@@ -165,11 +166,7 @@ export class Engine {
       if (refused !== undefined) return this.alter(exchange, refused, false);
 
       // 5. handle (a write through the workspace's states, which log it)
-      const write = exchange.system!.engine.writeInput?.(exchange);
-      // replicas: a read first catches up with every write acknowledged anywhere (a write does as it is applied)
-      const shared = exchange.workspace.store.shared;
-      if (shared !== undefined && write === undefined) return shared.caughtUp().then(() => this.invoke(exchange, undefined), (err) => this.failed(exchange, err));
-      return this.invoke(exchange, write);
+      return this.invoke(exchange, exchange.system!.engine.writeInput?.(exchange));
     } catch (err) {
       return this.failed(exchange, err);
     }

@@ -79,6 +79,8 @@ export class SystemStates {
   private readonly states = new Map<string, unknown>();
   /** every mount of each system, the first one owning the state's life cycle (create, snapshot, restore) */
   private readonly byName = new Map<string, MountedSystem[]>();
+  /** replicas: the systems the shared log has written to (one without snapshots then keeps the log from being trimmed) */
+  private readonly loggedToShared = new Set<string>();
   /** rebuilding a state: the events it records are the log's own, already there */
   private replaying = false;
 
@@ -109,9 +111,15 @@ export class SystemStates {
 
   /** How the shared log applies, snapshots and restores one system's state (replicas). */
   private logPart(name: string, system: MountedSystem): LogPart {
+    const canSnapshot = system.snapshotState !== undefined && system.restoreState !== undefined;
+    const logged = this.loggedToShared;
     return {
-      snapshots: system.snapshotState !== undefined && system.restoreState !== undefined,
+      // a system without snapshots (the alert sinks) can be snapshotted as long as nothing in the log wrote to it
+      get snapshots() {
+        return canSnapshot || !logged.has(name);
+      },
       apply: (write) => {
+        logged.add(name);
         const state = this.get(system);
         this.replaying = true;
         this.clock.pin(write.at);
@@ -124,7 +132,7 @@ export class SystemStates {
       },
       snapshot: () => {
         const state = this.states.get(name);
-        return state === undefined ? undefined : system.snapshotState!(state);
+        return state === undefined || system.snapshotState === undefined ? undefined : system.snapshotState(state);
       },
       restore: (snapshot) => {
         if (snapshot === undefined) {
@@ -225,6 +233,7 @@ export class SystemStates {
   private writeShared(shared: SharedLog, system: MountedSystem, exchange: Exchange, input: unknown, invoke: (state: unknown) => Reply | Promise<Reply>): Promise<Reply> {
     const owner = this.owner(system);
     const run = (at: number): Reply | Promise<Reply> => {
+      this.loggedToShared.add(system.name);
       const state = this.get(owner);
       this.clock.pin(at);
       try {
@@ -256,6 +265,7 @@ export class SystemStates {
     const shared = this.store.shared;
     if (shared) {
       const result = await shared.append(system.name, COMMAND + name, logged, (at) => {
+        this.loggedToShared.add(system.name);
         const state = this.get(this.owner(system));
         this.clock.pin(at);
         try {

@@ -368,6 +368,8 @@ export class WorkspaceLog implements SharedLog {
       const previous = await commands.hget(this.snapshotKey, 'position');
       const multi = commands.multi().del(this.snapshotKey).hset(this.snapshotKey, 'position', id, ...states);
       if (previous !== null) multi.xtrim(this.streamKey, 'MINID', previous);
+      // the lease only keeps replicas from writing the same snapshot at once: let go as soon as it is written
+      multi.del(this.leaseKey);
       await multi.exec();
     })().catch(() => {});
   }
