@@ -10,6 +10,9 @@
  *
  * Every change is answered once it is committed to the workspace's store: what the admin API acknowledged
  * survives a restart. Bad input gets a 400 naming each field at fault, and nothing is stored.
+ *
+ * Replicas (`--redis`): changes are answered once applied here from the shared log, and reads first catch up with
+ * it, so any replica shows every subscription, delivery and attempt, whichever replica made them.
  */
 import type { Express, Request, Response } from 'express';
 import type { Delivery, DeliveryStatus } from '../deliveries/delivery-book.js';
@@ -42,22 +45,26 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
     if ('errors' in parsed) return invalid(res, parsed.errors, 'The subscription');
     const events = workspaceOf(req).events;
     const { subscription, committed } = events.subscribe(parsed.value);
-    await committed;
-    res.status(201).json(subscriptionView(subscription, control.now()));
+    // as stored (replicas: under another id when another replica's subscription took the one chosen)
+    const stored = (await committed) ?? subscription;
+    res.status(201).json(subscriptionView(stored, control.now()));
   });
 
-  app.get('/__admin/subscriptions', (req, res) => {
+  app.get('/__admin/subscriptions', async (req, res) => {
+    await caughtUp(workspaceOf(req));
     const now = control.now();
     res.json({ subscriptions: workspaceOf(req).events.book.subscriptions().map((s) => subscriptionView(s, now)) });
   });
 
-  app.get('/__admin/subscriptions/:id', (req, res) => {
+  app.get('/__admin/subscriptions/:id', async (req, res) => {
+    await caughtUp(workspaceOf(req));
     const subscription = workspaceOf(req).events.book.subscription(String(req.params.id));
     if (!subscription) return noSubscription(res, req);
     res.json(subscriptionView(subscription, control.now()));
   });
 
   app.delete('/__admin/subscriptions/:id', async (req, res) => {
+    await caughtUp(workspaceOf(req));
     const events = workspaceOf(req).events;
     const subscription = events.book.subscription(String(req.params.id));
     if (!subscription) return noSubscription(res, req);
@@ -69,6 +76,7 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
   });
 
   app.post('/__admin/subscriptions/:id/rotate-secret', async (req, res) => {
+    await caughtUp(workspaceOf(req));
     const events = workspaceOf(req).events;
     const subscription = events.book.subscription(String(req.params.id));
     if (!subscription) return noSubscription(res, req);
@@ -117,6 +125,7 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
     }
     // what is shown is on disk: an attempt made a moment ago is listed once its record is committed
     await workspaceOf(req).store.whenCommitted();
+    await caughtUp(workspaceOf(req));
     const book = workspaceOf(req).events.book;
     const page: Delivery[] = [];
     let nextCursor: string | null = null;
@@ -134,6 +143,7 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
   });
 
   app.post('/__admin/deliveries/:id/redeliver', async (req, res) => {
+    await caughtUp(workspaceOf(req));
     const events = workspaceOf(req).events;
     const delivery = events.book.delivery(String(req.params.id));
     if (!delivery) return sendProblem(res, 404, 'no-such-delivery', `Workspace ${workspaceOf(req).name} has no delivery ${String(req.params.id)} (finished ones are kept up to limits.objects).`);
@@ -148,6 +158,11 @@ export function addDeliveryRoutes(app: Express, control: DeliveryControl, worksp
   function noSubscription(res: Response, req: Request): void {
     sendProblem(res, 404, 'no-such-subscription', `Workspace ${workspaceOf(req).name} has no subscription ${String(req.params.id)}.`);
   }
+}
+
+/** Replicas: resolves once the workspace's book holds every change made anywhere before the request. */
+function caughtUp(workspace: Workspace): Promise<void> | undefined {
+  return workspace.store.shared?.caughtUp();
 }
 
 /** A delivery as the admin API shows it. */

@@ -19,6 +19,20 @@
  * - clear: deliveries are forgotten (reset), keeping the subscriptions given.
  *
  * Finished deliveries (delivered, dead) are kept up to `maxFinished`, oldest dropped first, like the journal.
+ *
+ * Replicas (`--redis`, store.shared present): every change is appended to the workspace's shared log instead, and
+ * applied where the log places it, on every replica alike (the one that appended it runs it as its own), so the
+ * book is the same everywhere and GET /__admin/deliveries on any replica shows every attempt. Changes whose
+ * input was read from this replica's copy are made to hold whatever came before them in the log:
+ * - enqueue-changes: the events of a system's changes, each with its change number; the book keeps, per system,
+ *   the latest change number enqueued (its cursor), and skips what is at or behind it. So when two replicas both
+ *   see a change (one made it, another applied it and was asked before the first one's events were in the log),
+ *   the first in the log queues it and the second queues nothing: an event is queued once, whoever saw it;
+ * - subscribe: an id another subscription took meanwhile is replaced by the next free one;
+ * - clear: what it keeps (the subscriptions, the counters) is read where it is applied;
+ * - release: lets go only the window it was armed for (one opened at `openedAt`).
+ * Which replica attempts a delivery is not the book's business (replicas/delivery-claims.ts): the listener is
+ * told of every change on every replica, and of the deliveries this replica's own changes started (started()).
  */
 import type { DeliveryPlan } from './chaos/delivery-fault.js';
 import { reorderRank } from './chaos/delivery-rules.js';
@@ -106,10 +120,22 @@ interface ReorderWindow {
 /** Told when something becomes due: the dispatcher arms its timers from these. */
 export interface BookListener {
   due(delivery: Delivery): void;
-  windowOpened(subscription: string, deadline: number): void;
+  /** a reorder window opened at `openedAt` must be let go at `deadline` */
+  windowOpened(subscription: string, deadline: number, openedAt: number): void;
   unsubscribed(id: string): void;
-  /** the book was read again from the store (a commit failed): everything due is to be armed afresh */
+  /** the book was read again from the store (a commit failed), or restored from a snapshot (replicas): everything due is to be armed afresh */
   rebuilt(): void;
+  /**
+   * Replicas: a change this replica appended queued `delivery`, or sent it back for another attempt. The replica
+   * that made the change offers it to the replicas' dispatchers (exactly one claims it).
+   */
+  started?(delivery: Delivery): void;
+}
+
+/** per system: the state's epoch and the latest change number whose events are queued (replicas) */
+interface Cursor {
+  epoch: number;
+  seq: number;
 }
 
 export class DeliveryBook {
@@ -131,6 +157,10 @@ export class DeliveryBook {
   private rebuilding = false;
   /** changes logged since the latest snapshot: a snapshot is taken only once they are as many as the deliveries */
   private sinceSnapshot = 0;
+  /** replicas: per system, how far its changes have been queued (see the header) */
+  private readonly cursors = new Map<string, Cursor>();
+  /** replicas: applying a change this replica appended (its listener hears started()) */
+  private applyingOwn = false;
 
   constructor(
     private readonly store: WorkspaceStore,
@@ -140,6 +170,17 @@ export class DeliveryBook {
     private readonly maxFinished: number,
   ) {
     this.configuredSecrets = configSubscriptions.map((s) => [s.id, s.secrets]);
+    store.shared?.register(DELIVERIES, {
+      snapshots: true,
+      apply: (entry) => this.apply(entry.operation, JSON.parse(entry.input) as Record<string, unknown>, entry.at),
+      snapshot: () => this.snapshotNow(),
+      restore: (snapshot) => this.restoreShared(snapshot),
+    });
+  }
+
+  /** whether the book is shared by replicas (every change goes through the workspace's shared log) */
+  get shared(): boolean {
+    return this.store.shared !== undefined;
   }
 
   /** the config subscriptions' secrets as configured, which a rebuild starts from again */
@@ -164,6 +205,11 @@ export class DeliveryBook {
     return m ? this.deliveries.get(Number(m[1])) : undefined;
   }
 
+  /** the delivery numbered `n` (its id's number) */
+  numbered(n: number): Delivery | undefined {
+    return this.deliveries.get(n);
+  }
+
   /** the deliveries kept, newest first, from the one numbered below `before` */
   *newestFirst(before = Infinity): IterableIterator<Delivery> {
     // numbers only grow, so the map's first key (insertion order) is the smallest kept; gaps are pruned ones
@@ -180,9 +226,30 @@ export class DeliveryBook {
     for (const d of this.deliveries.values()) if (d.nextAt !== null) yield d;
   }
 
-  /** open reorder windows and when they must be let go */
-  *openWindows(): IterableIterator<[string, number]> {
-    for (const [subscription, w] of this.windows) yield [subscription, w.openedAt + w.maxWaitMs];
+  /** open reorder windows: the subscription, when the window must be let go, and when it opened */
+  *openWindows(): IterableIterator<[string, number, number]> {
+    for (const [subscription, w] of this.windows) yield [subscription, w.openedAt + w.maxWaitMs, w.openedAt];
+  }
+
+  /** when the subscription's open reorder window opened (undefined: none is open) */
+  windowOpenedAt(subscription: string): number | undefined {
+    return this.windows.get(subscription)?.openedAt;
+  }
+
+  /** replicas: the latest change of `system` (in the state started at `epoch`) whose events are queued */
+  cursorOf(system: string, epoch: number): number | undefined {
+    const cursor = this.cursors.get(system);
+    return cursor !== undefined && cursor.epoch === epoch ? cursor.seq : undefined;
+  }
+
+  /** whether delivery number `n` was ever queued here (a number not yet reached may be in a change not applied yet) */
+  reached(n: number): boolean {
+    return n < this.nextDelivery;
+  }
+
+  /** every delivery not finished: due, or held in a reorder window */
+  *unfinished(): IterableIterator<Delivery> {
+    for (const d of this.deliveries.values()) if (d.nextAt !== null || d.held) yield d;
   }
 
   /** how many subscriptions, and deliveries by status (GET /__admin/workspace) */
@@ -214,6 +281,7 @@ export class DeliveryBook {
    * is after a failed write.
    */
   write(operation: string, input: Record<string, unknown>): Promise<void> | undefined {
+    if (this.store.shared) return this.append(operation, input).then(() => undefined);
     const refusal = this.store.refusal();
     if (refusal !== undefined) throw new StoreUnavailableError(refusal);
     const at = this.clock.now();
@@ -225,6 +293,24 @@ export class DeliveryBook {
     return committed;
   }
 
+  /**
+   * Replicas: appends a change to the shared log; it is applied here, as everywhere, where the log places it, and
+   * the promise resolves with what applying it gave (a subscription as stored) once it has been. Rejects with
+   * StoreUnavailableError when it cannot be appended, and nothing has changed.
+   */
+  append(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    const text = JSON.stringify(input);
+    return this.store.shared!.append(DELIVERIES, operation, text, (at) => {
+      this.applyingOwn = true;
+      try {
+        // what the other replicas apply: the input as the log carries it
+        return this.apply(operation, JSON.parse(text) as Record<string, unknown>, at);
+      } finally {
+        this.applyingOwn = false;
+      }
+    });
+  }
+
   /** Forgets what is in memory and reads the book again from the store; the listener re-arms what is due. */
   private rebuild(): void {
     if (this.rebuilding) return;
@@ -233,16 +319,7 @@ export class DeliveryBook {
     // any timer can start an attempt of a delivery that was never stored
     queueMicrotask(() => {
       this.rebuilding = false;
-      this.apiSubscriptions.clear();
-      this.deliveries.clear();
-      this.finished = [];
-      this.finishedHead = 0;
-      this.windows.clear();
-      this.ordinals.clear();
-      this.released.clear();
-      this.nextDelivery = 1;
-      this.nextSubscription = 1;
-      this.adoptConfigSecrets(this.configuredSecrets);
+      this.forget();
       try {
         this.recover();
       } catch {
@@ -252,8 +329,31 @@ export class DeliveryBook {
     });
   }
 
-  /** Rebuilds the book from the store: its snapshot, then the changes logged after it. */
+  /** back to an empty book, with the config subscriptions' secrets as configured */
+  private forget(): void {
+    this.apiSubscriptions.clear();
+    this.deliveries.clear();
+    this.finished = [];
+    this.finishedHead = 0;
+    this.windows.clear();
+    this.ordinals.clear();
+    this.released.clear();
+    this.cursors.clear();
+    this.nextDelivery = 1;
+    this.nextSubscription = 1;
+    this.adoptConfigSecrets(this.configuredSecrets);
+  }
+
+  /** Replicas: the book from a snapshot of the shared log (a replica that starts late), or empty; re-armed. */
+  private restoreShared(snapshot: Buffer | undefined): void {
+    this.forget();
+    if (snapshot !== undefined) this.restore(snapshot);
+    this.listener?.rebuilt();
+  }
+
+  /** Rebuilds the book from the store: its snapshot, then the changes logged after it (replicas: the shared log does). */
   recover(): number {
+    if (this.store.shared) return 0;
     const { snapshot, writes } = this.store.recover(DELIVERIES);
     if (snapshot) this.restore(snapshot);
     let n = 0;
@@ -270,10 +370,14 @@ export class DeliveryBook {
     return n;
   }
 
-  private apply(operation: string, input: Record<string, unknown>, at: number): void {
+  /** applies one change; what it returns is what a replica's own change resolves with (see append) */
+  private apply(operation: string, input: Record<string, unknown>, at: number): unknown {
     switch (operation) {
       case 'subscribe':
+        if (Array.isArray(input.from)) this.startCursors(input.from as Array<{ system: string; epoch: number; seq: number }>);
         return this.subscribe(input.subscription as Subscription);
+      case 'enqueue-changes':
+        return this.enqueueChanges(input as unknown as ChangesInput, at);
       case 'unsubscribe':
         return this.unsubscribe(input.id as string, at);
       case 'rotate':
@@ -281,22 +385,31 @@ export class DeliveryBook {
       case 'enqueue':
         return this.enqueue(input as unknown as EnqueueInput, at);
       case 'release':
+        // a window other than the one the release was armed for (replicas: another replica let it go first)
+        if (typeof input.openedAt === 'number' && this.windows.get(input.subscription as string)?.openedAt !== input.openedAt) return;
         return this.release(input.subscription as string, at);
       case 'attempt':
         return this.attempted(input as unknown as AttemptInput);
       case 'redeliver':
         return this.redeliver(input.delivery as number, at);
       case 'clear':
+        // replicas: what is kept is what the book holds where the clear is applied
+        if (typeof input.keepSubscriptions === 'boolean') return this.clear(this.clearInput(input.keepSubscriptions) as unknown as ClearInput);
         return this.clear(input as unknown as ClearInput);
       default:
         throw new Error(`deliveries: unknown change ${operation}`);
     }
   }
 
-  private subscribe(subscription: Subscription): void {
+  private subscribe(subscription: Subscription): Subscription {
+    // replicas: another replica's subscription took this id after it was chosen (both chose the next free one)
+    if (this.shared && (this.subscription(subscription.id) !== undefined || Number(subscription.id.slice(4)) < this.nextSubscription)) {
+      subscription = { ...subscription, id: this.newSubscriptionId() };
+    }
     this.apiSubscriptions.set(subscription.id, subscription);
     const n = Number(subscription.id.slice(4));
     if (Number.isSafeInteger(n) && n >= this.nextSubscription) this.nextSubscription = n + 1;
+    return subscription;
   }
 
   /** its deliveries still under way are dead: nobody to deliver to */
@@ -358,12 +471,44 @@ export class DeliveryBook {
         if (!window) {
           window = { members: [], size: plan.reorder.window, openedAt: at, maxWaitMs: plan.reorder.maxWaitMs };
           this.windows.set(subscription, window);
-          if (!this.replaying) this.listener?.windowOpened(subscription, at + window.maxWaitMs);
+          if (!this.replaying) this.listener?.windowOpened(subscription, at + window.maxWaitMs, at);
         }
         window.members.push(n);
+        if (this.applyingOwn) this.listener?.started?.(d);
         if (window.members.length >= window.size) this.release(subscription, at);
-      } else if (!this.replaying) this.listener?.due(d);
+      } else if (!this.replaying) {
+        if (this.applyingOwn) this.listener?.started?.(d);
+        this.listener?.due(d);
+      }
     }
+  }
+
+  /**
+   * Replicas: where events start for a system nobody has queued any of yet (in its current state): where its changes
+   * stood on the replica that subscribed. Without it, a replica that never saw the subscription being made would
+   * not know which of its changes are news to the subscriber.
+   */
+  private startCursors(from: ReadonlyArray<{ system: string; epoch: number; seq: number }>): void {
+    for (const { system, epoch, seq } of from) {
+      const cursor = this.cursors.get(system);
+      if (cursor === undefined || cursor.epoch < epoch) this.cursors.set(system, { epoch, seq });
+    }
+  }
+
+  /**
+   * Replicas: the events of a system's changes, queued unless the book's cursor for the system is at or past their
+   * change (another replica's entry queued them first), or they belong to a state that has since been reset.
+   */
+  private enqueueChanges(input: ChangesInput, at: number): void {
+    const cursor = this.cursors.get(input.system);
+    if (cursor !== undefined && cursor.epoch > input.epoch) return;
+    let last = cursor !== undefined && cursor.epoch === input.epoch ? cursor.seq : -Infinity;
+    for (const change of input.changes) {
+      if (change.seq <= last) continue;
+      last = change.seq;
+      this.enqueue(change, at);
+    }
+    if (last !== -Infinity) this.cursors.set(input.system, { epoch: input.epoch, seq: last });
   }
 
   /** Lets a reorder window go: its deliveries become due one millisecond apart, in a seeded order that is not theirs. */
@@ -425,6 +570,7 @@ export class DeliveryBook {
     if (d.manual) d.copiesLeft = 0;
     d.held = false;
     d.nextAt = at;
+    if (this.applyingOwn) this.listener?.started?.(d);
     if (!this.replaying) this.listener?.due(d);
   }
 
@@ -499,6 +645,11 @@ export class DeliveryBook {
    */
   snapshot(): Buffer | undefined {
     if (this.sinceSnapshot < this.deliveries.size) return undefined;
+    return this.snapshotNow();
+  }
+
+  /** the book as bytes now, whatever its size (replicas: the shared log's snapshots must hold every part) */
+  snapshotNow(): Buffer {
     const bodies: string[] = [];
     const bodyIndex = new Map<string, number>();
     const deliveries = [...this.deliveries.values()].map((d) => {
@@ -520,6 +671,7 @@ export class DeliveryBook {
       released: [...this.released],
       nextDelivery: this.nextDelivery,
       nextSubscription: this.nextSubscription,
+      cursors: [...this.cursors],
     });
     this.sinceSnapshot = 0;
     return Buffer.from([meta, ...bodies].join('\n'));
@@ -538,6 +690,8 @@ export class DeliveryBook {
       released: Array<[string, number]>;
       nextDelivery: number;
       nextSubscription: number;
+      /** replicas only (absent from a single process's snapshots) */
+      cursors?: Array<[string, Cursor]>;
     };
     if (doc.format !== SNAPSHOT_FORMAT) throw new Error(`deliveries: snapshot format ${doc.format} is not one this version reads`);
     for (const s of doc.subscriptions) this.apiSubscriptions.set(s.id, s);
@@ -553,6 +707,7 @@ export class DeliveryBook {
     for (const [k, v] of doc.released) this.released.set(k, v);
     this.nextDelivery = doc.nextDelivery;
     this.nextSubscription = doc.nextSubscription;
+    for (const [k, v] of doc.cursors ?? []) this.cursors.set(k, v);
   }
 }
 
@@ -562,6 +717,15 @@ const SNAPSHOT_FORMAT = 1;
 export interface EnqueueInput {
   event: { id: string; type: string; system: string; body: string };
   deliveries: Array<{ subscription: string; plan: DeliveryPlan | null }>;
+}
+
+/** replicas: the events of some of a system's changes, each with its change number (see enqueueChanges) */
+export interface ChangesInput {
+  system: string;
+  /** the epoch of the state the changes were made in (states.epoch) */
+  epoch: number;
+  /** oldest first */
+  changes: Array<EnqueueInput & { seq: number }>;
 }
 
 /** what a `clear` keeps: the subscriptions given, rotated config secrets, and the counters */

@@ -12,6 +12,12 @@
  * Delivery chaos acts here, as the plan decided when the event was queued: the first attempt lost (`drop`, recorded
  * on that attempt), a forged signature on the first attempt that reaches the receiver, extra copies after a
  * success (`duplicate`), each recorded on its attempt.
+ *
+ * Replicas (`claims` given): the book is shared, and told of every change on every replica, but a replica
+ * attempts only the deliveries it has claimed (replicas/delivery-claims.ts): what becomes due is armed here only
+ * when the claim is this replica's, and a claim is given back once its delivery is finished. A reorder window's
+ * release is appended by whichever replica's timer fires first while the window is still open (the book lets go
+ * only the window the release was armed for). A subscriber's `concurrency` holds per replica.
  */
 import type { Clock } from '../util/clock.js';
 import { MinHeap } from '../util/min-heap.js';
@@ -21,6 +27,16 @@ import { signingSecrets, type Attempt, type AttemptResult, type BookListener, ty
 import { nextAttemptAt, type RetryPolicy } from './retry-policy.js';
 import type { SignatureFault } from './signature.js';
 import type { DeliveryTarget, SendOutcome, SendRequest } from './targets/target.js';
+
+/** What the dispatcher asks of the replicas' claims (replicas/delivery-claims.ts DeliveryClaims). */
+export interface ClaimGate {
+  /** whether this replica holds the claim on delivery `n` (it alone attempts it) */
+  holds(n: number): boolean;
+  /** this replica's own change queued delivery `n`, or sent it back for another attempt: offer it to the replicas */
+  offer(n: number): void;
+  /** delivery `n` is finished (delivered, dead, gone): the claim is given back */
+  finished(n: number): void;
+}
 
 export interface DeliveryDefaults {
   /** an attempt without a complete answer after this long has failed ("timeout") */
@@ -38,6 +54,8 @@ export interface DispatcherOptions {
   /** the subscription's target (its own sockets, its own token) */
   targetFor(subscription: Subscription): DeliveryTarget;
   warn(message: string): void;
+  /** replicas: the claims that say which deliveries this replica attempts; absent: it attempts every one */
+  claims?: ClaimGate;
 }
 
 const DROPPED = 'dropped: the attempt never reached the receiver (delivery chaos)';
@@ -67,7 +85,13 @@ export class Dispatcher implements BookListener {
   /** After a restart: arms what the rebuilt book has due, and its open reorder windows. */
   resume(): void {
     for (const d of this.book.due()) this.due(d);
-    for (const [subscription, deadline] of this.book.openWindows()) this.windowOpened(subscription, deadline);
+    for (const [subscription, deadline, openedAt] of this.book.openWindows()) this.windowOpened(subscription, deadline, openedAt);
+  }
+
+  /** Replicas: the claim on delivery `n` became this replica's: what it has due is armed. */
+  claimed(n: number): void {
+    const d = this.book.numbered(n);
+    if (d !== undefined) this.due(d);
   }
 
   /** Stops making attempts (workspace deleted, server closing): timers cancelled, sockets closed. */
@@ -101,16 +125,24 @@ export class Dispatcher implements BookListener {
 
   due(delivery: Delivery): void {
     if (this.stopped || delivery.nextAt === null) return;
+    // replicas: another replica's to attempt
+    if (this.options.claims && !this.options.claims.holds(delivery.n)) return;
     this.queue.push(delivery.nextAt, delivery);
     this.arm();
   }
 
-  windowOpened(subscription: string, deadline: number): void {
+  started(delivery: Delivery): void {
+    this.options.claims?.offer(delivery.n);
+  }
+
+  windowOpened(subscription: string, deadline: number, openedAt: number): void {
     if (this.stopped) return;
     this.windowTimers.get(subscription)?.cancel();
     const timer = this.options.scheduler.after(Math.max(0, deadline - this.options.clock.now()), () => {
       this.windowTimers.delete(subscription);
-      if (!this.stopped) this.log(() => this.book.write('release', { subscription }));
+      // replicas: let go already, by another replica's release
+      if (this.stopped || this.book.windowOpenedAt(subscription) !== openedAt) return;
+      this.log(() => this.book.write('release', { subscription, openedAt }));
     });
     this.windowTimers.set(subscription, timer);
   }
@@ -155,7 +187,9 @@ export class Dispatcher implements BookListener {
   };
 
   private isCurrent(d: Delivery): boolean {
-    return !this.attempting.has(d.n) && !this.parked.has(d.n) && this.book.delivery(d.id) === d;
+    // replicas: a claim lost since it was armed (another replica took it over) is that replica's now
+    const claimed = this.options.claims?.holds(d.n) ?? true;
+    return claimed && !this.attempting.has(d.n) && !this.parked.has(d.n) && this.book.delivery(d.id) === d;
   }
 
   private offer(d: Delivery): void {
@@ -253,7 +287,10 @@ export class Dispatcher implements BookListener {
       // unsubscribed while the attempt was under way: recorded, and nothing follows it
       const current = gone ? undefined : this.book.subscription(d.subscription);
       const { result, nextAt } = this.decide(d, current, attempt, outcome, copy, current === undefined);
-      this.log(() => this.book.write('attempt', { delivery: d.n, attempt, result, nextAt }));
+      const recorded = this.log(() => this.book.write('attempt', { delivery: d.n, attempt, result, nextAt }));
+      // replicas: the record is applied once the promise resolves; a finished delivery's claim is given back
+      const claims = this.options.claims;
+      if (claims) recorded?.then((stored) => stored && this.book.delivery(d.id) === d && d.nextAt === null && !d.held && claims.finished(d.n));
     }
     if (subscription && !gone) this.next(subscription.id);
   }
@@ -284,16 +321,18 @@ export class Dispatcher implements BookListener {
    * Records a change; one the store refuses or cannot commit is not kept (the book is rebuilt from what was): the
    * worst a restart, or the rebuild, does is make that attempt again.
    */
-  private log(change: () => Promise<void> | undefined): void {
+  private log(change: () => Promise<void> | undefined): Promise<boolean> | undefined {
     const warn = (err: unknown) => {
-      if (this.warned) return;
+      if (this.warned) return false;
       this.warned = true;
       this.options.warn(`a delivery record could not be stored (${err instanceof Error ? err.message : String(err)}); some attempts may be made again`);
+      return false;
     };
     try {
-      change()?.catch(warn);
+      return change()?.then(() => true, warn);
     } catch (err) {
       warn(err);
+      return undefined;
     }
   }
 }

@@ -2,6 +2,12 @@
  * Everything of a workspace that sends: its delivery book (subscriptions and deliveries, durable), the dispatcher
  * that makes the attempts, and the event bus that turns its systems' changes into queued deliveries. The
  * workspace, the pipeline and the admin routes talk to this, never to the parts.
+ *
+ * Replicas (`--redis`: the store's shared log present, and DeliveriesConfig.replicas given): the book's changes go
+ * through the shared log (delivery-book.ts), the dispatcher attempts only the deliveries this replica has claimed
+ * (replicas/delivery-claims.ts), and the bus looks for time-driven changes only while this replica holds the
+ * workspace's ticker lease (replicas/ticker-lease.ts), whose holder also offers again, once a claim timeout,
+ * every unfinished delivery (a replica that died between queueing and offering strands none).
  */
 import type { SystemStates } from '../engine/system-states.js';
 import type { MountedSystem } from '../engine/system.js';
@@ -17,6 +23,9 @@ import { DEFAULT_RETRY } from './retry-policy.js';
 import { createTarget } from './targets/index.js';
 import type { DeliveryTarget } from './targets/target.js';
 import { realScheduler } from '../util/scheduler.js';
+import { DeliveryClaims } from '../replicas/delivery-claims.js';
+import type { RedisLink } from '../replicas/redis-link.js';
+import { TickerLease } from '../replicas/ticker-lease.js';
 
 /** What every workspace's deliveries are built with (server-wide). */
 export interface DeliveriesConfig {
@@ -28,6 +37,11 @@ export interface DeliveriesConfig {
   /** most finished deliveries kept per workspace */
   maxFinished: number;
   warn(message: string): void;
+  /**
+   * replicas (`--redis`): the link to the Redis they share, and how long a claim may go without its holder keeping
+   * it fresh before another replica takes its deliveries over (default 30 s; also the ticker lease's time to live)
+   */
+  replicas?: { link: RedisLink; claimTimeoutMs?: number };
 }
 
 /** PRODUCT.md §1's defaults: 10 s timeout, 10 in flight per subscriber, Salesforce-like retries */
@@ -51,6 +65,11 @@ export class WorkspaceDeliveries {
   readonly book: DeliveryBook;
   readonly dispatcher: Dispatcher;
   private readonly bus: EventBus;
+  /** replicas: which deliveries this replica attempts, and whether it ticks */
+  private readonly claims: DeliveryClaims | undefined;
+  private readonly lease: TickerLease | undefined;
+  /** performance.now() of the holder's latest reconcile */
+  private reconciledAt = -Infinity;
 
   constructor(
     private readonly workspace: string,
@@ -63,8 +82,52 @@ export class WorkspaceDeliveries {
     deliveryChaos: () => { rules: readonly CompiledDeliveryRule[]; seed: number },
   ) {
     this.book = new DeliveryBook(store, clock, seed, config.configSubscriptions(workspace), config.maxFinished);
-    this.dispatcher = new Dispatcher(this.book, { clock, scheduler: config.scheduler, seed, defaults: config.defaults, targetFor: config.targetFor, warn: config.warn });
-    this.bus = new EventBus({ workspace, seed, systems, states, book: this.book, scheduler: config.scheduler, deliveryChaos, warn: config.warn });
+    const shared = store.shared;
+    if (shared !== undefined) {
+      if (config.replicas === undefined) throw new Error(`workspace ${workspace}: a shared log without DeliveriesConfig.replicas would have every replica make every attempt`);
+      const { link, claimTimeoutMs } = config.replicas;
+      this.claims = new DeliveryClaims({
+        link,
+        workspace,
+        claimTimeoutMs,
+        warn: config.warn,
+        book: {
+          caughtUp: () => shared.caughtUp(),
+          statusOf: (n) => {
+            const d = this.book.numbered(n);
+            if (d !== undefined) return d.nextAt !== null || d.held ? 'due' : 'done';
+            return this.book.reached(n) ? 'done' : 'unknown';
+          },
+          claimed: (n) => this.dispatcher.claimed(n),
+        },
+      });
+      this.lease = new TickerLease(link, workspace, { ttlMs: this.claims.claimTimeoutMs, onHeld: () => this.holdingLease() });
+    }
+    this.dispatcher = new Dispatcher(this.book, { clock, scheduler: config.scheduler, seed, defaults: config.defaults, targetFor: config.targetFor, warn: config.warn, claims: this.claims });
+    const lease = this.lease;
+    this.bus = new EventBus({
+      workspace,
+      seed,
+      systems,
+      states,
+      book: this.book,
+      scheduler: config.scheduler,
+      deliveryChaos,
+      warn: config.warn,
+      mayTick: lease ? () => lease.held : undefined,
+    });
+  }
+
+  /** Replicas: this replica holds the ticker lease: it ticks, and now and then offers every unfinished delivery again. */
+  private holdingLease(): void {
+    this.bus.resumeTicks();
+    const claims = this.claims!;
+    if (performance.now() - this.reconciledAt < claims.claimTimeoutMs) return;
+    this.reconciledAt = performance.now();
+    const unfinished = [...this.book.unfinished()].map((d) => d.n);
+    claims.reconcile(unfinished).catch(() => {
+      // Redis away: tried again at the next renewal after a timeout
+    });
   }
 
   /** whether anyone is subscribed (the traffic path's one check) */
@@ -86,12 +149,16 @@ export class WorkspaceDeliveries {
   /** Starts sending: what the book has due, and events from now on. */
   start(): void {
     this.dispatcher.resume();
+    this.claims?.start();
+    this.lease?.start();
     if (this.active) this.bus.start();
   }
 
-  stop(): void {
+  /** Stops sending; replicas: claims and the ticker lease are given back to the others (the promise: once they are). */
+  stop(): Promise<void> {
     this.bus.stop();
     this.dispatcher.stop();
+    return Promise.all([this.claims?.stop(), this.lease?.stop()]).then(() => undefined);
   }
 
   /** after an exchange of `system`: queue the events of what it changed */
@@ -111,10 +178,18 @@ export class WorkspaceDeliveries {
     if (this.active) this.bus.start();
   }
 
-  subscribe(fields: SubscriptionFields): { subscription: Subscription; committed: Promise<void> | undefined } {
+  /**
+   * Adds an admin-made subscription. `committed` resolves with the subscription as stored once it is (replicas: its
+   * id may be another than the one chosen, when another replica's subscription took that one first).
+   */
+  subscribe(fields: SubscriptionFields): { subscription: Subscription; committed: Promise<Subscription> | undefined } {
     const first = !this.active;
     const subscription: Subscription = { ...fields, id: this.book.newSubscriptionId(), source: 'api', createdAt: this.clock.now() };
-    const committed = this.book.write('subscribe', { subscription });
+    if (this.book.shared) {
+      const stored = this.book.append('subscribe', { subscription, from: this.bus.positionsNow() }) as Promise<Subscription>;
+      return { subscription, committed: stored.then((s) => (first && this.bus.start(), s)) };
+    }
+    const committed = this.book.write('subscribe', { subscription })?.then(() => subscription);
     if (first) this.bus.start();
     return { subscription, committed };
   }
@@ -133,7 +208,9 @@ export class WorkspaceDeliveries {
 
   /** Forgets deliveries (and pending retries); `all` also admin-made subscriptions (config ones stay). */
   reset(scope: DeliveryReset): Promise<void> | undefined {
-    const committed = this.book.write('clear', this.book.clearInput(scope !== 'all'));
+    // replicas: what is kept is read where the clear is applied (a subscription made meanwhile elsewhere stays)
+    const input = this.book.shared ? { keepSubscriptions: scope !== 'all' } : this.book.clearInput(scope !== 'all');
+    const committed = this.book.write('clear', input);
     this.dispatcher.cleared();
     if (!this.active) this.bus.pause();
     return committed;

@@ -9,11 +9,23 @@
  * are committed with it: an acknowledged write never loses its events.
  *
  * With no subscription the bus does nothing at all on the traffic path (one property read).
+ *
+ * Replicas (`--redis`, the book shared): every replica applies every write, so every replica's change feeds show
+ * every change, and a bus that queued all it saw would queue each event once per replica. Instead:
+ * - the events of one collect() are one entry of the shared log (enqueue-changes), each event with its change
+ *   number, and the book keeps per system the latest change number queued (its cursor, moved by applying the
+ *   entry, so alike on every replica). A collect starts after the cursor, so a replica that applied another's
+ *   write and whose book already holds that write's events proposes nothing; when two replicas propose the same
+ *   change at once (the second applied the write before the first one's events reached the log), the book
+ *   queues it for the first entry in the log and skips it in the second. Any replica that is asked after a change
+ *   may propose its events, so none is lost when the replica that made it dies before proposing them;
+ * - time-driven changes (ticks) are looked for by one replica at a time, the holder of the workspace's ticker
+ *   lease (replicas/ticker-lease.ts, `mayTick`); the others' states apply what fell due when they are asked.
  */
 import type { SystemStates } from '../engine/system-states.js';
 import type { MountedSystem } from '../engine/system.js';
 import { planDelivery, type CompiledDeliveryRule } from '../deliveries/chaos/delivery-rules.js';
-import type { DeliveryBook, Subscription } from '../deliveries/delivery-book.js';
+import type { ChangesInput, DeliveryBook, EnqueueInput, Subscription } from '../deliveries/delivery-book.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import { eventId, matchesEvent } from './event.js';
 
@@ -27,6 +39,8 @@ export interface EventBusOptions {
   /** the active chaos profile's delivery rules, and the seed its draws use */
   deliveryChaos(): { rules: readonly CompiledDeliveryRule[]; seed: number };
   warn(message: string): void;
+  /** replicas: whether this replica looks for time-driven changes now (it holds the ticker lease); absent: always */
+  mayTick?(): boolean;
 }
 
 /** most changes turned into events per call of since(); the rest follow in the same collect() */
@@ -77,18 +91,25 @@ export class EventBus {
     const events = system.events;
     if (!events || !this.active || this.stopped) return;
     const state = this.options.states.get(system);
+    const book = this.options.book;
+    const epoch = this.options.states.epoch;
     let from = this.positions.get(system);
+    // replicas: from where the book's queued events stop, when another replica's entry took them further (or this
+    // replica's bus never started: the subscription was made on another)
+    const cursor = book.shared ? book.cursorOf(system.name, epoch) : undefined;
+    if (cursor !== undefined) from = Math.max(from ?? -Infinity, cursor);
     if (from === undefined) {
       // subscribed before this system's state existed: it starts now
       this.positions.set(system, events.position(state));
       return;
     }
+    const proposal: ChangesInput = { system: system.name, epoch, changes: [] };
+    const proposed = new Map<string, number>();
     for (;;) {
       const changes = events.since(state, from);
       if (changes.length === 0) break;
       const { rules, seed } = this.options.deliveryChaos();
-      const epoch = this.options.states.epoch;
-      const subscriptions = this.options.book.subscriptions();
+      const subscriptions = book.subscriptions();
       for (const change of changes) {
         const id = eventId(this.options.seed, this.options.workspace, system.name, epoch, change.seq);
         const matching = subscriptions.filter((s) => s.events.some((p) => matchesEvent(p, change.type)));
@@ -99,34 +120,68 @@ export class EventBus {
             ? events.envelope({ id, type: change.type, created: change.at, system: system.name }, change.data)
             : { id, type: change.type, created: new Date(change.at).toISOString(), system: system.name, data: change.data },
         );
-        this.queue(system.name, { id, type: change.type, body }, matching, rules, seed);
+        const event = { id, type: change.type, system: system.name, body };
+        if (book.shared) proposal.changes.push({ seq: change.seq, event, deliveries: this.plans(event, matching, rules, seed, proposed) });
+        else this.queue(event, this.plans(event, matching, rules, seed));
       }
       this.positions.set(system, from);
       if (changes.length < BATCH) break;
     }
+    if (proposal.changes.length > 0) this.propose(proposal);
     // a system whose time-driven work had nothing due sleeps; what this exchange did may have given it some (a
     // capture started), so it is asked again (not from inside a tick, which re-arms itself)
     if (events.tick !== undefined && !this.ticking && !this.tickers.has(system)) this.tick(system);
   }
 
-  private queue(
-    system: string,
-    event: { id: string; type: string; body: string },
+  /**
+   * Each matching subscription's delivery plan (the active profile's delivery chaos, drawn by the subscription's
+   * ordinal). `earlier`: replicas, per subscription, the events proposed before this one in the same entry, which
+   * the book will have counted when it queues this one.
+   */
+  private plans(
+    event: { id: string; type: string; system: string },
     subscriptions: Subscription[],
     rules: readonly CompiledDeliveryRule[],
     seed: number,
-  ): void {
+    earlier?: Map<string, number>,
+  ): EnqueueInput['deliveries'] {
     const book = this.options.book;
-    const deliveries = subscriptions.map((s) => {
-      const plan = rules.length === 0 ? null : planDelivery(rules, { system, eventType: event.type, subscription: s.id, ordinal: book.ordinalOf(s.id) }, seed);
+    return subscriptions.map((s) => {
+      const before = earlier?.get(s.id) ?? 0;
+      earlier?.set(s.id, before + 1);
+      const plan = rules.length === 0 ? null : planDelivery(rules, { system: event.system, eventType: event.type, subscription: s.id, ordinal: book.ordinalOf(s.id) + before }, seed);
       return { subscription: s.id, plan: plan && isEmpty(plan) ? null : plan };
     });
-    const lost = (err: unknown) => this.options.warn(`an event of ${system} (${event.type}) could not be stored, and is not delivered: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private queue(event: EnqueueInput['event'], deliveries: EnqueueInput['deliveries']): void {
+    const lost = (err: unknown) => this.options.warn(`an event of ${event.system} (${event.type}) could not be stored, and is not delivered: ${err instanceof Error ? err.message : String(err)}`);
     try {
-      book.write('enqueue', { event: { ...event, system }, deliveries })?.catch(lost);
+      this.options.book.write('enqueue', { event, deliveries })?.catch(lost);
     } catch (err) {
       lost(err);
     }
+  }
+
+  /** Replicas: the events of one collect, as one entry of the shared log (the book skips what is queued already). */
+  private propose(proposal: ChangesInput): void {
+    const lost = (err: unknown) =>
+      this.options.warn(
+        `${proposal.changes.length} event(s) of ${proposal.system} could not be logged (${err instanceof Error ? err.message : String(err)}); they are queued if a replica is asked about ${proposal.system} again`,
+      );
+    this.options.book.write('enqueue-changes', proposal as unknown as Record<string, unknown>)?.catch(lost);
+  }
+
+  /** Replicas: where every system's changes stand here now, which a new subscription hears of from (see DeliveryBook) */
+  positionsNow(): Array<{ system: string; epoch: number; seq: number }> {
+    const epoch = this.options.states.epoch;
+    return this.options.systems.flatMap((system) => (system.events ? [{ system: system.name, epoch, seq: system.events.position(this.options.states.get(system)) }] : []));
+  }
+
+  /** Replicas: this replica holds the ticker lease (again): every system with time-driven work ticks here. */
+  resumeTicks(): void {
+    if (this.stopped || !this.active) return;
+    for (const system of this.options.systems) if (system.events?.tick && !this.tickers.has(system)) this.tick(system);
   }
 
   /**
@@ -138,10 +193,12 @@ export class EventBus {
     this.tickers.get(system)?.cancel();
     this.tickers.delete(system);
     const tick = system.events?.tick;
-    if (!tick || this.stopped || !this.active) return;
+    const mayTick = this.options.mayTick ?? (() => true);
+    // replicas: not the lease holder; resumeTicks() starts it here once it is
+    if (!tick || this.stopped || !this.active || !mayTick()) return;
     const run = (): void => {
       this.tickers.delete(system);
-      if (this.stopped || !this.active) return;
+      if (this.stopped || !this.active || !mayTick()) return;
       let again: number | undefined;
       this.ticking = true;
       try {
