@@ -132,6 +132,7 @@ interface Matched {
 
 /** the shared counts of an exchange's limits, in the order they were asked for */
 interface SharedAdmission {
+  activation: string;
   limits: SharedLimitRequest[];
   counts: SharedCounts;
 }
@@ -286,7 +287,7 @@ export class ChaosEngine implements ChaosStage {
         exchange.faults.push({ rule: runtime.rule.id, kind: countedKind(runtime.rule), skipped: COUNTED_LOCALLY });
       }
     }
-    return this.admitAndRun(exchange, state, now, counted && { limits, counts: counted });
+    return this.admitAndRun(exchange, state, now, counted && { activation: request.activation, limits, counts: counted });
   }
 
   /** The admission policies, then the before-faults; `shared`: the limits' shared counts (else counted here). */
@@ -302,7 +303,7 @@ export class ChaosEngine implements ChaosStage {
           this.note(exchange, runtime, { rule: runtime.rule.id, kind: limiter.kind, params: { requests: limiter.params.requests, perMs: limiter.params.perMs } });
           const refused = this.decorate(exchange, admission.refusal);
           // a single replica counts no limit after a refusal; the shared count counted them all at once
-          if (shared && next < shared.limits.length) return this.refund(shared.limits.slice(next)).then(() => refused);
+          if (shared && next < shared.limits.length) return this.refund(shared.activation, shared.limits.slice(next)).then(() => refused);
           return refused;
         }
       }
@@ -314,10 +315,10 @@ export class ChaosEngine implements ChaosStage {
   /**
    * Gives back what the shared count took for limits after the refusing one. The refusal waits for it (a refusal
    * is in no hurry), so that the client's next request, to any replica, finds the limits as one replica would have
-   * left them; other clients' requests under way meanwhile may see those limits one higher.
+   * left them; other requests counted against those limits meanwhile see them one higher.
    */
-  private refund(limits: SharedLimitRequest[]): Promise<void> {
-    return this.options.shared!.refund(this.activation, limits).catch(() => {
+  private refund(activation: string, limits: SharedLimitRequest[]): Promise<void> {
+    return this.options.shared!.refund(activation, limits).catch(() => {
       // Redis went away meanwhile: those limits stay one request higher until the window ends or the bucket refills
     });
   }

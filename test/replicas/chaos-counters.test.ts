@@ -43,6 +43,7 @@ const prefixes: string[] = [];
 
 beforeAll(async () => {
   servers = await Promise.all([0, 1, 2, 3].map(() => start({ clock, scheduler: new ManualScheduler(clock), seed: SEED })));
+  await Promise.all(servers.map((s) => s.ready));
 });
 
 afterEach(async () => {
