@@ -334,5 +334,16 @@ describeWithRedis('journal shared by replicas, end to end', () => {
     const id = pages[0].entries[0].id;
     const entry = await fetch(`${two.url}/__admin/journal/${id}`);
     expect(entry.status).toBe(200);
+    expect(((await entry.json()) as { client: string }).client).toBe(pages[0].entries[0].client);
+
+    // the report card of either replica judges both replicas' clients
+    const report = (await (await fetch(`${two.url}/__admin/report?since=0`)).json()) as { clients: Array<{ client: string }> };
+    expect(report.clients.map((c) => c.client).sort()).toEqual(['via-one', 'via-two']);
+
+    // a reset asked of one replica clears the journal of both
+    const reset = await fetch(`${one.url}/__admin/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scope: 'journal' }) });
+    expect(reset.status).toBe(200);
+    pages = await Promise.all([read(one.url), read(two.url)]);
+    expect(pages.map((p) => p.total)).toEqual([0, 0]);
   });
 });
