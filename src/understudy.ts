@@ -9,7 +9,7 @@
  */
 import { DEFAULTS } from './config/config.js';
 import type { ChaosControl } from './admin/chaos-routes.js';
-import { ChaosEngine } from './chaos/chaos-stage.js';
+import { ChaosEngine, type ChaosOptions } from './chaos/chaos-stage.js';
 import { catalogueOf, type MountCatalogue } from './chaos/match.js';
 import { loadProfile, profileFromText, type CompiledProfile } from './chaos/profile.js';
 import type { Subscription } from './deliveries/delivery-book.js';
@@ -24,6 +24,7 @@ import { openDataDir } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { RedisLink } from './replicas/redis-link.js';
 import { ReplicatedStore } from './replicas/replicated-store.js';
+import { RedisChaosCounters } from './replicas/redis-chaos-counters.js';
 import { readTlsFiles } from './tls/server-tls.js';
 import type { AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -116,6 +117,8 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
   const scheduler = options.scheduler ?? realScheduler;
   const seed = options.seed ?? DEFAULTS.seed;
   const chaosOptions = { clock, scheduler, seed, faultHeader: options.faultHeader ?? false };
+  // replicas: each workspace's chaos counts (ordinals, rate limits) in Redis, so they hold across replicas
+  const chaosOptionsFor = (workspace: string): ChaosOptions => (link ? { ...chaosOptions, shared: new RedisChaosCounters(link, workspace) } : chaosOptions);
   // profiles are checked against what is mounted: a rule for a system, operation or route that is not there would never fire
   const catalogue: MountCatalogue = catalogueOf(systems);
   const profile = options.profileText
@@ -126,7 +129,8 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
    * a workspace's chaos: what it ran before a restart, where its timeline stood (activatedAt is its origin, moved by
    * any jump; the timeline's history comes along), unless the server's profile changed
    */
-  const chooseChaos = (stored: ChaosActivation | undefined, now: number): ChaosChoice => {
+  const chooseChaos = (stored: ChaosActivation | undefined, now: number, workspace: string): ChaosChoice => {
+    const chaosOptions = chaosOptionsFor(workspace);
     if (stored?.byAdmin) {
       try {
         return { stage: new ChaosEngine(profileFromText(stored.text, catalogue, stored.source), chaosOptions, stored.activatedAt, stored.timeline), activation: stored };
@@ -187,7 +191,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
     catalogue,
     activate: (workspace: Workspace, next: CompiledProfile) => {
       const now = clock.now();
-      return workspace.activateChaos(new ChaosEngine(next, chaosOptions, now), activation(next, now, true));
+      return workspace.activateChaos(new ChaosEngine(next, chaosOptionsFor(workspace.name), now), activation(next, now, true));
     },
   };
   // the admin app (express, ~70 ms to load) is loaded by the first admin request: start-up is for the traffic path

@@ -93,10 +93,11 @@ export function timelinePoint(profile: CompiledProfile, body: Buffer | undefined
 }
 
 export function addChaosRoutes(app: Express, control: ChaosControl, workspaceOf: (req: Request) => Workspace, sendProblem: Send, engine: Engine): void {
-  app.get('/__admin/chaos', (req, res) => {
+  app.get('/__admin/chaos', async (req, res) => {
     const stage = workspaceOf(req).chaos;
     if (!(stage instanceof ChaosEngine)) return sendProblem(res, 404, 'no-chaos', 'This workspace has no chaos profile.');
-    res.json(stage.describe());
+    // replicas: the rules' counters summed over all of them
+    res.json(await stage.describeShared());
   });
 
   app.put('/__admin/chaos', express.text({ type: () => true, limit: '1mb' }), async (req, res) => {

@@ -48,7 +48,7 @@ export interface WorkspaceOptions {
    * the chaos stage a workspace runs: the stored activation resumed where it stood (after a restart), else the
    * server's profile from `now`
    */
-  chaos?(stored: ChaosActivation | undefined, now: number): ChaosChoice;
+  chaos?(stored: ChaosActivation | undefined, now: number, workspace: string): ChaosChoice;
   /** subscriptions and deliveries (server-wide settings); absent: none are configured, webhooks go over HTTP */
   deliveries?: DeliveriesConfig;
 }
@@ -101,7 +101,7 @@ export class Workspace {
     const now = options.clock.now();
     this.createdAt = stored?.createdAt ?? now;
     this.journal = new Journal(name, { maxEntries: options.journalEntries, maxBytes: options.journalBytes, bodyBytes: options.journalBodyBytes }, options.journalBudget);
-    const chosen = options.chaos?.(stored?.chaos, now) ?? { stage: noChaos, activation: undefined };
+    const chosen = options.chaos?.(stored?.chaos, now, name) ?? { stage: noChaos, activation: undefined };
     this.chaos = chosen.stage;
     this.activation = chosen.activation;
     const stateEpoch = stored?.stateEpoch ?? this.createdAt;
@@ -143,7 +143,7 @@ export class Workspace {
     (this as { createdAt: number }).createdAt = createdAt;
     this.states.rebase(createdAt);
     if (this.activation === undefined || this.activation.byAdmin || this.activation.activatedAt === createdAt) return;
-    const chosen = this.options.chaos?.(undefined, createdAt);
+    const chosen = this.options.chaos?.(undefined, createdAt, this.name);
     if (chosen) this.adopt(chosen);
   }
 
@@ -175,7 +175,7 @@ export class Workspace {
 
   /** a stored (or replicated) activation made the active one, its timeline where it stood */
   private applyActivation(activation: ChaosActivation): void {
-    const chosen = this.options.chaos?.(activation, activation.activatedAt);
+    const chosen = this.options.chaos?.(activation, activation.activatedAt, this.name);
     if (chosen) this.adopt(chosen);
   }
 

@@ -195,6 +195,37 @@ describeWithRedis('replicas in this process', () => {
     expect((await call(`${b.url}/wms/v1/inventory/SKU-1`)).status).toBe(200);
   });
 
+  it('a rate limit of 100 a minute admits exactly 100 across replicas, and failFirst counts a client once whichever replica it hits', async () => {
+    const p = prefix('limits');
+    const a = await start(replicaOptions(p, 'a'));
+    const b = await start(replicaOptions(p, 'b'));
+    const profile = [
+      'name: shared-limits',
+      'rules:',
+      '  - id: wms-quota',
+      '    match: { system: wms, method: GET }',
+      '    rateLimit: { requests: 100, per: 1m, by: client }',
+      '  - id: payments-flaky',
+      '    match: { system: payments }',
+      '    faults:',
+      '      - failFirst: { count: 3, status: 503 }',
+    ].join('\n');
+    expect((await call(`${a.url}/__admin/chaos`, { method: 'PUT', body: profile })).status).toBe(200);
+    const who = { 'x-understudy-client': 'integration-user' };
+    const statuses = await Promise.all(Array.from({ length: 150 }, (_, i) => call(`${[a, b][i % 2].url}/wms/v1/inventory/SKU-1`, { headers: who }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(50);
+    // another client has its own allowance
+    expect((await call(`${b.url}/wms/v1/inventory/SKU-1`, { headers: { 'x-understudy-client': 'someone-else' } })).status).toBe(200);
+    // failFirst: the client's first three payments calls fail, across replicas, then it gets through
+    const flaky: number[] = [];
+    for (let i = 0; i < 5; i++) flaky.push((await call(`${[b, a][i % 2].url}/payments/v1/charges?limit=1`, { headers: who })).status);
+    expect(flaky).toEqual([503, 503, 503, 200, 200]);
+    // GET /__admin/chaos on either replica counts both replicas' matches
+    const described = (await call(`${b.url}/__admin/chaos`)).body;
+    expect(described.rules.find((r: { id: string }) => r.id === 'wms-quota').matched).toBe(151);
+  });
+
   it('a state reset on one replica takes every replica back to the seeded start', async () => {
     const p = prefix('reset');
     const a = await start(replicaOptions(p, 'a'));
