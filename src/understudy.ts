@@ -20,7 +20,7 @@ import type { MountedSystem } from './engine/system.js';
 import { Workspaces, type ChaosChoice, type Workspace } from './engine/workspace.js';
 import { JournalBudget } from './journal/budget.js';
 import { buildSystems, dataDirOf, type Restored, type ServerOptions } from './mounted-systems.js';
-import { openDataDir } from './store/data-dir.js';
+import { fingerprints, openDataDir } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { RedisLink } from './replicas/redis-link.js';
 import { ReplicatedStore } from './replicas/replicated-store.js';
@@ -144,7 +144,13 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
   if (options.tls) readTlsFiles(options.tls);
   let store: StateStore;
   try {
-    store = link ? await ReplicatedStore.open(link, { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery }) : openStore(options, systems, seed);
+    store = link
+      ? await ReplicatedStore.open(
+          link,
+          { seed, systems: fingerprints(systems), profile: profile.text, version: VERSION },
+          { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery, reset: options.resetState },
+        )
+      : openStore(options, systems, seed);
   } catch (err) {
     await link?.close();
     throw err;
@@ -178,6 +184,9 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
       for (const name of replicated.knownWorkspaces) workspaces.lookup(name);
       replicated.onAnnounced = (name) => {
         workspaces.lookup(name);
+      };
+      replicated.onDeleted = (name) => {
+        workspaces.delete(name, { elsewhere: true });
       };
       restored.replica = { id: replicated.link.replicaId, redis: replicated.link.where };
     }

@@ -345,14 +345,18 @@ export class Workspaces {
     return [...this.byName.values()];
   }
 
-  /** Forgets a workspace entirely (the default one can only be reset). */
-  delete(name: string): boolean {
+  /**
+   * Forgets a workspace entirely (the default one can only be reset). `elsewhere`: replicas: another replica
+   * deleted it (and what they share with it), this one only lets go of its own copy.
+   */
+  delete(name: string, { elsewhere = false } = {}): boolean {
     const canonical = name.toLowerCase();
     if (canonical === DEFAULT_WORKSPACE) return false;
     const workspace = this.byName.get(canonical);
     if (!workspace) return false;
     workspace.stop();
-    workspace.store.delete();
+    if (elsewhere) workspace.store.shared?.stop();
+    else workspace.store.delete();
     this.deletedJournalIds.set(canonical, workspace.journal.nextEntryId);
     workspace.journal.release();
     return this.byName.delete(canonical);

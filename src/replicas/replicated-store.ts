@@ -26,6 +26,53 @@ export interface ReplicatedStoreOptions extends WorkspaceLogOptions {
   known?: string[];
 }
 
+/**
+ * What every replica sharing a prefix must agree on, because each applies the log itself: the seed, what each
+ * stateful system's state depends on (data sizes, contracts), the server's chaos profile (new workspaces start
+ * with it) and the version (a write replayed by another version could come out otherwise).
+ */
+export interface ReplicaConfiguration {
+  seed: number;
+  systems: Record<string, Record<string, unknown>>;
+  profile: string;
+  version: string;
+}
+
+/** A replica configured otherwise than those already sharing its Redis prefix: it must not join them. */
+export class ReplicaConfigurationError extends Error {}
+
+async function agreeConfiguration(link: RedisLink, configuration: ReplicaConfiguration): Promise<void> {
+  const key = link.globalKey('configuration');
+  const mine = JSON.stringify(configuration);
+  const [[, set], [, stored]] = ((await link.commands.pipeline().set(key, mine, 'NX').get(key).exec()) ?? []) as Array<[unknown, string | null]>;
+  if (set === 'OK' || stored === mine || stored === null) return;
+  const theirs = JSON.parse(stored) as ReplicaConfiguration;
+  const differences: string[] = [];
+  if (theirs.version !== configuration.version) differences.push(`they run understudy ${theirs.version}, this is ${configuration.version}`);
+  if (theirs.seed !== configuration.seed) differences.push(`their seed is ${theirs.seed}, this one's ${configuration.seed}`);
+  if (theirs.profile !== configuration.profile) differences.push('their chaos profile (--profile) is another');
+  for (const name of new Set([...Object.keys(theirs.systems), ...Object.keys(configuration.systems)])) {
+    if (JSON.stringify(theirs.systems[name]) !== JSON.stringify(configuration.systems[name])) differences.push(`${name} is configured otherwise (${JSON.stringify(theirs.systems[name] ?? 'not served')} there, ${JSON.stringify(configuration.systems[name] ?? 'not served')} here)`);
+  }
+  throw new ReplicaConfigurationError(
+    `the replicas sharing ${link.where} under prefix "${link.prefix}" are configured otherwise: ${differences.join('; ')}. Every replica applies the same log, so all must run one configuration: start this one as they run, use another --redis-prefix, or start over with --reset-state`,
+  );
+}
+
+async function unlinkMatching(link: RedisLink, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await link.commands.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await link.commands.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/** every key under the prefix (a key is `{prefix}:...`; the prefix has no glob characters: config checks it) */
+function deleteAll(link: RedisLink): Promise<void> {
+  return unlinkMatching(link, `${link.prefix}:*`);
+}
+
 class ReplicatedWorkspaceStore implements WorkspaceStore {
   readonly keepsWrites = true;
   readonly journal = undefined;
@@ -34,6 +81,7 @@ class ReplicatedWorkspaceStore implements WorkspaceStore {
   constructor(
     readonly shared: WorkspaceLog,
     private readonly link: RedisLink,
+    private readonly forget: () => void,
   ) {}
 
   refusal(): string | undefined {
@@ -58,6 +106,7 @@ class ReplicatedWorkspaceStore implements WorkspaceStore {
   }
   delete(): void {
     this.shared.stop();
+    this.forget();
   }
 }
 
@@ -76,8 +125,14 @@ export class ReplicatedStore implements StateStore {
     private readonly options: ReplicatedStoreOptions,
   ) {}
 
-  /** Opens the store: reads which workspaces exist, starts following them and beating the replica's heart. */
-  static async open(link: RedisLink, options: WorkspaceLogOptions = {}): Promise<ReplicatedStore> {
+  /**
+   * Opens the store: checks this replica is configured as the others are (the first one to start sets it), reads
+   * which workspaces exist, starts following them and beating the replica's heart. `reset`: everything under the
+   * prefix is deleted first (--reset-state), the configuration too.
+   */
+  static async open(link: RedisLink, configuration: ReplicaConfiguration, options: WorkspaceLogOptions & { reset?: boolean } = {}): Promise<ReplicatedStore> {
+    if (options.reset) await deleteAll(link);
+    await agreeConfiguration(link, configuration);
     const announcements = link.globalKey('workspaces');
     const last = (await link.commands.xrevrange(announcements, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     const known = (await link.commands.smembers(link.globalKey('workspace-names'))).sort();
@@ -104,7 +159,9 @@ export class ReplicatedStore implements StateStore {
     this.logs.set(workspace.name, log);
     this.announce(workspace.name).catch(() => {});
     this.startFollowing();
-    return new ReplicatedWorkspaceStore(log, this.link);
+    return new ReplicatedWorkspaceStore(log, this.link, () => {
+      this.forget(workspace.name).catch((err) => this.options.warn?.(`workspace ${workspace.name}: its keys could not be deleted from Redis: ${err instanceof Error ? err.message : String(err)}`));
+    });
   }
 
   /** the shared log of a workspace this replica follows */
@@ -154,6 +211,21 @@ export class ReplicatedStore implements StateStore {
     await this.link.commands.zadd(this.link.globalKey('replicas'), Date.now(), this.link.replicaId);
   }
 
+  /**
+   * Forgets a workspace everywhere (DELETE /__admin/workspaces/NAME): its keys go, and the announcement tells the
+   * other replicas to drop it too, so that one re-created under its name starts from its seeded state.
+   */
+  async forget(name: string): Promise<void> {
+    this.logs.get(name)?.stop();
+    this.logs.delete(name);
+    await unlinkMatching(this.link, `${this.link.prefix}:{ws:${name}}:*`);
+    await this.link.commands.srem(this.link.globalKey('workspace-names'), name);
+    await this.link.commands.xadd(this.link.globalKey('workspaces'), 'MAXLEN', '~', '10000', '*', 'w', name, 'deleted', '1');
+  }
+
+  /** told of a workspace another replica deleted */
+  onDeleted: ((workspace: string) => void) | undefined;
+
   /** says the workspace exists, once per name (the announcement wakes every follower) */
   private async announce(name: string): Promise<void> {
     const added = await this.link.commands.sadd(this.link.globalKey('workspace-names'), name);
@@ -193,7 +265,10 @@ export class ReplicatedStore implements StateStore {
           for (const [id, fields] of entries) {
             this.announcedFrom = id;
             const name = fields[1];
-            if (name !== undefined && !this.logs.has(name)) this.onAnnounced?.(name);
+            if (name === undefined) continue;
+            if (fields[2] === 'deleted') {
+              if (this.logs.has(name)) this.onDeleted?.(name);
+            } else if (!this.logs.has(name)) this.onAnnounced?.(name);
           }
           continue;
         }

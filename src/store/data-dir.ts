@@ -136,7 +136,7 @@ function create(db: Database.Database, options: DataDirOptions): void {
 }
 
 /** What each stateful system's log depends on, by system name (a system mounted more than once: all its mounts' together). */
-function fingerprints(systems: readonly MountedSystem[]): Record<string, Record<string, unknown>> {
+export function fingerprints(systems: readonly MountedSystem[]): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const s of systems) if (s.fingerprint !== undefined) out[s.name] = { ...out[s.name], ...s.fingerprint };
   return out;

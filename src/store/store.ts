@@ -108,6 +108,8 @@ export interface SharedLog {
   caughtUp(): Promise<void>;
   /** told once, before the first entry is applied here, when the workspace was created (agreed among replicas) */
   onCreated: ((createdAt: number) => void) | undefined;
+  /** stops applying (the workspace is deleted, here or elsewhere, or the replica stops) */
+  stop(): void;
   /** who applies entries of `part` (a system's name, DELIVERIES, WORKSPACE_PART) */
   register(part: string, handler: LogPart): void;
 }

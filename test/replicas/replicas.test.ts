@@ -270,6 +270,36 @@ describeWithRedis('replicas in this process', () => {
     expect(after[0]).toBeGreaterThanOrEqual(seeded + 5);
   }, 30_000);
 
+  it('a workspace deleted on one replica is gone from all, and one made again under its name starts seeded', async () => {
+    const p = prefix('delete');
+    const a = await start(replicaOptions(p, 'a'));
+    const b = await start(replicaOptions(p, 'b'));
+    const seeded = await onHand(`${a.url}/w/scratch`, 'SKU-8');
+    expect((await call(`${a.url}/w/scratch/wms/v1/stock-adjustments`, adjust('SKU-8', 4))).status).toBe(200);
+    expect(await onHand(`${b.url}/w/scratch`, 'SKU-8')).toBe(seeded + 4);
+    expect((await call(`${b.url}/w/scratch/__admin/workspace`, { method: 'DELETE' })).status).toBe(200);
+    await eventually(async () => !a.workspaces.list().some((w) => w.name === 'scratch'), 'a lets go of the deleted workspace');
+    expect(await onHand(`${a.url}/w/scratch`, 'SKU-8')).toBe(seeded);
+    expect(await onHand(`${b.url}/w/scratch`, 'SKU-8')).toBe(seeded);
+  });
+
+  it('a replica configured otherwise than those sharing its prefix is refused, saying how; --reset-state starts the prefix over', async () => {
+    const p = prefix('config');
+    const a = await start(replicaOptions(p, 'a'));
+    expect((await call(`${a.url}/wms/v1/stock-adjustments`, adjust('SKU-1', 1))).status).toBe(200);
+    await expect(start({ ...replicaOptions(p, 'b'), seed: 8 })).rejects.toThrow(/configured otherwise: their seed is 7, this one's 8/);
+    await expect(start({ ...replicaOptions(p, 'b'), profile: 'flaky-network' })).rejects.toThrow(/chaos profile/);
+    await a.close(100);
+    const fresh = await start({ ...replicaOptions(p, 'c'), seed: 8, resetState: true });
+    const redis = redisClient();
+    try {
+      expect(await redis.exists(`${p}:{ws:default}:log`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+    expect((await call(`${fresh.url}/__admin/health`)).body.replica.id).toBe('c');
+  });
+
   it('a Redis that does not answer stops start-up with a message naming it', async () => {
     await expect(createUnderstudy({ dataDir: '', redis: { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 } })).rejects.toThrow(RedisUnreachableError);
     await expect(createUnderstudy({ dataDir: '', redis: { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 } })).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
