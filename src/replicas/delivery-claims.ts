@@ -55,10 +55,15 @@ export interface DeliveryClaimsOptions {
   warn(message: string): void;
 }
 
-/** offer deliveries not offered yet; returns how many were added */
+/**
+ * KEYS: stream, offered; ARGV: group, n...: offers deliveries not offered yet (the group made first, if the stream
+ * was lost: Redis restarted without its data); returns how many were added
+ */
 const OFFER = `
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 local added = 0
-for _, n in ipairs(ARGV) do
+for i = 2, #ARGV do
+  local n = ARGV[i]
   if redis.call('HEXISTS', KEYS[2], n) == 0 then
     local id = redis.call('XADD', KEYS[1], '*', 'n', n)
     redis.call('HSET', KEYS[2], n, id)
@@ -89,7 +94,7 @@ if redis.call('HGET', KEYS[2], ARGV[3]) == ARGV[2] then redis.call('HDEL', KEYS[
 return 1`;
 
 type ClaimCommands = Redis & {
-  understudyOffer?(stream: string, offered: string, ...ns: string[]): Promise<number>;
+  understudyOffer?(stream: string, offered: string, group: string, ...ns: string[]): Promise<number>;
   understudyFreshen?(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
   understudyFinish?(stream: string, offered: string, group: string, id: string, n: string): Promise<number>;
 };
@@ -197,11 +202,11 @@ export class DeliveryClaims implements ClaimGate {
     for (const n of unfinished) {
       chunk.push(String(n));
       if (chunk.length === BATCH) {
-        added += await this.commands.understudyOffer!(this.streamKey, this.offeredKey, ...chunk);
+        added += await this.commands.understudyOffer!(this.streamKey, this.offeredKey, DISPATCHERS, ...chunk);
         chunk = [];
       }
     }
-    if (chunk.length > 0) added += await this.commands.understudyOffer!(this.streamKey, this.offeredKey, ...chunk);
+    if (chunk.length > 0) added += await this.commands.understudyOffer!(this.streamKey, this.offeredKey, DISPATCHERS, ...chunk);
     return added;
   }
 
@@ -210,7 +215,7 @@ export class DeliveryClaims implements ClaimGate {
   private async flushOffers(): Promise<void> {
     const ns = this.toOffer.splice(0).map(String);
     try {
-      for (let i = 0; i < ns.length; i += BATCH) await this.commands.understudyOffer!(this.streamKey, this.offeredKey, ...ns.slice(i, i + BATCH));
+      for (let i = 0; i < ns.length; i += BATCH) await this.commands.understudyOffer!(this.streamKey, this.offeredKey, DISPATCHERS, ...ns.slice(i, i + BATCH));
       this.ok();
     } catch (err) {
       this.failed(`${ns.length} delivery(ies) could not be offered to the replicas yet (they are offered again within ${this.claimTimeoutMs} ms)`, err);
@@ -219,6 +224,8 @@ export class DeliveryClaims implements ClaimGate {
 
   private async readLoop(): Promise<void> {
     const reader = this.reader!;
+    // a connection of its own, not ready at once (and commands fail fast until it is)
+    if (reader.status !== 'ready') await new Promise((resolve) => reader.once('ready', resolve).once('end', resolve));
     await this.ensureGroup().catch(() => {});
     // first this consumer's own claims from before (a replica restarted under the same --replica-id), then new ones
     let from = '0';
@@ -234,14 +241,16 @@ export class DeliveryClaims implements ClaimGate {
         if (from !== '>') from = messages.length === 0 ? '>' : messages[messages.length - 1][0];
       } catch (err) {
         if (this.stopped) return;
-        if (String(err).includes('NOGROUP')) await this.ensureGroup().catch(() => {});
-        else this.failed('claims could not be read', err);
+        // the stream is gone (the workspace's keys were deleted, or Redis lost its data): the next offer makes it
+        // again, and reading resumes then; not made again here, which would bring back the keys of a deleted workspace
+        if (!isGone(err)) this.failed('claims could not be read', err);
         failures++;
         await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** failures)).unref());
       }
     }
   }
 
+  /** the group, made with its stream when there is none (reading starts before anything was offered) */
   private async ensureGroup(): Promise<void> {
     try {
       await this.commands.xgroup('CREATE', this.streamKey, DISPATCHERS, '0', 'MKSTREAM');
@@ -304,10 +313,18 @@ export class DeliveryClaims implements ClaimGate {
   }
 
   private async freshen(): Promise<void> {
+    if (this.held.size === 0) return;
     const byId = new Map([...this.held].map(([n, id]) => [id, n]));
     const ids = [...byId.keys()];
     for (let i = 0; i < ids.length; i += BATCH) {
-      const lost = await this.commands.understudyFreshen!(this.streamKey, DISPATCHERS, this.consumer, ...ids.slice(i, i + BATCH));
+      let lost: string[];
+      try {
+        lost = await this.commands.understudyFreshen!(this.streamKey, DISPATCHERS, this.consumer, ...ids.slice(i, i + BATCH));
+      } catch (err) {
+        if (!isGone(err)) throw err;
+        // the stream is gone, and every claim with it
+        lost = ids;
+      }
       for (const id of lost) {
         const n = byId.get(id)!;
         // another replica took it over (this one went too long without keeping it): its attempts are that one's now
@@ -322,7 +339,14 @@ export class DeliveryClaims implements ClaimGate {
   private async takeOver(): Promise<void> {
     let start = '0-0';
     do {
-      const [next, messages] = (await this.commands.call('XAUTOCLAIM', this.streamKey, DISPATCHERS, this.consumer, this.claimTimeoutMs, start, 'COUNT', BATCH)) as [string, Message[], string[]?];
+      let answer: [string, Message[], string[]?];
+      try {
+        answer = (await this.commands.call('XAUTOCLAIM', this.streamKey, DISPATCHERS, this.consumer, this.claimTimeoutMs, start, 'COUNT', BATCH)) as typeof answer;
+      } catch (err) {
+        if (isGone(err)) return; // no stream, no claims to take over
+        throw err;
+      }
+      const [next, messages] = answer;
       await this.adopt(messages);
       start = next;
     } while (start !== '0-0' && !this.stopped);
@@ -337,4 +361,10 @@ export class DeliveryClaims implements ClaimGate {
     this.failing = true;
     this.options.warn(`workspace ${this.options.workspace}: ${what} (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/** an error that says the stream (or its group) is not there: deleted under a blocked read, or never made */
+function isGone(err: unknown): boolean {
+  const text = String(err);
+  return text.includes('NOGROUP') || text.includes('UNBLOCKED') || text.includes('no such key');
 }
