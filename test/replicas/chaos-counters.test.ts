@@ -402,8 +402,7 @@ describeWithRedis('chaos counts shared through Redis', () => {
 });
 
 describeWithRedis('chaos counts shared through Redis, end to end', () => {
-  // enabled by the lead once --redis is wired
-  it.skip('two `understudy serve --redis` replicas admit exactly 100 of 150 requests under a 100-per-minute limit', async () => {
+  it('two `understudy serve --redis` replicas admit exactly 100 of 150 requests under a 100-per-minute limit', async () => {
     const prefix = uniquePrefix('chaos-e2e');
     prefixes.push(prefix);
     const [a, b] = await Promise.all([startReplicaProcess(prefix, { replicaId: 'a' }), startReplicaProcess(prefix, { replicaId: 'b' })]);
