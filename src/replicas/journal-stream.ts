@@ -372,15 +372,24 @@ class JournalStream implements SharedJournal {
       const generation = this.generation;
       const from = Math.max(this.position, this.cleared) + 1;
       const replies = await withTimeout(
-        this.redis.pipeline().hget(this.meta, 'cleared').xrangeBuffer(this.stream, String(from), '+', 'COUNT', READ_PAGE).exec(),
+        this.redis.pipeline().hmget(this.meta, 'cleared', 'last').xrangeBuffer(this.stream, String(from), '+', 'COUNT', READ_PAGE).exec(),
         READ_TIMEOUT_MS,
         this.workspace,
       ).catch((err: unknown) => {
         throw err instanceof JournalUnavailableError ? err : unavailable(this.workspace, err);
       });
-      const [[markError, mark], [rangeError, range]] = replies as [[Error | null, string | null], [Error | null, Array<[Buffer, Buffer[]]>]];
-      if (markError || rangeError) throw unavailable(this.workspace, markError ?? rangeError);
-      this.noteCleared(Number(mark ?? 0));
+      const [[metaError, meta], [rangeError, range]] = replies as [[Error | null, Array<string | null>], [Error | null, Array<[Buffer, Buffer[]]>]];
+      if (metaError || rangeError) throw unavailable(this.workspace, metaError ?? rangeError);
+      const [mark, last] = meta.map((value) => Number(value ?? 0));
+      if (last < this.position) {
+        // the ids went back: Redis lost the journal (restarted without its data); the copy starts over with it
+        this.journal?.dropThrough(Number.POSITIVE_INFINITY);
+        this.position = 0;
+        this.cleared = 0;
+        this.generation++;
+        continue;
+      }
+      this.noteCleared(mark);
       // the copy was wiped while this page was on its way: read again from where the rewind put it
       if (generation !== this.generation) continue;
       for (const [rawId, fields] of range) {

@@ -263,6 +263,25 @@ describeWithRedis('journal shared by replicas', () => {
     expect(listing(b).map((e) => e.client)).toEqual(['good', 'good']);
   });
 
+  it('a Redis that lost the journal (restarted without its data) is followed: the copies start over with it', async () => {
+    const [a, b] = await pair('lost');
+    for (let i = 0; i < 5; i++) record(a, { client: 'old' });
+    await a.shared.catchUp();
+    await b.shared.catchUp();
+    expect(listing(b)).toHaveLength(5);
+    const redis = redisClient();
+    try {
+      await redis.del(a.link.key(WS, 'journal'), a.link.key(WS, 'journal', 'meta'), a.link.key(WS, 'journal', 'sizes'));
+    } finally {
+      await redis.quit();
+    }
+    const fresh = record(a, { client: 'new' });
+    await a.shared.catchUp();
+    await b.shared.catchUp();
+    // ids start again at 1 in the new stream; without noticing, the copies would skip everything up to id 5
+    for (const side of [a, b]) expect(listing(side)).toEqual([{ id: 1, path: fresh.path, client: 'new' }]);
+  });
+
   it('with Redis gone, recording neither throws nor waits; entries wait and are appended once it is back', async () => {
     const redis = await startPrivateRedis();
     const prefix = uniquePrefix('journal-outage');
