@@ -11,8 +11,8 @@
  * batching below makes sure is known by then.
  *
  * The traffic path never waits for Redis and never sees it fail: recorded() queues the bytes, and the queue goes
- * out in batches, one script call per event-loop turn at most, one call in flight at a time (so entries keep the
- * order they were recorded in). While Redis is unreachable the entries wait here, up to the journal's byte limit
+ * out in batches (what one event-loop turn recorded, in one script call of up to 500 entries), one call in flight
+ * at a time, so entries keep the order they were recorded in. While Redis is unreachable the entries wait here, up to the journal's byte limit
  * (limits.journalBytes), and are appended once it answers; past that limit the oldest waiting are dropped and
  * counted (status().lost). So a Redis outage loses journal entries of that moment at worst, never a request.
  *
@@ -22,7 +22,8 @@
  *
  * Reading: catchUp() first appends what this replica recorded before the call, then reads the stream on from the
  * copy's last id, a page at a time. A reset on any replica (clear()) deletes the stream and leaves its mark (the
- * last id it cleared) for every replica's copy to drop up to.
+ * last id it cleared) for every replica's copy to drop up to. A Redis that lost its data (restarted without it)
+ * shows as ids gone back below the copy's last one: the copy then starts over with the new stream.
  */
 import type { Redis } from 'ioredis';
 import { relinkRecord } from '../journal/entry-codec.js';
