@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 
-export const REDIS_URL: string = process.env.UNDERSTUDY_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+export const REDIS_URL: string = process.env.UNDERSTUDY_TEST_REDIS || 'redis://127.0.0.1:6379';
 
 const REQUIRED = process.env.UNDERSTUDY_TEST_REDIS_REQUIRED === '1';
 
@@ -29,26 +29,28 @@ const START_MS = 15_000;
 
 /** Whether a Redis answers PING at `url` within about a second. Never throws. */
 async function answers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: PROBE_MS,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null, // one try: a probe must not keep reconnecting in the background
-  });
-  probe.on('error', () => {}); // the outcome is the return value, not an unhandled 'error' event
+  let probe: Redis | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
+    probe = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: PROBE_MS,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null, // one try: a probe must not keep reconnecting in the background
+    });
+    probe.on('error', () => {}); // the outcome is the return value, not an unhandled 'error' event
+    const connected = probe;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('no answer')), PROBE_MS + 200);
     });
-    await Promise.race([probe.connect().then(() => probe.ping()), timeout]);
+    await Promise.race([connected.connect().then(() => connected.ping()), timeout]);
     return true;
   } catch {
     return false;
   } finally {
     clearTimeout(timer);
-    probe.disconnect();
+    probe?.disconnect();
   }
 }
 
