@@ -37,6 +37,8 @@ export interface ServerOptions extends Partial<Omit<ServerConfig, 'limits' | 'sy
   clock?: Clock;
   /** a ManualScheduler in tests: injected latency and held connections then wait for advance() */
   scheduler?: Scheduler;
+  /** the authorization server's signing key as PEM (replicas share one: replicas/shared-signing-key.ts) */
+  signingKeyPem?: string;
   /** delete the stored state and start over (--reset-state) */
   resetState?: boolean;
   /** the store's internals, for tests: snapshot interval, retry pause after a failed write, a database size cap */
@@ -138,6 +140,7 @@ export async function buildSystems(options: ServerOptions, { validateContracts =
     tokenTtlMs: auth.tokenTtlMs,
     autoApprove: auth.autoApprove,
     dataDir: dataDirOf(options),
+    signingKeyPem: options.signingKeyPem,
     maxObjects,
     links,
   });

@@ -23,8 +23,9 @@ import { buildSystems, dataDirOf, type Restored, type ServerOptions } from './mo
 import { fingerprints, openDataDir } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
 import { RedisLink } from './replicas/redis-link.js';
-import { ReplicatedStore } from './replicas/replicated-store.js';
+import { forgetEverything, ReplicatedStore } from './replicas/replicated-store.js';
 import { RedisChaosCounters } from './replicas/redis-chaos-counters.js';
+import { sharedSigningKey } from './replicas/shared-signing-key.js';
 import { readTlsFiles } from './tls/server-tls.js';
 import type { AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -110,9 +111,18 @@ async function warmUp(systems: MountedSystem[]): Promise<string[]> {
 export async function createUnderstudy(options: UnderstudyOptions = {}): Promise<Understudy> {
   // replicas (--redis): the link first, so that every replica reads the clock Redis keeps
   const link = options.redis ? await RedisLink.open(options.redis) : undefined;
+  // --reset-state: the replicas' shared state starts over, before anything of it is read
+  if (link && options.resetState) await forgetEverything(link);
   const clock = options.clock ?? link?.clock ?? systemClock;
   const limits = { ...DEFAULTS.limits, ...options.limits };
-  const systems = await buildSystems(options);
+  let systems: MountedSystem[];
+  try {
+    // replicas: one signing key for all, so a token issued by one verifies on every other
+    systems = await buildSystems(link ? { ...options, signingKeyPem: options.signingKeyPem ?? (await sharedSigningKey(link)) } : options);
+  } catch (err) {
+    await link?.close();
+    throw err;
+  }
   const engine = new Engine(systems, clock, limits);
   const scheduler = options.scheduler ?? realScheduler;
   const seed = options.seed ?? DEFAULTS.seed;
@@ -148,7 +158,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
       ? await ReplicatedStore.open(
           link,
           { seed, systems: fingerprints(systems), profile: profile.text, version: VERSION },
-          { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery, reset: options.resetState },
+          { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery },
         )
       : openStore(options, systems, seed);
   } catch (err) {

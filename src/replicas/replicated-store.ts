@@ -68,8 +68,11 @@ async function unlinkMatching(link: RedisLink, pattern: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/** every key under the prefix (a key is `{prefix}:...`; the prefix has no glob characters: config checks it) */
-function deleteAll(link: RedisLink): Promise<void> {
+/**
+ * --reset-state with replicas: every key under the prefix goes (state, journal, deliveries, the agreed configuration,
+ * the signing key), so that the replicas started next begin afresh. The prefix has no glob characters (checked).
+ */
+export function forgetEverything(link: RedisLink): Promise<void> {
   return unlinkMatching(link, `${link.prefix}:*`);
 }
 
@@ -127,11 +130,9 @@ export class ReplicatedStore implements StateStore {
 
   /**
    * Opens the store: checks this replica is configured as the others are (the first one to start sets it), reads
-   * which workspaces exist, starts following them and beating the replica's heart. `reset`: everything under the
-   * prefix is deleted first (--reset-state), the configuration too.
+   * which workspaces exist, starts following them and beating the replica's heart.
    */
-  static async open(link: RedisLink, configuration: ReplicaConfiguration, options: WorkspaceLogOptions & { reset?: boolean } = {}): Promise<ReplicatedStore> {
-    if (options.reset) await deleteAll(link);
+  static async open(link: RedisLink, configuration: ReplicaConfiguration, options: WorkspaceLogOptions = {}): Promise<ReplicatedStore> {
     await agreeConfiguration(link, configuration);
     const announcements = link.globalKey('workspaces');
     const last = (await link.commands.xrevrange(announcements, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;

@@ -226,6 +226,29 @@ describeWithRedis('replicas in this process', () => {
     expect(described.rules.find((r: { id: string }) => r.id === 'wms-quota').matched).toBe(151);
   });
 
+  it('OAuth: a client registered on one replica gets a token there that every replica accepts; a revocation on another holds everywhere', async () => {
+    const p = prefix('oauth');
+    const options = (id: string) => replicaOptions(p, id, { systems: { wms: { auth: 'oauth' } } });
+    const a = await start(options('a'));
+    const b = await start(options('b'));
+    const form = (body: string, secret: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`shared:${secret}`).toString('base64')}` },
+      body,
+    });
+    expect((await call(`${a.url}/__admin/clients`, json({ id: 'shared', secret: 'a-long-enough-secret', grants: ['client_credentials'], scopes: ['wms.read'] }))).status).toBe(201);
+    const issued = await call(`${b.url}/oauth/token`, form('grant_type=client_credentials', 'a-long-enough-secret'));
+    expect(issued.status).toBe(200);
+    const bearer = { authorization: `Bearer ${issued.body.access_token}` };
+    expect((await call(`${a.url}/wms/v1/warehouses`, { headers: bearer })).status).toBe(200);
+    expect((await call(`${b.url}/wms/v1/warehouses`, { headers: bearer })).status).toBe(200);
+    // both publish the one key
+    const [jwksA, jwksB] = await Promise.all([call(`${a.url}/oauth/jwks`), call(`${b.url}/oauth/jwks`)]);
+    expect(jwksA.body).toEqual(jwksB.body);
+    expect((await call(`${b.url}/oauth/revoke`, form(`token=${issued.body.access_token}`, 'a-long-enough-secret'))).status).toBe(200);
+    expect((await call(`${a.url}/wms/v1/warehouses`, { headers: bearer })).status).toBe(401);
+  });
+
   it('a state reset on one replica takes every replica back to the seeded start', async () => {
     const p = prefix('reset');
     const a = await start(replicaOptions(p, 'a'));

@@ -20,6 +20,8 @@ export interface AuthorizationServerOptions extends AuthServerSettings {
   clients: readonly OAuthClient[];
   /** where the signing key is kept (null: in memory) */
   dataDir: string | null;
+  /** the signing key, given (replicas share one): neither made nor stored */
+  signingKeyPem?: string;
   /** per workspace: most clients, codes, refresh tokens, revocations and used jtis kept (oldest pruned) */
   maxObjects: number;
   links: RefreshLinks;
@@ -34,7 +36,7 @@ export interface AuthorizationServer {
 }
 
 export function mountAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
-  const keys = new SigningKey(options.dataDir);
+  const keys = new SigningKey(options.dataDir, options.signingKeyPem);
   const tokens = new AccessTokens(keys);
   let owner: MountedSystem | undefined;
   const context: AuthServerContext = {

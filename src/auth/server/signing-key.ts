@@ -4,7 +4,7 @@
  * One RSA 2048 key per server, shared by every workspace (a token names its workspace in a claim, so one key does
  * not let a token cross workspaces). It is made on first need — generating it costs ~150 ms, which `npm start`
  * should not pay when nobody uses OAuth — and, with a data directory, kept there (`oauth-signing-key.pem`, mode
- * 0600), so that tokens issued before a restart still verify after it. Random, not derived from the seed: the seed
+ * 0600), so that tokens issued before a restart still verify after it; replicas share one through Redis. Random, not derived from the seed: the seed
  * is public (42 by default), and a key anyone can re-derive would let anyone mint tokens for a deployed server.
  *
  * Signing uses jose. Verifying our own tokens is done here with node:crypto, synchronously: the pipeline's
@@ -37,8 +37,19 @@ export class SigningKey {
   private looked = false;
   private making: Promise<Loaded> | undefined;
 
-  /** `dataDir`: where the key is kept (null: in memory, a new key each run) */
-  constructor(private readonly dataDir: string | null) {}
+  /**
+   * `dataDir`: where the key is kept (null: in memory, a new key each run). `pem`: the key itself, given (replicas
+   * share one through Redis: replicas/shared-signing-key.ts), which is then neither made nor stored here.
+   */
+  constructor(
+    private readonly dataDir: string | null,
+    pem?: string,
+  ) {
+    if (pem !== undefined) {
+      this.loaded = loadedFrom(createPrivateKey(pem));
+      this.looked = true;
+    }
+  }
 
   /**
    * the stored key, read on first need (a few ms): after the data directory is locked and, with --reset-state,
