@@ -103,8 +103,9 @@ export class EventBus {
       this.positions.set(system, events.position(state));
       return;
     }
-    const proposal: ChangesInput = { system: system.name, epoch, changes: [] };
-    const proposed = new Map<string, number>();
+    // replicas: this collect's events, proposed as one entry; and per subscription, how many it holds so far
+    const proposal: ChangesInput | undefined = book.shared ? { system: system.name, epoch, changes: [] } : undefined;
+    const proposed = proposal && new Map<string, number>();
     for (;;) {
       const changes = events.since(state, from);
       if (changes.length === 0) break;
@@ -121,13 +122,13 @@ export class EventBus {
             : { id, type: change.type, created: new Date(change.at).toISOString(), system: system.name, data: change.data },
         );
         const event = { id, type: change.type, system: system.name, body };
-        if (book.shared) proposal.changes.push({ seq: change.seq, event, deliveries: this.plans(event, matching, rules, seed, proposed) });
+        if (proposal) proposal.changes.push({ seq: change.seq, event, deliveries: this.plans(event, matching, rules, seed, proposed) });
         else this.queue(event, this.plans(event, matching, rules, seed));
       }
       this.positions.set(system, from);
       if (changes.length < BATCH) break;
     }
-    if (proposal.changes.length > 0) this.propose(proposal);
+    if (proposal && proposal.changes.length > 0) this.propose(proposal);
     // a system whose time-driven work had nothing due sleeps; what this exchange did may have given it some (a
     // capture started), so it is asked again (not from inside a tick, which re-arms itself)
     if (events.tick !== undefined && !this.ticking && !this.tickers.has(system)) this.tick(system);
