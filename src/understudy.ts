@@ -26,6 +26,7 @@ import { RedisLink } from './replicas/redis-link.js';
 import { forgetEverything, ReplicatedStore } from './replicas/replicated-store.js';
 import { RedisChaosCounters } from './replicas/redis-chaos-counters.js';
 import { sharedSigningKey } from './replicas/shared-signing-key.js';
+import { createJournalStream } from './replicas/journal-stream.js';
 import { readTlsFiles } from './tls/server-tls.js';
 import type { AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -167,7 +168,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
   }
   const deliveries = deliveriesConfig(options, scheduler, limits.objects, clock.now());
   // replicas: one replica makes each delivery's attempts (a consumer group's claim), and one ticks per workspace
-  if (link) deliveries.replicas = { link };
+  if (link) deliveries.replicas = { link, claimTimeoutMs: options.redis?.claimTimeoutMs };
   let workspaces: Workspaces;
   let restored: Restored;
   try {
@@ -183,6 +184,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
         store,
         chaos: chooseChaos,
         deliveries,
+        sharedJournal: link ? (ws) => createJournalStream(link, ws, { maxEntries: limits.journalEntries, maxBytes: limits.journalBytes }) : undefined,
       },
       limits.workspaces,
     );
@@ -250,9 +252,9 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
     warmUp: () => (warmed ??= warmUp(systems)),
     close: () => {
       if (stored) return stored;
-      workspaces.stopAll();
       engine.flush();
-      return (stored = store.close());
+      // replicas: claims handed back and the journal's last entries appended before the link closes
+      return (stored = workspaces.stopAll().then(() => store.close()));
     },
   };
 }

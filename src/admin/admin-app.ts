@@ -19,6 +19,7 @@ import { toFull, toSummary } from '../journal/views.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { addChaosRoutes, type ChaosControl } from './chaos-routes.js';
 import { addClientRoutes } from './client-routes.js';
+import { addJournalRoutes } from './journal-routes.js';
 import { addDeliveryRoutes, type DeliveryControl } from './delivery-routes.js';
 import { encodeCursor, parseJournalQuery, QueryError } from './journal-query.js';
 import { addOutboundRoutes } from './outbound-routes.js';
@@ -154,24 +155,8 @@ export function createAdminApp(options: AdminOptions): (req: IncomingMessage, re
     });
   });
 
-  app.get('/__admin/journal', (req, res) => {
-    const journal = ws(req).journal;
-    const query = parseJournalQuery(req.query as Record<string, unknown>);
-    const page = journal.query(query);
-    res.json({
-      entries: page.entries.map(toSummary),
-      nextCursor: page.nextCursor === null ? null : encodeCursor(page.nextCursor),
-      total: page.total,
-      capacity: journal.capacity,
-    });
-  });
-
-  app.get('/__admin/journal/:id', (req, res) => {
-    const id = String(req.params.id);
-    const entry = /^\d{1,15}$/.test(id) ? ws(req).journal.get(Number(id)) : undefined;
-    if (!entry) return sendProblem(res, 404, 'no-such-entry', `The journal of workspace ${ws(req).name} has no entry ${id} (it may have rotated out).`);
-    res.json(toFull(entry));
-  });
+  // the journal's two routes (caught up first with what other replicas recorded, when replicas share it)
+  addJournalRoutes(app, ws, sendProblem);
 
   addDeliveryRoutes(app, options.deliveries, ws, sendProblem);
 

@@ -187,6 +187,8 @@ export interface RedisSettings {
   replicaId?: string;
   /** how long start-up waits for Redis (default 10 s; embedding and tests) */
   connectTimeoutMs?: number;
+  /** how long a delivery's claim may go unrefreshed before another replica takes it over (default 30 s) */
+  claimTimeoutMs?: number;
 }
 
 export const DEFAULTS: ServerConfig = {
@@ -279,6 +281,7 @@ const FILE_SCHEMA = {
             url: { type: 'string', pattern: '^rediss?://' },
             prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
             replicaId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+            claimTimeout: duration,
           },
         },
       ],
@@ -415,7 +418,7 @@ type FileConfig = {
   durability?: 'process' | 'power';
   journal?: { sync?: 'batch' | 'always' };
   adminToken?: string;
-  redis?: string | { url: string; prefix?: string; replicaId?: string };
+  redis?: string | { url: string; prefix?: string; replicaId?: string; claimTimeout?: string };
   backlog?: number;
   limits?: { bodyBytes?: string | number; journalEntries?: number; journalBytes?: string | number; journalTotalBytes?: string | number; journalBodyBytes?: string | number; workspaces?: number; objects?: number };
   systems?: {
@@ -724,7 +727,13 @@ function redisSettings(file: FileConfig['redis'], o: ConfigOverrides): RedisSett
   if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError(`--redis ${url} is not a Redis URL: use redis://host:port (or rediss:// for TLS)`);
   const prefix = o.redisPrefix ?? f?.prefix;
   const replicaId = o.replicaId ?? f?.replicaId;
-  return { url, ...(prefix !== undefined ? { prefix } : {}), ...(replicaId !== undefined ? { replicaId } : {}) };
+  const claimTimeout = typeof file === 'object' ? file.claimTimeout : undefined;
+  return {
+    url,
+    ...(prefix !== undefined ? { prefix } : {}),
+    ...(replicaId !== undefined ? { replicaId } : {}),
+    ...(claimTimeout !== undefined ? { claimTimeoutMs: parseDuration(claimTimeout) } : {}),
+  };
 }
 
 /** systems.wms.changeRate as changes per second (readConfigFile has checked it; a config built in code may not be) */

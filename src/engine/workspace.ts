@@ -10,6 +10,7 @@ import { ChaosEngine } from '../chaos/chaos-stage.js';
 import { DELIVERIES } from '../deliveries/delivery-book.js';
 import { defaultDeliveriesConfig, WorkspaceDeliveries, type DeliveriesConfig } from '../deliveries/workspace-deliveries.js';
 import type { JournalBudget } from '../journal/budget.js';
+import type { SharedJournal } from '../journal/shared-journal.js';
 import { Journal } from '../journal/journal.js';
 import type { ChaosActivation, LogPart, StateStore, StoredWorkspace, WorkspaceStore } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -51,6 +52,8 @@ export interface WorkspaceOptions {
   chaos?(stored: ChaosActivation | undefined, now: number, workspace: string): ChaosChoice;
   /** subscriptions and deliveries (server-wide settings); absent: none are configured, webhooks go over HTTP */
   deliveries?: DeliveriesConfig;
+  /** replicas: the journal every replica records into (replicas/journal-stream.ts); absent: this replica's alone */
+  sharedJournal?(workspace: string): SharedJournal;
 }
 
 /** Request counts per system and status class, for the admin API and (later) the report card. */
@@ -85,6 +88,8 @@ export class Workspace {
   readonly store: WorkspaceStore;
   /** subscriptions, the deliveries of the events its systems emit, and the attempts making them */
   readonly events: WorkspaceDeliveries;
+  /** replicas: the journal as every replica recorded it, of which this one's ring is a copy */
+  readonly sharedJournal: SharedJournal | undefined;
   private activation: ChaosActivation | undefined;
 
   /**
@@ -116,6 +121,8 @@ export class Workspace {
       if (this.activation !== undefined && this.activation !== stored.chaos) this.store.saveChaos(this.activation);
     } else this.journal.continueFrom(journalFrom);
     this.journal.sink = this.store.journal;
+    this.sharedJournal = options.sharedJournal?.(name);
+    this.sharedJournal?.attach(this.journal);
     this.states = new SystemStates(name, this.store, options.seed, options.clock, stateEpoch, options.systems);
     this.events = new WorkspaceDeliveries(name, options.clock, options.seed, this.store, options.systems, this.states, options.deliveries ?? defaultDeliveriesConfig(), () => {
       const chaos = this.chaos;
@@ -199,9 +206,12 @@ export class Workspace {
     return reports;
   }
 
-  /** Stops sending (the workspace is deleted or the server stops). */
-  stop(): void {
-    this.events.stop();
+  /**
+   * Stops sending (the workspace is deleted or the server stops); resolves once what replicas share is handed
+   * back (delivery claims, the ticker lease) and the journal's last entries are appended.
+   */
+  stop(): Promise<void> {
+    return Promise.all([this.events.stop(), this.sharedJournal?.close()]).then(() => undefined);
   }
 
   /**
@@ -282,6 +292,11 @@ export class Workspace {
       this.store.clearJournal(this.journal.nextEntryId);
       this.journal.clear();
       this.counters = new Counters();
+      // replicas: the shared journal is cleared once, by the replica that was asked
+      if (issuer && this.sharedJournal) {
+        const before = committed;
+        committed = this.sharedJournal.clear().then(() => before);
+      }
     }
     if (scope === 'all' || scope === 'chaos') {
       if (this.activation !== undefined) {
@@ -336,9 +351,9 @@ export class Workspaces {
     return { workspace };
   }
 
-  /** Stops every workspace's deliveries (the server is closing). */
-  stopAll(): void {
-    for (const w of this.byName.values()) w.stop();
+  /** Stops every workspace's deliveries (the server is closing); resolves once each has let go of what it shares. */
+  stopAll(): Promise<void> {
+    return Promise.all([...this.byName.values()].map((w) => w.stop().catch(() => {}))).then(() => undefined);
   }
 
   list(): Workspace[] {
@@ -354,7 +369,7 @@ export class Workspaces {
     if (canonical === DEFAULT_WORKSPACE) return false;
     const workspace = this.byName.get(canonical);
     if (!workspace) return false;
-    workspace.stop();
+    workspace.stop().catch(() => {});
     if (elsewhere) workspace.store.shared?.stop();
     else workspace.store.delete();
     this.deletedJournalIds.set(canonical, workspace.journal.nextEntryId);

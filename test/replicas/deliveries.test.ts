@@ -339,8 +339,7 @@ describeWithRedis('deliveries across replicas: end to end', () => {
     await Promise.all([a.close(100), b.close(100)]);
   });
 
-  // enabled by the lead once --redis is wired with a claim timeout a test can shorten (`redis: { claimTimeout }`)
-  it.skip('a replica killed with SIGKILL mid-retry leaves its delivery to the other, which finishes it', async () => {
+  it('a replica killed with SIGKILL mid-retry leaves its delivery to the other, which finishes it', async () => {
     const killPrefix = prefixFor('e2e-kill');
     const dir = mkdtempSync(join(tmpdir(), 'understudy-claims-'));
     const config = join(dir, 'understudy.yaml');

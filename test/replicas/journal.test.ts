@@ -328,8 +328,7 @@ describeWithRedis('journal shared by replicas', () => {
 });
 
 describeWithRedis('journal shared by replicas, end to end', () => {
-  // enabled by the lead once --redis is wired
-  it.skip('GET /__admin/journal on either replica lists the exchanges both served', async () => {
+  it('GET /__admin/journal on either replica lists the exchanges both served', async () => {
     const prefix = uniquePrefix('journal-e2e');
     prefixes.push(prefix);
     const [one, two] = await Promise.all([startReplicaProcess(prefix), startReplicaProcess(prefix)]);
