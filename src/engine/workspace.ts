@@ -182,6 +182,10 @@ export class Workspace {
 
   /** a stored (or replicated) activation made the active one, its timeline where it stood */
   private applyActivation(activation: ChaosActivation): void {
+    const a = activation as Partial<ChaosActivation> | null;
+    if (a === null || typeof a !== 'object' || typeof a.text !== 'string' || typeof a.source !== 'string' || !Number.isFinite(a.activatedAt) || typeof a.byAdmin !== 'boolean') {
+      throw new Error('not a chaos activation');
+    }
     const chosen = this.options.chaos?.(activation, activation.activatedAt, this.name);
     if (chosen) this.adopt(chosen);
   }

@@ -323,6 +323,37 @@ describeWithRedis('replicas in this process', () => {
     expect((await call(`${fresh.url}/__admin/health`)).body.replica.id).toBe('c');
   });
 
+  it('entries in the log that no replica wrote (garbage, unknown parts, missing fields) are skipped with a warning; state and service go on', async () => {
+    const p = prefix('garbage');
+    const a = await start(replicaOptions(p, 'a'));
+    const b = await start(replicaOptions(p, 'b'));
+    const seeded = await onHand(a.url, 'SKU-7');
+    const redis = redisClient();
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+    try {
+      const log = `${p}:{ws:default}:log`;
+      await redis.xadd(log, '*', 'p', 'wms', 'o', 'adjustStock', 'i', '{"not json', 'n', 'someone-else/1');
+      await redis.xadd(log, '*', 'p', 'no-such-system', 'o', 'x', 'i', '{}');
+      await redis.xadd(log, '*', 'garbage', 'only');
+      await redis.xadd(log, '*', 'p', 'workspace', 'o', 'chaos', 'i', '[]');
+      await redis.set(`${p}:{ws:default}:head`, (await redis.xrevrange(log, '+', '-', 'COUNT', 1))[0][0]);
+      expect((await call(`${b.url}/wms/v1/stock-adjustments`, adjust('SKU-7', 2))).status).toBe(200);
+      expect(await onHand(a.url, 'SKU-7')).toBe(seeded + 2);
+      expect(await onHand(b.url, 'SKU-7')).toBe(seeded + 2);
+      const chaos = (await call(`${a.url}/__admin/chaos`)).body;
+      expect(chaos.profile.name).toBe('calm');
+      expect(chaos.timeline).toHaveLength(1);
+      expect(chaos.activatedAt).toBe((await call(`${b.url}/__admin/chaos`)).body.activatedAt);
+      expect(warnings.filter((w) => /could not be applied/.test(w)).length).toBeGreaterThanOrEqual(2);
+      expect(warnings.some((w) => /could not be applied/.test(w))).toBe(true);
+    } finally {
+      console.warn = warn;
+      redis.disconnect();
+    }
+  });
+
   it('a Redis that does not answer stops start-up with a message naming it', async () => {
     await expect(createUnderstudy({ dataDir: '', redis: { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 } })).rejects.toThrow(RedisUnreachableError);
     await expect(createUnderstudy({ dataDir: '', redis: { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 } })).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
