@@ -31,6 +31,11 @@ import type { RedisLink } from './redis-link.js';
 /** a stream entry as XRANGE gives it: [id, [field, value, field, value ...]] */
 type RawEntry = [string, string[]];
 
+/** entries read per round trip while catching up (and at most brought back by an append) */
+const BATCH = 256;
+
+type AppendCommand = { understudyAppend(stream: string, head: string, ...args: string[]): Promise<[string, RawEntry[]]> };
+
 export interface WorkspaceLogOptions {
   /** entries applied between snapshots (default 10,000) */
   snapshotEvery?: number;
@@ -48,10 +53,15 @@ interface PendingAppend {
   reject(err: unknown): void;
 }
 
+/**
+ * Appends an entry, keeps the head beside the stream, and answers with the entry's id and the entries between
+ * what the caller had applied and it (at most a batch): the writer usually applies up to its own entry without
+ * another round trip.
+ */
 const APPEND_SCRIPT = `
 local id = redis.call('XADD', KEYS[1], '*', 'p', ARGV[1], 'o', ARGV[2], 'i', ARGV[3], 'n', ARGV[4])
 redis.call('SET', KEYS[2], id)
-return id`;
+return {id, redis.call('XRANGE', KEYS[1], '(' .. ARGV[5], id, 'COUNT', ARGV[6])}`;
 
 /** how long a write waits for its own entry to be applied before it is answered 503 */
 const CONFIRM_TIMEOUT_MS = 5_000;
@@ -91,6 +101,8 @@ export class WorkspaceLog implements SharedLog {
   /** the highest id some caller waits for */
   private wantedId = '0-0';
   private applying: Promise<void> | undefined;
+  /** the batches being applied, one after another */
+  private chain: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private readonly waiters: Array<{ id: string; resolve(): void }> = [];
@@ -170,15 +182,10 @@ export class WorkspaceLog implements SharedLog {
     const nonce = `${this.link.replicaId}/${++this.nonces}`;
     const applied = new Promise<T>((resolve, reject) => this.pending.set(nonce, { own, resolve: resolve as (v: unknown) => void, reject }));
     let id: string;
+    let between: RawEntry[];
+    const from = this.appliedId;
     try {
-      id = await (this.link.commands as unknown as { understudyAppend(k1: string, k2: string, ...args: string[]): Promise<string> }).understudyAppend(
-        this.streamKey,
-        this.headKey,
-        part,
-        operation,
-        input,
-        nonce,
-      );
+      [id, between] = await (this.link.commands as unknown as AppendCommand).understudyAppend(this.streamKey, this.headKey, part, operation, input, nonce, from, String(BATCH));
     } catch (err) {
       // not appended, or appended with its acknowledgement lost: either way not ours to answer for any more (an
       // entry that did reach the stream is applied as anyone's when the log gets to it)
@@ -189,7 +196,11 @@ export class WorkspaceLog implements SharedLog {
     const mine = this.pending.get(nonce);
     if (mine) mine.id = id;
     this.noteHead(id);
-    this.catchUpTo(id).catch(() => {});
+    // everything between what was applied when the append left and the entry itself came back with it (unless the
+    // batch was full, or this replica has not started: then the apply loop reads it)
+    const whole = this.startedOnce && between.length > 0 && between.length < BATCH && between[between.length - 1][0] === id;
+    if (whole) this.applyInOrder(between).catch(() => {});
+    else this.catchUpTo(id).catch(() => {});
     return withTimeout(applied, CONFIRM_TIMEOUT_MS, () => {
       // logged, but this replica cannot get to it (Redis went away after the append): answer now; the entry is
       // applied as anyone's when the log gets to it
@@ -280,7 +291,7 @@ export class WorkspaceLog implements SharedLog {
   }
 
   private async applyLoop(): Promise<void> {
-    const batch = this.options.batch ?? 500;
+    const batch = this.options.batch ?? BATCH;
     if (!this.startedOnce) {
       await this.agreeCreation();
       await this.restoreSnapshotIfAhead();
@@ -301,10 +312,22 @@ export class WorkspaceLog implements SharedLog {
         continue;
       }
       if (raw.length === 0) break; // the stream has nothing more: whoever waits for more waits for nothing
-      for (const [id, fields] of raw) await this.applyEntry(id, fields);
+      await this.applyInOrder(raw);
     }
     // everything there is has been applied
     for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /**
+   * Applies entries, in order, after whatever is being applied now: the apply loop and the entries an append
+   * brought back both come through here, one batch at a time, and an entry already applied is skipped.
+   */
+  private applyInOrder(entries: RawEntry[]): Promise<void> {
+    const run = async () => {
+      for (const [id, fields] of entries) if (compareIds(id, this.appliedId) > 0) await this.applyEntry(id, fields);
+    };
+    this.chain = this.chain.then(run, run);
+    return this.chain;
   }
 
   private async applyEntry(id: string, fields: string[]): Promise<void> {
