@@ -56,12 +56,20 @@ interface PendingAppend {
 /**
  * Appends an entry, keeps the head beside the stream, and answers with the entry's id and the entries between
  * what the caller had applied and it (at most a batch): the writer usually applies up to its own entry without
- * another round trip.
+ * another round trip. Of the caller's own entries (their nonce starts with ARGV[7]) only the nonce comes back:
+ * the caller holds the rest, and under load most entries between are its own.
  */
 const APPEND_SCRIPT = `
 local id = redis.call('XADD', KEYS[1], '*', 'p', ARGV[1], 'o', ARGV[2], 'i', ARGV[3], 'n', ARGV[4])
 redis.call('SET', KEYS[2], id)
-return {id, redis.call('XRANGE', KEYS[1], '(' .. ARGV[5], id, 'COUNT', ARGV[6])}`;
+local range = redis.call('XRANGE', KEYS[1], '(' .. ARGV[5], id, 'COUNT', ARGV[6])
+local mine = ARGV[7]
+for i, entry in ipairs(range) do
+  local fields = entry[2]
+  local nonce = fields[8]
+  if fields[7] == 'n' and nonce and string.sub(nonce, 1, #mine) == mine then range[i] = {entry[1], {'n', nonce}} end
+end
+return {id, range}`;
 
 /** how long a write waits for its own entry to be applied before it is answered 503 */
 const CONFIRM_TIMEOUT_MS = 5_000;
@@ -96,8 +104,12 @@ export class WorkspaceLog implements SharedLog {
   /** this replica's appends not applied yet, by their nonce */
   private readonly pending = new Map<string, PendingAppend>();
   private nonces = 0;
+  /** every nonce of this replica's (and of this run's: a restarted replica's entries are not taken for its own) */
+  private readonly noncePrefix: string;
   /** the last entry applied here ('0-0': none) */
   private appliedId = '0-0';
+  /** every entry up to here is applied or queued to be (what appends brought back) */
+  private coveredId = '0-0';
   /** the highest id some caller waits for */
   private wantedId = '0-0';
   private applying: Promise<void> | undefined;
@@ -131,6 +143,7 @@ export class WorkspaceLog implements SharedLog {
     this.snapshotKey = link.key(workspace, 'snapshot');
     this.leaseKey = link.key(workspace, 'snapshot-lease');
     this.createdKey = link.key(workspace, 'created');
+    this.noncePrefix = `${link.replicaId}/${process.pid}.${Date.now().toString(36)}/`;
     const commands = link.commands as Redis & { understudyAppend?: unknown };
     if (!commands.understudyAppend) link.commands.defineCommand('understudyAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
   }
@@ -179,13 +192,14 @@ export class WorkspaceLog implements SharedLog {
   async append<T>(part: string, operation: string, input: string, own: (at: number) => T): Promise<T> {
     if (this.stopped) throw new StoreUnavailableError('the workspace is no longer served here');
     if (!this.link.up) throw new StoreUnavailableError(`Redis is unreachable (${this.link.where})`);
-    const nonce = `${this.link.replicaId}/${++this.nonces}`;
+    const nonce = `${this.noncePrefix}${++this.nonces}`;
     const applied = new Promise<T>((resolve, reject) => this.pending.set(nonce, { own, resolve: resolve as (v: unknown) => void, reject }));
     let id: string;
     let between: RawEntry[];
-    const from = this.appliedId;
+    // ask only for what is neither applied nor already in hand (queued to be applied)
+    const from = compareIds(this.coveredId, this.appliedId) > 0 ? this.coveredId : this.appliedId;
     try {
-      [id, between] = await (this.link.commands as unknown as AppendCommand).understudyAppend(this.streamKey, this.headKey, part, operation, input, nonce, from, String(BATCH));
+      [id, between] = await (this.link.commands as unknown as AppendCommand).understudyAppend(this.streamKey, this.headKey, part, operation, input, nonce, from, String(BATCH), this.noncePrefix);
     } catch (err) {
       // not appended, or appended with its acknowledgement lost: either way not ours to answer for any more (an
       // entry that did reach the stream is applied as anyone's when the log gets to it)
@@ -199,8 +213,11 @@ export class WorkspaceLog implements SharedLog {
     // everything between what was applied when the append left and the entry itself came back with it (unless the
     // batch was full, or this replica has not started: then the apply loop reads it)
     const whole = this.startedOnce && between.length > 0 && between.length < BATCH && between[between.length - 1][0] === id;
-    if (whole) this.applyInOrder(between).catch(() => {});
-    else this.catchUpTo(id).catch(() => {});
+    // (from, id] follows on from what was in hand when it left, so what is in hand now reaches id
+    if (whole) {
+      if (compareIds(id, this.coveredId) > 0) this.coveredId = id;
+      this.applyInOrder(between).catch(() => {});
+    } else this.catchUpTo(id).catch(() => {});
     return withTimeout(applied, CONFIRM_TIMEOUT_MS, () => {
       // logged, but this replica cannot get to it (Redis went away after the append): answer now; the entry is
       // applied as anyone's when the log gets to it
@@ -324,7 +341,13 @@ export class WorkspaceLog implements SharedLog {
    */
   private applyInOrder(entries: RawEntry[]): Promise<void> {
     const run = async () => {
-      for (const [id, fields] of entries) if (compareIds(id, this.appliedId) > 0) await this.applyEntry(id, fields);
+      try {
+        for (const [id, fields] of entries) if (compareIds(id, this.appliedId) > 0) await this.applyEntry(id, fields);
+      } catch (err) {
+        // what was in hand is not all applied: the next append or catch-up reads from what was
+        this.coveredId = this.appliedId;
+        throw err;
+      }
     };
     this.chain = this.chain.then(run, run);
     return this.chain;
@@ -346,6 +369,11 @@ export class WorkspaceLog implements SharedLog {
         mine.reject(err);
       }
     } else {
+      // this replica's own entry, brought back without its fields, whose writer stopped waiting: read it whole
+      if (f.p === undefined && f.n !== undefined) {
+        const whole = (await this.link.commands.xrange(this.streamKey, id, id)) as RawEntry[];
+        for (let i = 0; i + 1 < (whole[0]?.[1].length ?? 0); i += 2) f[whole[0][1][i]] = whole[0][1][i + 1];
+      }
       const part = this.parts.get(f.p);
       const write: LoggedWrite = { operation: f.o, input: f.i, at, status: 0 };
       if (part) {
