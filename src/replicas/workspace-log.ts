@@ -10,9 +10,9 @@
  * sees every write acknowledged anywhere (read-your-writes across replicas).
  *
  * - Appending is one script (XADD, and the head's id kept beside the stream), so that a read's barrier is one GET.
- * - Reads share barriers: readers that arrive while a head is being fetched join the next fetch, never the one
- *   already on its way (it may have left before their write was acknowledged elsewhere). Under load, one round
- *   trip serves every read of a moment.
+ * - Exchanges share barriers: those that arrive in one turn of the event loop share one head fetch, sent at the
+ *   turn's end, never one already on its way (it may have left before their write was acknowledged elsewhere).
+ *   Under load, one round trip serves every exchange of a turn, and the fetches of successive turns overlap.
  * - Applying is one loop per workspace: XRANGE from the last applied id, a batch at a time; an entry of this
  *   replica's runs its own callback (the handler, with the exchange), any other runs the part's apply (replay).
  * - Snapshots live beside the stream (`…:snapshot`, a hash): every `snapshotEvery` entries, one replica (the one
@@ -118,9 +118,8 @@ export class WorkspaceLog implements SharedLog {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private readonly waiters: Array<{ id: string; resolve(): void }> = [];
-  /** barrier: the head fetch on its way, and the one readers arriving now will share */
-  private headInFlight: Promise<void> | undefined;
-  private headNext: Promise<void> | undefined;
+  /** barrier: the head fetch the callers of this turn share (sent at the turn's end) */
+  private headBatch: Promise<void> | undefined;
   private sinceSnapshot = 0;
   /** the workspace's entries on Redis: stream, its head, the snapshot, its lease */
   readonly streamKey: string;
@@ -228,24 +227,17 @@ export class WorkspaceLog implements SharedLog {
 
   caughtUp(): Promise<void> {
     if (!this.link.up) return Promise.resolve();
-    // join the fetch that has not left yet, or start one now when none is on its way
-    if (this.headInFlight === undefined) {
-      this.headInFlight = this.fetchHeadAndCatchUp().finally(() => {
-        this.headInFlight = undefined;
+    // the callers of one turn of the event loop share one fetch, sent at its end: it leaves after each of them
+    // arrived, so it sees every write acknowledged before they did. Fetches of successive turns overlap freely
+    if (this.headBatch === undefined) {
+      this.headBatch = new Promise<void>((resolve) => {
+        setImmediate(() => {
+          this.headBatch = undefined;
+          this.fetchHeadAndCatchUp().then(resolve, resolve);
+        });
       });
-      return this.headInFlight;
     }
-    this.headNext ??= this.headInFlight.then(
-      () => this.caughtUpNow(),
-      () => this.caughtUpNow(),
-    );
-    return this.headNext;
-  }
-
-  /** the fetch readers queued behind the previous one share */
-  private caughtUpNow(): Promise<void> {
-    this.headNext = undefined;
-    return this.caughtUp();
+    return this.headBatch;
   }
 
   private async fetchHeadAndCatchUp(): Promise<void> {
