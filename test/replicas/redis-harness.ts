@@ -4,8 +4,9 @@
  * themselves without FLUSHALL), an ioredis client for assertions, `understudy serve --redis` as its own process,
  * and a private redis-server a test may stop, kill and restart without touching the shared one.
  *
- * Redis is found at UNDERSTUDY_TEST_REDIS (default redis://127.0.0.1:6379). Where none answers, the tests that need
- * it are skipped with a message saying so, except under UNDERSTUDY_TEST_REDIS_REQUIRED=1 (CI, set by .ci/run),
+ * Redis is found at TEST_REDIS_URL (default redis://127.0.0.1:6379; not an UNDERSTUDY_ variable, which
+ * `understudy serve`, spawned by tests with their environment, would refuse as unknown). Where none answers, the tests that need
+ * it are skipped with a message saying so, except under TEST_REDIS_REQUIRED=1 (CI, set by .ci/run),
  * where a missing Redis is a failure: CI must not go green by skipping the replica tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -18,9 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 
-export const REDIS_URL: string = process.env.UNDERSTUDY_TEST_REDIS || 'redis://127.0.0.1:6379';
+export const REDIS_URL: string = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
-const REQUIRED = process.env.UNDERSTUDY_TEST_REDIS_REQUIRED === '1';
+const REQUIRED = process.env.TEST_REDIS_REQUIRED === '1';
 
 /** how long the probe waits for a PONG before deciding there is no Redis */
 const PROBE_MS = 1_000;
@@ -56,12 +57,12 @@ async function answers(url: string): Promise<boolean> {
 
 export const redisAvailable: boolean = await answers(REDIS_URL);
 
-const missingMessage = `replica tests skipped: no Redis answers at ${REDIS_URL} (start redis-server, or set UNDERSTUDY_TEST_REDIS)`;
+const missingMessage = `replica tests skipped: no Redis answers at ${REDIS_URL} (start redis-server, or set TEST_REDIS_URL)`;
 let warned = false;
 
 /**
  * describe for tests that need the shared Redis. Without one it skips them (warning once), or, when
- * UNDERSTUDY_TEST_REDIS_REQUIRED=1, replaces them with one failing test that says why.
+ * TEST_REDIS_REQUIRED=1, replaces them with one failing test that says why.
  *
  * A skipped describe's body still runs (vitest collects the tests it skips), so open connections and start
  * processes in beforeAll/the tests, never in the describe body itself.
@@ -73,8 +74,8 @@ export const describeWithRedis = (name: string, fn: () => void): void => {
   }
   if (REQUIRED) {
     describe(name, () => {
-      it('needs a Redis (UNDERSTUDY_TEST_REDIS_REQUIRED=1)', () => {
-        throw new Error(`no Redis answers at ${REDIS_URL}, and UNDERSTUDY_TEST_REDIS_REQUIRED=1 forbids skipping: start redis-server, or set UNDERSTUDY_TEST_REDIS`);
+      it('needs a Redis (TEST_REDIS_REQUIRED=1)', () => {
+        throw new Error(`no Redis answers at ${REDIS_URL}, and TEST_REDIS_REQUIRED=1 forbids skipping: start redis-server, or set TEST_REDIS_URL`);
       });
     });
     return;
