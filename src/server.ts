@@ -30,9 +30,11 @@ export interface RunningServer {
   store: StateStore;
   /**
    * Resolves once the start-up work that runs after listening (compiling the validators no request has needed
-   * yet) is done, with warnings about schemas that could not be compiled.
+   * yet) is done, with warnings about schemas that could not be compiled. That work starts when this is first
+   * read (the command does at once): a server embedded in a test suite, which never reads it, compiles only the
+   * validators its requests need.
    */
-  ready: Promise<string[]>;
+  readonly ready: Promise<string[]>;
   /** stop accepting, let in-flight requests finish (at most graceMs), then resolve */
   close(graceMs?: number): Promise<void>;
 }
@@ -72,7 +74,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     workspaces,
     restored,
     store,
-    ready: understudy.warmUp(),
+    get ready() {
+      return understudy.warmUp();
+    },
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
         draining = true;

@@ -268,8 +268,15 @@ export class ReplicatedStore implements StateStore {
             const name = fields[1];
             if (name === undefined) continue;
             if (fields[2] === 'deleted') {
-              if (this.logs.has(name)) this.onDeleted?.(name);
-            } else if (!this.logs.has(name)) this.onAnnounced?.(name);
+              const log = this.logs.get(name);
+              if (log === undefined) continue;
+              log.stop();
+              this.logs.delete(name);
+              this.onDeleted?.(name);
+            } else if (!this.logs.has(name) && (await this.link.commands.sismember(this.link.globalKey('workspace-names'), name).catch(() => 0)) === 1) {
+              // still there: an announcement read late, after the workspace was deleted, must not bring it back
+              this.onAnnounced?.(name);
+            }
           }
           continue;
         }

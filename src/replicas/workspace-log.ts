@@ -162,6 +162,7 @@ export class WorkspaceLog implements SharedLog {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const w of this.waiters.splice(0)) w.resolve();
     for (const p of this.pending.values()) p.reject(new StoreUnavailableError('the replica is stopping'));
     this.pending.clear();
   }
@@ -226,7 +227,8 @@ export class WorkspaceLog implements SharedLog {
   }
 
   caughtUp(): Promise<void> {
-    if (!this.link.up) return Promise.resolve();
+    // a deleted workspace's last exchanges are answered from what it held
+    if (!this.link.up || this.stopped) return Promise.resolve();
     // the callers of one turn of the event loop share one fetch, sent at its end: it leaves after each of them
     // arrived, so it sees every write acknowledged before they did. Fetches of successive turns overlap freely
     if (this.headBatch === undefined) {
@@ -270,7 +272,7 @@ export class WorkspaceLog implements SharedLog {
 
   /** resolves once every entry up to `id` is applied here (or the stream has nothing more to apply) */
   private catchUpTo(id: string): Promise<void> {
-    if (this.startedOnce && compareIds(this.appliedId, id) >= 0) return Promise.resolve();
+    if (this.stopped || (this.startedOnce && compareIds(this.appliedId, id) >= 0)) return Promise.resolve();
     if (compareIds(id, this.wantedId) > 0) this.wantedId = id;
     const reached = new Promise<void>((resolve) => this.waiters.push({ id, resolve }));
     this.kick();
@@ -306,7 +308,7 @@ export class WorkspaceLog implements SharedLog {
       await this.restoreSnapshotIfAhead();
       this.startedOnce = true;
     }
-    while (compareIds(this.appliedId, this.wantedId) < 0) {
+    while (!this.stopped && compareIds(this.appliedId, this.wantedId) < 0) {
       const pipeline = this.link.commands.pipeline();
       pipeline.xrange(this.streamKey, `(${this.appliedId}`, '+', 'COUNT', batch);
       pipeline.hget(this.snapshotKey, 'position');
