@@ -303,6 +303,9 @@ describe('authorization code with PKCE, refresh token rotation', () => {
       expect(await oauthFailure(oidc.refreshTokenGrant(config, a.refresh_token!))).toEqual({ error: 'invalid_grant', status: 400 });
       expect((await wmsRead(first.issuer, b.access_token)).status).toBe(401);
       await first.server.close(100);
+      // the client's pool may still hold a keep-alive socket to the old server (its close not yet read, on a busy
+      // machine): one call while nothing listens lets it find out, so the restarted server is met on a fresh socket
+      await fetch(`${first.issuer}/oauth/jwks`).catch(() => undefined);
 
       const second = await oauthServer({}, { dataDir, port: first.server.port });
       expect((await wmsRead(second.issuer, b.access_token)).status).toBe(401);
