@@ -85,6 +85,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { canPin, commandExists, cpuSeconds, directoryBytes, freePort, machineBusySeconds, peakRssMb, threadAffinity } from './lib/proc.mjs';
+import { reservationsLua } from './lib/wrk-lua.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -344,26 +345,8 @@ const REPLAY_KEY = 'bench-replay';
  */
 const WRITE_LOADS = {
   reservations: {
-    lua: `
--- POST a reservation with a new externalOrderId each time: <run tag>-<thread>-<counter>, one unit of a random SKU
-local threads = 0
-function setup(thread)
-  thread:set('tid', threads)
-  threads = threads + 1
-end
-local prefix = ''
-local counter = 0
-local headers = { ['content-type'] = 'application/json' }
-function init(args)
-  prefix = (args[1] or 'bench') .. '-' .. tid .. '-'
-  math.randomseed(os.time() * 100 + tid)
-end
-function request()
-  counter = counter + 1
-  return wrk.format('POST', nil, headers,
-    '{"externalOrderId":"' .. prefix .. counter .. '","lines":[{"sku":"SKU-' .. math.random(1, ${SKUS}) .. '","quantity":1}]}')
-end
-`,
+    // a new externalOrderId each time, one unit of a random SKU (lib/wrk-lua.mjs)
+    lua: reservationsLua(SKUS),
     sample: () => ({ externalOrderId: `bench-sample-${process.pid}`, lines: [{ sku: 'SKU-1', quantity: 1 }] }),
     status: 201,
     async prepare(base) {

@@ -43,6 +43,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { canPin, commandExists, freePort, machineBusySeconds } from './lib/proc.mjs';
+import { reservationsLua } from './lib/wrk-lua.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -224,27 +225,8 @@ async function startUnderstudy(label, args, placement) {
 // ---------------------------------------------------------------------------------------------------------------
 // load (wrk)
 
-// wrk's request side for the writes: a new externalOrderId each time, <run tag>-<thread>-<counter> (the tag, wrk's
-// first script argument, is unique to the run, so ids never repeat across runs or across the two wrk processes)
-const RESERVATIONS_LUA = `
-local threads = 0
-function setup(thread)
-  thread:set('tid', threads)
-  threads = threads + 1
-end
-local prefix = ''
-local counter = 0
-local headers = { ['content-type'] = 'application/json' }
-function init(args)
-  prefix = (args[1] or 'bench') .. '-' .. tid .. '-'
-  math.randomseed(os.time() * 100 + tid)
-end
-function request()
-  counter = counter + 1
-  return wrk.format('POST', nil, headers,
-    '{"externalOrderId":"' .. prefix .. counter .. '","lines":[{"sku":"SKU-' .. math.random(1, ${SKUS}) .. '","quantity":1}]}')
-end
-`;
+// wrk's request side for the writes: a new externalOrderId each time (lib/wrk-lua.mjs)
+const RESERVATIONS_LUA = reservationsLua(SKUS);
 // wrk prints its summary through this hook as one JSON line (latencies in microseconds)
 const REPORT_LUA = `
 done = function(summary, latency, requests)
