@@ -22,11 +22,7 @@ import { JournalBudget } from './journal/budget.js';
 import { buildSystems, dataDirOf, type Restored, type ServerOptions } from './mounted-systems.js';
 import { fingerprints, openDataDir } from './store/data-dir.js';
 import { memoryStore, type ChaosActivation, type StateStore } from './store/store.js';
-import { RedisLink } from './replicas/redis-link.js';
-import { forgetEverything, ReplicatedStore } from './replicas/replicated-store.js';
-import { RedisChaosCounters } from './replicas/redis-chaos-counters.js';
-import { sharedSigningKey } from './replicas/shared-signing-key.js';
-import { createJournalStream } from './replicas/journal-stream.js';
+import type { ReplicatedStore } from './replicas/replicated-store.js';
 import { readTlsFiles } from './tls/server-tls.js';
 import type { AdminListener } from './transports/node-http.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -111,15 +107,17 @@ async function warmUp(systems: MountedSystem[]): Promise<string[]> {
 
 export async function createUnderstudy(options: UnderstudyOptions = {}): Promise<Understudy> {
   // replicas (--redis): the link first, so that every replica reads the clock Redis keeps
-  const link = options.redis ? await RedisLink.open(options.redis) : undefined;
+  // (loaded only then: ioredis and the limiter are ~80 ms of start-up nobody else should pay)
+  const kit = options.redis ? await import('./replicas/kit.js') : undefined;
+  const link = kit && options.redis ? await kit.RedisLink.open(options.redis) : undefined;
   // --reset-state: the replicas' shared state starts over, before anything of it is read
-  if (link && options.resetState) await forgetEverything(link);
+  if (kit && link && options.resetState) await kit.forgetEverything(link);
   const clock = options.clock ?? link?.clock ?? systemClock;
   const limits = { ...DEFAULTS.limits, ...options.limits };
   let systems: MountedSystem[];
   try {
     // replicas: one signing key for all, so a token issued by one verifies on every other
-    systems = await buildSystems(link ? { ...options, signingKeyPem: options.signingKeyPem ?? (await sharedSigningKey(link)) } : options);
+    systems = await buildSystems(kit && link ? { ...options, signingKeyPem: options.signingKeyPem ?? (await kit.sharedSigningKey(link)) } : options);
   } catch (err) {
     await link?.close();
     throw err;
@@ -129,7 +127,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
   const seed = options.seed ?? DEFAULTS.seed;
   const chaosOptions = { clock, scheduler, seed, faultHeader: options.faultHeader ?? false };
   // replicas: each workspace's chaos counts (ordinals, rate limits) in Redis, so they hold across replicas
-  const chaosOptionsFor = (workspace: string): ChaosOptions => (link ? { ...chaosOptions, shared: new RedisChaosCounters(link, workspace) } : chaosOptions);
+  const chaosOptionsFor = (workspace: string): ChaosOptions => (kit && link ? { ...chaosOptions, shared: new kit.RedisChaosCounters(link, workspace) } : chaosOptions);
   // profiles are checked against what is mounted: a rule for a system, operation or route that is not there would never fire
   const catalogue: MountCatalogue = catalogueOf(systems);
   const profile = options.profileText
@@ -154,14 +152,17 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
   // the TLS files are checked before the store is opened (and locked): a bad file must leave nothing open
   if (options.tls) readTlsFiles(options.tls);
   let store: StateStore;
+  // replicas: the store is the shared log (health and the workspaces' announcements need it as such)
+  let replicated: ReplicatedStore | undefined;
   try {
-    store = link
-      ? await ReplicatedStore.open(
-          link,
-          { seed, systems: fingerprints(systems), profile: profile.text, version: VERSION },
-          { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery },
-        )
-      : openStore(options, systems, seed);
+    if (kit && link) {
+      replicated = await kit.ReplicatedStore.open(
+        link,
+        { seed, systems: fingerprints(systems), profile: profile.text, version: VERSION },
+        { warn: (m) => console.warn(`understudy: warning: ${m}`), snapshotEvery: options.store?.snapshotEvery },
+      );
+      store = replicated;
+    } else store = openStore(options, systems, seed);
   } catch (err) {
     await link?.close();
     throw err;
@@ -184,15 +185,14 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
         store,
         chaos: chooseChaos,
         deliveries,
-        sharedJournal: link ? (ws) => createJournalStream(link, ws, { maxEntries: limits.journalEntries, maxBytes: limits.journalBytes }) : undefined,
+        sharedJournal: kit && link ? (ws) => kit.createJournalStream(link, ws, { maxEntries: limits.journalEntries, maxBytes: limits.journalBytes }) : undefined,
       },
       limits.workspaces,
     );
     restored = { dataDir: store.dataDir, workspaces: store.dataDir === null ? [] : workspaces.recover() };
-    if (store instanceof ReplicatedStore) {
+    if (replicated) {
       // every workspace the replicas serve is served here too (its deliveries, journal and report card), including
       // those created elsewhere from now on
-      const replicated = store;
       for (const name of replicated.knownWorkspaces) workspaces.lookup(name);
       replicated.onAnnounced = (name) => {
         workspaces.lookup(name);
@@ -229,7 +229,7 @@ export async function createUnderstudy(options: UnderstudyOptions = {}): Promise
         chaos,
         deliveries: { knownEvents: systems.flatMap((s) => s.events?.types ?? []), retry: deliveries.defaults.retry, now: () => clock.now() },
         dataDir: store.dataDir,
-        replica: store instanceof ReplicatedStore ? () => (store as ReplicatedStore).health() : undefined,
+        replica: replicated ? () => replicated.health() : undefined,
       }),
     ));
   const admin: AdminListener = (req, res, workspace) => {
