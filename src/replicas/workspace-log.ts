@@ -34,6 +34,26 @@ type RawEntry = [string, string[]];
 /** entries read per round trip while catching up (and at most brought back by an append) */
 const BATCH = 256;
 
+/**
+ * Writes a snapshot at ARGV[1] (then `part:NAME`, base64 pairs) unless the one kept is as far or further (a replica
+ * behind the others must never put an older snapshot over a newer one: the stream is already trimmed behind that),
+ * and trims the stream behind the snapshot it replaces.
+ */
+const SNAPSHOT_SCRIPT = `
+local previous = redis.call('HGET', KEYS[1], 'position')
+if previous then
+  local pm, ps = string.match(previous, '^(%d+)-(%d+)$')
+  local nm, ns = string.match(ARGV[1], '^(%d+)-(%d+)$')
+  pm, ps, nm, ns = tonumber(pm), tonumber(ps), tonumber(nm), tonumber(ns)
+  if nm < pm or (nm == pm and ns <= ps) then return 0 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'position', unpack(ARGV))
+if previous then redis.call('XTRIM', KEYS[2], 'MINID', previous) end
+return 1`;
+
+type SnapshotCommand = { understudySnapshot(snapshot: string, stream: string, position: string, ...parts: string[]): Promise<number> };
+
 type AppendCommand = { understudyAppend(stream: string, head: string, ...args: string[]): Promise<[string, RawEntry[]]> };
 
 export interface WorkspaceLogOptions {
@@ -144,7 +164,10 @@ export class WorkspaceLog implements SharedLog {
     this.createdKey = link.key(workspace, 'created');
     this.noncePrefix = `${link.replicaId}/${process.pid}.${Date.now().toString(36)}/`;
     const commands = link.commands as Redis & { understudyAppend?: unknown };
-    if (!commands.understudyAppend) link.commands.defineCommand('understudyAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+    if (!commands.understudyAppend) {
+      link.commands.defineCommand('understudyAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
+      link.commands.defineCommand('understudySnapshot', { numberOfKeys: 2, lua: SNAPSHOT_SCRIPT });
+    }
   }
 
   /**
@@ -406,16 +429,16 @@ export class WorkspaceLog implements SharedLog {
       const data = part.snapshot();
       if (data !== undefined) states.push(`part:${name}`, data.toString('base64'));
     }
-    const commands = this.link.commands;
+    const commands = this.link.commands as unknown as SnapshotCommand & Redis;
     (async () => {
+      // the lease spares Redis every replica's copy of the same snapshot at once; the script keeps it right
       const won = await commands.set(this.leaseKey, this.link.replicaId, 'PX', 30_000, 'NX');
       if (won !== 'OK') return;
-      const previous = await commands.hget(this.snapshotKey, 'position');
-      const multi = commands.multi().del(this.snapshotKey).hset(this.snapshotKey, 'position', id, ...states);
-      if (previous !== null) multi.xtrim(this.streamKey, 'MINID', previous);
-      // the lease only keeps replicas from writing the same snapshot at once: let go as soon as it is written
-      multi.del(this.leaseKey);
-      await multi.exec();
+      try {
+        await commands.understudySnapshot(this.snapshotKey, this.streamKey, id, ...states);
+      } finally {
+        await commands.del(this.leaseKey);
+      }
     })().catch(() => {});
   }
 
