@@ -37,7 +37,7 @@ const BATCH = 256;
 /**
  * Writes a snapshot at ARGV[1] (then `part:NAME`, base64 pairs) unless the one kept is as far or further (a replica
  * behind the others must never put an older snapshot over a newer one: the stream is already trimmed behind that),
- * and trims the stream behind the snapshot it replaces.
+ * and trims the stream behind the snapshot it replaces (`trimmed`: entries before it are gone).
  */
 const SNAPSHOT_SCRIPT = `
 local previous = redis.call('HGET', KEYS[1], 'position')
@@ -49,7 +49,10 @@ if previous then
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'position', unpack(ARGV))
-if previous then redis.call('XTRIM', KEYS[2], 'MINID', previous) end
+if previous then
+  redis.call('XTRIM', KEYS[2], 'MINID', previous)
+  redis.call('HSET', KEYS[1], 'trimmed', previous)
+end
 return 1`;
 
 type SnapshotCommand = { understudySnapshot(snapshot: string, stream: string, position: string, ...parts: string[]): Promise<number> };
@@ -334,14 +337,14 @@ export class WorkspaceLog implements SharedLog {
     while (!this.stopped && compareIds(this.appliedId, this.wantedId) < 0) {
       const pipeline = this.link.commands.pipeline();
       pipeline.xrange(this.streamKey, `(${this.appliedId}`, '+', 'COUNT', batch);
-      pipeline.hget(this.snapshotKey, 'position');
+      pipeline.hget(this.snapshotKey, 'trimmed');
       const results = (await pipeline.exec()) ?? [];
       const [rangeErr, entries] = results[0] ?? [];
-      const [, snapshotPosition] = results[1] ?? [];
+      const [, trimmed] = results[1] ?? [];
       if (rangeErr) throw rangeErr;
       const raw = entries as RawEntry[];
-      // fallen behind a trim: the snapshot is ahead of what this replica applied and the entries between are gone
-      if (typeof snapshotPosition === 'string' && compareIds(snapshotPosition, this.appliedId) > 0 && (raw.length === 0 || compareIds(raw[0][0], snapshotPosition) > 0)) {
+      // fallen behind a trim: entries after what this replica applied are gone, the snapshot (past the trim) has them
+      if (typeof trimmed === 'string' && compareIds(this.appliedId, trimmed) < 0) {
         await this.restoreSnapshotIfAhead();
         continue;
       }
