@@ -597,6 +597,9 @@ function describe(e: ErrorObject): string {
   if (e.keyword === 'enum') return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   if (e.keyword === 'pattern' && e.instancePath.endsWith('changeRate')) return 'must be a rate such as 0/s, 5/s or 120/m';
   if (e.keyword === 'anyOf' && e.instancePath.endsWith('reservationTtl')) return `must be ${DURATION_FORMAT}, or 0 for never`;
+  if (e.keyword === 'anyOf' && e.instancePath === '/redis') {
+    return `must be a Redis URL (redis://host:6379, rediss:// for TLS) or { url, prefix, replicaId, claimTimeout } with a URL, a prefix and id of 1-64 letters, digits, '_', '.' or '-', and claimTimeout ${DURATION_FORMAT}`;
+  }
   if (e.keyword === 'anyOf') return 'must be a size such as 512kb, 10mb or a number of bytes';
   return e.message ?? 'is invalid';
 }

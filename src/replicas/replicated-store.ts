@@ -165,11 +165,6 @@ export class ReplicatedStore implements StateStore {
     });
   }
 
-  /** the shared log of a workspace this replica follows */
-  logOf(workspace: string): WorkspaceLog | undefined {
-    return this.logs.get(workspace);
-  }
-
   /** how far behind the head of the stream this replica is, per workspace (ms of the head's time not applied) */
   lag(): Record<string, number> {
     const lag: Record<string, number> = {};

@@ -284,12 +284,6 @@ export class WorkspaceLog implements SharedLog {
     await this.catchUpTo(head).catch(() => {});
   }
 
-  /** Told of the head by the follower (or a fetch): catches up with it. */
-  follow(head: string): Promise<void> {
-    this.noteHead(head);
-    return this.catchUpTo(head);
-  }
-
   /** the head of the stream as last seen (health measures lag against it) */
   noteHead(id: string): void {
     const ms = Number(id.split('-')[0]);

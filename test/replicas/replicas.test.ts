@@ -3,6 +3,9 @@
  * process, on different ports, one Redis; what a client sees whichever replica a load balancer sends it to.
  * Every test has its own key prefix, so these run beside other Redis tests.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createUnderstudy } from '../../src/understudy.js';
 import { RedisUnreachableError } from '../../src/replicas/redis-link.js';
@@ -365,6 +368,26 @@ describeWithRedis('replicas: the command line', () => {
     const out = await processOutcome(cliProcess(['serve', '--port', '0', '--data-dir', '', '--redis', 'http://example.com']));
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/--redis http:\/\/example\.com is not a Redis URL/);
+  });
+
+  it('refuses a redis: in the config file that is neither a Redis URL nor its object, naming the line and both forms', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'understudy-redis-config-'));
+    try {
+      for (const [text, line] of [
+        ['redis: http://example.com\n', 1],
+        ['port: 0\nredis: { url: redis://127.0.0.1:6379, claimTimeout: soon }\n', 2],
+        ['redis: { url: redis://127.0.0.1:6379, prefix: "a*b" }\n', 1],
+      ] as const) {
+        const file = join(dir, 'understudy.yaml');
+        writeFileSync(file, text);
+        const out = await processOutcome(cliProcess(['serve', '--port', '0', '--data-dir', '', '--config', file]));
+        expect(out.code).toBe(2);
+        expect(out.stderr).toContain(`${file}:${line}:`);
+        expect(out.stderr).toMatch(/redis: must be a Redis URL \(redis:\/\/host:6379, rediss:\/\/ for TLS\) or \{ url, prefix, replicaId, claimTimeout \}/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a key prefix with characters a key pattern would trip on', async () => {
