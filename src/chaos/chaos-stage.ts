@@ -193,7 +193,9 @@ export class ChaosEngine implements ChaosStage {
 
   /** Where the timeline stands now (ms since its start, on its own clock). */
   elapsed(now: number = this.options.clock.now()): number {
-    return now - this.origin;
+    // never before its start: replicas share the origin (a log entry's time, on Redis's clock), and a replica whose
+    // own reading of that clock lags by a millisecond must read 0, not a moment before the first phase
+    return Math.max(0, now - this.origin);
   }
 
   restart(at: number = this.options.clock.now()): void {
@@ -239,7 +241,7 @@ export class ChaosEngine implements ChaosStage {
   before(exchange: Exchange): Reply | undefined | Promise<Reply | undefined> {
     if (this.runtimes.length === 0) return undefined;
     const now = this.options.clock.now();
-    const elapsed = now - this.origin;
+    const elapsed = this.elapsed(now);
     let matched: Matched[] | undefined;
     for (const rt of this.runtimes) {
       if (!rt.isOpen(elapsed) || !rt.rule.match(exchange)) continue;
@@ -349,7 +351,7 @@ export class ChaosEngine implements ChaosStage {
 
   /** for GET /__admin/chaos */
   describe(): Record<string, unknown> {
-    const elapsed = this.options.clock.now() - this.origin;
+    const elapsed = this.elapsed();
     const phaseIndex = this.profile.phases.findIndex((p) => elapsed >= p.startMs && elapsed < p.endMs);
     const phase = this.profile.phases[phaseIndex];
     return {

@@ -307,6 +307,16 @@ describe('ChaosEngine.jump and its timeline', () => {
   const engine = (clock: ManualClock, text = JUMPY, activatedAt?: number, timeline?: readonly TimelineSegment[]) =>
     new ChaosEngine(profileFromText(text), { clock, scheduler: new ManualScheduler(clock), seed: 1, faultHeader: false }, activatedAt, timeline);
 
+  it('reads 0, in its first phase, on a clock a moment behind the one its start was taken on (replicas)', () => {
+    const clock = new ManualClock(T0);
+    // a restart stamped by another replica's log entry, 3 ms ahead of this replica's reading of the shared clock
+    const e = engine(clock, JUMPY, T0 + 3);
+    expect(e.elapsed()).toBe(0);
+    expect(e.describe()).toMatchObject({ elapsedMs: 0, phase: { name: 'calm', startedMs: 0 } });
+    clock.advance(10);
+    expect(e.elapsed()).toBe(7);
+  });
+
   it('starts with one segment, appends one per jump, and restart() starts a new list', () => {
     const clock = new ManualClock(T0);
     const e = engine(clock);
